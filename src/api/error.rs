@@ -1,0 +1,154 @@
+//! Rendering errors into the API's bodies, and extractors that turn malformed input into
+//! those errors instead of axum's plain-text rejections.
+
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::wire::batch::InternalError;
+use crate::domain::{Error, ErrorCode};
+
+/// A domain error on its way to the wire.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError(error)
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError(Error::of(code))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+    #[serde(rename = "internalError", skip_serializing_if = "Vec::is_empty")]
+    internal_error: Vec<InternalError>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let Error {
+            code,
+            message,
+            refusals,
+        } = self.0;
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.code(),
+                message: &message,
+            },
+            internal_error: refusals.iter().map(InternalError::from).collect(),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// A JSON body parsed with serde, failing as `Common.0002` (empty) or `Ecs.0005` (invalid).
+pub struct EcsJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for EcsJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                Error::invalid(format!("The request body could not be read: {rejection}."))
+            })?;
+        parse_json(&bytes).map(EcsJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ErrorCode::EmptyBody.into());
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError(Error::invalid(format!("request body is illegal: {e}."))))
+}
+
+/// Query parameters parsed with serde, failing as `Ecs.0005`.
+pub struct EcsQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for EcsQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(EcsQuery)
+            .map_err(|e| ApiError(Error::invalid(format!("Invalid query parameter: {e}."))))
+    }
+}
+
+/// The project of the request path, checked to be one ecsd knows.
+pub struct Project(pub String);
+
+impl FromRequestParts<AppState> for Project {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::of(ErrorCode::ResourceNotFound))?;
+        let project_id = params
+            .iter()
+            .find(|(name, _)| *name == "project_id")
+            .map(|(_, value)| value.to_string())
+            .ok_or_else(|| Error::of(ErrorCode::ResourceNotFound))?;
+        let ecs = state.clone();
+        let known = {
+            let project_id = project_id.clone();
+            tokio::task::spawn_blocking(move || ecs.project_exists(&project_id))
+                .await
+                .map_err(Error::internal)??
+        };
+        if known {
+            Ok(Project(project_id))
+        } else {
+            Err(ApiError(Error::new(
+                ErrorCode::Forbidden,
+                format!("The project {project_id} does not exist or is not permitted."),
+            )))
+        }
+    }
+}
+
+/// The `scheme://host` a client reached us at, for links in documents.
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        Ok(BaseUrl(format!("http://{host}")))
+    }
+}

@@ -1,0 +1,25 @@
+//! `GET /v1/{pid}/jobs/{job_id}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::error::{ApiResult, Project};
+use super::wire::jobs::ShowJobResponse;
+use super::{AppState, blocking};
+use crate::domain::{Error, ErrorCode};
+
+pub async fn show_job(
+    State(ecs): State<AppState>,
+    Project(project_id): Project,
+    Path((_, job_id)): Path<(String, String)>,
+) -> ApiResult<Json<ShowJobResponse>> {
+    let lookup = job_id.clone();
+    let job = blocking(&ecs, move |ecs| ecs.show_job(&project_id, &lookup)).await?;
+    let job = job.ok_or_else(|| {
+        Error::new(
+            ErrorCode::JobNotFound,
+            format!("query job fail: no job {job_id}."),
+        )
+    })?;
+    Ok(Json(ShowJobResponse::of(&job)))
+}

@@ -1,0 +1,106 @@
+//! The job document (contract section 3).
+
+use serde::Serialize;
+
+use super::job_time;
+use crate::domain::job::{Job, SubJob};
+
+#[derive(Debug, Serialize)]
+pub struct ShowJobResponse {
+    pub job_id: String,
+    pub job_type: &'static str,
+    pub status: &'static str,
+    pub begin_time: String,
+    pub end_time: String,
+    pub error_code: Option<String>,
+    pub fail_reason: Option<String>,
+    pub entities: JobEntities,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobEntities {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_jobs_total: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_jobs: Option<Vec<SubJobDoc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubJobDoc {
+    pub job_id: String,
+    pub job_type: &'static str,
+    pub status: &'static str,
+    pub begin_time: String,
+    pub end_time: String,
+    pub error_code: Option<String>,
+    pub fail_reason: Option<String>,
+    pub entities: SubJobEntities,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubJobEntities {
+    pub server_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errorcode_message: Option<String>,
+}
+
+impl SubJobDoc {
+    fn of(sub: &SubJob) -> Self {
+        SubJobDoc {
+            job_id: sub.id.clone(),
+            job_type: sub.operation.kind().job_types().1,
+            status: sub.status.as_str(),
+            begin_time: job_time(sub.begin_time),
+            end_time: sub.end_time.map(job_time).unwrap_or_default(),
+            error_code: sub.failure.as_ref().map(|f| f.code.clone()),
+            fail_reason: sub.failure.as_ref().map(|f| f.reason.clone()),
+            entities: SubJobEntities {
+                server_id: sub.server_id.clone(),
+                errorcode_message: sub.failure.as_ref().map(|f| f.reason.clone()),
+            },
+        }
+    }
+}
+
+impl ShowJobResponse {
+    pub fn of(job: &Job) -> Self {
+        let (job_type, entities) = if job.single_server {
+            // A job on one server, or a sub-job asked for by its own id: flat entities.
+            let kind_type = match job.sub_jobs.first() {
+                Some(sub) if sub.id == job.id => job.kind.job_types().1,
+                _ => job.kind.job_types().0,
+            };
+            let server_id = job.sub_jobs.first().map(|s| s.server_id.clone());
+            (
+                kind_type,
+                JobEntities {
+                    server_id,
+                    sub_jobs_total: None,
+                    sub_jobs: None,
+                },
+            )
+        } else {
+            let subs: Vec<SubJobDoc> = job.sub_jobs.iter().map(SubJobDoc::of).collect();
+            (
+                job.kind.job_types().0,
+                JobEntities {
+                    server_id: None,
+                    sub_jobs_total: Some(subs.len()),
+                    sub_jobs: Some(subs),
+                },
+            )
+        };
+        ShowJobResponse {
+            job_id: job.id.clone(),
+            job_type,
+            status: job.status.as_str(),
+            begin_time: job_time(job.begin_time),
+            end_time: job.end_time.map(job_time).unwrap_or_default(),
+            error_code: job.failure.as_ref().map(|f| f.code.clone()),
+            fail_reason: job.failure.as_ref().map(|f| f.reason.clone()),
+            entities,
+        }
+    }
+}

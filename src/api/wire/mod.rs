@@ -1,0 +1,60 @@
+//! The JSON of the API: serde structs with the API's own names, and their conversions to and
+//! from domain types. Nothing outside api/ knows these shapes.
+
+pub mod batch;
+pub mod catalogue;
+pub mod jobs;
+pub mod servers;
+
+use serde::{Deserialize, Serialize};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+
+use crate::domain::server::Timestamp;
+
+/// `{"id": "..."}`, the `ServerId` object of batch requests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerId {
+    pub id: String,
+}
+
+const SERVER_TIME: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const LAUNCH_TIME: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]");
+const JOB_TIME: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+fn format(t: Timestamp, layout: &[FormatItem<'_>]) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(layout)
+        .unwrap_or_default()
+}
+
+/// `2019-05-22T03:19:19Z`: server `created`/`updated`.
+pub fn server_time(t: Timestamp) -> String {
+    format(t, SERVER_TIME)
+}
+
+/// `2019-05-22T03:23:59.000000`: `OS-SRV-USG:launched_at`.
+pub fn launch_time(t: Timestamp) -> String {
+    format(t, LAUNCH_TIME)
+}
+
+/// `2016-04-25T20:04:34.604Z`: job times.
+pub fn job_time(t: Timestamp) -> String {
+    format(t, JOB_TIME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_use_the_documented_formats() {
+        let t = time::macros::datetime!(2016-04-25 20:04:34.604 UTC);
+        assert_eq!(server_time(t), "2016-04-25T20:04:34Z");
+        assert_eq!(launch_time(t), "2016-04-25T20:04:34.604000");
+        assert_eq!(job_time(t), "2016-04-25T20:04:34.604Z");
+    }
+}

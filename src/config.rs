@@ -1,0 +1,107 @@
+//! Configuration: one struct, built from flags, environment and an optional TOML file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::domain::catalogue::{self, Catalogue, Flavor, Image, Quota, Subnet, Vpc};
+use crate::engine::sim::Timings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimingsMode {
+    /// Transitions take seconds, like the cloud (durations from the config file).
+    Realistic,
+    /// Every transition completes at once.
+    Instant,
+}
+
+/// The bootstrap credential: an access key pair and the project it may use.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Credential {
+    pub access_key: String,
+    pub secret_key: String,
+    pub project_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub timings: Timings,
+    pub catalogue: Catalogue,
+    /// From flags or environment; when absent the data dir's (or a generated one) is used.
+    pub credential: Option<Credential>,
+}
+
+/// The TOML file: every section optional; a list given replaces the seeded one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub timings: Option<Timings>,
+    pub quota: Option<Quota>,
+    pub flavors: Option<Vec<Flavor>>,
+    pub images: Option<Vec<Image>>,
+    pub vpcs: Option<Vec<Vpc>>,
+    pub subnets: Option<Vec<Subnet>>,
+    pub availability_zones: Option<Vec<String>>,
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn catalogue(&self) -> anyhow::Result<Catalogue> {
+        let catalogue = Catalogue {
+            flavors: self
+                .flavors
+                .clone()
+                .unwrap_or_else(catalogue::default_flavors),
+            images: self
+                .images
+                .clone()
+                .unwrap_or_else(catalogue::default_images),
+            vpcs: self.vpcs.clone().unwrap_or_else(catalogue::default_vpcs),
+            subnets: self
+                .subnets
+                .clone()
+                .unwrap_or_else(catalogue::default_subnets),
+            availability_zones: self
+                .availability_zones
+                .clone()
+                .unwrap_or_else(catalogue::default_availability_zones),
+            quota: self.quota.clone().unwrap_or_default(),
+        };
+        if catalogue.availability_zones.is_empty() {
+            anyhow::bail!("availability_zones must name at least one zone");
+        }
+        for subnet in &catalogue.subnets {
+            if subnet.network().is_none() {
+                anyhow::bail!(
+                    "subnet {}: cidr {} is not an IPv4 CIDR with a prefix of at most /30",
+                    subnet.id,
+                    subnet.cidr
+                );
+            }
+            if catalogue.vpc(&subnet.vpc_id).is_none() {
+                anyhow::bail!(
+                    "subnet {} names the unknown VPC {}",
+                    subnet.id,
+                    subnet.vpc_id
+                );
+            }
+        }
+        Ok(catalogue)
+    }
+
+    pub fn timings(&self, mode: TimingsMode) -> Timings {
+        match mode {
+            TimingsMode::Instant => Timings::INSTANT,
+            TimingsMode::Realistic => self.timings.unwrap_or(Timings::REALISTIC),
+        }
+    }
+}

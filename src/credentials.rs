@@ -1,0 +1,72 @@
+//! The bootstrap credential: given by flags/environment, or generated on first start and kept
+//! in the data dir, so a bare `ecsd serve` has keys an SDK can use.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::config::Credential;
+
+const FILE: &str = "bootstrap-credential.json";
+
+pub enum Origin {
+    Configured,
+    Stored,
+    Generated,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    hex::encode(buf)
+}
+
+fn random_upper_alnum(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..len)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub fn bootstrap(
+    data_dir: &Path,
+    configured: Option<Credential>,
+) -> anyhow::Result<(Credential, Origin)> {
+    if let Some(credential) = configured {
+        return Ok((credential, Origin::Configured));
+    }
+    let path = data_dir.join(FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let credential =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        return Ok((credential, Origin::Stored));
+    }
+    let credential = Credential {
+        access_key: random_upper_alnum(20),
+        secret_key: random_upper_alnum(40),
+        project_id: random_hex(16),
+    };
+    write_private(&path, &serde_json::to_string_pretty(&credential)?)?;
+    Ok((credential, Origin::Generated))
+}
+
+/// Writes a file only its owner can read: it holds a secret key.
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+pub fn file_name() -> &'static str {
+    FILE
+}

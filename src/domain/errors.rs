@@ -1,0 +1,230 @@
+//! The one catalogue of error codes ecsd answers with (contract section 6).
+//!
+//! Each code appears once, with its HTTP status and its default message. The api layer renders
+//! an [`Error`] into the wire body; nothing else in the code base spells a code string.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `Common.0001`: an unexpected failure inside ecsd (store unavailable, I/O error).
+    Internal,
+    /// `Common.0002`: a POST/PUT without a body.
+    EmptyBody,
+    /// `Common.0011`: no job with that id in this project.
+    JobNotFound,
+    /// `Ecs.0001`: the project's instance, core or RAM quota would be exceeded.
+    QuotaExceeded,
+    /// `Ecs.0003`: the project is unknown or the caller may not use it.
+    Forbidden,
+    /// `Ecs.0005`: the request body or a parameter is invalid.
+    InvalidRequest,
+    /// `Ecs.0010`: the requested private IP address is already in use.
+    IpInUse,
+    /// `Ecs.0011`: the password does not meet the complexity rules.
+    WeakPassword,
+    /// `Ecs.0012`: the subnet has no free IP address left.
+    SubnetFull,
+    /// `Ecs.0014`: the VPC does not exist or a network parameter is invalid.
+    InvalidNetwork,
+    /// `Ecs.0029`: the flavor does not exist.
+    FlavorNotFound,
+    /// `Ecs.0031`: the image does not exist.
+    ImageNotFound,
+    /// `Ecs.0032`: the image is not active.
+    ImageNotActive,
+    /// `Ecs.0038`: the subnet does not exist.
+    SubnetNotFound,
+    /// `Ecs.0039`: the requested IP address is not inside the subnet.
+    IpNotInSubnet,
+    /// `Ecs.0041`: the description is too long or contains `<`/`>`.
+    InvalidDescription,
+    /// `Ecs.0042`: too many data disks.
+    TooManyDataDisks,
+    /// `Ecs.0043`: the disk type does not exist.
+    UnknownVolumeType,
+    /// `Ecs.0050`: too many NICs.
+    TooManyNics,
+    /// `Ecs.0064`: the subnet does not belong to the VPC given in `vpcid`.
+    SubnetNotInVpc,
+    /// `Ecs.0100`: the server's status does not allow the operation.
+    WrongStatus,
+    /// `Ecs.0114`: no server with that id in this project.
+    ServerNotFound,
+    /// `Ecs.0118`: too many servers in one batch request.
+    TooManyServers,
+    /// `Ecs.0122`: an `X-Client-Token` reused with different parameters.
+    ClientTokenReused,
+    /// `Ecs.0123`: an `X-Client-Token` that is not a lower-case UUID.
+    ClientTokenInvalid,
+    /// `Ecs.0124`: an `X-Client-Token` first used more than 8 hours ago.
+    ClientTokenExpired,
+    /// `Ecs.0603`: another operation is running on the server.
+    ServerBusy,
+    /// `Ecs.0605`: the server is locked.
+    ServerLocked,
+    /// `Ecs.0611`: one or more servers of a batch failed their check.
+    BatchFailed,
+    /// `Ecs.0804`: the target flavor is not in the server's resize list.
+    FlavorNotAllowed,
+    /// `Ecs.0810`: the target flavor equals the current one.
+    SameFlavor,
+    /// `Ecs.0905`: too many tags.
+    TooManyTags,
+    /// `Ecs.0906`: an invalid tag.
+    InvalidTag,
+    /// `Ecs.0908`: a tag key appears twice.
+    DuplicateTagKey,
+    /// `Ecs.0913`: `count` is out of range.
+    InvalidCount,
+    /// `Ecs.0914`: the server name is too long.
+    NameTooLong,
+    /// `Ecs.0915`: the server name has invalid characters.
+    NameInvalid,
+    /// `Ecs.1000`: no such resource (unknown path).
+    ResourceNotFound,
+    /// `Ecs.1001`: the server is already being deleted.
+    AlreadyDeleting,
+}
+
+impl ErrorCode {
+    /// The wire code, the HTTP status and the default message.
+    pub const fn wire(self) -> (&'static str, u16, &'static str) {
+        use ErrorCode::*;
+        match self {
+            Internal => ("Common.0001", 500, "System exception."),
+            EmptyBody => ("Common.0002", 400, "Request body is null!"),
+            JobNotFound => ("Common.0011", 400, "query job fail."),
+            QuotaExceeded => ("Ecs.0001", 400, "Insufficient ECS quota."),
+            Forbidden => (
+                "Ecs.0003",
+                403,
+                "You are not permitted to perform this operation.",
+            ),
+            InvalidRequest => ("Ecs.0005", 400, "request body is illegal."),
+            IpInUse => ("Ecs.0010", 400, "The private IP address is already in use."),
+            WeakPassword => (
+                "Ecs.0011",
+                400,
+                "The password does not meet the complexity requirements.",
+            ),
+            SubnetFull => ("Ecs.0012", 400, "Insufficient IP addresses in the subnet."),
+            InvalidNetwork => ("Ecs.0014", 400, "Invalid VPC parameters."),
+            FlavorNotFound => ("Ecs.0029", 400, "The flavor does not exist."),
+            ImageNotFound => ("Ecs.0031", 400, "The image does not exist."),
+            ImageNotActive => ("Ecs.0032", 400, "The image is not in active status."),
+            SubnetNotFound => ("Ecs.0038", 400, "The subnet does not exist."),
+            IpNotInSubnet => ("Ecs.0039", 400, "The IP address is not in the subnet."),
+            InvalidDescription => ("Ecs.0041", 400, "Invalid description."),
+            TooManyDataDisks => ("Ecs.0042", 400, "Too many data disks."),
+            UnknownVolumeType => ("Ecs.0043", 400, "The disk type does not exist."),
+            TooManyNics => ("Ecs.0050", 400, "Too many NICs."),
+            SubnetNotInVpc => ("Ecs.0064", 400, "The subnet does not belong to the VPC."),
+            WrongStatus => (
+                "Ecs.0100",
+                400,
+                "The ECS status does not meet requirements.",
+            ),
+            ServerNotFound => ("Ecs.0114", 404, "The ECS does not exist."),
+            TooManyServers => ("Ecs.0118", 400, "Too many ECSs in one request."),
+            ClientTokenReused => (
+                "Ecs.0122",
+                400,
+                "The client token is used with different parameters.",
+            ),
+            ClientTokenInvalid => ("Ecs.0123", 400, "The client token is not a UUID."),
+            ClientTokenExpired => ("Ecs.0124", 400, "The client token has expired."),
+            ServerBusy => (
+                "Ecs.0603",
+                400,
+                "Another operation is running on the ECS. Try again later.",
+            ),
+            ServerLocked => ("Ecs.0605", 400, "The ECS is locked."),
+            BatchFailed => ("Ecs.0611", 400, "batch operate fail."),
+            FlavorNotAllowed => (
+                "Ecs.0804",
+                400,
+                "The target flavor is not allowed for this ECS.",
+            ),
+            SameFlavor => (
+                "Ecs.0810",
+                400,
+                "The target flavor is the same as the current flavor.",
+            ),
+            TooManyTags => ("Ecs.0905", 400, "Too many tags."),
+            InvalidTag => ("Ecs.0906", 400, "Invalid tag."),
+            DuplicateTagKey => ("Ecs.0908", 400, "Duplicate tag key."),
+            InvalidCount => ("Ecs.0913", 400, "Invalid number of ECSs to create."),
+            NameTooLong => ("Ecs.0914", 400, "The ECS name is too long."),
+            NameInvalid => ("Ecs.0915", 400, "The ECS name contains invalid characters."),
+            ResourceNotFound => ("Ecs.1000", 404, "Resource not found."),
+            AlreadyDeleting => ("Ecs.1001", 400, "The ECS is already being deleted."),
+        }
+    }
+
+    pub const fn code(self) -> &'static str {
+        self.wire().0
+    }
+
+    pub const fn http_status(self) -> u16 {
+        self.wire().1
+    }
+}
+
+/// An error with its catalogue code and a message that names the cause. A batch refused
+/// because of individual servers (`Ecs.0611`) carries one refusal per failed server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub refusals: Vec<crate::domain::batch::Refusal>,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            refusals: Vec::new(),
+        }
+    }
+
+    /// The code with its catalogue message.
+    pub fn of(code: ErrorCode) -> Self {
+        Error::new(code, code.wire().2)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// An internal failure. The cause is logged; the caller sees only the catalogue message,
+    /// since store errors can carry paths and SQL that are none of the client's business.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Error::of(ErrorCode::Internal)
+    }
+
+    pub fn server_not_found(id: &str) -> Self {
+        Error::new(
+            ErrorCode::ServerNotFound,
+            format!("Instance[{id}] could not be found."),
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.code(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ErrorCode> for Error {
+    fn from(code: ErrorCode) -> Self {
+        Error::of(code)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

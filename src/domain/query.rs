@@ -1,0 +1,107 @@
+//! Filters of the server list (contract T1.10), as a pure predicate.
+
+use super::server::Server;
+use super::status::Status;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerFilter {
+    /// Fuzzy: a substring where `.` matches any one character.
+    pub name: Option<String>,
+    pub status: Option<Status>,
+    pub flavor: Option<String>,
+    /// Fuzzy match on a private IPv4 address.
+    pub ip: Option<String>,
+    pub ip_eq: Option<String>,
+    pub tags: Option<String>,
+    pub not_tags: Option<String>,
+    pub reservation_id: Option<String>,
+}
+
+/// A page of the list: `page` is 1-based, as the v1 list's `offset` is a page number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: u64 = 25;
+    pub const MAX_LIMIT: u64 = 1000;
+
+    pub fn skip(&self) -> u64 {
+        self.page.saturating_sub(1).saturating_mul(self.limit)
+    }
+}
+
+impl ServerFilter {
+    pub fn matches(&self, server: &Server) -> bool {
+        let tag_matches = |wanted: &str| {
+            server.tags.iter().any(|t| t.key == wanted)
+                || server.tag_strings().iter().any(|t| t == wanted)
+        };
+        self.name
+            .as_deref()
+            .is_none_or(|pattern| fuzzy_contains(&server.name, pattern))
+            && self.status.is_none_or(|status| server.status() == status)
+            && self
+                .flavor
+                .as_deref()
+                .is_none_or(|flavor| server.flavor_id == flavor)
+            && self
+                .ip
+                .as_deref()
+                .is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string().contains(ip)))
+            && self
+                .ip_eq
+                .as_deref()
+                .is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string() == ip))
+            && self.tags.as_deref().is_none_or(tag_matches)
+            && self.not_tags.as_deref().is_none_or(|t| !tag_matches(t))
+            && self
+                .reservation_id
+                .as_deref()
+                .is_none_or(|r| server.reservation_id == r)
+    }
+}
+
+/// Whether `haystack` contains `pattern`, where `.` in the pattern matches any character but
+/// a line break (the documented regex-like behaviour of the `name` filter). Hand-written since
+/// a full regex engine would accept far more syntax than the API documents.
+fn fuzzy_contains(haystack: &str, pattern: &str) -> bool {
+    let hay: Vec<char> = haystack.chars().collect();
+    let pat: Vec<char> = pattern.chars().collect();
+    if pat.len() > hay.len() {
+        return false;
+    }
+    hay.windows(pat.len().max(1)).any(|window| {
+        pat.is_empty()
+            || window.iter().zip(&pat).all(|(h, p)| {
+                if *p == '.' {
+                    *h != '\n' && *h != '\r'
+                } else {
+                    h == p
+                }
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_filter_is_a_substring_with_dot_wildcards() {
+        assert!(fuzzy_contains("web-0001", "web"));
+        assert!(fuzzy_contains("web-0001", "b-.0"));
+        assert!(!fuzzy_contains("web-0001", "db"));
+        assert!(fuzzy_contains("web", ""));
+        assert!(!fuzzy_contains("ab", "abc"));
+    }
+
+    #[test]
+    fn pages_skip_whole_pages() {
+        assert_eq!(Page { page: 1, limit: 25 }.skip(), 0);
+        assert_eq!(Page { page: 3, limit: 10 }.skip(), 20);
+        assert_eq!(Page { page: 0, limit: 10 }.skip(), 0);
+    }
+}

@@ -1,0 +1,125 @@
+//! A server as ecsd keeps it. Wire names (`OS-EXT-STS:vm_state`, `flavorRef`) live in api/.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::status::{Effect, ServerState, Status, Step, TaskState, VmState};
+
+pub type Timestamp = time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Server {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: String,
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub locked: bool,
+    pub flavor_id: String,
+    /// While a resize runs: the flavor it goes to. Quota usage counts the larger of the two.
+    pub resize_target: Option<String>,
+    pub image_id: String,
+    pub availability_zone: String,
+    pub vpc_id: String,
+    pub nics: Vec<Nic>,
+    pub volumes: Vec<Volume>,
+    pub metadata: BTreeMap<String, String>,
+    pub tags: Vec<Tag>,
+    pub security_group_ids: Vec<String>,
+    pub key_name: Option<String>,
+    pub user_data: Option<String>,
+    pub hostname: String,
+    pub instance_name: String,
+    pub reservation_id: String,
+    pub launch_index: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: Timestamp,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub launched_at: Option<Timestamp>,
+    /// Salted argon2id hash of the password in effect in the guest.
+    pub password_hash: Option<String>,
+    /// Salted argon2id hash of a reset that takes effect at the next start or reboot.
+    pub pending_password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nic {
+    pub port_id: String,
+    pub subnet_id: String,
+    pub ip: Ipv4Addr,
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    pub id: String,
+    pub volume_type: String,
+    pub size_gib: u32,
+    /// 0 for the system disk.
+    pub boot_index: Option<u32>,
+    pub device: String,
+    pub delete_on_termination: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Server {
+    pub fn status(&self) -> Status {
+        Status::of(self.vm_state, self.task_state)
+    }
+
+    pub fn state(&self) -> ServerState {
+        ServerState {
+            vm_state: self.vm_state,
+            task_state: self.task_state,
+            locked: self.locked,
+        }
+    }
+
+    /// The `key=value` (or `key`) form the server document shows.
+    pub fn tag_strings(&self) -> Vec<String> {
+        self.tags
+            .iter()
+            .map(|t| {
+                if t.value.is_empty() {
+                    t.key.clone()
+                } else {
+                    format!("{}={}", t.key, t.value)
+                }
+            })
+            .collect()
+    }
+}
+
+impl Server {
+    /// Moves the server into one step of an operation's plan. A `Remove` step leaves the row
+    /// to the caller, who deletes it.
+    pub fn enter(&mut self, step: &Step, now: Timestamp) {
+        self.vm_state = step.vm_state;
+        self.task_state = step.task_state;
+        self.updated = now;
+        match step.effect {
+            Effect::Launch => self.launched_at = Some(now),
+            Effect::Boot => {
+                if let Some(hash) = self.pending_password_hash.take() {
+                    self.password_hash = Some(hash);
+                }
+            }
+            Effect::ApplyFlavor => {
+                if let Some(flavor) = self.resize_target.take() {
+                    self.flavor_id = flavor;
+                }
+            }
+            Effect::None | Effect::Remove => {}
+        }
+    }
+}

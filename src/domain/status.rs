@@ -1,0 +1,618 @@
+//! The ECS status model (contract section 5), defined once: the states, how a (vm_state,
+//! task_state) pair shows as `status`, which operation may start from which status, and the
+//! steps each operation passes through.
+
+use serde::{Deserialize, Serialize};
+
+use super::errors::ErrorCode;
+
+/// The stable state of a server (`OS-EXT-STS:vm_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmState {
+    Building,
+    Active,
+    Stopped,
+    Error,
+    Deleted,
+}
+
+/// The operation in progress on a server (`OS-EXT-STS:task_state`); `None` when idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TaskState {
+    Scheduling,
+    BlockDeviceMapping,
+    Networking,
+    Spawning,
+    Rebooting,
+    RebootPending,
+    RebootStarted,
+    RebootingHard,
+    RebootPendingHard,
+    RebootStartedHard,
+    ResizePrep,
+    ResizeMigrating,
+    ResizeMigrated,
+    ResizeFinish,
+    PoweringOff,
+    PoweringOn,
+    Deleting,
+}
+
+/// What a client sees as `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Build,
+    Active,
+    Shutoff,
+    Reboot,
+    HardReboot,
+    Resize,
+    Error,
+    Deleted,
+}
+
+impl VmState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VmState::Building => "building",
+            VmState::Active => "active",
+            VmState::Stopped => "stopped",
+            VmState::Error => "error",
+            VmState::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Building,
+            Self::Active,
+            Self::Stopped,
+            Self::Error,
+            Self::Deleted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN.
+    pub const fn power_state(self) -> u8 {
+        match self {
+            VmState::Active => 1,
+            VmState::Stopped => 4,
+            VmState::Building | VmState::Error | VmState::Deleted => 0,
+        }
+    }
+}
+
+impl TaskState {
+    pub const ALL: [TaskState; 17] = [
+        TaskState::Scheduling,
+        TaskState::BlockDeviceMapping,
+        TaskState::Networking,
+        TaskState::Spawning,
+        TaskState::Rebooting,
+        TaskState::RebootPending,
+        TaskState::RebootStarted,
+        TaskState::RebootingHard,
+        TaskState::RebootPendingHard,
+        TaskState::RebootStartedHard,
+        TaskState::ResizePrep,
+        TaskState::ResizeMigrating,
+        TaskState::ResizeMigrated,
+        TaskState::ResizeFinish,
+        TaskState::PoweringOff,
+        TaskState::PoweringOn,
+        TaskState::Deleting,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Scheduling => "scheduling",
+            TaskState::BlockDeviceMapping => "block_device_mapping",
+            TaskState::Networking => "networking",
+            TaskState::Spawning => "spawning",
+            TaskState::Rebooting => "rebooting",
+            TaskState::RebootPending => "reboot_pending",
+            TaskState::RebootStarted => "reboot_started",
+            TaskState::RebootingHard => "rebooting_hard",
+            TaskState::RebootPendingHard => "reboot_pending_hard",
+            TaskState::RebootStartedHard => "reboot_started_hard",
+            TaskState::ResizePrep => "resize_prep",
+            TaskState::ResizeMigrating => "resize_migrating",
+            TaskState::ResizeMigrated => "resize_migrated",
+            TaskState::ResizeFinish => "resize_finish",
+            TaskState::PoweringOff => "powering-off",
+            TaskState::PoweringOn => "powering-on",
+            TaskState::Deleting => "deleting",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Build,
+        Status::Active,
+        Status::Shutoff,
+        Status::Reboot,
+        Status::HardReboot,
+        Status::Resize,
+        Status::Error,
+        Status::Deleted,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Build => "BUILD",
+            Status::Active => "ACTIVE",
+            Status::Shutoff => "SHUTOFF",
+            Status::Reboot => "REBOOT",
+            Status::HardReboot => "HARD_REBOOT",
+            Status::Resize => "RESIZE",
+            Status::Error => "ERROR",
+            Status::Deleted => "DELETED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Table 5.4 of the contract, restricted to the states ecsd produces.
+    pub fn of(vm: VmState, task: Option<TaskState>) -> Status {
+        use TaskState::*;
+        match (vm, task) {
+            (VmState::Building, _) => Status::Build,
+            (VmState::Active, Some(Rebooting | RebootPending | RebootStarted)) => Status::Reboot,
+            (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => {
+                Status::HardReboot
+            }
+            (VmState::Active, _) => Status::Active,
+            (
+                VmState::Stopped,
+                Some(ResizePrep | ResizeMigrating | ResizeMigrated | ResizeFinish),
+            ) => Status::Resize,
+            (VmState::Stopped, _) => Status::Shutoff,
+            (VmState::Error, _) => Status::Error,
+            (VmState::Deleted, _) => Status::Deleted,
+        }
+    }
+}
+
+/// The kinds of operation that run as jobs. Each names its parent and sub-job `job_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    Create,
+    Start,
+    Stop,
+    Reboot,
+    Resize,
+    Delete,
+}
+
+impl OperationKind {
+    /// Parent and sub-job `job_type` (contract 3.3).
+    pub const fn job_types(self) -> (&'static str, &'static str) {
+        match self {
+            OperationKind::Create => ("createServer", "createSingleServer"),
+            OperationKind::Start => ("startServer", "startSingleServer"),
+            OperationKind::Stop => ("stopServer", "stopSingleServer"),
+            OperationKind::Reboot => ("rebootServer", "rebootSingleServer"),
+            OperationKind::Resize => ("resizeServer", "resizeSingleServer"),
+            OperationKind::Delete => ("deleteServer", "deleteSingleServer"),
+        }
+    }
+}
+
+/// A job-based operation on one server, with what it needs to finish after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    Create,
+    Start,
+    Stop { hard: bool },
+    Reboot { hard: bool },
+    Resize { flavor_id: String, with_stop: bool },
+    Delete,
+}
+
+/// What applying a step does besides setting the states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    None,
+    /// The server is running for the first time: record `launched_at`.
+    Launch,
+    /// The guest (re)boots: a pending password reset takes effect.
+    Boot,
+    /// The target flavor becomes the server's flavor.
+    ApplyFlavor,
+    /// The server is gone.
+    Remove,
+}
+
+/// One state a server passes through. Step 0 of a plan is applied when the operation is
+/// accepted; the engine applies the rest one by one, the last one leaving the server idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub effect: Effect,
+}
+
+const fn step(vm_state: VmState, task_state: Option<TaskState>, effect: Effect) -> Step {
+    Step {
+        vm_state,
+        task_state,
+        effect,
+    }
+}
+
+/// The view of a server the transition rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerState {
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub locked: bool,
+}
+
+impl Operation {
+    pub const fn kind(&self) -> OperationKind {
+        match self {
+            Operation::Create => OperationKind::Create,
+            Operation::Start => OperationKind::Start,
+            Operation::Stop { .. } => OperationKind::Stop,
+            Operation::Reboot { .. } => OperationKind::Reboot,
+            Operation::Resize { .. } => OperationKind::Resize,
+            Operation::Delete => OperationKind::Delete,
+        }
+    }
+
+    /// Whether the operation may start on a server in this state (contract 5.5). This is the
+    /// one place the preconditions live; every request path goes through it.
+    pub fn check(&self, s: ServerState) -> Result<(), ErrorCode> {
+        if s.task_state == Some(TaskState::Deleting) {
+            return Err(if matches!(self, Operation::Delete) {
+                ErrorCode::AlreadyDeleting
+            } else {
+                ErrorCode::WrongStatus
+            });
+        }
+        if s.task_state.is_some() {
+            return Err(ErrorCode::ServerBusy);
+        }
+        if s.locked {
+            return Err(ErrorCode::ServerLocked);
+        }
+        let allowed = match self {
+            Operation::Create => false,
+            Operation::Start => s.vm_state == VmState::Stopped,
+            Operation::Stop { .. } | Operation::Reboot { .. } => s.vm_state == VmState::Active,
+            Operation::Resize { with_stop, .. } => {
+                s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
+            }
+            Operation::Delete => s.vm_state != VmState::Deleted,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ErrorCode::WrongStatus)
+        }
+    }
+
+    /// The states the server passes through, starting from `from` (its stable state when the
+    /// operation was accepted).
+    pub fn plan(&self, from: VmState) -> Vec<Step> {
+        use Effect as E;
+        use TaskState::*;
+        use VmState::*;
+        match self {
+            Operation::Create => vec![
+                step(Building, Some(Scheduling), E::None),
+                step(Building, Some(BlockDeviceMapping), E::None),
+                step(Building, Some(Networking), E::None),
+                step(Building, Some(Spawning), E::None),
+                step(Active, None, E::Launch),
+            ],
+            Operation::Start => vec![
+                step(Stopped, Some(PoweringOn), E::None),
+                step(Active, None, E::Boot),
+            ],
+            Operation::Stop { .. } => vec![
+                step(Active, Some(PoweringOff), E::None),
+                step(Stopped, None, E::None),
+            ],
+            Operation::Reboot { hard: false } => vec![
+                step(Active, Some(Rebooting), E::None),
+                step(Active, Some(RebootPending), E::None),
+                step(Active, Some(RebootStarted), E::None),
+                step(Active, None, E::Boot),
+            ],
+            Operation::Reboot { hard: true } => vec![
+                step(Active, Some(RebootingHard), E::None),
+                step(Active, Some(RebootPendingHard), E::None),
+                step(Active, Some(RebootStartedHard), E::None),
+                step(Active, None, E::Boot),
+            ],
+            Operation::Resize { .. } => {
+                let mut steps = Vec::with_capacity(7);
+                if from == Active {
+                    steps.push(step(Active, Some(PoweringOff), E::None));
+                }
+                steps.extend([
+                    step(Stopped, Some(ResizePrep), E::None),
+                    step(Stopped, Some(ResizeMigrating), E::None),
+                    step(Stopped, Some(ResizeMigrated), E::None),
+                    step(Stopped, Some(ResizeFinish), E::None),
+                ]);
+                if from == Active {
+                    // The server never shows as idle mid-job: it powers on straight from the
+                    // finished resize, so no other operation can slip in between.
+                    steps.push(step(Stopped, Some(PoweringOn), E::ApplyFlavor));
+                    steps.push(step(Active, None, E::Boot));
+                } else {
+                    steps.push(step(Stopped, None, E::ApplyFlavor));
+                }
+                steps
+            }
+            Operation::Delete => vec![
+                step(from, Some(Deleting), E::None),
+                step(Deleted, None, E::Remove),
+            ],
+        }
+    }
+}
+
+/// Operations that change a server at once, without a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstantOperation {
+    /// Allowed on a running or stopped server that is idle: the new password is recorded and
+    /// takes effect at the next start or reboot.
+    ResetPassword,
+    /// Allowed at any time except while the server is being deleted.
+    Rename,
+}
+
+impl InstantOperation {
+    pub fn check(self, s: ServerState) -> Result<(), ErrorCode> {
+        if s.task_state == Some(TaskState::Deleting) || s.vm_state == VmState::Deleted {
+            return Err(ErrorCode::WrongStatus);
+        }
+        if s.locked {
+            return Err(ErrorCode::ServerLocked);
+        }
+        match self {
+            InstantOperation::Rename => Ok(()),
+            InstantOperation::ResetPassword if s.task_state.is_some() => Err(ErrorCode::ServerBusy),
+            InstantOperation::ResetPassword
+                if matches!(s.vm_state, VmState::Active | VmState::Stopped) =>
+            {
+                Ok(())
+            }
+            InstantOperation::ResetPassword => Err(ErrorCode::WrongStatus),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(vm_state: VmState) -> ServerState {
+        ServerState {
+            vm_state,
+            task_state: None,
+            locked: false,
+        }
+    }
+
+    #[test]
+    fn status_follows_the_contract_mapping() {
+        assert_eq!(
+            Status::of(VmState::Active, Some(TaskState::PoweringOff)),
+            Status::Active
+        );
+        assert_eq!(
+            Status::of(VmState::Stopped, Some(TaskState::PoweringOn)),
+            Status::Shutoff
+        );
+        assert_eq!(
+            Status::of(VmState::Active, Some(TaskState::Deleting)),
+            Status::Active
+        );
+        assert_eq!(
+            Status::of(VmState::Active, Some(TaskState::RebootStarted)),
+            Status::Reboot
+        );
+        assert_eq!(
+            Status::of(VmState::Active, Some(TaskState::RebootingHard)),
+            Status::HardReboot
+        );
+        assert_eq!(
+            Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)),
+            Status::Resize
+        );
+        assert_eq!(
+            Status::of(VmState::Building, Some(TaskState::Spawning)),
+            Status::Build
+        );
+        assert_eq!(Status::of(VmState::Building, None), Status::Build);
+    }
+
+    #[test]
+    fn start_needs_a_stopped_server_and_stop_a_running_one() {
+        assert_eq!(Operation::Start.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(
+            Operation::Start.check(idle(VmState::Active)),
+            Err(ErrorCode::WrongStatus)
+        );
+        assert_eq!(
+            Operation::Stop { hard: false }.check(idle(VmState::Active)),
+            Ok(())
+        );
+        assert_eq!(
+            Operation::Stop { hard: true }.check(idle(VmState::Stopped)),
+            Err(ErrorCode::WrongStatus)
+        );
+        assert_eq!(
+            Operation::Reboot { hard: false }.check(idle(VmState::Stopped)),
+            Err(ErrorCode::WrongStatus)
+        );
+        assert_eq!(
+            Operation::Start.check(idle(VmState::Building)),
+            Err(ErrorCode::WrongStatus)
+        );
+    }
+
+    #[test]
+    fn a_busy_server_refuses_every_operation_and_a_deleting_one_says_so() {
+        let busy = ServerState {
+            task_state: Some(TaskState::PoweringOff),
+            ..idle(VmState::Active)
+        };
+        for op in [
+            Operation::Start,
+            Operation::Stop { hard: true },
+            Operation::Delete,
+        ] {
+            assert_eq!(op.check(busy), Err(ErrorCode::ServerBusy));
+        }
+        let deleting = ServerState {
+            task_state: Some(TaskState::Deleting),
+            ..idle(VmState::Active)
+        };
+        assert_eq!(
+            Operation::Delete.check(deleting),
+            Err(ErrorCode::AlreadyDeleting)
+        );
+        assert_eq!(
+            Operation::Stop { hard: false }.check(deleting),
+            Err(ErrorCode::WrongStatus)
+        );
+    }
+
+    #[test]
+    fn a_locked_server_refuses_operations() {
+        let locked = ServerState {
+            locked: true,
+            ..idle(VmState::Active)
+        };
+        assert_eq!(
+            Operation::Stop { hard: false }.check(locked),
+            Err(ErrorCode::ServerLocked)
+        );
+    }
+
+    #[test]
+    fn resize_needs_a_stopped_server_unless_it_may_stop_it() {
+        let plain = Operation::Resize {
+            flavor_id: "s6.large.2".into(),
+            with_stop: false,
+        };
+        let with_stop = Operation::Resize {
+            flavor_id: "s6.large.2".into(),
+            with_stop: true,
+        };
+        assert_eq!(plain.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(
+            plain.check(idle(VmState::Active)),
+            Err(ErrorCode::WrongStatus)
+        );
+        assert_eq!(with_stop.check(idle(VmState::Active)), Ok(()));
+    }
+
+    #[test]
+    fn every_plan_ends_idle_and_stays_busy_until_then() {
+        let ops = [
+            (Operation::Create, VmState::Building),
+            (Operation::Start, VmState::Stopped),
+            (Operation::Stop { hard: false }, VmState::Active),
+            (Operation::Reboot { hard: false }, VmState::Active),
+            (Operation::Reboot { hard: true }, VmState::Active),
+            (
+                Operation::Resize {
+                    flavor_id: "x".into(),
+                    with_stop: true,
+                },
+                VmState::Active,
+            ),
+            (
+                Operation::Resize {
+                    flavor_id: "x".into(),
+                    with_stop: false,
+                },
+                VmState::Stopped,
+            ),
+            (Operation::Delete, VmState::Stopped),
+        ];
+        for (op, from) in ops {
+            let plan = op.plan(from);
+            let (last, busy) = plan.split_last().expect("a plan has steps");
+            assert_eq!(last.task_state, None, "{op:?} ends idle");
+            assert!(
+                busy.iter().all(|s| s.task_state.is_some()),
+                "{op:?} stays busy until it ends"
+            );
+        }
+    }
+
+    #[test]
+    fn resize_of_a_running_server_stops_it_applies_the_flavor_and_starts_it_again() {
+        let op = Operation::Resize {
+            flavor_id: "x".into(),
+            with_stop: true,
+        };
+        let plan = op.plan(VmState::Active);
+        assert_eq!(plan[0].task_state, Some(TaskState::PoweringOff));
+        assert!(plan.iter().any(|s| s.effect == Effect::ApplyFlavor));
+        assert_eq!(plan.last().map(|s| s.vm_state), Some(VmState::Active));
+    }
+
+    #[test]
+    fn password_reset_needs_an_idle_running_or_stopped_server_and_rename_only_one_not_being_deleted()
+     {
+        let reset = InstantOperation::ResetPassword;
+        assert_eq!(reset.check(idle(VmState::Active)), Ok(()));
+        assert_eq!(reset.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(
+            reset.check(idle(VmState::Building)),
+            Err(ErrorCode::WrongStatus)
+        );
+        let stopping = ServerState {
+            task_state: Some(TaskState::PoweringOff),
+            ..idle(VmState::Active)
+        };
+        assert_eq!(reset.check(stopping), Err(ErrorCode::ServerBusy));
+        assert_eq!(InstantOperation::Rename.check(stopping), Ok(()));
+        let deleting = ServerState {
+            task_state: Some(TaskState::Deleting),
+            ..idle(VmState::Active)
+        };
+        assert_eq!(
+            InstantOperation::Rename.check(deleting),
+            Err(ErrorCode::WrongStatus)
+        );
+        let locked = ServerState {
+            locked: true,
+            ..idle(VmState::Active)
+        };
+        assert_eq!(
+            InstantOperation::Rename.check(locked),
+            Err(ErrorCode::ServerLocked)
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for t in TaskState::ALL {
+            assert_eq!(TaskState::parse(t.as_str()), Some(t));
+        }
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! The batch operations: job-based start/stop/reboot/delete/resize, and the batch-format
+//! password reset and rename (contract section 2).
+
+use std::collections::HashMap;
+
+use super::Ecs;
+use super::servers::{PlannedSubJob, new_job, refusal};
+use crate::domain::batch::{self, BatchRefused, Duplicates, Refusal};
+use crate::domain::catalogue::{Flavor, Usage};
+use crate::domain::job::Failure;
+use crate::domain::server::Server;
+use crate::domain::status::{InstantOperation, Operation, OperationKind};
+use crate::domain::{Error, ErrorCode, Result, validate};
+use crate::engine::Wakeup;
+use crate::store::{StoreTx, transact};
+
+/// The job-based batch actions of `POST .../cloudservers/action` and `.../delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchAction {
+    Start,
+    Stop { hard: bool },
+    Reboot { hard: bool },
+    Delete,
+}
+
+impl BatchAction {
+    fn operation(self) -> Operation {
+        match self {
+            BatchAction::Start => Operation::Start,
+            BatchAction::Stop { hard } => Operation::Stop { hard },
+            BatchAction::Reboot { hard } => Operation::Reboot { hard },
+            BatchAction::Delete => Operation::Delete,
+        }
+    }
+}
+
+pub struct ResizeRequest {
+    pub flavor_id: String,
+    pub with_stop: bool,
+    pub dry_run: bool,
+}
+
+/// What a batch-format request answers when it was accepted: the ids, in request order.
+pub type Accepted = Vec<String>;
+
+/// A batch refused because of individual servers becomes `Ecs.0611` with their refusals.
+fn batch_failed(refused: BatchRefused) -> Error {
+    let mut error = Error::of(ErrorCode::BatchFailed);
+    error.refusals = refused.refusals;
+    error
+}
+
+impl Ecs {
+    /// Batch start/stop/reboot/delete (contract 2.5, ecsd's semantics): unknown ids refuse the
+    /// whole request; a server whose state forbids the operation gets a sub-job that fails
+    /// with the rule's code while the others proceed.
+    pub fn batch_operate(
+        &self,
+        project_id: &str,
+        ids: Vec<String>,
+        action: BatchAction,
+    ) -> Result<String> {
+        let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Refuse)?;
+        let operation = action.operation();
+        let now = self.clock.now();
+        let (job_id, wakeups) = transact(self.store.as_ref(), |tx| {
+            let servers = tx.servers(project_id, &ids)?;
+            if let Some(missing) = ids.iter().find(|id| !servers.contains_key(*id)) {
+                return Err(Error::server_not_found(missing));
+            }
+            let mut planned = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let server = &servers[id];
+                let refused = match operation.check(server.state()) {
+                    Ok(()) => {
+                        self.begin(tx, server, &operation)?;
+                        None
+                    }
+                    Err(code) => {
+                        let error = refusal(code, server);
+                        Some(Failure {
+                            code: code.code().into(),
+                            reason: error.message,
+                        })
+                    }
+                };
+                planned.push(PlannedSubJob {
+                    server_id: id.clone(),
+                    operation: operation.clone(),
+                    from: server.vm_state,
+                    refused,
+                });
+            }
+            let job = new_job(project_id, operation.kind(), planned, false, now);
+            tx.insert_job(&job)?;
+            let wakeups: Vec<Wakeup> = job
+                .sub_jobs
+                .iter()
+                .filter(|s| !s.status.is_finished())
+                .map(Wakeup::of)
+                .collect();
+            Ok((job.id, wakeups))
+        })?;
+        tracing::info!(%project_id, %job_id, servers = ids.len(), action = ?action, "batch accepted");
+        self.engine.wake(wakeups);
+        Ok(job_id)
+    }
+
+    /// Puts a server into step 0 of `operation`, with the compare-and-set on its task state.
+    fn begin(&self, tx: &mut dyn StoreTx, server: &Server, operation: &Operation) -> Result<()> {
+        let mut next = server.clone();
+        if let Operation::Resize { flavor_id, .. } = operation {
+            next.resize_target = Some(flavor_id.clone());
+        }
+        next.enter(&operation.plan(server.vm_state)[0], self.clock.now());
+        let reserved = self
+            .catalogue
+            .reservation(&next.flavor_id, next.resize_target.as_deref());
+        tx.update_server(&next, server.task_state, reserved)
+    }
+
+    /// Batch resize (T1.5) and single resize (T1.16): all servers must pass, else nothing
+    /// happens; accepted servers each get a `resizeSingleServer` sub-job.
+    pub fn resize_servers(
+        &self,
+        project_id: &str,
+        ids: Vec<String>,
+        request: &ResizeRequest,
+        single_server: bool,
+    ) -> Result<Option<String>> {
+        let ids = batch::server_ids(ids, batch::MAX_BATCH_RESIZE_SERVERS, Duplicates::Collapse)?;
+        let target = self.catalogue.flavor(&request.flavor_id).ok_or_else(|| {
+            Error::new(
+                ErrorCode::FlavorNotFound,
+                format!("The flavor {} does not exist.", request.flavor_id),
+            )
+        })?;
+        let operation = Operation::Resize {
+            flavor_id: target.id.clone(),
+            with_stop: request.with_stop,
+        };
+        let now = self.clock.now();
+        let outcome = transact(self.store.as_ref(), |tx| {
+            let servers = tx.servers(project_id, &ids)?;
+            let accepted = batch::plan_all_or_nothing(&ids, &servers, |server| {
+                self.check_resize(server, target, &operation)
+            });
+            let accepted = accepted.map_err(batch_failed)?;
+            let extra = self.resize_delta(&accepted, target);
+            if let Some(limit) = self
+                .catalogue
+                .quota
+                .exceeded_by(tx.usage(project_id)?, extra)
+            {
+                return Err(Error::new(
+                    ErrorCode::QuotaExceeded,
+                    format!(
+                        "Insufficient ECS quota: resizing to {} exceeds the {limit} quota.",
+                        target.id
+                    ),
+                ));
+            }
+            if request.dry_run {
+                return Ok(None);
+            }
+            let mut planned = Vec::with_capacity(accepted.len());
+            for server in &accepted {
+                self.begin(tx, server, &operation)?;
+                planned.push(PlannedSubJob {
+                    server_id: server.id.clone(),
+                    operation: operation.clone(),
+                    from: server.vm_state,
+                    refused: None,
+                });
+            }
+            let job = new_job(
+                project_id,
+                OperationKind::Resize,
+                planned,
+                single_server,
+                now,
+            );
+            tx.insert_job(&job)?;
+            Ok(Some((
+                job.id.clone(),
+                job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>(),
+            )))
+        })?;
+        Ok(outcome.map(|(job_id, wakeups)| {
+            tracing::info!(%project_id, %job_id, flavor = %target.id, servers = ids.len(), "resize accepted");
+            self.engine.wake(wakeups);
+            job_id
+        }))
+    }
+
+    fn check_resize(&self, server: &Server, target: &Flavor, operation: &Operation) -> Result<()> {
+        operation
+            .check(server.state())
+            .map_err(|code| refusal(code, server))?;
+        if server.flavor_id == target.id {
+            return Err(Error::new(
+                ErrorCode::SameFlavor,
+                format!(
+                    "The ECS {} already has the flavor {}.",
+                    server.id, target.id
+                ),
+            ));
+        }
+        let allowed = self
+            .catalogue
+            .flavor(&server.flavor_id)
+            .is_some_and(|current| current.can_resize_to(target));
+        if !allowed {
+            return Err(Error::new(
+                ErrorCode::FlavorNotAllowed,
+                format!(
+                    "The ECS {} of flavor {} cannot be resized to {}.",
+                    server.id, server.flavor_id, target.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What resizing these servers to `target` adds to the quota usage (only growth counts).
+    fn resize_delta(&self, servers: &[&Server], target: &Flavor) -> Usage {
+        servers.iter().fold(Usage::default(), |sum, server| {
+            let now = self.catalogue.reservation(&server.flavor_id, None);
+            let then = self
+                .catalogue
+                .reservation(&server.flavor_id, Some(&target.id));
+            Usage {
+                instances: sum.instances,
+                cores: sum.cores + (then.cores - now.cores),
+                ram_mib: sum.ram_mib + (then.ram_mib - now.ram_mib),
+            }
+        })
+    }
+
+    /// Batch reset passwords (T1.4). The hash is computed once for the whole batch.
+    pub fn batch_reset_servers_password(
+        &self,
+        project_id: &str,
+        ids: Vec<String>,
+        new_password: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Accepted> {
+        let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Collapse)?;
+        let hash = match new_password {
+            Some(password) => {
+                validate::password(password, validate::RESET_PASSWORD_SPECIALS)?;
+                if dry_run {
+                    None
+                } else {
+                    Some(crate::secrets::hash_password(password)?)
+                }
+            }
+            None if dry_run => None,
+            None => return Err(Error::invalid("new_password is required.")),
+        };
+        let accepted = self.apply_instant(
+            project_id,
+            &ids,
+            InstantOperation::ResetPassword,
+            dry_run,
+            |server| {
+                server.pending_password_hash = hash.clone();
+            },
+        )?;
+        if !dry_run {
+            tracing::info!(%project_id, servers = accepted.len(), "password reset recorded");
+        }
+        Ok(accepted)
+    }
+
+    /// Batch rename (T1.6): the same name for every server.
+    pub fn batch_update_servers_name(
+        &self,
+        project_id: &str,
+        ids: Vec<String>,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<Accepted> {
+        let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Collapse)?;
+        validate::server_name(name, validate::MAX_NAME_CHARS)?;
+        self.apply_instant(
+            project_id,
+            &ids,
+            InstantOperation::Rename,
+            dry_run,
+            |server| {
+                server.name = name.to_string();
+            },
+        )
+    }
+
+    /// Plans an instant operation all-or-nothing and applies `change` to every server in one
+    /// transaction, each write a compare-and-set on the task state the plan saw.
+    fn apply_instant(
+        &self,
+        project_id: &str,
+        ids: &[String],
+        operation: InstantOperation,
+        dry_run: bool,
+        change: impl Fn(&mut Server),
+    ) -> Result<Accepted> {
+        let now = self.clock.now();
+        transact(self.store.as_ref(), |tx| {
+            let servers: HashMap<String, Server> = tx.servers(project_id, ids)?;
+            let accepted = batch::plan_all_or_nothing(ids, &servers, |server| {
+                operation
+                    .check(server.state())
+                    .map_err(|code| refusal(code, server))
+            })
+            .map_err(batch_failed)?;
+            if !dry_run {
+                for server in &accepted {
+                    let mut next = (*server).clone();
+                    change(&mut next);
+                    next.updated = now;
+                    let reserved = self
+                        .catalogue
+                        .reservation(&next.flavor_id, next.resize_target.as_deref());
+                    tx.update_server(&next, server.task_state, reserved)?;
+                }
+            }
+            Ok(accepted.iter().map(|s| s.id.clone()).collect())
+        })
+    }
+
+    /// Single-server resize (T1.16): a job on one server, refused with that server's own code.
+    pub fn resize_server(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        request: &ResizeRequest,
+    ) -> Result<Option<String>> {
+        self.resize_servers(project_id, vec![server_id.to_string()], request, true)
+            .map_err(single_refusal)
+    }
+
+    /// Single-server password reset (`PUT .../{id}/os-reset-password`).
+    pub fn reset_server_password(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        password: &str,
+        check: bool,
+    ) -> Result<()> {
+        if check {
+            validate::password(password, validate::RESET_PASSWORD_SPECIALS)?;
+        }
+        let hash = crate::secrets::hash_password(password)?;
+        let ids = [server_id.to_string()];
+        self.apply_instant(
+            project_id,
+            &ids,
+            InstantOperation::ResetPassword,
+            false,
+            |server| {
+                server.pending_password_hash = Some(hash.clone());
+            },
+        )
+        .map_err(single_refusal)
+        .map(drop)
+    }
+}
+
+/// A one-server request answers with that server's own error rather than `Ecs.0611`.
+fn single_refusal(error: Error) -> Error {
+    match error.refusals.into_iter().next() {
+        Some(Refusal { error, .. }) => error,
+        None => Error {
+            refusals: vec![],
+            ..error
+        },
+    }
+}

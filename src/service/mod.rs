@@ -1,0 +1,59 @@
+//! The use cases of the ECS API, named after the SDK's operations. Each composes the pure
+//! rules of `domain` with one store transaction, then hands accepted work to the engine.
+
+mod batch;
+mod servers;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::domain::Result;
+use crate::domain::catalogue::Catalogue;
+use crate::domain::job::{Job, JobStatus};
+use crate::engine::EngineHandle;
+use crate::store::{Store, transact};
+
+pub use batch::{BatchAction, ResizeRequest};
+pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
+
+pub struct Ecs {
+    pub store: Arc<dyn Store>,
+    pub catalogue: Arc<Catalogue>,
+    pub engine: EngineHandle,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ecs {
+    pub fn project_exists(&self, project_id: &str) -> Result<bool> {
+        transact(self.store.as_ref(), |tx| tx.project_exists(project_id))
+    }
+
+    /// A job, or a sub-job asked for by its own id (shown as a job on one server).
+    pub fn show_job(&self, project_id: &str, job_id: &str) -> Result<Option<Job>> {
+        transact(self.store.as_ref(), |tx| {
+            if let Some(job) = tx.job(project_id, job_id)? {
+                return Ok(Some(job));
+            }
+            Ok(tx.sub_job(project_id, job_id)?.map(|sub| Job {
+                id: sub.id.clone(),
+                project_id: sub.project_id.clone(),
+                kind: sub.operation.kind(),
+                status: sub.status,
+                begin_time: sub.begin_time,
+                end_time: sub.end_time,
+                failure: sub.failure.clone(),
+                single_server: true,
+                sub_jobs: vec![sub],
+            }))
+        })
+    }
+
+    pub fn show_server_limits(&self, project_id: &str) -> Result<crate::domain::catalogue::Usage> {
+        transact(self.store.as_ref(), |tx| tx.usage(project_id))
+    }
+}
+
+/// The parent status of a job whose sub-jobs were just planned.
+fn initial_status(job: &Job) -> (JobStatus, Option<crate::domain::job::Failure>) {
+    crate::domain::job::aggregate(job.sub_jobs.iter().map(|s| (s.status, s.failure.clone())))
+}

@@ -1,0 +1,333 @@
+//! Creating, listing, showing and modifying servers.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+use super::{Ecs, initial_status};
+use crate::domain::create::{CreateServers, free_addresses};
+use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
+use crate::domain::query::{Page, ServerFilter};
+use crate::domain::server::Server;
+use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
+use crate::domain::{Error, ErrorCode, Result, validate};
+use crate::engine::Wakeup;
+use crate::store::{RememberedCreate, transact};
+
+/// How long an `X-Client-Token` answers with its first result (contract 1.5).
+const CLIENT_TOKEN_LIFETIME: time::Duration = time::Duration::hours(8);
+
+/// An `X-Client-Token` with a fingerprint of the request it came with.
+pub struct ClientToken {
+    pub token: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateAccepted {
+    Job {
+        job_id: String,
+        server_ids: Vec<String>,
+    },
+    DryRun,
+}
+
+pub struct ServerUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+fn is_lower_case_uuid(token: &str) -> bool {
+    uuid::Uuid::parse_str(token).is_ok_and(|u| u.hyphenated().to_string() == token)
+}
+
+impl Ecs {
+    pub fn create_servers(
+        &self,
+        project_id: &str,
+        request: &CreateServers,
+        dry_run: bool,
+        client_token: Option<&ClientToken>,
+    ) -> Result<CreateAccepted> {
+        if let Some(token) = client_token
+            && !is_lower_case_uuid(&token.token)
+        {
+            return Err(Error::new(
+                ErrorCode::ClientTokenInvalid,
+                "X-Client-Token must be a lower-case UUID (8-4-4-4-12 hex digits).",
+            ));
+        }
+        let flavor = request.validate(&self.catalogue)?;
+        let password_hash = match &request.admin_pass {
+            Some(pass) if !dry_run => Some(crate::secrets::hash_password(pass)?),
+            _ => None,
+        };
+        let now = self.clock.now();
+        let outcome = transact(self.store.as_ref(), |tx| {
+            if let Some(token) = client_token
+                && let Some(first) = tx.remembered_create(project_id, &token.token)?
+            {
+                if now - first.created > CLIENT_TOKEN_LIFETIME {
+                    return Err(Error::of(ErrorCode::ClientTokenExpired));
+                }
+                if first.fingerprint != token.fingerprint {
+                    return Err(Error::of(ErrorCode::ClientTokenReused));
+                }
+                return Ok((
+                    CreateAccepted::Job {
+                        job_id: first.job_id,
+                        server_ids: first.server_ids,
+                    },
+                    vec![],
+                ));
+            }
+            let usage = tx.usage(project_id)?;
+            if let Some(limit) = self
+                .catalogue
+                .quota
+                .exceeded_by(usage, request.usage(flavor))
+            {
+                return Err(Error::new(
+                    ErrorCode::QuotaExceeded,
+                    format!(
+                        "Insufficient ECS quota: creating {} servers of {} exceeds the {limit} quota.",
+                        request.count, flavor.id
+                    ),
+                ));
+            }
+            let addresses = self.allocate_addresses(tx, project_id, request)?;
+            if dry_run {
+                return Ok((CreateAccepted::DryRun, vec![]));
+            }
+            let servers = request.build(
+                &self.catalogue,
+                project_id,
+                addresses,
+                password_hash.clone(),
+                now,
+            );
+            let reserved: Vec<_> = servers
+                .iter()
+                .map(|s| self.catalogue.reservation(&s.flavor_id, None))
+                .collect();
+            tx.insert_servers(&servers, &reserved)?;
+            let planned = servers
+                .iter()
+                .map(|s| PlannedSubJob {
+                    server_id: s.id.clone(),
+                    operation: Operation::Create,
+                    from: VmState::Building,
+                    refused: None,
+                })
+                .collect();
+            let job = new_job(project_id, OperationKind::Create, planned, false, now);
+            tx.insert_job(&job)?;
+            let server_ids: Vec<String> = servers.iter().map(|s| s.id.clone()).collect();
+            if let Some(token) = client_token {
+                let remembered = RememberedCreate {
+                    fingerprint: token.fingerprint.clone(),
+                    job_id: job.id.clone(),
+                    server_ids: server_ids.clone(),
+                    created: now,
+                };
+                tx.remember_create(project_id, &token.token, &remembered)?;
+            }
+            let wakeups = job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>();
+            Ok((
+                CreateAccepted::Job {
+                    job_id: job.id,
+                    server_ids,
+                },
+                wakeups,
+            ))
+        })?;
+        let (accepted, wakeups) = outcome;
+        if let CreateAccepted::Job { job_id, server_ids } = &accepted {
+            tracing::info!(%project_id, %job_id, servers = server_ids.len(), "create accepted");
+        }
+        self.engine.wake(wakeups);
+        Ok(accepted)
+    }
+
+    /// One address per NIC per server, from each NIC's subnet.
+    fn allocate_addresses(
+        &self,
+        tx: &mut dyn crate::store::StoreTx,
+        project_id: &str,
+        request: &CreateServers,
+    ) -> Result<Vec<Vec<Ipv4Addr>>> {
+        let count = request.count as usize;
+        let mut used: HashMap<&str, HashSet<Ipv4Addr>> = HashMap::new();
+        let mut per_nic = Vec::with_capacity(request.nics.len());
+        for nic in &request.nics {
+            let subnet = self.catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::SubnetNotFound,
+                    format!("The subnet {} does not exist.", nic.subnet_id),
+                )
+            })?;
+            let taken = match used.entry(subnet.id.as_str()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(tx.used_addresses(project_id, &subnet.id)?)
+                }
+            };
+            let picked = match nic.ip {
+                Some(ip) if taken.contains(&ip) => {
+                    return Err(Error::new(
+                        ErrorCode::IpInUse,
+                        format!("The private IP address {ip} is already in use."),
+                    ));
+                }
+                Some(ip) => vec![ip],
+                None => free_addresses(subnet, taken, count).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::SubnetFull,
+                        format!(
+                            "The subnet {} has fewer than {count} free IP addresses.",
+                            subnet.id
+                        ),
+                    )
+                })?,
+            };
+            taken.extend(picked.iter().copied());
+            per_nic.push(picked);
+        }
+        Ok((0..count)
+            .map(|server| per_nic.iter().map(|ips| ips[server]).collect())
+            .collect())
+    }
+
+    pub fn list_servers_details(
+        &self,
+        project_id: &str,
+        filter: &ServerFilter,
+        page: Page,
+    ) -> Result<(u64, Vec<Server>)> {
+        transact(self.store.as_ref(), |tx| {
+            tx.list_servers(project_id, filter, page)
+        })
+    }
+
+    /// The servers among `ids` (at most one page), in the order asked; unknown ids are left out.
+    pub fn servers_by_ids(&self, project_id: &str, ids: &[String]) -> Result<(u64, Vec<Server>)> {
+        let ids: Vec<String> = ids.iter().take(Page::MAX_LIMIT as usize).cloned().collect();
+        let mut found = transact(self.store.as_ref(), |tx| tx.servers(project_id, &ids))?;
+        let servers: Vec<Server> = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok((servers.len() as u64, servers))
+    }
+
+    pub fn show_server(&self, project_id: &str, server_id: &str) -> Result<Server> {
+        transact(self.store.as_ref(), |tx| tx.server(project_id, server_id))?
+            .ok_or_else(|| Error::server_not_found(server_id))
+    }
+
+    pub fn update_server(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        update: &ServerUpdate,
+    ) -> Result<Server> {
+        if let Some(name) = &update.name {
+            validate::server_name(name, validate::MAX_NAME_CHARS)?;
+        }
+        if let Some(description) = &update.description {
+            validate::description(description)?;
+        }
+        let now = self.clock.now();
+        transact(self.store.as_ref(), |tx| {
+            let mut server = tx
+                .server(project_id, server_id)?
+                .ok_or_else(|| Error::server_not_found(server_id))?;
+            InstantOperation::Rename
+                .check(server.state())
+                .map_err(|code| refusal(code, &server))?;
+            if let Some(name) = &update.name {
+                server.name = name.clone();
+            }
+            if let Some(description) = &update.description {
+                server.description = description.clone();
+            }
+            server.updated = now;
+            let reserved = self
+                .catalogue
+                .reservation(&server.flavor_id, server.resize_target.as_deref());
+            tx.update_server(&server, server.task_state, reserved)?;
+            Ok(server)
+        })
+    }
+}
+
+/// The error for a server that a rule refused, naming the server and why.
+pub(super) fn refusal(code: ErrorCode, server: &Server) -> Error {
+    let status = server.status().as_str();
+    let message = match code {
+        ErrorCode::WrongStatus => format!(
+            "The ECS {} is {status}; the operation is not allowed in this status.",
+            server.id
+        ),
+        ErrorCode::ServerBusy => format!(
+            "Another operation ({}) is running on the ECS {}. Try again later.",
+            server.task_state.map_or("unknown", |t| t.as_str()),
+            server.id
+        ),
+        ErrorCode::ServerLocked => format!("The ECS {} is locked.", server.id),
+        ErrorCode::AlreadyDeleting => format!("The ECS {} is already being deleted.", server.id),
+        other => format!("{} ({})", other.wire().2, server.id),
+    };
+    Error::new(code, message)
+}
+
+/// One server's part of a new job: the operation it starts from its stable state `from`, or
+/// the failure that refused it when the job was planned.
+pub(super) struct PlannedSubJob {
+    pub server_id: String,
+    pub operation: Operation,
+    pub from: VmState,
+    pub refused: Option<Failure>,
+}
+
+/// A job with one sub-job per planned server, in order. Accepted servers must already be in
+/// step 0 of their plan; refused ones get a sub-job that has already failed.
+pub(super) fn new_job(
+    project_id: &str,
+    kind: OperationKind,
+    planned: Vec<PlannedSubJob>,
+    single_server: bool,
+    now: crate::domain::server::Timestamp,
+) -> Job {
+    let id = new_job_id();
+    let sub_jobs = planned
+        .into_iter()
+        .map(|p| SubJob {
+            id: new_job_id(),
+            job_id: id.clone(),
+            project_id: project_id.to_string(),
+            server_id: p.server_id,
+            operation: p.operation,
+            from: p.from,
+            status: if p.refused.is_some() {
+                JobStatus::Fail
+            } else {
+                JobStatus::Init
+            },
+            step: 0,
+            begin_time: now,
+            end_time: p.refused.as_ref().map(|_| now),
+            failure: p.refused,
+        })
+        .collect();
+    let mut job = Job {
+        id,
+        project_id: project_id.to_string(),
+        kind,
+        status: JobStatus::Init,
+        begin_time: now,
+        end_time: None,
+        failure: None,
+        single_server,
+        sub_jobs,
+    };
+    (job.status, job.failure) = initial_status(&job);
+    job.end_time = job.status.is_finished().then_some(now);
+    job
+}

@@ -1,0 +1,100 @@
+//! Persistence behind a trait: transactional reads and writes of projects, servers, jobs and
+//! idempotency tokens. The store is the source of truth; the engine only moves stored work on.
+
+mod sqlite;
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+pub use sqlite::SqliteStore;
+
+use crate::domain::Result;
+use crate::domain::catalogue::Usage;
+use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::query::{Page, ServerFilter};
+use crate::domain::server::{Server, Timestamp};
+use crate::domain::status::TaskState;
+
+/// The answer a create gave, kept under its `X-Client-Token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberedCreate {
+    pub fingerprint: String,
+    pub job_id: String,
+    pub server_ids: Vec<String>,
+    pub created: Timestamp,
+}
+
+/// One transaction. Every method sees the writes made before it in the same transaction.
+pub trait StoreTx {
+    fn project_exists(&mut self, project_id: &str) -> Result<bool>;
+    fn ensure_project(&mut self, project_id: &str, name: &str) -> Result<()>;
+
+    fn server(&mut self, project_id: &str, server_id: &str) -> Result<Option<Server>>;
+    /// The servers of the project among `ids`, by id; ids of other projects are absent.
+    fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>>;
+    /// The total matching `filter` and one page of them, newest first.
+    fn list_servers(
+        &mut self,
+        project_id: &str,
+        filter: &ServerFilter,
+        page: Page,
+    ) -> Result<(u64, Vec<Server>)>;
+    /// Inserts servers and reserves their addresses; `Ecs.0010` if an address is taken.
+    fn insert_servers(&mut self, servers: &[Server], reserved: &[Usage]) -> Result<()>;
+    /// Writes a server only if its task state is still `expected_task` (the compare-and-set
+    /// that keeps one operation per server); `Ecs.0603` otherwise.
+    fn update_server(
+        &mut self,
+        server: &Server,
+        expected_task: Option<TaskState>,
+        reserved: Usage,
+    ) -> Result<()>;
+    fn delete_server(&mut self, server_id: &str) -> Result<()>;
+    fn usage(&mut self, project_id: &str) -> Result<Usage>;
+    fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>>;
+
+    fn insert_job(&mut self, job: &Job) -> Result<()>;
+    /// A job with its sub-jobs, in request order.
+    fn job(&mut self, project_id: &str, job_id: &str) -> Result<Option<Job>>;
+    fn sub_job(&mut self, project_id: &str, sub_job_id: &str) -> Result<Option<SubJob>>;
+    fn update_sub_job(&mut self, sub_job: &SubJob) -> Result<()>;
+    fn sub_job_statuses(&mut self, job_id: &str) -> Result<Vec<(JobStatus, Option<Failure>)>>;
+    fn update_job(
+        &mut self,
+        job_id: &str,
+        status: JobStatus,
+        end: Option<Timestamp>,
+        failure: Option<&Failure>,
+    ) -> Result<()>;
+    fn unfinished_sub_jobs(&mut self) -> Result<Vec<SubJob>>;
+
+    fn remembered_create(
+        &mut self,
+        project_id: &str,
+        token: &str,
+    ) -> Result<Option<RememberedCreate>>;
+    fn remember_create(
+        &mut self,
+        project_id: &str,
+        token: &str,
+        create: &RememberedCreate,
+    ) -> Result<()>;
+}
+
+pub trait Store: Send + Sync {
+    /// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise.
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()>;
+}
+
+/// [`Store::transaction`] with a result.
+pub fn transact<R>(
+    store: &dyn Store,
+    mut work: impl FnMut(&mut dyn StoreTx) -> Result<R>,
+) -> Result<R> {
+    let mut out = None;
+    store.transaction(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| crate::domain::Error::internal("transaction finished without a result"))
+}

@@ -1,0 +1,593 @@
+//! The embedded default store: SQLite in WAL mode under the data dir.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{RememberedCreate, Store, StoreTx};
+use crate::domain::catalogue::Usage;
+use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::query::{Page, ServerFilter};
+use crate::domain::server::{Server, Timestamp};
+use crate::domain::status::{OperationKind, TaskState, VmState};
+use crate::domain::{Error, ErrorCode, Result};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+pub struct SqliteStore {
+    // One connection: SQLite serialises writers anyway, and a single writer makes every
+    // transaction's compare-and-set trivially consistent.
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if applied > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the data dir was written by a newer ecsd (schema {applied}); this one knows {}",
+                MIGRATIONS.len()
+            );
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("store lock poisoned"))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::internal)?;
+        work(&mut SqliteTx { tx: &tx })?;
+        tx.commit().map_err(Error::internal)
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: &'c rusqlite::Transaction<'c>,
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    Error::internal(e)
+}
+
+fn ns(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn to_doc(server: &Server) -> Result<String> {
+    serde_json::to_string(server).map_err(Error::internal)
+}
+
+fn server_from_doc(doc: String) -> Result<Server> {
+    serde_json::from_str(&doc).map_err(Error::internal)
+}
+
+fn kind_name(kind: OperationKind) -> &'static str {
+    kind.job_types().0
+}
+
+fn kind_from_name(name: &str) -> Result<OperationKind> {
+    use OperationKind::*;
+    [Create, Start, Stop, Reboot, Resize, Delete]
+        .into_iter()
+        .find(|k| kind_name(*k) == name)
+        .ok_or_else(|| Error::internal(format!("unknown job kind {name} in store")))
+}
+
+fn status_from_name(name: &str) -> Result<JobStatus> {
+    JobStatus::parse(name)
+        .ok_or_else(|| Error::internal(format!("unknown job status {name} in store")))
+}
+
+fn failure(code: Option<String>, reason: Option<String>) -> Option<Failure> {
+    code.map(|code| Failure {
+        code,
+        reason: reason.unwrap_or_default(),
+    })
+}
+
+const SUB_JOB_COLUMNS: &str = "id, job_id, project_id, server_id, operation, status, step, begin_ms, end_ms, error_code, fail_reason, from_state";
+
+fn sub_job_from_row(row: &Row) -> rusqlite::Result<(SubJob, String, String)> {
+    let operation: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    Ok((
+        SubJob {
+            id: row.get(0)?,
+            job_id: row.get(1)?,
+            project_id: row.get(2)?,
+            server_id: row.get(3)?,
+            operation: crate::domain::status::Operation::Start,
+            from: VmState::parse(&row.get::<_, String>(11)?).unwrap_or(VmState::Error),
+            status: JobStatus::Init,
+            step: row.get(6)?,
+            begin_time: from_ms(row.get(7)?),
+            end_time: row.get::<_, Option<i64>>(8)?.map(from_ms),
+            failure: failure(row.get(9)?, row.get(10)?),
+        },
+        operation,
+        status,
+    ))
+}
+
+/// Finishes decoding a sub-job row: the JSON and enum columns are parsed outside rusqlite's
+/// row closure so their errors keep our error type.
+fn decode_sub_job((mut sub, operation, status): (SubJob, String, String)) -> Result<SubJob> {
+    sub.operation = serde_json::from_str(&operation).map_err(Error::internal)?;
+    sub.status = status_from_name(&status)?;
+    Ok(sub)
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn project_exists(&mut self, project_id: &str) -> Result<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM projects WHERE id = ?1")
+            .and_then(|mut s| s.exists([project_id]))
+            .map_err(db)
+    }
+
+    fn ensure_project(&mut self, project_id: &str, name: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT OR IGNORE INTO projects (id, name) VALUES (?1, ?2)",
+                [project_id, name],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn server(&mut self, project_id: &str, server_id: &str) -> Result<Option<Server>> {
+        let doc: Option<String> = self
+            .tx
+            .prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2")
+            .and_then(|mut s| {
+                s.query_row([server_id, project_id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db)?;
+        doc.map(server_from_doc).transpose()
+    }
+
+    fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2")
+            .map_err(db)?;
+        let mut found = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let doc: Option<String> = stmt
+                .query_row([id.as_str(), project_id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if let Some(doc) = doc {
+                found.insert(id.clone(), server_from_doc(doc)?);
+            }
+        }
+        Ok(found)
+    }
+
+    fn list_servers(
+        &mut self,
+        project_id: &str,
+        filter: &ServerFilter,
+        page: Page,
+    ) -> Result<(u64, Vec<Server>)> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT doc FROM servers WHERE project_id = ?1 ORDER BY created_ns DESC, id",
+            )
+            .map_err(db)?;
+        let docs = stmt
+            .query_map([project_id], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        let mut total = 0u64;
+        let mut servers = Vec::new();
+        let skip = page.skip();
+        for doc in docs {
+            let server = server_from_doc(doc.map_err(db)?)?;
+            if filter.matches(&server) {
+                if total >= skip && (servers.len() as u64) < page.limit {
+                    servers.push(server);
+                }
+                total += 1;
+            }
+        }
+        Ok((total, servers))
+    }
+
+    fn insert_servers(&mut self, servers: &[Server], reserved: &[Usage]) -> Result<()> {
+        let mut insert_server = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO servers (id, project_id, created_ns, task_state, vcpus, ram_mib, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db)?;
+        let mut insert_address = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO addresses (project_id, subnet_id, ip, server_id) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .map_err(db)?;
+        for (server, usage) in servers.iter().zip(reserved) {
+            insert_server
+                .execute(params![
+                    server.id,
+                    server.project_id,
+                    ns(server.created),
+                    server.task_state.map(TaskState::as_str),
+                    usage.cores,
+                    usage.ram_mib,
+                    to_doc(server)?,
+                ])
+                .map_err(db)?;
+            for nic in &server.nics {
+                let inserted = insert_address
+                    .execute(params![
+                        server.project_id,
+                        nic.subnet_id,
+                        nic.ip.to_string(),
+                        server.id
+                    ])
+                    .map_err(db)?;
+                if inserted == 0 {
+                    return Err(Error::new(
+                        ErrorCode::IpInUse,
+                        format!("The private IP address {} is already in use.", nic.ip),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update_server(
+        &mut self,
+        server: &Server,
+        expected_task: Option<TaskState>,
+        reserved: Usage,
+    ) -> Result<()> {
+        let doc = to_doc(server)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE servers SET task_state = ?1, vcpus = ?2, ram_mib = ?3, doc = ?4
+                 WHERE id = ?5 AND task_state IS ?6",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    server.task_state.map(TaskState::as_str),
+                    reserved.cores,
+                    reserved.ram_mib,
+                    doc,
+                    server.id,
+                    expected_task.map(TaskState::as_str),
+                ])
+            })
+            .map_err(db)?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorCode::ServerBusy,
+                format!(
+                    "Another operation is running on the ECS {}. Try again later.",
+                    server.id
+                ),
+            ))
+        }
+    }
+
+    fn delete_server(&mut self, server_id: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM addresses WHERE server_id = ?1", [server_id])
+            .map_err(db)?;
+        self.tx
+            .execute("DELETE FROM servers WHERE id = ?1", [server_id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn usage(&mut self, project_id: &str) -> Result<Usage> {
+        self.tx
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(ram_mib), 0) FROM servers WHERE project_id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([project_id], |r| Ok(Usage { instances: r.get(0)?, cores: r.get(1)?, ram_mib: r.get(2)? }))
+            })
+            .map_err(db)
+    }
+
+    fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT ip FROM addresses WHERE project_id = ?1 AND subnet_id = ?2")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([project_id, subnet_id], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        let mut used = HashSet::new();
+        for ip in rows {
+            let ip = ip.map_err(db)?;
+            used.insert(
+                ip.parse()
+                    .map_err(|_| Error::internal(format!("bad address {ip} in store")))?,
+            );
+        }
+        Ok(used)
+    }
+
+    fn insert_job(&mut self, job: &Job) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO jobs (id, project_id, kind, status, begin_ms, end_ms, error_code, fail_reason, single_server)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    job.id,
+                    job.project_id,
+                    kind_name(job.kind),
+                    job.status.as_str(),
+                    ms(job.begin_time),
+                    job.end_time.map(ms),
+                    job.failure.as_ref().map(|f| &f.code),
+                    job.failure.as_ref().map(|f| &f.reason),
+                    job.single_server,
+                ])
+            })
+            .map_err(db)?;
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO sub_jobs (id, job_id, seq, project_id, server_id, operation, status, step, begin_ms, end_ms,
+                 error_code, fail_reason, from_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .map_err(db)?;
+        for (seq, sub) in job.sub_jobs.iter().enumerate() {
+            insert
+                .execute(params![
+                    sub.id,
+                    sub.job_id,
+                    seq as i64,
+                    sub.project_id,
+                    sub.server_id,
+                    serde_json::to_string(&sub.operation).map_err(Error::internal)?,
+                    sub.status.as_str(),
+                    sub.step,
+                    ms(sub.begin_time),
+                    sub.end_time.map(ms),
+                    sub.failure.as_ref().map(|f| &f.code),
+                    sub.failure.as_ref().map(|f| &f.reason),
+                    sub.from.as_str(),
+                ])
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn job(&mut self, project_id: &str, job_id: &str) -> Result<Option<Job>> {
+        type JobRow = (
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            bool,
+        );
+        let row: Option<JobRow> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, kind, status, begin_ms, end_ms, error_code, fail_reason, single_server FROM jobs
+                 WHERE id = ?1 AND project_id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row([job_id, project_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                })
+                .optional()
+            })
+            .map_err(db)?;
+        let Some((id, kind, status, begin, end, code, reason, single_server)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE job_id = ?1 ORDER BY seq"
+            ))
+            .map_err(db)?;
+        let sub_jobs = stmt
+            .query_map([&id], sub_job_from_row)
+            .map_err(db)?
+            .map(|row| row.map_err(db).and_then(decode_sub_job))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Job {
+            id,
+            project_id: project_id.to_string(),
+            kind: kind_from_name(&kind)?,
+            status: status_from_name(&status)?,
+            begin_time: from_ms(begin),
+            end_time: end.map(from_ms),
+            failure: failure(code, reason),
+            single_server,
+            sub_jobs,
+        }))
+    }
+
+    fn sub_job(&mut self, project_id: &str, sub_job_id: &str) -> Result<Option<SubJob>> {
+        let row = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE id = ?1 AND project_id = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row([sub_job_id, project_id], sub_job_from_row)
+                    .optional()
+            })
+            .map_err(db)?;
+        row.map(decode_sub_job).transpose()
+    }
+
+    fn update_sub_job(&mut self, sub: &SubJob) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE sub_jobs SET status = ?1, step = ?2, end_ms = ?3, error_code = ?4, fail_reason = ?5 WHERE id = ?6",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    sub.status.as_str(),
+                    sub.step,
+                    sub.end_time.map(ms),
+                    sub.failure.as_ref().map(|f| &f.code),
+                    sub.failure.as_ref().map(|f| &f.reason),
+                    sub.id,
+                ])
+            })
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn sub_job_statuses(&mut self, job_id: &str) -> Result<Vec<(JobStatus, Option<Failure>)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT status, error_code, fail_reason FROM sub_jobs WHERE job_id = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([job_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (status, code, reason) = row.map_err(db)?;
+            Ok((status_from_name(&status)?, failure(code, reason)))
+        })
+        .collect()
+    }
+
+    fn update_job(
+        &mut self,
+        job_id: &str,
+        status: JobStatus,
+        end: Option<Timestamp>,
+        failure: Option<&Failure>,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET status = ?1, end_ms = ?2, error_code = ?3, fail_reason = ?4 WHERE id = ?5")
+            .and_then(|mut s| {
+                s.execute(params![
+                    status.as_str(),
+                    end.map(ms),
+                    failure.map(|f| &f.code),
+                    failure.map(|f| &f.reason),
+                    job_id
+                ])
+            })
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn unfinished_sub_jobs(&mut self) -> Result<Vec<SubJob>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE status IN ('INIT', 'RUNNING') ORDER BY begin_ms, job_id, seq"
+            ))
+            .map_err(db)?;
+        stmt.query_map([], sub_job_from_row)
+            .map_err(db)?
+            .map(|row| row.map_err(db).and_then(decode_sub_job))
+            .collect()
+    }
+
+    fn remembered_create(
+        &mut self,
+        project_id: &str,
+        token: &str,
+    ) -> Result<Option<RememberedCreate>> {
+        let row: Option<(String, String, String, i64)> = self
+            .tx
+            .prepare_cached(
+                "SELECT fingerprint, job_id, server_ids, created_ms FROM client_tokens WHERE project_id = ?1 AND token = ?2",
+            )
+            .and_then(|mut s| s.query_row([project_id, token], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional())
+            .map_err(db)?;
+        row.map(|(fingerprint, job_id, server_ids, created)| {
+            Ok(RememberedCreate {
+                fingerprint,
+                job_id,
+                server_ids: serde_json::from_str(&server_ids).map_err(Error::internal)?,
+                created: from_ms(created),
+            })
+        })
+        .transpose()
+    }
+
+    fn remember_create(
+        &mut self,
+        project_id: &str,
+        token: &str,
+        create: &RememberedCreate,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO client_tokens (project_id, token, fingerprint, job_id, server_ids, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    project_id,
+                    token,
+                    create.fingerprint,
+                    create.job_id,
+                    serde_json::to_string(&create.server_ids).map_err(Error::internal)?,
+                    ms(create.created),
+                ],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+}
