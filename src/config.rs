@@ -19,6 +19,7 @@ pub enum TimingsMode {
 
 /// The bootstrap credential: an access key pair and the project it may use.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Credential {
     pub access_key: String,
     pub secret_key: String,
@@ -33,6 +34,20 @@ pub struct Config {
     pub catalogue: Catalogue,
     /// From flags or environment; when absent the data dir's (or a generated one) is used.
     pub credential: Option<Credential>,
+    /// Verify signatures and tokens (off only with `--no-auth`).
+    pub auth: bool,
+    /// More projects, access keys and token users from the file.
+    pub projects: Vec<ProjectConfig>,
+    pub access_keys: Vec<Credential>,
+    pub users: Vec<crate::iam::User>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
 }
 
 /// The TOML file: every section optional; a list given replaces the seeded one.
@@ -46,34 +61,27 @@ pub struct ConfigFile {
     pub vpcs: Option<Vec<Vpc>>,
     pub subnets: Option<Vec<Subnet>>,
     pub availability_zones: Option<Vec<String>>,
+    #[serde(default)]
+    pub projects: Vec<ProjectConfig>,
+    #[serde(default)]
+    pub access_keys: Vec<Credential>,
+    #[serde(default)]
+    pub users: Vec<crate::iam::User>,
 }
 
 impl ConfigFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
     pub fn catalogue(&self) -> anyhow::Result<Catalogue> {
         let catalogue = Catalogue {
-            flavors: self
-                .flavors
-                .clone()
-                .unwrap_or_else(catalogue::default_flavors),
-            images: self
-                .images
-                .clone()
-                .unwrap_or_else(catalogue::default_images),
+            flavors: self.flavors.clone().unwrap_or_else(catalogue::default_flavors),
+            images: self.images.clone().unwrap_or_else(catalogue::default_images),
             vpcs: self.vpcs.clone().unwrap_or_else(catalogue::default_vpcs),
-            subnets: self
-                .subnets
-                .clone()
-                .unwrap_or_else(catalogue::default_subnets),
-            availability_zones: self
-                .availability_zones
-                .clone()
-                .unwrap_or_else(catalogue::default_availability_zones),
+            subnets: self.subnets.clone().unwrap_or_else(catalogue::default_subnets),
+            availability_zones: self.availability_zones.clone().unwrap_or_else(catalogue::default_availability_zones),
             quota: self.quota.clone().unwrap_or_default(),
         };
         if catalogue.availability_zones.is_empty() {
@@ -88,14 +96,21 @@ impl ConfigFile {
                 );
             }
             if catalogue.vpc(&subnet.vpc_id).is_none() {
-                anyhow::bail!(
-                    "subnet {} names the unknown VPC {}",
-                    subnet.id,
-                    subnet.vpc_id
-                );
+                anyhow::bail!("subnet {} names the unknown VPC {}", subnet.id, subnet.vpc_id);
             }
         }
         Ok(catalogue)
+    }
+
+    /// A project id is 32 lower-case hex characters, like the real ones.
+    pub fn check_project_ids(&self) -> anyhow::Result<()> {
+        let ids = self.projects.iter().map(|p| &p.id).chain(self.access_keys.iter().map(|k| &k.project_id));
+        for id in ids.chain(self.users.iter().map(|u| &u.project_id)) {
+            if !is_project_id(id) {
+                anyhow::bail!("project id {id:?} is not 32 lower-case hex characters");
+            }
+        }
+        Ok(())
     }
 
     pub fn timings(&self, mode: TimingsMode) -> Timings {
@@ -104,4 +119,8 @@ impl ConfigFile {
             TimingsMode::Realistic => self.timings.unwrap_or(Timings::REALISTIC),
         }
     }
+}
+
+pub fn is_project_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

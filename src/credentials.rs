@@ -23,24 +23,17 @@ fn random_hex(bytes: usize) -> String {
 
 fn random_upper_alnum(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..len)
-        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..len).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
 }
 
-pub fn bootstrap(
-    data_dir: &Path,
-    configured: Option<Credential>,
-) -> anyhow::Result<(Credential, Origin)> {
+pub fn bootstrap(data_dir: &Path, configured: Option<Credential>) -> anyhow::Result<(Credential, Origin)> {
     if let Some(credential) = configured {
         return Ok((credential, Origin::Configured));
     }
     let path = data_dir.join(FILE);
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let credential =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let credential = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         return Ok((credential, Origin::Stored));
     }
     let credential = Credential {
@@ -59,9 +52,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     Ok(())

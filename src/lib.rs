@@ -8,6 +8,8 @@ pub mod config;
 pub mod credentials;
 pub mod domain;
 pub mod engine;
+pub mod iam;
+pub mod keys;
 pub mod secrets;
 pub mod service;
 pub mod store;
@@ -53,39 +55,24 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
-    let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(
-        &config.data_dir.join("ecsd.sqlite3"),
-    )?);
+    let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
-    store::transact(store.as_ref(), |tx| {
-        tx.ensure_project(&credential.project_id, "default")
-    })?;
-
-    let catalogue = Arc::new(config.catalogue.clone());
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    register_identities(store.as_ref(), &config, &credential, clock.now())?;
+    let iam = Arc::new(iam::Iam::new(Arc::clone(&store), Arc::clone(&clock), &config.users)?);
+    let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
-    let (engine, _engine_task) = engine::Engine::new(
-        Arc::clone(&store),
-        Arc::clone(&catalogue),
-        driver,
-        Arc::clone(&clock),
-    )
-    .start()?;
-    let ecs = Arc::new(service::Ecs {
-        store,
-        catalogue,
-        engine,
-        clock,
-    });
+    let (engine, _engine_task) =
+        engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock)).start()?;
+    let ecs = Arc::new(service::Ecs { store, catalogue, engine, clock });
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     announce(&config, addr, &credential, origin);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
-    let app = api::router(ecs);
+    let auth = Arc::new(api::auth::AuthState { iam, clock: Arc::clone(&ecs.clock), enabled: config.auth });
+    let app = api::router(ecs, auth);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -93,27 +80,56 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running {
-        addr,
-        credential,
-        server,
-        shutdown,
-    })
+    Ok(Running { addr, credential, server, shutdown })
+}
+
+/// Writes the bootstrap credential, the configured projects and keys into the store; keys
+/// from configuration are active for as long as they are configured.
+fn register_identities(
+    store: &dyn store::Store,
+    config: &Config,
+    bootstrap: &Credential,
+    now: domain::server::Timestamp,
+) -> anyhow::Result<()> {
+    if !config::is_project_id(&bootstrap.project_id) {
+        anyhow::bail!("project id {:?} is not 32 lower-case hex characters", bootstrap.project_id);
+    }
+    store::transact(store, |tx| {
+        for project in &config.projects {
+            tx.ensure_project(&project.id, &project.name)?;
+        }
+        for key in std::iter::once(bootstrap).chain(&config.access_keys) {
+            tx.ensure_project(&key.project_id, "")?;
+            tx.put_access_key(&store::AccessKey {
+                access_key: key.access_key.clone(),
+                secret_key: key.secret_key.clone(),
+                project_id: key.project_id.clone(),
+                description: "configured".into(),
+                created: now,
+                revoked: None,
+            })?;
+        }
+        for user in &config.users {
+            tx.ensure_project(&user.project_id, "")?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: Origin) {
     let endpoint = format!("http://{addr}");
     tracing::info!(%endpoint, data_dir = %config.data_dir.display(), "ecsd is listening");
+    if !config.auth {
+        tracing::warn!("authentication is OFF (--no-auth): every request is accepted unsigned");
+    }
     let secret = match origin {
         Origin::Generated => format!(
             "{} (generated now and shown only this once; kept in {})",
             credential.secret_key,
             config.data_dir.join(credentials::file_name()).display()
         ),
-        Origin::Stored => format!(
-            "(in {})",
-            config.data_dir.join(credentials::file_name()).display()
-        ),
+        Origin::Stored => format!("(in {})", config.data_dir.join(credentials::file_name()).display()),
         Origin::Configured => "(as configured)".to_string(),
     };
     // Printed to stdout, not logged: the generated secret key is shown once, to the operator.

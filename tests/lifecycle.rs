@@ -18,22 +18,11 @@ async fn create_then_stop_start_reboot_and_delete_a_batch() {
     assert_eq!(ecs.server(&ids[1]).await["status"], "SHUTOFF");
     assert_eq!(ecs.server(&ids[1]).await["OS-EXT-STS:power_state"], 4);
 
-    assert_eq!(
-        ecs.batch("os-start", &ids, json!({})).await["status"],
-        "SUCCESS"
-    );
-    assert_eq!(
-        ecs.batch("reboot", &ids, json!({"type": "SOFT"})).await["status"],
-        "SUCCESS"
-    );
+    assert_eq!(ecs.batch("os-start", &ids, json!({})).await["status"], "SUCCESS");
+    assert_eq!(ecs.batch("reboot", &ids, json!({"type": "SOFT"})).await["status"], "SUCCESS");
     assert_eq!(ecs.server(&ids[2]).await["status"], "ACTIVE");
 
-    let (status, body) = ecs
-        .post(
-            &ecs.v1("/cloudservers/delete"),
-            json!({"servers": server_ids(&ids)}),
-        )
-        .await;
+    let (status, body) = ecs.post(&ecs.v1("/cloudservers/delete"), json!({"servers": server_ids(&ids)})).await;
     assert_eq!(status, StatusCode::OK);
     let job = ecs.wait_job(body["job_id"].as_str().expect("job")).await;
     assert_eq!(job["status"], "SUCCESS");

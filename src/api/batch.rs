@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::error::{ApiResult, EcsJson, Project};
 use super::wire::batch::{
-    BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest,
-    BatchResponse, DeleteServersRequest, JobAccepted, ResetPasswordRequest, ResizeRequest, ids,
+    BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, BatchResponse,
+    DeleteServersRequest, JobAccepted, ResetPasswordRequest, ResizeRequest, ids,
 };
 use super::{AppState, blocking};
 use crate::domain::Error;
@@ -21,9 +21,7 @@ fn is_hard(kind: Option<&str>) -> Result<bool, Error> {
     match kind {
         None | Some("SOFT") => Ok(false),
         Some("HARD") => Ok(true),
-        Some(other) => Err(Error::invalid(format!(
-            "type must be SOFT or HARD, not {other:?}."
-        ))),
+        Some(other) => Err(Error::invalid(format!("type must be SOFT or HARD, not {other:?}."))),
     }
 }
 
@@ -44,16 +42,10 @@ pub async fn batch_action(
             (reboot.servers, BatchAction::Reboot { hard })
         }
         _ => {
-            return Err(Error::invalid(
-                "The body must have exactly one of os-start, os-stop and reboot.",
-            )
-            .into());
+            return Err(Error::invalid("The body must have exactly one of os-start, os-stop and reboot.").into());
         }
     };
-    let job_id = blocking(&ecs, move |ecs| {
-        ecs.batch_operate(&project_id, ids(servers), action)
-    })
-    .await?;
+    let job_id = blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(servers), action)).await?;
     Ok(Json(JobAccepted { job_id }))
 }
 
@@ -63,10 +55,8 @@ pub async fn delete_servers(
     Project(project_id): Project,
     EcsJson(request): EcsJson<DeleteServersRequest>,
 ) -> ApiResult<Json<JobAccepted>> {
-    let job_id = blocking(&ecs, move |ecs| {
-        ecs.batch_operate(&project_id, ids(request.servers), BatchAction::Delete)
-    })
-    .await?;
+    let job_id =
+        blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(request.servers), BatchAction::Delete)).await?;
     Ok(Json(JobAccepted { job_id }))
 }
 
@@ -75,9 +65,7 @@ fn with_stop(mode: Option<&str>) -> Result<bool, Error> {
     match mode {
         None => Ok(false),
         Some("withStopServer") => Ok(true),
-        Some(other) => Err(Error::invalid(format!(
-            "mode must be withStopServer, not {other:?}."
-        ))),
+        Some(other) => Err(Error::invalid(format!("mode must be withStopServer, not {other:?}."))),
     }
 }
 
@@ -100,10 +88,7 @@ pub async fn batch_resize_servers(
         dry_run: request.dry_run,
     };
     let servers = ids(request.resize.servers);
-    let job_id = blocking(&ecs, move |ecs| {
-        ecs.resize_servers(&project_id, servers, &resize, false)
-    })
-    .await?;
+    let job_id = blocking(&ecs, move |ecs| ecs.resize_servers(&project_id, servers, &resize, false)).await?;
     Ok(job_or_dry_run(job_id))
 }
 
@@ -119,10 +104,7 @@ pub async fn resize_server(
         with_stop: with_stop(request.resize.mode.as_deref())?,
         dry_run: request.dry_run,
     };
-    let job_id = blocking(&ecs, move |ecs| {
-        ecs.resize_server(&project_id, &server_id, &resize)
-    })
-    .await?;
+    let job_id = blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &server_id, &resize)).await?;
     Ok(job_or_dry_run(job_id))
 }
 
@@ -151,12 +133,7 @@ pub async fn batch_update_servers_name(
     EcsJson(request): EcsJson<BatchRenameRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
     let accepted = blocking(&ecs, move |ecs| {
-        ecs.batch_update_servers_name(
-            &project_id,
-            ids(request.servers),
-            &request.name,
-            request.dry_run,
-        )
+        ecs.batch_update_servers_name(&project_id, ids(request.servers), &request.name, request.dry_run)
     })
     .await?;
     Ok(Json(BatchResponse::of(accepted)))

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::error::{ApiResult, BaseUrl, EcsQuery, Project};
 use super::wire::catalogue::{
-    FlavorDoc, FlavorsResponse, LimitsResponse, availability_zones_nova, availability_zones_v1,
-    image_doc, subnet_doc, versions, vpc_doc,
+    FlavorDoc, FlavorsResponse, LimitsResponse, availability_zones_nova, availability_zones_v1, image_doc, subnet_doc,
+    versions, vpc_doc,
 };
 use super::{AppState, blocking};
 use crate::domain::{Error, ErrorCode};
@@ -64,31 +64,22 @@ pub async fn list_resize_flavors(
     BaseUrl(base): BaseUrl,
     EcsQuery(query): EcsQuery<ResizeFlavorsQuery>,
 ) -> ApiResult<Json<FlavorsResponse>> {
-    let source_id = match (
-        query.instance_uuid,
-        query.source_flavor_id.or(query.source_flavor_name),
-    ) {
+    let source_id = match (query.instance_uuid, query.source_flavor_id.or(query.source_flavor_name)) {
         (Some(server_id), _) => {
             let project = project_id.clone();
-            blocking(&ecs, move |ecs| ecs.show_server(&project, &server_id))
-                .await?
-                .flavor_id
+            blocking(&ecs, move |ecs| ecs.show_server(&project, &server_id)).await?.flavor_id
         }
         (None, Some(flavor_id)) => flavor_id,
         (None, None) => {
-            return Err(Error::invalid(
-                "One of instance_uuid, source_flavor_id and source_flavor_name is required.",
-            )
-            .into());
+            return Err(
+                Error::invalid("One of instance_uuid, source_flavor_id and source_flavor_name is required.").into()
+            );
         }
     };
     let catalogue = &ecs.catalogue;
-    let source = catalogue.flavor(&source_id).ok_or_else(|| {
-        Error::new(
-            ErrorCode::FlavorNotFound,
-            format!("The flavor {source_id} does not exist."),
-        )
-    })?;
+    let source = catalogue
+        .flavor(&source_id)
+        .ok_or_else(|| Error::new(ErrorCode::FlavorNotFound, format!("The flavor {source_id} does not exist.")))?;
     let mut targets: Vec<_> = catalogue.resize_targets(source).collect();
     match query.sort_key.as_deref().unwrap_or("flavorid") {
         "flavorid" | "name" => targets.sort_by(|a, b| a.id.cmp(&b.id)),
@@ -101,23 +92,15 @@ pub async fn list_resize_flavors(
         "asc" => {}
         "desc" => targets.reverse(),
         other => {
-            return Err(
-                Error::invalid(format!("sort_dir must be asc or desc, not {other}.")).into(),
-            );
+            return Err(Error::invalid(format!("sort_dir must be asc or desc, not {other}.")).into());
         }
     }
     if let Some(marker) = &query.marker {
-        let after = targets
-            .iter()
-            .position(|f| &f.id == marker)
-            .map_or(0, |i| i + 1);
+        let after = targets.iter().position(|f| &f.id == marker).map_or(0, |i| i + 1);
         targets.drain(..after);
     }
     targets.truncate(query.limit.unwrap_or(1000));
-    let flavors = targets
-        .into_iter()
-        .map(|f| FlavorDoc::resize_target(f, catalogue, &base, &project_id))
-        .collect();
+    let flavors = targets.into_iter().map(|f| FlavorDoc::resize_target(f, catalogue, &base, &project_id)).collect();
     Ok(Json(FlavorsResponse { flavors }))
 }
 
@@ -134,10 +117,7 @@ pub async fn list_server_az_info(State(ecs): State<AppState>, Project(_): Projec
     Json(availability_zones_v1(&ecs.catalogue))
 }
 
-pub async fn nova_list_availability_zones(
-    State(ecs): State<AppState>,
-    Project(_): Project,
-) -> Json<Value> {
+pub async fn nova_list_availability_zones(State(ecs): State<AppState>, Project(_): Project) -> Json<Value> {
     Json(availability_zones_nova(&ecs.catalogue))
 }
 
@@ -155,12 +135,8 @@ pub struct ImagesQuery {
 }
 
 /// `GET /v2/cloudimages` (IMS): the public images, filterable like IMS.
-pub async fn list_images(
-    State(ecs): State<AppState>,
-    EcsQuery(query): EcsQuery<ImagesQuery>,
-) -> Json<Value> {
-    let matches =
-        |wanted: &Option<String>, actual: &str| wanted.as_deref().is_none_or(|w| w == actual);
+pub async fn list_images(State(ecs): State<AppState>, EcsQuery(query): EcsQuery<ImagesQuery>) -> Json<Value> {
+    let matches = |wanted: &Option<String>, actual: &str| wanted.as_deref().is_none_or(|w| w == actual);
     let images: Vec<Value> = ecs
         .catalogue
         .images
@@ -206,12 +182,7 @@ pub async fn list_subnets(
     Project(project_id): Project,
     EcsQuery(query): EcsQuery<VpcQuery>,
 ) -> Json<Value> {
-    let zone = ecs
-        .catalogue
-        .availability_zones
-        .first()
-        .cloned()
-        .unwrap_or_default();
+    let zone = ecs.catalogue.availability_zones.first().cloned().unwrap_or_default();
     let subnets: Vec<Value> = ecs
         .catalogue
         .subnets

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::wire::batch::InternalError;
 use crate::domain::{Error, ErrorCode};
+use crate::iam::Caller;
 
 /// A domain error on its way to the wire.
 #[derive(Debug)]
@@ -45,18 +46,10 @@ struct ErrorDetail<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let Error {
-            code,
-            message,
-            refusals,
-        } = self.0;
-        let status =
-            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let Error { code, message, refusals } = self.0;
+        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.code(),
-                message: &message,
-            },
+            error: ErrorDetail { code: code.code(), message: &message },
             internal_error: refusals.iter().map(InternalError::from).collect(),
         };
         (status, axum::Json(body)).into_response()
@@ -72,9 +65,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for EcsJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|rejection| {
-                Error::invalid(format!("The request body could not be read: {rejection}."))
-            })?;
+            .map_err(|rejection| Error::invalid(format!("The request body could not be read: {rejection}.")))?;
         parse_json(&bytes).map(EcsJson)
     }
 }
@@ -83,8 +74,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ErrorCode::EmptyBody.into());
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError(Error::invalid(format!("request body is illegal: {e}."))))
+    serde_json::from_slice(bytes).map_err(|e| ApiError(Error::invalid(format!("request body is illegal: {e}."))))
 }
 
 /// Query parameters parsed with serde, failing as `Ecs.0005`.
@@ -107,10 +97,7 @@ pub struct Project(pub String);
 impl FromRequestParts<AppState> for Project {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| Error::of(ErrorCode::ResourceNotFound))?;
@@ -119,21 +106,25 @@ impl FromRequestParts<AppState> for Project {
             .find(|(name, _)| *name == "project_id")
             .map(|(_, value)| value.to_string())
             .ok_or_else(|| Error::of(ErrorCode::ResourceNotFound))?;
-        let ecs = state.clone();
-        let known = {
-            let project_id = project_id.clone();
-            tokio::task::spawn_blocking(move || ecs.project_exists(&project_id))
-                .await
-                .map_err(Error::internal)??
-        };
-        if known {
-            Ok(Project(project_id))
-        } else {
-            Err(ApiError(Error::new(
+        let forbidden = || {
+            ApiError(Error::new(
                 ErrorCode::Forbidden,
                 format!("The project {project_id} does not exist or is not permitted."),
-            )))
+            ))
+        };
+        // With authentication on, the credential decides; another project's URL answers like
+        // an unknown one, so a caller learns nothing of projects it cannot use.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            if caller.declared_project_id.as_ref().is_some_and(|declared| *declared != project_id) {
+                return Err(ErrorCode::ProjectMismatch.into());
+            }
+            return if caller.project_id == project_id { Ok(Project(project_id)) } else { Err(forbidden()) };
         }
+        let ecs = state.clone();
+        let lookup = project_id.clone();
+        let known =
+            tokio::task::spawn_blocking(move || ecs.project_exists(&lookup)).await.map_err(Error::internal)??;
+        if known { Ok(Project(project_id)) } else { Err(forbidden()) }
     }
 }
 
@@ -144,11 +135,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
+        let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         Ok(BaseUrl(format!("http://{host}")))
     }
 }

@@ -15,11 +15,6 @@ pub async fn show_job(
 ) -> ApiResult<Json<ShowJobResponse>> {
     let lookup = job_id.clone();
     let job = blocking(&ecs, move |ecs| ecs.show_job(&project_id, &lookup)).await?;
-    let job = job.ok_or_else(|| {
-        Error::new(
-            ErrorCode::JobNotFound,
-            format!("query job fail: no job {job_id}."),
-        )
-    })?;
+    let job = job.ok_or_else(|| Error::new(ErrorCode::JobNotFound, format!("query job fail: no job {job_id}.")))?;
     Ok(Json(ShowJobResponse::of(&job)))
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, wire formats, error bodies. It knows nothing of storage; every
 //! handler turns wire JSON into a service call and the result back into wire JSON.
 
+pub mod auth;
 mod batch;
 mod catalogue;
 pub mod error;
@@ -27,88 +28,50 @@ pub type AppState = Arc<Ecs>;
 /// Most bytes a request body may have (the AK/SK signing limit of the real gateway).
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 
-pub fn router(ecs: Arc<Ecs>) -> Router {
+/// The id given to a request, shared with the handlers that put it in error bodies.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
     let servers = "/v1/{project_id}/cloudservers";
+    let iam =
+        Router::new().route("/v3/auth/tokens", post(auth::keystone_create_user_token)).with_state(Arc::clone(&auth));
     Router::new()
         .route("/", get(catalogue::list_versions))
         .route(servers, post(servers::create_servers))
-        .route(
-            "/v1.1/{project_id}/cloudservers",
-            post(servers::create_servers),
-        )
-        .route(
-            &format!("{servers}/detail"),
-            get(servers::list_servers_details),
-        )
+        .route("/v1.1/{project_id}/cloudservers", post(servers::create_servers))
+        .route(&format!("{servers}/detail"), get(servers::list_servers_details))
         .route(&format!("{servers}/action"), post(batch::batch_action))
         .route(&format!("{servers}/delete"), post(batch::delete_servers))
-        .route(
-            &format!("{servers}/os-reset-passwords"),
-            put(batch::batch_reset_servers_password),
-        )
-        .route(
-            &format!("{servers}/server-name"),
-            put(batch::batch_update_servers_name),
-        )
-        .route(
-            &format!("{servers}/batch-resize"),
-            post(batch::batch_resize_servers),
-        )
+        .route(&format!("{servers}/os-reset-passwords"), put(batch::batch_reset_servers_password))
+        .route(&format!("{servers}/server-name"), put(batch::batch_update_servers_name))
+        .route(&format!("{servers}/batch-resize"), post(batch::batch_resize_servers))
         .route(&format!("{servers}/flavors"), get(catalogue::list_flavors))
-        .route(
-            &format!("{servers}/resize_flavors"),
-            get(catalogue::list_resize_flavors),
-        )
-        .route(
-            &format!("{servers}/limits"),
-            get(catalogue::show_server_limits),
-        )
-        .route(
-            &format!("{servers}/{{server_id}}"),
-            get(servers::show_server).put(servers::update_server),
-        )
-        .route(
-            &format!("{servers}/{{server_id}}/resize"),
-            post(batch::resize_server),
-        )
-        .route(
-            "/v1.1/{project_id}/cloudservers/{server_id}/resize",
-            post(batch::resize_server),
-        )
-        .route(
-            &format!("{servers}/{{server_id}}/os-reset-password"),
-            put(batch::reset_server_password),
-        )
-        .route(
-            &format!("{servers}/{{server_id}}/os-resetpwd-flag"),
-            get(batch::show_reset_password_flag),
-        )
+        .route(&format!("{servers}/resize_flavors"), get(catalogue::list_resize_flavors))
+        .route(&format!("{servers}/limits"), get(catalogue::show_server_limits))
+        .route(&format!("{servers}/{{server_id}}"), get(servers::show_server).put(servers::update_server))
+        .route(&format!("{servers}/{{server_id}}/resize"), post(batch::resize_server))
+        .route("/v1.1/{project_id}/cloudservers/{server_id}/resize", post(batch::resize_server))
+        .route(&format!("{servers}/{{server_id}}/os-reset-password"), put(batch::reset_server_password))
+        .route(&format!("{servers}/{{server_id}}/os-resetpwd-flag"), get(batch::show_reset_password_flag))
         .route("/v1/{project_id}/jobs/{job_id}", get(jobs::show_job))
-        .route(
-            "/v1/{project_id}/availability-zones",
-            get(catalogue::list_server_az_info),
-        )
-        .route(
-            "/v2.1/{project_id}/os-availability-zone",
-            get(catalogue::nova_list_availability_zones),
-        )
+        .route("/v1/{project_id}/availability-zones", get(catalogue::list_server_az_info))
+        .route("/v2.1/{project_id}/os-availability-zone", get(catalogue::nova_list_availability_zones))
         .route("/v2/cloudimages", get(catalogue::list_images))
         .route("/v1/{project_id}/vpcs", get(catalogue::list_vpcs))
         .route("/v1/{project_id}/subnets", get(catalogue::list_subnets))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ecs)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
-        ))
+        .merge(iam)
+        .layer(middleware::from_fn_with_state(auth, auth::authenticate))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_id))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 async fn unknown_path() -> ApiError {
-    ApiError(Error::new(
-        ErrorCode::ResourceNotFound,
-        "No API matches this path.",
-    ))
+    ApiError(Error::new(ErrorCode::ResourceNotFound, "No API matches this path."))
 }
 
 async fn method_not_allowed() -> Response {
@@ -120,13 +83,12 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Gives every response an `X-Request-Id`, which the SDKs copy into their exceptions.
-async fn request_id(request: Request, next: Next) -> Response {
+async fn request_id(mut request: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     response
 }
@@ -137,8 +99,5 @@ async fn blocking<R: Send + 'static>(
     call: impl FnOnce(&Ecs) -> Result<R> + Send + 'static,
 ) -> ApiResult<R> {
     let ecs = Arc::clone(ecs);
-    tokio::task::spawn_blocking(move || call(&ecs))
-        .await
-        .map_err(|e| ApiError(Error::internal(e)))?
-        .map_err(ApiError)
+    tokio::task::spawn_blocking(move || call(&ecs)).await.map_err(|e| ApiError(Error::internal(e)))?.map_err(ApiError)
 }

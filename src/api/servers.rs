@@ -9,8 +9,8 @@ use sha2::Digest;
 
 use super::error::{ApiResult, EcsQuery, Project, parse_json};
 use super::wire::servers::{
-    CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ServerDetail,
-    ShowServerResponse, UpdateServerRequest, UpdateServerResponse, UpdatedServer,
+    CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ServerDetail, ShowServerResponse,
+    UpdateServerRequest, UpdateServerResponse, UpdatedServer,
 };
 use super::{AppState, blocking};
 use crate::domain::query::{Page, ServerFilter};
@@ -28,20 +28,15 @@ pub async fn create_servers(
     let request: CreateServersRequest = parse_json(&body)?;
     let client_token = match headers.get("x-client-token") {
         Some(value) => Some(ClientToken {
-            token: value
-                .to_str()
-                .map_err(|_| Error::of(ErrorCode::ClientTokenInvalid))?
-                .to_string(),
+            token: value.to_str().map_err(|_| Error::of(ErrorCode::ClientTokenInvalid))?.to_string(),
             fingerprint: hex::encode(sha2::Sha256::digest(&body)),
         }),
         None => None,
     };
     let dry_run = request.dry_run;
     let create = request.server.into_domain()?;
-    let accepted = blocking(&ecs, move |ecs| {
-        ecs.create_servers(&project_id, &create, dry_run, client_token.as_ref())
-    })
-    .await?;
+    let accepted =
+        blocking(&ecs, move |ecs| ecs.create_servers(&project_id, &create, dry_run, client_token.as_ref())).await?;
     Ok(match accepted {
         CreateAccepted::DryRun => StatusCode::ACCEPTED.into_response(),
         CreateAccepted::Job { job_id, server_ids } => {
@@ -74,19 +69,12 @@ pub async fn list_servers_details(
 ) -> ApiResult<Json<ListServersDetailsResponse>> {
     let limit = query.limit.unwrap_or(Page::DEFAULT_LIMIT);
     if !(1..=Page::MAX_LIMIT).contains(&limit) {
-        return Err(
-            Error::invalid(format!("limit must range from 1 to {}.", Page::MAX_LIMIT)).into(),
-        );
+        return Err(Error::invalid(format!("limit must range from 1 to {}.", Page::MAX_LIMIT)).into());
     }
-    let page = Page {
-        page: query.offset.unwrap_or(1).max(1),
-        limit,
-    };
+    let page = Page { page: query.offset.unwrap_or(1).max(1), limit };
     let status = match query.status.as_deref() {
         None => None,
-        Some(text) => Some(
-            Status::parse(text).ok_or_else(|| Error::invalid(format!("Unknown status {text}.")))?,
-        ),
+        Some(text) => Some(Status::parse(text).ok_or_else(|| Error::invalid(format!("Unknown status {text}.")))?),
     };
     let filter = ServerFilter {
         name: query.name,
@@ -98,23 +86,15 @@ pub async fn list_servers_details(
         not_tags: query.not_tags,
         reservation_id: query.reservation_id,
     };
-    let server_ids: Option<Vec<String>> = query.server_id.map(|ids| {
-        ids.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()
-    });
+    let server_ids: Option<Vec<String>> =
+        query.server_id.map(|ids| ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
     let (count, servers) = blocking(&ecs, move |ecs| match server_ids {
         // With `server_id`, every other filter is ignored (contract T1.10).
         Some(ids) => ecs.servers_by_ids(&project_id, &ids),
         None => ecs.list_servers_details(&project_id, &filter, page),
     })
     .await?;
-    let servers = servers
-        .iter()
-        .map(|s| ServerDetail::of(s, &ecs.catalogue))
-        .collect();
+    let servers = servers.iter().map(|s| ServerDetail::of(s, &ecs.catalogue)).collect();
     Ok(Json(ListServersDetailsResponse { count, servers }))
 }
 
@@ -125,9 +105,7 @@ pub async fn show_server(
     Path((_, server_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ShowServerResponse>> {
     let server = blocking(&ecs, move |ecs| ecs.show_server(&project_id, &server_id)).await?;
-    Ok(Json(ShowServerResponse {
-        server: ServerDetail::of(&server, &ecs.catalogue),
-    }))
+    Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, &ecs.catalogue) }))
 }
 
 /// `PUT /v1/{pid}/cloudservers/{server_id}`: name and description.
@@ -137,21 +115,12 @@ pub async fn update_server(
     Path((_, server_id)): Path<(String, String)>,
     super::error::EcsJson(request): super::error::EcsJson<UpdateServerRequest>,
 ) -> ApiResult<Json<UpdateServerResponse>> {
-    let update = ServerUpdate {
-        name: request.server.name,
-        description: request.server.description,
-    };
+    let update = ServerUpdate { name: request.server.name, description: request.server.description };
     if request.server.hostname.is_some() {
-        return Err(Error::invalid(
-            "Changing hostname is deprecated and not supported; rename the server instead.",
-        )
-        .into());
+        return Err(
+            Error::invalid("Changing hostname is deprecated and not supported; rename the server instead.").into()
+        );
     }
-    let server = blocking(&ecs, move |ecs| {
-        ecs.update_server(&project_id, &server_id, &update)
-    })
-    .await?;
-    Ok(Json(UpdateServerResponse {
-        server: UpdatedServer::of(&server),
-    }))
+    let server = blocking(&ecs, move |ecs| ecs.update_server(&project_id, &server_id, &update)).await?;
+    Ok(Json(UpdateServerResponse { server: UpdatedServer::of(&server) }))
 }

@@ -101,9 +101,7 @@ impl<'a> RequestToVerify<'a> {
 
     /// Parses the request's `Authorization` header.
     pub fn authorization(&self) -> Result<AuthorizationHeader<'a>, SignatureError> {
-        let value = self
-            .header("authorization")
-            .ok_or(SignatureError::MissingAuthorization)?;
+        let value = self.header("authorization").ok_or(SignatureError::MissingAuthorization)?;
         parse_authorization(value)
     }
 
@@ -133,11 +131,9 @@ pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Signa
     let mut signed_headers = None;
     let mut signature = None;
     for part in parameters.split(',') {
-        let (name, part_value) =
-            part.split_once('=')
-                .ok_or(SignatureError::MalformedAuthorization(
-                    "expected Access, SignedHeaders and Signature",
-                ))?;
+        let (name, part_value) = part
+            .split_once('=')
+            .ok_or(SignatureError::MalformedAuthorization("expected Access, SignedHeaders and Signature"))?;
         let slot = match name.trim() {
             "Access" => &mut access_key,
             "SignedHeaders" => &mut signed_headers,
@@ -149,44 +145,28 @@ pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Signa
         }
     }
 
-    let access_key = access_key
-        .filter(|key| !key.is_empty())
-        .ok_or(SignatureError::MalformedAuthorization("missing Access"))?;
-    let signed_headers = signed_headers.filter(|list| !list.is_empty()).ok_or(
-        SignatureError::MalformedAuthorization("missing SignedHeaders"),
-    )?;
+    let access_key =
+        access_key.filter(|key| !key.is_empty()).ok_or(SignatureError::MalformedAuthorization("missing Access"))?;
+    let signed_headers = signed_headers
+        .filter(|list| !list.is_empty())
+        .ok_or(SignatureError::MalformedAuthorization("missing SignedHeaders"))?;
     let signature = signature
-        .filter(|hex_digits| {
-            hex_digits.len() == 64 && hex_digits.bytes().all(|b| b.is_ascii_hexdigit())
-        })
-        .ok_or(SignatureError::MalformedAuthorization(
-            "Signature must be 64 hex digits",
-        ))?;
+        .filter(|hex_digits| hex_digits.len() == 64 && hex_digits.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or(SignatureError::MalformedAuthorization("Signature must be 64 hex digits"))?;
 
     let signed_headers: Vec<&str> = signed_headers.split(';').collect();
     if !signed_headers.iter().all(|name| is_http_token(name)) {
-        return Err(SignatureError::MalformedAuthorization(
-            "invalid header name in SignedHeaders",
-        ));
+        return Err(SignatureError::MalformedAuthorization("invalid header name in SignedHeaders"));
     }
 
-    Ok(AuthorizationHeader {
-        access_key,
-        signed_headers,
-        signature,
-    })
+    Ok(AuthorizationHeader { access_key, signed_headers, signature })
 }
 
 /// Builds the canonical request of spec 7.2 step 6 for the headers listed in `signed_headers`.
-pub fn canonical_request(
-    req: &RequestToVerify,
-    signed_headers: &[&str],
-) -> Result<String, SignatureError> {
+pub fn canonical_request(req: &RequestToVerify, signed_headers: &[&str]) -> Result<String, SignatureError> {
     let mut canonical_headers = String::new();
     for name in signed_headers {
-        let value = req
-            .header(name)
-            .ok_or_else(|| SignatureError::SignedHeaderMissing((*name).to_owned()))?;
+        let value = req.header(name).ok_or_else(|| SignatureError::SignedHeaderMissing((*name).to_owned()))?;
         canonical_headers.push_str(name);
         canonical_headers.push(':');
         canonical_headers.push_str(value.trim());
@@ -211,11 +191,7 @@ pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
 
 /// Lower-case hex HMAC-SHA256 of the string to sign, keyed with the secret key bytes as-is.
 pub fn sign(secret_key: &[u8], string_to_sign: &str) -> String {
-    hex::encode(
-        keyed_mac(secret_key, string_to_sign)
-            .finalize()
-            .into_bytes(),
-    )
+    hex::encode(keyed_mac(secret_key, string_to_sign).finalize().into_bytes())
 }
 
 /// Signs `req` the way the SDK does and returns the `Authorization` header value. The SDK lists `signed_headers`
@@ -266,10 +242,7 @@ pub fn parse_sdk_date(value: &str) -> Result<OffsetDateTime, SignatureError> {
 }
 
 /// Rejects a signing time more than [`MAX_CLOCK_SKEW`] before or after `now`.
-pub fn check_clock_skew(
-    signed_at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Result<(), SignatureError> {
+pub fn check_clock_skew(signed_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), SignatureError> {
     if (now - signed_at).abs() > MAX_CLOCK_SKEW {
         return Err(SignatureError::ClockSkew);
     }
@@ -277,21 +250,14 @@ pub fn check_clock_skew(
 }
 
 /// Checks that the list covers the required headers and returns the validated `X-Sdk-Date` value.
-fn signing_date<'a>(
-    req: &RequestToVerify<'a>,
-    signed_headers: &[&str],
-) -> Result<&'a str, SignatureError> {
+fn signing_date<'a>(req: &RequestToVerify<'a>, signed_headers: &[&str]) -> Result<&'a str, SignatureError> {
     for required in REQUIRED_SIGNED_HEADERS {
-        if !signed_headers
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(required))
-        {
+        if !signed_headers.iter().any(|name| name.eq_ignore_ascii_case(required)) {
             return Err(SignatureError::RequiredHeaderNotSigned(required));
         }
     }
-    let sdk_date = req
-        .header(SDK_DATE_HEADER)
-        .ok_or_else(|| SignatureError::SignedHeaderMissing(SDK_DATE_HEADER.to_owned()))?;
+    let sdk_date =
+        req.header(SDK_DATE_HEADER).ok_or_else(|| SignatureError::SignedHeaderMissing(SDK_DATE_HEADER.to_owned()))?;
     parse_sdk_date(sdk_date)?;
     Ok(sdk_date)
 }
@@ -324,11 +290,7 @@ fn payload_hash(req: &RequestToVerify) -> Result<String, SignatureError> {
 /// Decoding happens before splitting, as in the SDK, so an encoded `%2F` becomes a separator.
 fn canonical_uri(raw_path: &str) -> String {
     let decoded = percent_decode(raw_path);
-    let mut uri = decoded
-        .split(|&byte| byte == b'/')
-        .map(percent_encode)
-        .collect::<Vec<_>>()
-        .join("/");
+    let mut uri = decoded.split(|&byte| byte == b'/').map(percent_encode).collect::<Vec<_>>().join("/");
     if !uri.ends_with('/') {
         uri.push('/');
     }
@@ -404,17 +366,12 @@ fn percent_decode(text: &str) -> Vec<u8> {
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|value| u8::try_from(value).ok())
+    char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
 }
 
 /// RFC 9110 `token`: the characters allowed in a header name.
 fn is_http_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+    !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
 #[cfg(test)]
@@ -422,15 +379,11 @@ mod tests {
     use super::*;
 
     const SPEC_BODY: &[u8] = br#"{"os-start":{"servers":[{"id":"a"}]}}"#;
-    const EMPTY_BODY_HASH: &str =
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const EMPTY_BODY_HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     const SPEC_SIGNED_HEADERS: [&str; 4] = ["content-type", "host", "x-project-id", "x-sdk-date"];
 
     fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect()
+        pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
     }
 
     /// The headers of the spec 7.3 vectors.
@@ -450,39 +403,19 @@ mod tests {
         headers: &'a [(String, String)],
         body: &'a [u8],
     ) -> RequestToVerify<'a> {
-        RequestToVerify {
-            method,
-            path,
-            query,
-            headers,
-            body,
-        }
+        RequestToVerify { method, path, query, headers, body }
     }
 
     /// Signs `req` with AKTEST/SKTEST over the spec's header list and verifies `tampered` against that signature.
-    fn verify_tampered(
-        req: &RequestToVerify,
-        tampered: &RequestToVerify,
-    ) -> Result<(), SignatureError> {
-        let value =
-            authorization_value("AKTEST", b"SKTEST", req, &SPEC_SIGNED_HEADERS).expect("signable");
-        verify_signature(
-            b"SKTEST",
-            tampered,
-            &parse_authorization(&value).expect("parsable"),
-        )
+    fn verify_tampered(req: &RequestToVerify, tampered: &RequestToVerify) -> Result<(), SignatureError> {
+        let value = authorization_value("AKTEST", b"SKTEST", req, &SPEC_SIGNED_HEADERS).expect("signable");
+        verify_signature(b"SKTEST", tampered, &parse_authorization(&value).expect("parsable"))
     }
 
     #[test]
     fn spec_vector_1_post_with_body() {
         let headers = spec_headers();
-        let req = request(
-            "POST",
-            "/v1/proj123/cloudservers/action",
-            None,
-            &headers,
-            SPEC_BODY,
-        );
+        let req = request("POST", "/v1/proj123/cloudservers/action", None, &headers, SPEC_BODY);
 
         let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).unwrap();
         assert_eq!(
@@ -496,17 +429,11 @@ mod tests {
             to_sign,
             "SDK-HMAC-SHA256\n20240101T000000Z\na92bf7b42d421cb0cdecafb2aa323c96d6a2f3eb8c5f2a36dd1d8f02c87322a0"
         );
-        assert_eq!(
-            sign(b"SKTEST", &to_sign),
-            "4ce226ac287d9ff1ce4d1f4d4bfc47eb5902ca971f59d02bcc6d928ad921a1f2"
-        );
+        assert_eq!(sign(b"SKTEST", &to_sign), "4ce226ac287d9ff1ce4d1f4d4bfc47eb5902ca971f59d02bcc6d928ad921a1f2");
 
         let value = "SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, \
                      Signature=4ce226ac287d9ff1ce4d1f4d4bfc47eb5902ca971f59d02bcc6d928ad921a1f2";
-        assert_eq!(
-            authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).unwrap(),
-            value
-        );
+        assert_eq!(authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).unwrap(), value);
         let auth = parse_authorization(value).unwrap();
         assert_eq!(auth.access_key, "AKTEST");
         assert_eq!(auth.signed_headers, SPEC_SIGNED_HEADERS);
@@ -516,13 +443,7 @@ mod tests {
     #[test]
     fn spec_vector_2_get_with_query() {
         let headers = spec_headers();
-        let req = request(
-            "GET",
-            "/v1/proj123/cloudservers/detail",
-            Some("limit=10&name=web&offset=1"),
-            &headers,
-            b"",
-        );
+        let req = request("GET", "/v1/proj123/cloudservers/detail", Some("limit=10&name=web&offset=1"), &headers, b"");
 
         let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).unwrap();
         assert_eq!(
@@ -538,10 +459,7 @@ mod tests {
             to_sign,
             "SDK-HMAC-SHA256\n20240101T000000Z\nfe7aa890028242705f9d466bc42bcd6172eb67a0a92fce59fe898307c3695408"
         );
-        assert_eq!(
-            sign(b"SKTEST", &to_sign),
-            "c4f8eb36360c9e9af24ff454cacfd8beed39275c691fe4adf0347f4ce0ce8ea9"
-        );
+        assert_eq!(sign(b"SKTEST", &to_sign), "c4f8eb36360c9e9af24ff454cacfd8beed39275c691fe4adf0347f4ce0ce8ea9");
 
         let auth = parse_authorization(
             "SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, \
@@ -554,23 +472,14 @@ mod tests {
     #[test]
     fn spec_encoding_check() {
         let canonical = "name=web%20server~x%2Fy&tags=k%3Dv";
-        assert_eq!(
-            canonical_query(Some("name=web%20server~x%2Fy&tags=k%3Dv")),
-            canonical
-        );
+        assert_eq!(canonical_query(Some("name=web%20server~x%2Fy&tags=k%3Dv")), canonical);
         // The same pairs unencoded and unsorted: only the first '=' separates key and value.
-        assert_eq!(
-            canonical_query(Some("tags=k=v&name=web server~x/y")),
-            canonical
-        );
+        assert_eq!(canonical_query(Some("tags=k=v&name=web server~x/y")), canonical);
     }
 
     #[test]
     fn canonical_query_sorts_by_key_then_value() {
-        assert_eq!(
-            canonical_query(Some("offset=1&b=2&a=z&a=y&limit=10")),
-            "a=y&a=z&b=2&limit=10&offset=1"
-        );
+        assert_eq!(canonical_query(Some("offset=1&b=2&a=z&a=y&limit=10")), "a=y&a=z&b=2&limit=10&offset=1");
     }
 
     #[test]
@@ -579,38 +488,20 @@ mod tests {
         assert_eq!(canonical_query(Some("")), "");
         assert_eq!(canonical_query(Some("flag&a=1")), "a=1&flag=");
         assert_eq!(canonical_query(Some("a=1&&b=")), "a=1&b=");
-        assert_eq!(
-            canonical_query(Some("q=a+b")),
-            "q=a%2Bb",
-            "'+' is a literal plus, not a space"
-        );
+        assert_eq!(canonical_query(Some("q=a+b")), "q=a%2Bb", "'+' is a literal plus, not a space");
         assert_eq!(canonical_query(Some("q=%e4%b8%96!*")), "q=%E4%B8%96%21%2A");
         // Broken escapes and non-UTF-8 bytes survive as bytes instead of failing.
-        assert_eq!(
-            canonical_query(Some("q=%zz%4&r=%FF%fe")),
-            "q=%25zz%254&r=%FF%FE"
-        );
+        assert_eq!(canonical_query(Some("q=%zz%4&r=%FF%fe")), "q=%25zz%254&r=%FF%FE");
     }
 
     #[test]
     fn canonical_uri_rules() {
-        assert_eq!(
-            canonical_uri("/v1/p/cloudservers/action"),
-            "/v1/p/cloudservers/action/"
-        );
-        assert_eq!(
-            canonical_uri("/v2.1/p/servers/"),
-            "/v2.1/p/servers/",
-            "no second trailing slash"
-        );
+        assert_eq!(canonical_uri("/v1/p/cloudservers/action"), "/v1/p/cloudservers/action/");
+        assert_eq!(canonical_uri("/v2.1/p/servers/"), "/v2.1/p/servers/", "no second trailing slash");
         assert_eq!(canonical_uri("/"), "/");
         assert_eq!(canonical_uri("/metadata/my%20key"), "/metadata/my%20key/");
         assert_eq!(canonical_uri("/metadata/my key"), "/metadata/my%20key/");
-        assert_eq!(
-            canonical_uri("/a%2fb"),
-            "/a/b/",
-            "an encoded slash becomes a separator, as in the SDK"
-        );
+        assert_eq!(canonical_uri("/a%2fb"), "/a/b/", "an encoded slash becomes a separator, as in the SDK");
         assert_eq!(canonical_uri("/x/%7e%41!%C3%BC"), "/x/~A%21%C3%BC/");
         assert_eq!(canonical_uri("/bad%/%FF%G0"), "/bad%25/%FF%25G0/");
     }
@@ -618,25 +509,10 @@ mod tests {
     #[test]
     fn path_with_encoded_space_verifies_and_differs_from_plain_path() {
         let headers = spec_headers();
-        let signed = request(
-            "DELETE",
-            "/v1/proj123/cloudservers/s1/metadata/my%20key",
-            None,
-            &headers,
-            b"",
-        );
+        let signed = request("DELETE", "/v1/proj123/cloudservers/s1/metadata/my%20key", None, &headers, b"");
         assert_eq!(verify_tampered(&signed, &signed), Ok(()));
-        let other = request(
-            "DELETE",
-            "/v1/proj123/cloudservers/s1/metadata/my-key",
-            None,
-            &headers,
-            b"",
-        );
-        assert_eq!(
-            verify_tampered(&signed, &other),
-            Err(SignatureError::SignatureMismatch)
-        );
+        let other = request("DELETE", "/v1/proj123/cloudservers/s1/metadata/my-key", None, &headers, b"");
+        assert_eq!(verify_tampered(&signed, &other), Err(SignatureError::SignatureMismatch));
     }
 
     #[test]
@@ -649,90 +525,36 @@ mod tests {
         let mut body = SPEC_BODY.to_vec();
         body[10] ^= 0x01;
         let mismatch = Err(SignatureError::SignatureMismatch);
-        assert_eq!(
-            verify_tampered(
-                &signed,
-                &request("POST", path, Some("a=1"), &headers, &body)
-            ),
-            mismatch
-        );
-        assert_eq!(
-            verify_tampered(
-                &signed,
-                &request("PUT", path, Some("a=1"), &headers, SPEC_BODY)
-            ),
-            mismatch
-        );
-        assert_eq!(
-            verify_tampered(
-                &signed,
-                &request("POST", path, Some("a=2"), &headers, SPEC_BODY)
-            ),
-            mismatch
-        );
-        assert_eq!(
-            verify_tampered(
-                &signed,
-                &request("POST", "/v1/x", Some("a=1"), &headers, SPEC_BODY)
-            ),
-            mismatch
-        );
+        assert_eq!(verify_tampered(&signed, &request("POST", path, Some("a=1"), &headers, &body)), mismatch);
+        assert_eq!(verify_tampered(&signed, &request("PUT", path, Some("a=1"), &headers, SPEC_BODY)), mismatch);
+        assert_eq!(verify_tampered(&signed, &request("POST", path, Some("a=2"), &headers, SPEC_BODY)), mismatch);
+        assert_eq!(verify_tampered(&signed, &request("POST", "/v1/x", Some("a=1"), &headers, SPEC_BODY)), mismatch);
         let mut other_project = spec_headers();
         other_project[2].1 = "proj999".to_owned();
-        assert_eq!(
-            verify_tampered(
-                &signed,
-                &request("POST", path, Some("a=1"), &other_project, SPEC_BODY)
-            ),
-            mismatch
-        );
+        assert_eq!(verify_tampered(&signed, &request("POST", path, Some("a=1"), &other_project, SPEC_BODY)), mismatch);
     }
 
     #[test]
     fn wrong_secret_key_fails() {
         let headers = spec_headers();
-        let req = request(
-            "POST",
-            "/v1/proj123/cloudservers/action",
-            None,
-            &headers,
-            SPEC_BODY,
-        );
+        let req = request("POST", "/v1/proj123/cloudservers/action", None, &headers, SPEC_BODY);
         let value = authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).unwrap();
         let auth = parse_authorization(&value).unwrap();
-        assert_eq!(
-            verify_signature(b"SKTESU", &req, &auth),
-            Err(SignatureError::SignatureMismatch)
-        );
-        assert_eq!(
-            verify_signature(b"", &req, &auth),
-            Err(SignatureError::SignatureMismatch)
-        );
+        assert_eq!(verify_signature(b"SKTESU", &req, &auth), Err(SignatureError::SignatureMismatch));
+        assert_eq!(verify_signature(b"", &req, &auth), Err(SignatureError::SignatureMismatch));
     }
 
     #[test]
     fn header_values_are_trimmed_and_names_case_insensitive() {
         let signed_headers = spec_headers();
-        let signed = request(
-            "GET",
-            "/v1/proj123/cloudservers/detail",
-            None,
-            &signed_headers,
-            b"",
-        );
+        let signed = request("GET", "/v1/proj123/cloudservers/detail", None, &signed_headers, b"");
         let received_headers = headers(&[
             ("content-TYPE", "  application/json\t"),
             ("HOST", "127.0.0.1:8080"),
             ("x-project-id", "proj123 "),
             ("x-sdk-date", "20240101T000000Z"),
         ]);
-        let received = request(
-            "GET",
-            "/v1/proj123/cloudservers/detail",
-            None,
-            &received_headers,
-            b"",
-        );
+        let received = request("GET", "/v1/proj123/cloudservers/detail", None, &received_headers, b"");
         assert_eq!(verify_tampered(&signed, &received), Ok(()));
     }
 
@@ -749,12 +571,8 @@ mod tests {
     #[test]
     fn parse_authorization_accepts_sdk_form_and_variants() {
         let signature = "ab".repeat(32);
-        let sdk_form = format!(
-            "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={signature}"
-        );
-        let reordered = format!(
-            "SDK-HMAC-SHA256 Signature={signature},Access=AK,SignedHeaders=host;x-sdk-date"
-        );
+        let sdk_form = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={signature}");
+        let reordered = format!("SDK-HMAC-SHA256 Signature={signature},Access=AK,SignedHeaders=host;x-sdk-date");
         for value in [sdk_form, reordered] {
             let auth = parse_authorization(&value).unwrap();
             assert_eq!(auth.access_key, "AK");
@@ -771,30 +589,20 @@ mod tests {
         let cases = [
             (String::new(), MissingAuthorization),
             ("   ".to_owned(), MissingAuthorization),
-            (
-                "SDK-HMAC-SHA256".to_owned(),
-                MalformedAuthorization("expected Access, SignedHeaders and Signature"),
-            ),
+            ("SDK-HMAC-SHA256".to_owned(), MalformedAuthorization("expected Access, SignedHeaders and Signature")),
             (format!("SDK-HMAC-SM3 {valid_tail}"), UnsupportedAlgorithm),
             (
-                format!(
-                    "V11-HMAC-SHA256 Credential=AK/20240101/eu-de/ecs, SignedHeaders=host, Signature={signature}"
-                ),
+                format!("V11-HMAC-SHA256 Credential=AK/20240101/eu-de/ecs, SignedHeaders=host, Signature={signature}"),
                 UnsupportedAlgorithm,
             ),
-            (
-                format!("sdk-hmac-sha256 {valid_tail}"),
-                UnsupportedAlgorithm,
-            ),
+            (format!("sdk-hmac-sha256 {valid_tail}"), UnsupportedAlgorithm),
             (format!("Bearer {valid_tail}"), UnsupportedAlgorithm),
             (
                 format!("SDK-HMAC-SHA256 SignedHeaders=host;x-sdk-date, Signature={signature}"),
                 MalformedAuthorization("missing Access"),
             ),
             (
-                format!(
-                    "SDK-HMAC-SHA256 Access=, SignedHeaders=host;x-sdk-date, Signature={signature}"
-                ),
+                format!("SDK-HMAC-SHA256 Access=, SignedHeaders=host;x-sdk-date, Signature={signature}"),
                 MalformedAuthorization("missing Access"),
             ),
             (
@@ -806,38 +614,25 @@ mod tests {
                 MalformedAuthorization("Signature must be 64 hex digits"),
             ),
             (
-                "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=abc"
-                    .to_owned(),
+                "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=abc".to_owned(),
                 MalformedAuthorization("Signature must be 64 hex digits"),
             ),
             (
-                format!(
-                    "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={}",
-                    "g".repeat(64)
-                ),
+                format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={}", "g".repeat(64)),
                 MalformedAuthorization("Signature must be 64 hex digits"),
             ),
             (
-                format!(
-                    "SDK-HMAC-SHA256 Access=AK, Access=AK2, SignedHeaders=host, Signature={signature}"
-                ),
+                format!("SDK-HMAC-SHA256 Access=AK, Access=AK2, SignedHeaders=host, Signature={signature}"),
                 MalformedAuthorization("repeated parameter"),
             ),
             (format!("{valid_tail}, Region=x"), UnsupportedAlgorithm),
+            (format!("SDK-HMAC-SHA256 {valid_tail}, Region=x"), MalformedAuthorization("unknown parameter")),
             (
-                format!("SDK-HMAC-SHA256 {valid_tail}, Region=x"),
-                MalformedAuthorization("unknown parameter"),
-            ),
-            (
-                format!(
-                    "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;;x-sdk-date, Signature={signature}"
-                ),
+                format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;;x-sdk-date, Signature={signature}"),
                 MalformedAuthorization("invalid header name in SignedHeaders"),
             ),
             (
-                format!(
-                    "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x sdk, Signature={signature}"
-                ),
+                format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x sdk, Signature={signature}"),
                 MalformedAuthorization("invalid header name in SignedHeaders"),
             ),
         ];
@@ -850,10 +645,7 @@ mod tests {
     fn missing_authorization_header() {
         let headers = spec_headers();
         let req = request("GET", "/", None, &headers, b"");
-        assert_eq!(
-            req.authorization(),
-            Err(SignatureError::MissingAuthorization)
-        );
+        assert_eq!(req.authorization(), Err(SignatureError::MissingAuthorization));
     }
 
     #[test]
@@ -861,17 +653,10 @@ mod tests {
         let headers = spec_headers();
         let req = request("GET", "/", None, &headers, b"");
         let signature = "0".repeat(64);
-        for (list, missing) in [
-            ("content-type;x-sdk-date", "host"),
-            ("host;x-project-id", "x-sdk-date"),
-        ] {
-            let value =
-                format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders={list}, Signature={signature}");
+        for (list, missing) in [("content-type;x-sdk-date", "host"), ("host;x-project-id", "x-sdk-date")] {
+            let value = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders={list}, Signature={signature}");
             let auth = parse_authorization(&value).unwrap();
-            assert_eq!(
-                verify_signature(b"SKTEST", &req, &auth),
-                Err(SignatureError::RequiredHeaderNotSigned(missing))
-            );
+            assert_eq!(verify_signature(b"SKTEST", &req, &auth), Err(SignatureError::RequiredHeaderNotSigned(missing)));
         }
     }
 
@@ -886,16 +671,10 @@ mod tests {
         let auth = parse_authorization(&value).unwrap();
         assert_eq!(
             verify_signature(b"SKTEST", &req, &auth),
-            Err(SignatureError::SignedHeaderMissing(
-                "x-client-token".to_owned()
-            ))
+            Err(SignatureError::SignedHeaderMissing("x-client-token".to_owned()))
         );
 
-        let without_date = headers
-            .iter()
-            .filter(|(name, _)| name != "X-Sdk-Date")
-            .cloned()
-            .collect::<Vec<_>>();
+        let without_date = headers.iter().filter(|(name, _)| name != "X-Sdk-Date").cloned().collect::<Vec<_>>();
         let req = request("GET", "/", None, &without_date, b"");
         let value_without_token = value.replace("x-client-token;", "");
         let auth = parse_authorization(&value_without_token).unwrap();
@@ -922,11 +701,7 @@ mod tests {
             "+2024101T000000Z",
             "２0240101T00000Z",
         ] {
-            assert_eq!(
-                parse_sdk_date(malformed),
-                Err(SignatureError::MalformedSdkDate),
-                "{malformed:?}"
-            );
+            assert_eq!(parse_sdk_date(malformed), Err(SignatureError::MalformedSdkDate), "{malformed:?}");
         }
     }
 
@@ -935,10 +710,7 @@ mod tests {
         let mut headers = spec_headers();
         headers[3].1 = "2024-01-01T00:00:00Z".to_owned();
         let req = request("GET", "/", None, &headers, b"");
-        let value = format!(
-            "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={}",
-            "0".repeat(64)
-        );
+        let value = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={}", "0".repeat(64));
         assert_eq!(
             verify_signature(b"SKTEST", &req, &parse_authorization(&value).unwrap()),
             Err(SignatureError::MalformedSdkDate)
@@ -954,14 +726,8 @@ mod tests {
         assert_eq!(check_clock_skew(signed_at, signed_at + minutes(15)), Ok(()));
         assert_eq!(check_clock_skew(signed_at, signed_at - minutes(15)), Ok(()));
         let just_over = minutes(15) + time::Duration::seconds(1);
-        assert_eq!(
-            check_clock_skew(signed_at, signed_at + just_over),
-            Err(SignatureError::ClockSkew)
-        );
-        assert_eq!(
-            check_clock_skew(signed_at, signed_at - just_over),
-            Err(SignatureError::ClockSkew)
-        );
+        assert_eq!(check_clock_skew(signed_at, signed_at + just_over), Err(SignatureError::ClockSkew));
+        assert_eq!(check_clock_skew(signed_at, signed_at - just_over), Err(SignatureError::ClockSkew));
     }
 
     #[test]
@@ -976,17 +742,10 @@ mod tests {
 
         let unsigned = with_content_hash(UNSIGNED_PAYLOAD);
         let req = request("POST", path, None, &unsigned, SPEC_BODY);
-        assert_eq!(
-            canonical_request(&req, &SPEC_SIGNED_HEADERS),
-            Err(SignatureError::UnsignedPayload)
-        );
+        assert_eq!(canonical_request(&req, &SPEC_SIGNED_HEADERS), Err(SignatureError::UnsignedPayload));
         // Without a body the SDK hashes nothing and ignores the header, which it adds to every non-JSON request.
         let bodiless = request("GET", path, None, &unsigned, b"");
-        assert!(
-            canonical_request(&bodiless, &SPEC_SIGNED_HEADERS)
-                .unwrap()
-                .ends_with(EMPTY_BODY_HASH)
-        );
+        assert!(canonical_request(&bodiless, &SPEC_SIGNED_HEADERS).unwrap().ends_with(EMPTY_BODY_HASH));
 
         let honest = with_content_hash(&body_hash.to_ascii_uppercase());
         let req = request("POST", path, None, &honest, SPEC_BODY);
@@ -994,29 +753,17 @@ mod tests {
         let mut other_body = SPEC_BODY.to_vec();
         other_body.push(b' ');
         let swapped = request("POST", path, None, &honest, &other_body);
-        assert_eq!(
-            verify_tampered(&req, &swapped),
-            Err(SignatureError::PayloadHashMismatch)
-        );
+        assert_eq!(verify_tampered(&req, &swapped), Err(SignatureError::PayloadHashMismatch));
 
         let lying = with_content_hash(EMPTY_BODY_HASH);
         let req = request("POST", path, None, &lying, SPEC_BODY);
-        assert_eq!(
-            canonical_request(&req, &SPEC_SIGNED_HEADERS),
-            Err(SignatureError::PayloadHashMismatch)
-        );
+        assert_eq!(canonical_request(&req, &SPEC_SIGNED_HEADERS), Err(SignatureError::PayloadHashMismatch));
     }
 
     #[test]
     fn error_messages_name_the_rule() {
-        assert_eq!(
-            SignatureError::SignatureMismatch.to_string(),
-            "signature does not match"
-        );
-        assert_eq!(
-            SignatureError::RequiredHeaderNotSigned("host").to_string(),
-            "SignedHeaders must include host"
-        );
+        assert_eq!(SignatureError::SignatureMismatch.to_string(), "signature does not match");
+        assert_eq!(SignatureError::RequiredHeaderNotSigned("host").to_string(), "SignedHeaders must include host");
         assert_eq!(
             SignatureError::MalformedAuthorization("missing Access").to_string(),
             "malformed Authorization header: missing Access"
@@ -1043,43 +790,25 @@ mod tests {
     fn official_sdk_vectors_verify() {
         let vectors: Vec<SdkVector> =
             serde_json::from_str(include_str!("../../tests/data/signing_vectors.json")).unwrap();
-        assert!(
-            vectors.len() >= 8,
-            "the generator writes at least 8 vectors"
-        );
+        assert!(vectors.len() >= 8, "the generator writes at least 8 vectors");
 
         for vector in &vectors {
             let name = &vector.name;
             let query = Some(vector.query.as_str()).filter(|query| !query.is_empty());
-            let req = request(
-                &vector.method,
-                &vector.path,
-                query,
-                &vector.headers,
-                vector.body.as_bytes(),
-            );
+            let req = request(&vector.method, &vector.path, query, &vector.headers, vector.body.as_bytes());
             let auth = parse_authorization(&vector.expected_authorization).unwrap();
             assert_eq!(auth.access_key, vector.ak, "{name}");
 
             let canonical = canonical_request(&req, &auth.signed_headers).unwrap();
             assert_eq!(canonical, vector.expected_canonical_request, "{name}");
             let sdk_date = req.header("X-Sdk-Date").unwrap();
+            assert_eq!(string_to_sign(sdk_date, &canonical), vector.expected_string_to_sign, "{name}");
             assert_eq!(
-                string_to_sign(sdk_date, &canonical),
-                vector.expected_string_to_sign,
-                "{name}"
-            );
-            assert_eq!(
-                authorization_value(&vector.ak, vector.sk.as_bytes(), &req, &auth.signed_headers)
-                    .unwrap(),
+                authorization_value(&vector.ak, vector.sk.as_bytes(), &req, &auth.signed_headers).unwrap(),
                 vector.expected_authorization,
                 "{name}"
             );
-            assert_eq!(
-                verify_signature(vector.sk.as_bytes(), &req, &auth),
-                Ok(()),
-                "{name}"
-            );
+            assert_eq!(verify_signature(vector.sk.as_bytes(), &req, &auth), Ok(()), "{name}");
 
             // Flip one byte of the body, or add one where the body is empty.
             let mut tampered_body = vector.body.clone().into_bytes();
@@ -1087,17 +816,8 @@ mod tests {
                 Some(first) => *first ^= 0x20,
                 None => tampered_body.push(b'{'),
             }
-            let tampered = request(
-                &vector.method,
-                &vector.path,
-                query,
-                &vector.headers,
-                &tampered_body,
-            );
-            assert!(
-                verify_signature(vector.sk.as_bytes(), &tampered, &auth).is_err(),
-                "{name}"
-            );
+            let tampered = request(&vector.method, &vector.path, query, &vector.headers, &tampered_body);
+            assert!(verify_signature(vector.sk.as_bytes(), &tampered, &auth).is_err(), "{name}");
         }
     }
 }

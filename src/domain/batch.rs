@@ -31,9 +31,7 @@ pub fn server_ids(ids: Vec<String>, max: usize, duplicates: Duplicates) -> Resul
     for id in ids {
         if seen.contains(&id) {
             if duplicates == Duplicates::Refuse {
-                return Err(Error::invalid(format!(
-                    "The server id {id} appears more than once."
-                )));
+                return Err(Error::invalid(format!("The server id {id} appears more than once.")));
             }
         } else {
             seen.insert(id.clone());
@@ -43,10 +41,7 @@ pub fn server_ids(ids: Vec<String>, max: usize, duplicates: Duplicates) -> Resul
     if unique.len() > max {
         return Err(Error::new(
             ErrorCode::TooManyServers,
-            format!(
-                "the number of vm {} is overlimit the maximum number {max}",
-                unique.len()
-            ),
+            format!("the number of vm {} is overlimit the maximum number {max}", unique.len()),
         ));
     }
     Ok(unique)
@@ -71,24 +66,14 @@ pub fn plan_all_or_nothing<'a>(
     let mut refusals = Vec::new();
     for id in ids {
         match servers.get(id) {
-            None => refusals.push(Refusal {
-                server_id: id.clone(),
-                error: Error::server_not_found(id),
-            }),
+            None => refusals.push(Refusal { server_id: id.clone(), error: Error::server_not_found(id) }),
             Some(server) => match check(server) {
                 Ok(()) => accepted.push(server),
-                Err(error) => refusals.push(Refusal {
-                    server_id: id.clone(),
-                    error,
-                }),
+                Err(error) => refusals.push(Refusal { server_id: id.clone(), error }),
             },
         }
     }
-    if refusals.is_empty() {
-        Ok(accepted)
-    } else {
-        Err(BatchRefused { refusals })
-    }
+    if refusals.is_empty() { Ok(accepted) } else { Err(BatchRefused { refusals }) }
 }
 
 /// A batch refused because of individual servers.
@@ -107,26 +92,19 @@ mod tests {
 
     #[test]
     fn an_empty_list_is_refused() {
-        assert_eq!(
-            server_ids(vec![], 10, Duplicates::Collapse).map_err(|e| e.code),
-            Err(ErrorCode::InvalidRequest)
-        );
+        assert_eq!(server_ids(vec![], 10, Duplicates::Collapse).map_err(|e| e.code), Err(ErrorCode::InvalidRequest));
     }
 
     #[test]
     fn too_many_servers_is_refused_with_the_limit_in_the_message() {
-        let err =
-            server_ids(ids(&["a", "b", "c"]), 2, Duplicates::Collapse).expect_err("over the limit");
+        let err = server_ids(ids(&["a", "b", "c"]), 2, Duplicates::Collapse).expect_err("over the limit");
         assert_eq!(err.code, ErrorCode::TooManyServers);
         assert!(err.message.contains("maximum number 2"));
     }
 
     #[test]
     fn duplicates_collapse_in_order_or_are_refused() {
-        assert_eq!(
-            server_ids(ids(&["b", "a", "b"]), 2, Duplicates::Collapse),
-            Ok(ids(&["b", "a"]))
-        );
+        assert_eq!(server_ids(ids(&["b", "a", "b"]), 2, Duplicates::Collapse), Ok(ids(&["b", "a"])));
         assert_eq!(
             server_ids(ids(&["b", "a", "b"]), 5, Duplicates::Refuse).map_err(|e| e.code),
             Err(ErrorCode::InvalidRequest)

@@ -45,10 +45,7 @@ fn default_max_rate() -> u32 {
 impl Flavor {
     /// The `os_extra_specs` map of the contract (T1.12): all values are strings.
     pub fn extra_specs(&self, availability_zones: &[String]) -> BTreeMap<&'static str, String> {
-        let az_states: Vec<String> = availability_zones
-            .iter()
-            .map(|az| format!("{az}(normal)"))
-            .collect();
+        let az_states: Vec<String> = availability_zones.iter().map(|az| format!("{az}(normal)")).collect();
         BTreeMap::from([
             ("ecs:performancetype", self.performance_type.clone()),
             ("ecs:generation", self.generation.clone()),
@@ -56,10 +53,7 @@ impl Flavor {
             ("ecs:instance_architecture", self.architecture.clone()),
             ("resource_type", format!("IES_{}", self.generation)),
             ("instance_vnic:type", "enhanced".into()),
-            (
-                "instance_vnic:instance_bandwidth",
-                self.max_rate_mbit.to_string(),
-            ),
+            ("instance_vnic:instance_bandwidth", self.max_rate_mbit.to_string()),
             ("instance_vnic:max_count", self.max_nics.to_string()),
             ("quota:max_rate", self.max_rate_mbit.to_string()),
             ("quota:min_rate", self.min_rate_mbit.to_string()),
@@ -138,8 +132,7 @@ impl Subnet {
 
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         let gateway = u32::from(self.gateway_ip);
-        self.usable_range()
-            .is_some_and(|r| r.contains(&u32::from(ip)) && u32::from(ip) != gateway)
+        self.usable_range().is_some_and(|r| r.contains(&u32::from(ip)) && u32::from(ip) != gateway)
     }
 
     /// How many addresses a new server can still get, given how many are taken.
@@ -240,35 +233,19 @@ impl Catalogue {
     /// The quota a server holds: its flavor, or while a resize runs the larger of its current
     /// and target flavors, so concurrent resizes can never overshoot the limits.
     pub fn reservation(&self, flavor_id: &str, resize_target: Option<&str>) -> Usage {
-        let of = |id: &str| {
-            self.flavor(id)
-                .map_or((0, 0), |f| (f.vcpus as i64, f.ram_mib as i64))
-        };
+        let of = |id: &str| self.flavor(id).map_or((0, 0), |f| (f.vcpus as i64, f.ram_mib as i64));
         let (cores, ram_mib) = of(flavor_id);
         let (target_cores, target_ram) = resize_target.map_or((0, 0), of);
-        Usage {
-            instances: 1,
-            cores: cores.max(target_cores),
-            ram_mib: ram_mib.max(target_ram),
-        }
+        Usage { instances: 1, cores: cores.max(target_cores), ram_mib: ram_mib.max(target_ram) }
     }
 
     /// Flavors a server of `source` may be resized to, in catalogue order.
-    pub fn resize_targets<'a>(
-        &'a self,
-        source: &'a Flavor,
-    ) -> impl Iterator<Item = &'a Flavor> + 'a {
+    pub fn resize_targets<'a>(&'a self, source: &'a Flavor) -> impl Iterator<Item = &'a Flavor> + 'a {
         self.flavors.iter().filter(move |f| source.can_resize_to(f))
     }
 }
 
-fn flavor(
-    id: &str,
-    vcpus: u32,
-    ram_gib: u64,
-    performance_type: &str,
-    architecture: &str,
-) -> Flavor {
+fn flavor(id: &str, vcpus: u32, ram_gib: u64, performance_type: &str, architecture: &str) -> Flavor {
     Flavor {
         id: id.into(),
         vcpus,
@@ -296,14 +273,7 @@ pub fn default_flavors() -> Vec<Flavor> {
     ]
 }
 
-fn image(
-    id: &str,
-    name: &str,
-    os_type: &str,
-    platform: &str,
-    os_version: &str,
-    min_disk_gib: u32,
-) -> Image {
+fn image(id: &str, name: &str, os_type: &str, platform: &str, os_version: &str, min_disk_gib: u32) -> Image {
     Image {
         id: id.into(),
         name: name.into(),
@@ -427,10 +397,7 @@ mod tests {
     fn resize_targets_share_the_architecture_and_differ_from_the_source() {
         let catalogue = Catalogue::default();
         let source = catalogue.flavor("s6.small.1").expect("seeded");
-        let targets: Vec<&str> = catalogue
-            .resize_targets(source)
-            .map(|f| f.id.as_str())
-            .collect();
+        let targets: Vec<&str> = catalogue.resize_targets(source).map(|f| f.id.as_str()).collect();
         assert!(!targets.contains(&"s6.small.1"));
         assert!(!targets.contains(&"kc1.large.2"));
         assert!(targets.contains(&"s6.large.2"));
@@ -438,48 +405,10 @@ mod tests {
 
     #[test]
     fn quota_names_the_limit_that_would_be_exceeded() {
-        let quota = Quota {
-            max_instances: 2,
-            max_cores: 4,
-            ..Quota::default()
-        };
-        let used = Usage {
-            instances: 1,
-            cores: 2,
-            ram_mib: 0,
-        };
-        assert_eq!(
-            quota.exceeded_by(
-                used,
-                Usage {
-                    instances: 1,
-                    cores: 2,
-                    ram_mib: 1
-                }
-            ),
-            None
-        );
-        assert_eq!(
-            quota.exceeded_by(
-                used,
-                Usage {
-                    instances: 2,
-                    cores: 2,
-                    ram_mib: 1
-                }
-            ),
-            Some("instances")
-        );
-        assert_eq!(
-            quota.exceeded_by(
-                used,
-                Usage {
-                    instances: 1,
-                    cores: 3,
-                    ram_mib: 1
-                }
-            ),
-            Some("cores")
-        );
+        let quota = Quota { max_instances: 2, max_cores: 4, ..Quota::default() };
+        let used = Usage { instances: 1, cores: 2, ram_mib: 0 };
+        assert_eq!(quota.exceeded_by(used, Usage { instances: 1, cores: 2, ram_mib: 1 }), None);
+        assert_eq!(quota.exceeded_by(used, Usage { instances: 2, cores: 2, ram_mib: 1 }), Some("instances"));
+        assert_eq!(quota.exceeded_by(used, Usage { instances: 1, cores: 3, ram_mib: 1 }), Some("cores"));
     }
 }

@@ -58,10 +58,7 @@ impl CreateServers {
         if !(1..=MAX_COUNT).contains(&self.count) {
             return Err(Error::new(
                 ErrorCode::InvalidCount,
-                format!(
-                    "count must be between 1 and {MAX_COUNT}, got {}.",
-                    self.count
-                ),
+                format!("count must be between 1 and {MAX_COUNT}, got {}.", self.count),
             ));
         }
         let max_name = if self.count > 1 {
@@ -75,16 +72,10 @@ impl CreateServers {
             validate::password(pass, validate::CREATE_PASSWORD_SPECIALS)?;
         }
         let flavor = catalogue.flavor(&self.flavor_id).ok_or_else(|| {
-            Error::new(
-                ErrorCode::FlavorNotFound,
-                format!("The flavor {} does not exist.", self.flavor_id),
-            )
+            Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", self.flavor_id))
         })?;
         let image = catalogue.image(&self.image_id).ok_or_else(|| {
-            Error::new(
-                ErrorCode::ImageNotFound,
-                format!("The image {} does not exist.", self.image_id),
-            )
+            Error::new(ErrorCode::ImageNotFound, format!("The image {} does not exist.", self.image_id))
         })?;
         if image.status != "active" {
             return Err(Error::new(
@@ -95,55 +86,35 @@ impl CreateServers {
         if let Some(az) = &self.availability_zone
             && !catalogue.availability_zones.contains(az)
         {
-            return Err(Error::invalid(format!(
-                "The availability zone {az} does not exist."
-            )));
+            return Err(Error::invalid(format!("The availability zone {az} does not exist.")));
         }
         if catalogue.vpc(&self.vpc_id).is_none() {
-            return Err(Error::new(
-                ErrorCode::InvalidNetwork,
-                format!("The VPC {} does not exist.", self.vpc_id),
-            ));
+            return Err(Error::new(ErrorCode::InvalidNetwork, format!("The VPC {} does not exist.", self.vpc_id)));
         }
         if self.nics.is_empty() || self.nics.len() > MAX_NICS.min(flavor.max_nics as usize) {
             return Err(Error::new(
                 ErrorCode::TooManyNics,
-                format!(
-                    "A server of flavor {} takes 1 to {} NICs.",
-                    flavor.id,
-                    MAX_NICS.min(flavor.max_nics as usize)
-                ),
+                format!("A server of flavor {} takes 1 to {} NICs.", flavor.id, MAX_NICS.min(flavor.max_nics as usize)),
             ));
         }
         for nic in &self.nics {
             let subnet = catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::SubnetNotFound,
-                    format!("The subnet {} does not exist.", nic.subnet_id),
-                )
+                Error::new(ErrorCode::SubnetNotFound, format!("The subnet {} does not exist.", nic.subnet_id))
             })?;
             if subnet.vpc_id != self.vpc_id {
                 return Err(Error::new(
                     ErrorCode::SubnetNotInVpc,
-                    format!(
-                        "The subnet {} is not in the VPC {}.",
-                        subnet.id, self.vpc_id
-                    ),
+                    format!("The subnet {} is not in the VPC {}.", subnet.id, self.vpc_id),
                 ));
             }
             if let Some(ip) = nic.ip {
                 if self.count > 1 {
-                    return Err(Error::invalid(
-                        "A fixed ip_address cannot be used when count is more than 1.",
-                    ));
+                    return Err(Error::invalid("A fixed ip_address cannot be used when count is more than 1."));
                 }
                 if !subnet.contains(ip) {
                     return Err(Error::new(
                         ErrorCode::IpNotInSubnet,
-                        format!(
-                            "The IP address {ip} is not in the subnet {} ({}).",
-                            subnet.id, subnet.cidr
-                        ),
+                        format!("The IP address {ip} is not in the subnet {} ({}).", subnet.id, subnet.cidr),
                     ));
                 }
             }
@@ -168,27 +139,16 @@ impl CreateServers {
         if self.data_volumes.len() > MAX_DATA_VOLUMES {
             return Err(Error::of(ErrorCode::TooManyDataDisks));
         }
-        if self
-            .data_volumes
-            .iter()
-            .any(|v| !(10..=32768).contains(&v.size_gib.unwrap_or(0)))
-        {
-            return Err(Error::invalid(
-                "A data disk size must range from 10 to 32768 GiB.",
-            ));
+        if self.data_volumes.iter().any(|v| !(10..=32768).contains(&v.size_gib.unwrap_or(0))) {
+            return Err(Error::invalid("A data disk size must range from 10 to 32768 GiB."));
         }
         if self.tags.len() > MAX_TAGS {
-            return Err(Error::new(
-                ErrorCode::TooManyTags,
-                format!("At most {MAX_TAGS} tags per server."),
-            ));
+            return Err(Error::new(ErrorCode::TooManyTags, format!("At most {MAX_TAGS} tags per server.")));
         }
         let mut keys = HashSet::new();
         for tag in &self.tags {
             let valid = |s: &str, max: usize| {
-                s.chars().count() <= max
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+                s.chars().count() <= max && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
             };
             if tag.key.is_empty() || !valid(&tag.key, 36) || !valid(&tag.value, 43) {
                 return Err(Error::new(
@@ -197,26 +157,17 @@ impl CreateServers {
                 ));
             }
             if !keys.insert(tag.key.as_str()) {
-                return Err(Error::new(
-                    ErrorCode::DuplicateTagKey,
-                    format!("The tag key {} appears twice.", tag.key),
-                ));
+                return Err(Error::new(ErrorCode::DuplicateTagKey, format!("The tag key {} appears twice.", tag.key)));
             }
         }
         if self.metadata.len() > MAX_METADATA {
-            return Err(Error::invalid(format!(
-                "At most {MAX_METADATA} metadata pairs."
-            )));
+            return Err(Error::invalid(format!("At most {MAX_METADATA} metadata pairs.")));
         }
         for (key, value) in &self.metadata {
             let key_ok = (1..=255).contains(&key.chars().count())
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || " _.:-".contains(c));
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || " _.:-".contains(c));
             if !key_ok || value.chars().count() > 255 {
-                return Err(Error::invalid(format!(
-                    "The metadata key {key:?} or its value is invalid."
-                )));
+                return Err(Error::invalid(format!("The metadata key {key:?} or its value is invalid.")));
             }
         }
         Ok(flavor)
@@ -241,9 +192,7 @@ impl CreateServers {
         password_hash: Option<String>,
         now: Timestamp,
     ) -> Vec<Server> {
-        let image_min_disk = catalogue
-            .image(&self.image_id)
-            .map_or(40, |i| i.min_disk_gib);
+        let image_min_disk = catalogue.image(&self.image_id).map_or(40, |i| i.min_disk_gib);
         let first_step = Operation::Create.plan(VmState::Building)[0];
         let reservation_id = format!("r-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let zones = &catalogue.availability_zones;
@@ -252,11 +201,7 @@ impl CreateServers {
             .enumerate()
             .map(|(index, ips)| {
                 let id = uuid::Uuid::new_v4().to_string();
-                let name = if self.count > 1 {
-                    format!("{}-{index:04}", self.name)
-                } else {
-                    self.name.clone()
-                };
+                let name = if self.count > 1 { format!("{}-{index:04}", self.name) } else { self.name.clone() };
                 let availability_zone = match (&self.availability_zone, self.spread_over_azs) {
                     (Some(az), _) => az.clone(),
                     (None, true) => zones[index % zones.len()].clone(),
@@ -265,11 +210,7 @@ impl CreateServers {
                 let mut volumes = vec![Volume {
                     id: uuid::Uuid::new_v4().to_string(),
                     volume_type: self.root_volume.volume_type.clone(),
-                    size_gib: self
-                        .root_volume
-                        .size_gib
-                        .filter(|s| *s > 0)
-                        .unwrap_or(image_min_disk),
+                    size_gib: self.root_volume.size_gib.filter(|s| *s > 0).unwrap_or(image_min_disk),
                     boot_index: Some(0),
                     device: "/dev/vda".into(),
                     delete_on_termination: true,
@@ -331,10 +272,7 @@ impl CreateServers {
 /// A locally administered MAC in the OpenStack `fa:16:3e` range.
 fn random_mac() -> String {
     let bytes: [u8; 3] = rand::random();
-    format!(
-        "fa:16:3e:{:02x}:{:02x}:{:02x}",
-        bytes[0], bytes[1], bytes[2]
-    )
+    format!("fa:16:3e:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2])
 }
 
 /// Picks `count` free addresses of the subnet's range, in ascending order, skipping `used`
@@ -345,11 +283,8 @@ pub fn free_addresses(
     count: usize,
 ) -> Option<Vec<Ipv4Addr>> {
     let range = subnet.usable_range()?;
-    let picked: Vec<Ipv4Addr> = range
-        .map(Ipv4Addr::from)
-        .filter(|ip| *ip != subnet.gateway_ip && !used.contains(ip))
-        .take(count)
-        .collect();
+    let picked: Vec<Ipv4Addr> =
+        range.map(Ipv4Addr::from).filter(|ip| *ip != subnet.gateway_ip && !used.contains(ip)).take(count).collect();
     (picked.len() == count).then_some(picked)
 }
 
@@ -365,14 +300,8 @@ mod tests {
             image_id: catalogue.images[0].id.clone(),
             flavor_id: "s6.large.2".into(),
             vpc_id: catalogue.vpcs[0].id.clone(),
-            nics: vec![NicRequest {
-                subnet_id: catalogue.subnets[0].id.clone(),
-                ip: None,
-            }],
-            root_volume: VolumeRequest {
-                volume_type: "SSD".into(),
-                size_gib: None,
-            },
+            nics: vec![NicRequest { subnet_id: catalogue.subnets[0].id.clone(), ip: None }],
+            root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
             data_volumes: vec![],
             availability_zone: None,
             spread_over_azs: false,
@@ -391,10 +320,7 @@ mod tests {
         let catalogue = Catalogue::default();
         let req = request(&catalogue);
         assert!(req.validate(&catalogue).is_ok());
-        let ips = vec![
-            vec![Ipv4Addr::new(192, 168, 0, 2)],
-            vec![Ipv4Addr::new(192, 168, 0, 3)],
-        ];
+        let ips = vec![vec![Ipv4Addr::new(192, 168, 0, 2)], vec![Ipv4Addr::new(192, 168, 0, 3)]];
         let servers = req.build(&catalogue, "p", ips, None, time::OffsetDateTime::UNIX_EPOCH);
         assert_eq!(servers.len(), 2);
         assert_eq!(servers[0].name, "web-0000");
@@ -414,29 +340,14 @@ mod tests {
         };
         assert_eq!(code(&|r| r.flavor_id = "nope".into()), Some("Ecs.0029"));
         assert_eq!(code(&|r| r.image_id = "nope".into()), Some("Ecs.0031"));
-        assert_eq!(
-            code(&|r| r.image_id = "0d4f9e1c-6b1e-4c1e-9a55-3f3c0b2f5a10".into()),
-            Some("Ecs.0032")
-        );
+        assert_eq!(code(&|r| r.image_id = "0d4f9e1c-6b1e-4c1e-9a55-3f3c0b2f5a10".into()), Some("Ecs.0032"));
         assert_eq!(code(&|r| r.vpc_id = "nope".into()), Some("Ecs.0014"));
-        assert_eq!(
-            code(&|r| r.nics[0].subnet_id = "nope".into()),
-            Some("Ecs.0038")
-        );
-        assert_eq!(
-            code(&|r| r.nics[0].subnet_id = catalogue.subnets[1].id.clone()),
-            Some("Ecs.0064")
-        );
+        assert_eq!(code(&|r| r.nics[0].subnet_id = "nope".into()), Some("Ecs.0038"));
+        assert_eq!(code(&|r| r.nics[0].subnet_id = catalogue.subnets[1].id.clone()), Some("Ecs.0064"));
         assert_eq!(code(&|r| r.count = 0), Some("Ecs.0913"));
         assert_eq!(code(&|r| r.count = 101), Some("Ecs.0913"));
-        assert_eq!(
-            code(&|r| r.root_volume.volume_type = "TAPE".into()),
-            Some("Ecs.0043")
-        );
-        assert_eq!(
-            code(&|r| r.admin_pass = Some("weak".into())),
-            Some("Ecs.0011")
-        );
+        assert_eq!(code(&|r| r.root_volume.volume_type = "TAPE".into()), Some("Ecs.0043"));
+        assert_eq!(code(&|r| r.admin_pass = Some("weak".into())), Some("Ecs.0011"));
     }
 
     #[test]

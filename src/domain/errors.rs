@@ -19,6 +19,10 @@ pub enum ErrorCode {
     Forbidden,
     /// `Ecs.0005`: the request body or a parameter is invalid.
     InvalidRequest,
+    /// `Ecs.0005` with 413: the request body is over the size limit.
+    BodyTooLarge,
+    /// `Ecs.0023`: the project of the credential differs from the project in the URL.
+    ProjectMismatch,
     /// `Ecs.0010`: the requested private IP address is already in use.
     IpInUse,
     /// `Ecs.0011`: the password does not meet the complexity rules.
@@ -96,18 +100,12 @@ impl ErrorCode {
             EmptyBody => ("Common.0002", 400, "Request body is null!"),
             JobNotFound => ("Common.0011", 400, "query job fail."),
             QuotaExceeded => ("Ecs.0001", 400, "Insufficient ECS quota."),
-            Forbidden => (
-                "Ecs.0003",
-                403,
-                "You are not permitted to perform this operation.",
-            ),
+            Forbidden => ("Ecs.0003", 403, "You are not permitted to perform this operation."),
             InvalidRequest => ("Ecs.0005", 400, "request body is illegal."),
+            BodyTooLarge => ("Ecs.0005", 413, "The request body is too large."),
+            ProjectMismatch => ("Ecs.0023", 400, "The project id in the credential differs from the one in the URL."),
             IpInUse => ("Ecs.0010", 400, "The private IP address is already in use."),
-            WeakPassword => (
-                "Ecs.0011",
-                400,
-                "The password does not meet the complexity requirements.",
-            ),
+            WeakPassword => ("Ecs.0011", 400, "The password does not meet the complexity requirements."),
             SubnetFull => ("Ecs.0012", 400, "Insufficient IP addresses in the subnet."),
             InvalidNetwork => ("Ecs.0014", 400, "Invalid VPC parameters."),
             FlavorNotFound => ("Ecs.0029", 400, "The flavor does not exist."),
@@ -120,37 +118,17 @@ impl ErrorCode {
             UnknownVolumeType => ("Ecs.0043", 400, "The disk type does not exist."),
             TooManyNics => ("Ecs.0050", 400, "Too many NICs."),
             SubnetNotInVpc => ("Ecs.0064", 400, "The subnet does not belong to the VPC."),
-            WrongStatus => (
-                "Ecs.0100",
-                400,
-                "The ECS status does not meet requirements.",
-            ),
+            WrongStatus => ("Ecs.0100", 400, "The ECS status does not meet requirements."),
             ServerNotFound => ("Ecs.0114", 404, "The ECS does not exist."),
             TooManyServers => ("Ecs.0118", 400, "Too many ECSs in one request."),
-            ClientTokenReused => (
-                "Ecs.0122",
-                400,
-                "The client token is used with different parameters.",
-            ),
+            ClientTokenReused => ("Ecs.0122", 400, "The client token is used with different parameters."),
             ClientTokenInvalid => ("Ecs.0123", 400, "The client token is not a UUID."),
             ClientTokenExpired => ("Ecs.0124", 400, "The client token has expired."),
-            ServerBusy => (
-                "Ecs.0603",
-                400,
-                "Another operation is running on the ECS. Try again later.",
-            ),
+            ServerBusy => ("Ecs.0603", 400, "Another operation is running on the ECS. Try again later."),
             ServerLocked => ("Ecs.0605", 400, "The ECS is locked."),
             BatchFailed => ("Ecs.0611", 400, "batch operate fail."),
-            FlavorNotAllowed => (
-                "Ecs.0804",
-                400,
-                "The target flavor is not allowed for this ECS.",
-            ),
-            SameFlavor => (
-                "Ecs.0810",
-                400,
-                "The target flavor is the same as the current flavor.",
-            ),
+            FlavorNotAllowed => ("Ecs.0804", 400, "The target flavor is not allowed for this ECS."),
+            SameFlavor => ("Ecs.0810", 400, "The target flavor is the same as the current flavor."),
             TooManyTags => ("Ecs.0905", 400, "Too many tags."),
             InvalidTag => ("Ecs.0906", 400, "Invalid tag."),
             DuplicateTagKey => ("Ecs.0908", 400, "Duplicate tag key."),
@@ -182,11 +160,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            refusals: Vec::new(),
-        }
+        Error { code, message: message.into(), refusals: Vec::new() }
     }
 
     /// The code with its catalogue message.
@@ -206,10 +180,7 @@ impl Error {
     }
 
     pub fn server_not_found(id: &str) -> Self {
-        Error::new(
-            ErrorCode::ServerNotFound,
-            format!("Instance[{id}] could not be found."),
-        )
+        Error::new(ErrorCode::ServerNotFound, format!("Instance[{id}] could not be found."))
     }
 }
 

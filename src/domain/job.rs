@@ -25,9 +25,7 @@ impl JobStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Init, Self::Running, Self::Success, Self::Fail]
-            .into_iter()
-            .find(|j| j.as_str() == s)
+        [Self::Init, Self::Running, Self::Success, Self::Fail].into_iter().find(|j| j.as_str() == s)
     }
 
     pub const fn is_finished(self) -> bool {
@@ -44,10 +42,7 @@ pub struct Failure {
 
 impl Failure {
     pub fn of(code: ErrorCode, reason: impl Into<String>) -> Self {
-        Failure {
-            code: code.code().to_string(),
-            reason: reason.into(),
-        }
+        Failure { code: code.code().to_string(), reason: reason.into() }
     }
 }
 
@@ -85,9 +80,7 @@ pub struct SubJob {
 /// The parent status from its sub-jobs (contract 3.2, ecsd's choice): INIT until one starts,
 /// RUNNING while any is unfinished, then SUCCESS only if all succeeded. A failed parent carries
 /// the first failed sub-job's code and reason.
-pub fn aggregate(
-    sub_jobs: impl IntoIterator<Item = (JobStatus, Option<Failure>)>,
-) -> (JobStatus, Option<Failure>) {
+pub fn aggregate(sub_jobs: impl IntoIterator<Item = (JobStatus, Option<Failure>)>) -> (JobStatus, Option<Failure>) {
     let mut any_started = false;
     let mut any_unfinished = false;
     let mut first_failure = None;
@@ -125,13 +118,7 @@ mod tests {
     use super::*;
 
     fn sub(status: JobStatus, code: Option<&str>) -> (JobStatus, Option<Failure>) {
-        (
-            status,
-            code.map(|c| Failure {
-                code: c.into(),
-                reason: "r".into(),
-            }),
-        )
+        (status, code.map(|c| Failure { code: c.into(), reason: "r".into() }))
     }
 
     #[test]
@@ -139,20 +126,11 @@ mod tests {
         use JobStatus::*;
         assert_eq!(aggregate([sub(Init, None), sub(Init, None)]).0, Init);
         assert_eq!(aggregate([sub(Success, None), sub(Init, None)]).0, Running);
-        assert_eq!(
-            aggregate([sub(Success, None), sub(Success, None)]),
-            (Success, None)
-        );
-        let (status, failure) = aggregate([
-            sub(Success, None),
-            sub(Fail, Some("Ecs.0100")),
-            sub(Fail, Some("Ecs.0226")),
-        ]);
+        assert_eq!(aggregate([sub(Success, None), sub(Success, None)]), (Success, None));
+        let (status, failure) =
+            aggregate([sub(Success, None), sub(Fail, Some("Ecs.0100")), sub(Fail, Some("Ecs.0226"))]);
         assert_eq!(status, Fail);
         assert_eq!(failure.map(|f| f.code), Some("Ecs.0100".to_string()));
-        assert_eq!(
-            aggregate([sub(Fail, Some("Ecs.0100")), sub(Running, None)]).0,
-            Running
-        );
+        assert_eq!(aggregate([sub(Fail, Some("Ecs.0100")), sub(Running, None)]).0, Running);
     }
 }

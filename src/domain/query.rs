@@ -36,31 +36,16 @@ impl Page {
 impl ServerFilter {
     pub fn matches(&self, server: &Server) -> bool {
         let tag_matches = |wanted: &str| {
-            server.tags.iter().any(|t| t.key == wanted)
-                || server.tag_strings().iter().any(|t| t == wanted)
+            server.tags.iter().any(|t| t.key == wanted) || server.tag_strings().iter().any(|t| t == wanted)
         };
-        self.name
-            .as_deref()
-            .is_none_or(|pattern| fuzzy_contains(&server.name, pattern))
+        self.name.as_deref().is_none_or(|pattern| fuzzy_contains(&server.name, pattern))
             && self.status.is_none_or(|status| server.status() == status)
-            && self
-                .flavor
-                .as_deref()
-                .is_none_or(|flavor| server.flavor_id == flavor)
-            && self
-                .ip
-                .as_deref()
-                .is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string().contains(ip)))
-            && self
-                .ip_eq
-                .as_deref()
-                .is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string() == ip))
+            && self.flavor.as_deref().is_none_or(|flavor| server.flavor_id == flavor)
+            && self.ip.as_deref().is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string().contains(ip)))
+            && self.ip_eq.as_deref().is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string() == ip))
             && self.tags.as_deref().is_none_or(tag_matches)
             && self.not_tags.as_deref().is_none_or(|t| !tag_matches(t))
-            && self
-                .reservation_id
-                .as_deref()
-                .is_none_or(|r| server.reservation_id == r)
+            && self.reservation_id.as_deref().is_none_or(|r| server.reservation_id == r)
     }
 }
 
@@ -75,13 +60,7 @@ fn fuzzy_contains(haystack: &str, pattern: &str) -> bool {
     }
     hay.windows(pat.len().max(1)).any(|window| {
         pat.is_empty()
-            || window.iter().zip(&pat).all(|(h, p)| {
-                if *p == '.' {
-                    *h != '\n' && *h != '\r'
-                } else {
-                    h == p
-                }
-            })
+            || window.iter().zip(&pat).all(|(h, p)| if *p == '.' { *h != '\n' && *h != '\r' } else { h == p })
     })
 }
 

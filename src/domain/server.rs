@@ -78,24 +78,14 @@ impl Server {
     }
 
     pub fn state(&self) -> ServerState {
-        ServerState {
-            vm_state: self.vm_state,
-            task_state: self.task_state,
-            locked: self.locked,
-        }
+        ServerState { vm_state: self.vm_state, task_state: self.task_state, locked: self.locked }
     }
 
     /// The `key=value` (or `key`) form the server document shows.
     pub fn tag_strings(&self) -> Vec<String> {
         self.tags
             .iter()
-            .map(|t| {
-                if t.value.is_empty() {
-                    t.key.clone()
-                } else {
-                    format!("{}={}", t.key, t.value)
-                }
-            })
+            .map(|t| if t.value.is_empty() { t.key.clone() } else { format!("{}={}", t.key, t.value) })
             .collect()
     }
 }

@@ -64,15 +64,7 @@ impl VmState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Building,
-            Self::Active,
-            Self::Stopped,
-            Self::Error,
-            Self::Deleted,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
+        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted].into_iter().find(|v| v.as_str() == s)
     }
 
     /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN.
@@ -168,14 +160,9 @@ impl Status {
         match (vm, task) {
             (VmState::Building, _) => Status::Build,
             (VmState::Active, Some(Rebooting | RebootPending | RebootStarted)) => Status::Reboot,
-            (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => {
-                Status::HardReboot
-            }
+            (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => Status::HardReboot,
             (VmState::Active, _) => Status::Active,
-            (
-                VmState::Stopped,
-                Some(ResizePrep | ResizeMigrating | ResizeMigrated | ResizeFinish),
-            ) => Status::Resize,
+            (VmState::Stopped, Some(ResizePrep | ResizeMigrating | ResizeMigrated | ResizeFinish)) => Status::Resize,
             (VmState::Stopped, _) => Status::Shutoff,
             (VmState::Error, _) => Status::Error,
             (VmState::Deleted, _) => Status::Deleted,
@@ -245,11 +232,7 @@ pub struct Step {
 }
 
 const fn step(vm_state: VmState, task_state: Option<TaskState>, effect: Effect) -> Step {
-    Step {
-        vm_state,
-        task_state,
-        effect,
-    }
+    Step { vm_state, task_state, effect }
 }
 
 /// The view of a server the transition rules need.
@@ -297,11 +280,7 @@ impl Operation {
             }
             Operation::Delete => s.vm_state != VmState::Deleted,
         };
-        if allowed {
-            Ok(())
-        } else {
-            Err(ErrorCode::WrongStatus)
-        }
+        if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
 
     /// The states the server passes through, starting from `from` (its stable state when the
@@ -318,14 +297,8 @@ impl Operation {
                 step(Building, Some(Spawning), E::None),
                 step(Active, None, E::Launch),
             ],
-            Operation::Start => vec![
-                step(Stopped, Some(PoweringOn), E::None),
-                step(Active, None, E::Boot),
-            ],
-            Operation::Stop { .. } => vec![
-                step(Active, Some(PoweringOff), E::None),
-                step(Stopped, None, E::None),
-            ],
+            Operation::Start => vec![step(Stopped, Some(PoweringOn), E::None), step(Active, None, E::Boot)],
+            Operation::Stop { .. } => vec![step(Active, Some(PoweringOff), E::None), step(Stopped, None, E::None)],
             Operation::Reboot { hard: false } => vec![
                 step(Active, Some(Rebooting), E::None),
                 step(Active, Some(RebootPending), E::None),
@@ -359,10 +332,7 @@ impl Operation {
                 }
                 steps
             }
-            Operation::Delete => vec![
-                step(from, Some(Deleting), E::None),
-                step(Deleted, None, E::Remove),
-            ],
+            Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
         }
     }
 }
@@ -388,11 +358,7 @@ impl InstantOperation {
         match self {
             InstantOperation::Rename => Ok(()),
             InstantOperation::ResetPassword if s.task_state.is_some() => Err(ErrorCode::ServerBusy),
-            InstantOperation::ResetPassword
-                if matches!(s.vm_state, VmState::Active | VmState::Stopped) =>
-            {
-                Ok(())
-            }
+            InstantOperation::ResetPassword if matches!(s.vm_state, VmState::Active | VmState::Stopped) => Ok(()),
             InstantOperation::ResetPassword => Err(ErrorCode::WrongStatus),
         }
     }
@@ -403,125 +369,54 @@ mod tests {
     use super::*;
 
     fn idle(vm_state: VmState) -> ServerState {
-        ServerState {
-            vm_state,
-            task_state: None,
-            locked: false,
-        }
+        ServerState { vm_state, task_state: None, locked: false }
     }
 
     #[test]
     fn status_follows_the_contract_mapping() {
-        assert_eq!(
-            Status::of(VmState::Active, Some(TaskState::PoweringOff)),
-            Status::Active
-        );
-        assert_eq!(
-            Status::of(VmState::Stopped, Some(TaskState::PoweringOn)),
-            Status::Shutoff
-        );
-        assert_eq!(
-            Status::of(VmState::Active, Some(TaskState::Deleting)),
-            Status::Active
-        );
-        assert_eq!(
-            Status::of(VmState::Active, Some(TaskState::RebootStarted)),
-            Status::Reboot
-        );
-        assert_eq!(
-            Status::of(VmState::Active, Some(TaskState::RebootingHard)),
-            Status::HardReboot
-        );
-        assert_eq!(
-            Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)),
-            Status::Resize
-        );
-        assert_eq!(
-            Status::of(VmState::Building, Some(TaskState::Spawning)),
-            Status::Build
-        );
+        assert_eq!(Status::of(VmState::Active, Some(TaskState::PoweringOff)), Status::Active);
+        assert_eq!(Status::of(VmState::Stopped, Some(TaskState::PoweringOn)), Status::Shutoff);
+        assert_eq!(Status::of(VmState::Active, Some(TaskState::Deleting)), Status::Active);
+        assert_eq!(Status::of(VmState::Active, Some(TaskState::RebootStarted)), Status::Reboot);
+        assert_eq!(Status::of(VmState::Active, Some(TaskState::RebootingHard)), Status::HardReboot);
+        assert_eq!(Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)), Status::Resize);
+        assert_eq!(Status::of(VmState::Building, Some(TaskState::Spawning)), Status::Build);
         assert_eq!(Status::of(VmState::Building, None), Status::Build);
     }
 
     #[test]
     fn start_needs_a_stopped_server_and_stop_a_running_one() {
         assert_eq!(Operation::Start.check(idle(VmState::Stopped)), Ok(()));
-        assert_eq!(
-            Operation::Start.check(idle(VmState::Active)),
-            Err(ErrorCode::WrongStatus)
-        );
-        assert_eq!(
-            Operation::Stop { hard: false }.check(idle(VmState::Active)),
-            Ok(())
-        );
-        assert_eq!(
-            Operation::Stop { hard: true }.check(idle(VmState::Stopped)),
-            Err(ErrorCode::WrongStatus)
-        );
-        assert_eq!(
-            Operation::Reboot { hard: false }.check(idle(VmState::Stopped)),
-            Err(ErrorCode::WrongStatus)
-        );
-        assert_eq!(
-            Operation::Start.check(idle(VmState::Building)),
-            Err(ErrorCode::WrongStatus)
-        );
+        assert_eq!(Operation::Start.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Stop { hard: false }.check(idle(VmState::Active)), Ok(()));
+        assert_eq!(Operation::Stop { hard: true }.check(idle(VmState::Stopped)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Reboot { hard: false }.check(idle(VmState::Stopped)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Start.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
     }
 
     #[test]
     fn a_busy_server_refuses_every_operation_and_a_deleting_one_says_so() {
-        let busy = ServerState {
-            task_state: Some(TaskState::PoweringOff),
-            ..idle(VmState::Active)
-        };
-        for op in [
-            Operation::Start,
-            Operation::Stop { hard: true },
-            Operation::Delete,
-        ] {
+        let busy = ServerState { task_state: Some(TaskState::PoweringOff), ..idle(VmState::Active) };
+        for op in [Operation::Start, Operation::Stop { hard: true }, Operation::Delete] {
             assert_eq!(op.check(busy), Err(ErrorCode::ServerBusy));
         }
-        let deleting = ServerState {
-            task_state: Some(TaskState::Deleting),
-            ..idle(VmState::Active)
-        };
-        assert_eq!(
-            Operation::Delete.check(deleting),
-            Err(ErrorCode::AlreadyDeleting)
-        );
-        assert_eq!(
-            Operation::Stop { hard: false }.check(deleting),
-            Err(ErrorCode::WrongStatus)
-        );
+        let deleting = ServerState { task_state: Some(TaskState::Deleting), ..idle(VmState::Active) };
+        assert_eq!(Operation::Delete.check(deleting), Err(ErrorCode::AlreadyDeleting));
+        assert_eq!(Operation::Stop { hard: false }.check(deleting), Err(ErrorCode::WrongStatus));
     }
 
     #[test]
     fn a_locked_server_refuses_operations() {
-        let locked = ServerState {
-            locked: true,
-            ..idle(VmState::Active)
-        };
-        assert_eq!(
-            Operation::Stop { hard: false }.check(locked),
-            Err(ErrorCode::ServerLocked)
-        );
+        let locked = ServerState { locked: true, ..idle(VmState::Active) };
+        assert_eq!(Operation::Stop { hard: false }.check(locked), Err(ErrorCode::ServerLocked));
     }
 
     #[test]
     fn resize_needs_a_stopped_server_unless_it_may_stop_it() {
-        let plain = Operation::Resize {
-            flavor_id: "s6.large.2".into(),
-            with_stop: false,
-        };
-        let with_stop = Operation::Resize {
-            flavor_id: "s6.large.2".into(),
-            with_stop: true,
-        };
+        let plain = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: false };
+        let with_stop = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: true };
         assert_eq!(plain.check(idle(VmState::Stopped)), Ok(()));
-        assert_eq!(
-            plain.check(idle(VmState::Active)),
-            Err(ErrorCode::WrongStatus)
-        );
+        assert_eq!(plain.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
         assert_eq!(with_stop.check(idle(VmState::Active)), Ok(()));
     }
 
@@ -533,39 +428,21 @@ mod tests {
             (Operation::Stop { hard: false }, VmState::Active),
             (Operation::Reboot { hard: false }, VmState::Active),
             (Operation::Reboot { hard: true }, VmState::Active),
-            (
-                Operation::Resize {
-                    flavor_id: "x".into(),
-                    with_stop: true,
-                },
-                VmState::Active,
-            ),
-            (
-                Operation::Resize {
-                    flavor_id: "x".into(),
-                    with_stop: false,
-                },
-                VmState::Stopped,
-            ),
+            (Operation::Resize { flavor_id: "x".into(), with_stop: true }, VmState::Active),
+            (Operation::Resize { flavor_id: "x".into(), with_stop: false }, VmState::Stopped),
             (Operation::Delete, VmState::Stopped),
         ];
         for (op, from) in ops {
             let plan = op.plan(from);
             let (last, busy) = plan.split_last().expect("a plan has steps");
             assert_eq!(last.task_state, None, "{op:?} ends idle");
-            assert!(
-                busy.iter().all(|s| s.task_state.is_some()),
-                "{op:?} stays busy until it ends"
-            );
+            assert!(busy.iter().all(|s| s.task_state.is_some()), "{op:?} stays busy until it ends");
         }
     }
 
     #[test]
     fn resize_of_a_running_server_stops_it_applies_the_flavor_and_starts_it_again() {
-        let op = Operation::Resize {
-            flavor_id: "x".into(),
-            with_stop: true,
-        };
+        let op = Operation::Resize { flavor_id: "x".into(), with_stop: true };
         let plan = op.plan(VmState::Active);
         assert_eq!(plan[0].task_state, Some(TaskState::PoweringOff));
         assert!(plan.iter().any(|s| s.effect == Effect::ApplyFlavor));
@@ -573,37 +450,18 @@ mod tests {
     }
 
     #[test]
-    fn password_reset_needs_an_idle_running_or_stopped_server_and_rename_only_one_not_being_deleted()
-     {
+    fn password_reset_needs_an_idle_running_or_stopped_server_and_rename_only_one_not_being_deleted() {
         let reset = InstantOperation::ResetPassword;
         assert_eq!(reset.check(idle(VmState::Active)), Ok(()));
         assert_eq!(reset.check(idle(VmState::Stopped)), Ok(()));
-        assert_eq!(
-            reset.check(idle(VmState::Building)),
-            Err(ErrorCode::WrongStatus)
-        );
-        let stopping = ServerState {
-            task_state: Some(TaskState::PoweringOff),
-            ..idle(VmState::Active)
-        };
+        assert_eq!(reset.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+        let stopping = ServerState { task_state: Some(TaskState::PoweringOff), ..idle(VmState::Active) };
         assert_eq!(reset.check(stopping), Err(ErrorCode::ServerBusy));
         assert_eq!(InstantOperation::Rename.check(stopping), Ok(()));
-        let deleting = ServerState {
-            task_state: Some(TaskState::Deleting),
-            ..idle(VmState::Active)
-        };
-        assert_eq!(
-            InstantOperation::Rename.check(deleting),
-            Err(ErrorCode::WrongStatus)
-        );
-        let locked = ServerState {
-            locked: true,
-            ..idle(VmState::Active)
-        };
-        assert_eq!(
-            InstantOperation::Rename.check(locked),
-            Err(ErrorCode::ServerLocked)
-        );
+        let deleting = ServerState { task_state: Some(TaskState::Deleting), ..idle(VmState::Active) };
+        assert_eq!(InstantOperation::Rename.check(deleting), Err(ErrorCode::WrongStatus));
+        let locked = ServerState { locked: true, ..idle(VmState::Active) };
+        assert_eq!(InstantOperation::Rename.check(locked), Err(ErrorCode::ServerLocked));
     }
 
     #[test]

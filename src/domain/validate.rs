@@ -15,10 +15,7 @@ fn is_cjk(c: char) -> bool {
 pub fn server_name(name: &str, max_chars: usize) -> Result<()> {
     let chars = name.chars().count();
     if chars == 0 {
-        return Err(Error::new(
-            ErrorCode::NameInvalid,
-            "The ECS name must not be empty.",
-        ));
+        return Err(Error::new(ErrorCode::NameInvalid, "The ECS name must not be empty."));
     }
     if chars > max_chars {
         return Err(Error::new(
@@ -26,15 +23,10 @@ pub fn server_name(name: &str, max_chars: usize) -> Result<()> {
             format!("The ECS name has {chars} characters; at most {max_chars} are allowed."),
         ));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c) || is_cjk(*c)))
-    {
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c) || is_cjk(*c))) {
         return Err(Error::new(
             ErrorCode::NameInvalid,
-            format!(
-                "The ECS name contains the invalid character {bad:?}; use letters, digits, '_', '-' and '.'."
-            ),
+            format!("The ECS name contains the invalid character {bad:?}; use letters, digits, '_', '-' and '.'."),
         ));
     }
     Ok(())
@@ -44,9 +36,7 @@ pub fn description(text: &str) -> Result<()> {
     if text.chars().count() > MAX_DESCRIPTION_CHARS || text.contains(['<', '>']) {
         return Err(Error::new(
             ErrorCode::InvalidDescription,
-            format!(
-                "The description must have at most {MAX_DESCRIPTION_CHARS} characters and no '<' or '>'."
-            ),
+            format!("The description must have at most {MAX_DESCRIPTION_CHARS} characters and no '<' or '>'."),
         ));
     }
     Ok(())
@@ -54,23 +44,10 @@ pub fn description(text: &str) -> Result<()> {
 
 /// The host name derived from a server name (RFC 952/1123: letters, digits, hyphens).
 pub fn hostname_of(name: &str) -> String {
-    let host: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(63)
-        .collect();
+    let host: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).take(63).collect();
     let host = host.trim_matches('-');
-    if host.is_empty() {
-        "ecs".to_string()
-    } else {
-        host.to_string()
-    }
+    if host.is_empty() { "ecs".to_string() } else { host.to_string() }
 }
 
 /// Special characters allowed in a password set by the batch reset (T1.4).
@@ -83,23 +60,13 @@ pub const CREATE_PASSWORD_SPECIALS: &str = "!@$%^-_=+[{}]:,./?~#*";
 /// classes, and nothing of the user names `root`/`Administrator` (nor them reversed, nor any
 /// three consecutive characters of `administrator`).
 pub fn password(password: &str, specials: &str) -> Result<()> {
-    let weak = |why: &str| {
-        Err(Error::new(
-            ErrorCode::WeakPassword,
-            format!("The password {why}."),
-        ))
-    };
+    let weak = |why: &str| Err(Error::new(ErrorCode::WeakPassword, format!("The password {why}.")));
     let chars = password.chars().count();
     if !(8..=26).contains(&chars) {
         return weak("length must range from 8 to 26");
     }
-    if password
-        .chars()
-        .any(|c| !(c.is_ascii_alphanumeric() || specials.contains(c)))
-    {
-        return weak(&format!(
-            "may contain only letters, digits and the special characters {specials}"
-        ));
+    if password.chars().any(|c| !(c.is_ascii_alphanumeric() || specials.contains(c))) {
+        return weak(&format!("may contain only letters, digits and the special characters {specials}"));
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_uppercase()),
@@ -113,17 +80,11 @@ pub fn password(password: &str, specials: &str) -> Result<()> {
         );
     }
     let lower = password.to_ascii_lowercase();
-    if ["root", "toor", "administrator", "rotartsinimda"]
-        .iter()
-        .any(|name| lower.contains(name))
-    {
+    if ["root", "toor", "administrator", "rotartsinimda"].iter().any(|name| lower.contains(name)) {
         return weak("must not contain the user name or the user name reversed");
     }
     let admin: Vec<char> = "administrator".chars().collect();
-    if admin
-        .windows(3)
-        .any(|w| lower.contains(&w.iter().collect::<String>()))
-    {
+    if admin.windows(3).any(|w| lower.contains(&w.iter().collect::<String>())) {
         return weak("must not contain three consecutive characters of 'administrator'");
     }
     Ok(())
@@ -156,13 +117,7 @@ mod tests {
     #[test]
     fn passwords_follow_the_complexity_rules() {
         let ok = |p: &str| assert_eq!(code(password(p, RESET_PASSWORD_SPECIALS)), None, "{p}");
-        let weak = |p: &str| {
-            assert_eq!(
-                code(password(p, RESET_PASSWORD_SPECIALS)),
-                Some("Ecs.0011"),
-                "{p}"
-            )
-        };
+        let weak = |p: &str| assert_eq!(code(password(p, RESET_PASSWORD_SPECIALS)), Some("Ecs.0011"), "{p}");
         ok("Test@123456");
         ok("abcdEFGH1234");
         weak("Sh0rt!");

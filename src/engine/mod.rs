@@ -78,12 +78,7 @@ impl Engine {
         driver: Arc<dyn ComputeDriver>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Engine {
-            store,
-            catalogue,
-            driver,
-            clock,
-        }
+        Engine { store, catalogue, driver, clock }
     }
 
     /// Loads the unfinished sub-jobs and starts the engine task.
@@ -117,9 +112,7 @@ impl Engine {
             }
             let now = Instant::now();
             let mut due = Vec::new();
-            while due.len() < MAX_STEPS_PER_TRANSACTION
-                && queue.peek().is_some_and(|Reverse((at, _, _))| *at <= now)
-            {
+            while due.len() < MAX_STEPS_PER_TRANSACTION && queue.peek().is_some_and(|Reverse((at, _, _))| *at <= now) {
                 if let Some(Reverse((_, _, wakeup))) = queue.pop() {
                     due.push(wakeup);
                 }
@@ -138,11 +131,7 @@ impl Engine {
                     let retry = transact(engine.store.as_ref(), |tx| tx.unfinished_sub_jobs());
                     queue.clear();
                     if let Ok(unfinished) = retry {
-                        engine.schedule(
-                            &mut queue,
-                            &mut sequence,
-                            unfinished.iter().map(Wakeup::of).collect(),
-                        );
+                        engine.schedule(&mut queue, &mut sequence, unfinished.iter().map(Wakeup::of).collect());
                     }
                 }
                 Err(join_error) => tracing::error!(%join_error, "job engine worker failed"),
@@ -204,10 +193,7 @@ impl Engine {
         let plan = sub.operation.plan(sub.from);
         let next = sub.step as usize + 1;
         let (Some(previous), Some(step)) = (plan.get(next - 1), plan.get(next)) else {
-            return Ok(Err(Failure::of(
-                ErrorCode::Internal,
-                "the sub-job is past the end of its plan",
-            )));
+            return Ok(Err(Failure::of(ErrorCode::Internal, "the sub-job is past the end of its plan")));
         };
         let Some(mut server) = tx.server(&sub.project_id, &sub.server_id)? else {
             return Ok(Err(Failure::of(
@@ -219,17 +205,12 @@ impl Engine {
             tx.delete_server(&server.id)?;
         } else {
             server.enter(step, now);
-            let reserved = self
-                .catalogue
-                .reservation(&server.flavor_id, server.resize_target.as_deref());
+            let reserved = self.catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
             if let Err(conflict) = tx.update_server(&server, previous.task_state, reserved) {
                 if conflict.code != ErrorCode::ServerBusy {
                     return Err(conflict);
                 }
-                return Ok(Err(Failure {
-                    code: conflict.code.code().into(),
-                    reason: conflict.message,
-                }));
+                return Ok(Err(Failure { code: conflict.code.code().into(), reason: conflict.message }));
             }
         }
         sub.step = next as u32;

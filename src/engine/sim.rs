@@ -22,23 +22,11 @@ pub struct Timings {
 
 impl Timings {
     /// Every transition completes at once.
-    pub const INSTANT: Timings = Timings {
-        create_ms: 0,
-        start_ms: 0,
-        stop_ms: 0,
-        reboot_ms: 0,
-        resize_ms: 0,
-        delete_ms: 0,
-    };
+    pub const INSTANT: Timings =
+        Timings { create_ms: 0, start_ms: 0, stop_ms: 0, reboot_ms: 0, resize_ms: 0, delete_ms: 0 };
     /// Close to what the cloud takes.
-    pub const REALISTIC: Timings = Timings {
-        create_ms: 5000,
-        start_ms: 2000,
-        stop_ms: 2000,
-        reboot_ms: 3000,
-        resize_ms: 6000,
-        delete_ms: 2000,
-    };
+    pub const REALISTIC: Timings =
+        Timings { create_ms: 5000, start_ms: 2000, stop_ms: 2000, reboot_ms: 3000, resize_ms: 6000, delete_ms: 2000 };
 
     fn total(&self, kind: OperationKind) -> u64 {
         match kind {
@@ -84,9 +72,6 @@ mod tests {
         let sim = Simulator::new(Timings::REALISTIC);
         let per_step = sim.step_duration(OperationKind::Create, 1, 5);
         assert_eq!(per_step * 4, Duration::from_millis(5000));
-        assert_eq!(
-            Simulator::new(Timings::INSTANT).step_duration(OperationKind::Stop, 1, 2),
-            Duration::ZERO
-        );
+        assert_eq!(Simulator::new(Timings::INSTANT).step_duration(OperationKind::Stop, 1, 2), Duration::ZERO);
     }
 }

@@ -54,12 +54,7 @@ impl Ecs {
     /// Batch start/stop/reboot/delete (contract 2.5, ecsd's semantics): unknown ids refuse the
     /// whole request; a server whose state forbids the operation gets a sub-job that fails
     /// with the rule's code while the others proceed.
-    pub fn batch_operate(
-        &self,
-        project_id: &str,
-        ids: Vec<String>,
-        action: BatchAction,
-    ) -> Result<String> {
+    pub fn batch_operate(&self, project_id: &str, ids: Vec<String>, action: BatchAction) -> Result<String> {
         let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Refuse)?;
         let operation = action.operation();
         let now = self.clock.now();
@@ -78,10 +73,7 @@ impl Ecs {
                     }
                     Err(code) => {
                         let error = refusal(code, server);
-                        Some(Failure {
-                            code: code.code().into(),
-                            reason: error.message,
-                        })
+                        Some(Failure { code: code.code().into(), reason: error.message })
                     }
                 };
                 planned.push(PlannedSubJob {
@@ -93,12 +85,8 @@ impl Ecs {
             }
             let job = new_job(project_id, operation.kind(), planned, false, now);
             tx.insert_job(&job)?;
-            let wakeups: Vec<Wakeup> = job
-                .sub_jobs
-                .iter()
-                .filter(|s| !s.status.is_finished())
-                .map(Wakeup::of)
-                .collect();
+            let wakeups: Vec<Wakeup> =
+                job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
             Ok((job.id, wakeups))
         })?;
         tracing::info!(%project_id, %job_id, servers = ids.len(), action = ?action, "batch accepted");
@@ -113,9 +101,7 @@ impl Ecs {
             next.resize_target = Some(flavor_id.clone());
         }
         next.enter(&operation.plan(server.vm_state)[0], self.clock.now());
-        let reserved = self
-            .catalogue
-            .reservation(&next.flavor_id, next.resize_target.as_deref());
+        let reserved = self.catalogue.reservation(&next.flavor_id, next.resize_target.as_deref());
         tx.update_server(&next, server.task_state, reserved)
     }
 
@@ -130,34 +116,20 @@ impl Ecs {
     ) -> Result<Option<String>> {
         let ids = batch::server_ids(ids, batch::MAX_BATCH_RESIZE_SERVERS, Duplicates::Collapse)?;
         let target = self.catalogue.flavor(&request.flavor_id).ok_or_else(|| {
-            Error::new(
-                ErrorCode::FlavorNotFound,
-                format!("The flavor {} does not exist.", request.flavor_id),
-            )
+            Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", request.flavor_id))
         })?;
-        let operation = Operation::Resize {
-            flavor_id: target.id.clone(),
-            with_stop: request.with_stop,
-        };
+        let operation = Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop };
         let now = self.clock.now();
         let outcome = transact(self.store.as_ref(), |tx| {
             let servers = tx.servers(project_id, &ids)?;
-            let accepted = batch::plan_all_or_nothing(&ids, &servers, |server| {
-                self.check_resize(server, target, &operation)
-            });
+            let accepted =
+                batch::plan_all_or_nothing(&ids, &servers, |server| self.check_resize(server, target, &operation));
             let accepted = accepted.map_err(batch_failed)?;
             let extra = self.resize_delta(&accepted, target);
-            if let Some(limit) = self
-                .catalogue
-                .quota
-                .exceeded_by(tx.usage(project_id)?, extra)
-            {
+            if let Some(limit) = self.catalogue.quota.exceeded_by(tx.usage(project_id)?, extra) {
                 return Err(Error::new(
                     ErrorCode::QuotaExceeded,
-                    format!(
-                        "Insufficient ECS quota: resizing to {} exceeds the {limit} quota.",
-                        target.id
-                    ),
+                    format!("Insufficient ECS quota: resizing to {} exceeds the {limit} quota.", target.id),
                 ));
             }
             if request.dry_run {
@@ -173,18 +145,9 @@ impl Ecs {
                     refused: None,
                 });
             }
-            let job = new_job(
-                project_id,
-                OperationKind::Resize,
-                planned,
-                single_server,
-                now,
-            );
+            let job = new_job(project_id, OperationKind::Resize, planned, single_server, now);
             tx.insert_job(&job)?;
-            Ok(Some((
-                job.id.clone(),
-                job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>(),
-            )))
+            Ok(Some((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>())))
         })?;
         Ok(outcome.map(|(job_id, wakeups)| {
             tracing::info!(%project_id, %job_id, flavor = %target.id, servers = ids.len(), "resize accepted");
@@ -194,29 +157,18 @@ impl Ecs {
     }
 
     fn check_resize(&self, server: &Server, target: &Flavor, operation: &Operation) -> Result<()> {
-        operation
-            .check(server.state())
-            .map_err(|code| refusal(code, server))?;
+        operation.check(server.state()).map_err(|code| refusal(code, server))?;
         if server.flavor_id == target.id {
             return Err(Error::new(
                 ErrorCode::SameFlavor,
-                format!(
-                    "The ECS {} already has the flavor {}.",
-                    server.id, target.id
-                ),
+                format!("The ECS {} already has the flavor {}.", server.id, target.id),
             ));
         }
-        let allowed = self
-            .catalogue
-            .flavor(&server.flavor_id)
-            .is_some_and(|current| current.can_resize_to(target));
+        let allowed = self.catalogue.flavor(&server.flavor_id).is_some_and(|current| current.can_resize_to(target));
         if !allowed {
             return Err(Error::new(
                 ErrorCode::FlavorNotAllowed,
-                format!(
-                    "The ECS {} of flavor {} cannot be resized to {}.",
-                    server.id, server.flavor_id, target.id
-                ),
+                format!("The ECS {} of flavor {} cannot be resized to {}.", server.id, server.flavor_id, target.id),
             ));
         }
         Ok(())
@@ -226,9 +178,7 @@ impl Ecs {
     fn resize_delta(&self, servers: &[&Server], target: &Flavor) -> Usage {
         servers.iter().fold(Usage::default(), |sum, server| {
             let now = self.catalogue.reservation(&server.flavor_id, None);
-            let then = self
-                .catalogue
-                .reservation(&server.flavor_id, Some(&target.id));
+            let then = self.catalogue.reservation(&server.flavor_id, Some(&target.id));
             Usage {
                 instances: sum.instances,
                 cores: sum.cores + (then.cores - now.cores),
@@ -249,24 +199,14 @@ impl Ecs {
         let hash = match new_password {
             Some(password) => {
                 validate::password(password, validate::RESET_PASSWORD_SPECIALS)?;
-                if dry_run {
-                    None
-                } else {
-                    Some(crate::secrets::hash_password(password)?)
-                }
+                if dry_run { None } else { Some(crate::secrets::hash_password(password)?) }
             }
             None if dry_run => None,
             None => return Err(Error::invalid("new_password is required.")),
         };
-        let accepted = self.apply_instant(
-            project_id,
-            &ids,
-            InstantOperation::ResetPassword,
-            dry_run,
-            |server| {
-                server.pending_password_hash = hash.clone();
-            },
-        )?;
+        let accepted = self.apply_instant(project_id, &ids, InstantOperation::ResetPassword, dry_run, |server| {
+            server.pending_password_hash = hash.clone();
+        })?;
         if !dry_run {
             tracing::info!(%project_id, servers = accepted.len(), "password reset recorded");
         }
@@ -283,15 +223,9 @@ impl Ecs {
     ) -> Result<Accepted> {
         let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Collapse)?;
         validate::server_name(name, validate::MAX_NAME_CHARS)?;
-        self.apply_instant(
-            project_id,
-            &ids,
-            InstantOperation::Rename,
-            dry_run,
-            |server| {
-                server.name = name.to_string();
-            },
-        )
+        self.apply_instant(project_id, &ids, InstantOperation::Rename, dry_run, |server| {
+            server.name = name.to_string();
+        })
     }
 
     /// Plans an instant operation all-or-nothing and applies `change` to every server in one
@@ -308,9 +242,7 @@ impl Ecs {
         transact(self.store.as_ref(), |tx| {
             let servers: HashMap<String, Server> = tx.servers(project_id, ids)?;
             let accepted = batch::plan_all_or_nothing(ids, &servers, |server| {
-                operation
-                    .check(server.state())
-                    .map_err(|code| refusal(code, server))
+                operation.check(server.state()).map_err(|code| refusal(code, server))
             })
             .map_err(batch_failed)?;
             if !dry_run {
@@ -318,9 +250,7 @@ impl Ecs {
                     let mut next = (*server).clone();
                     change(&mut next);
                     next.updated = now;
-                    let reserved = self
-                        .catalogue
-                        .reservation(&next.flavor_id, next.resize_target.as_deref());
+                    let reserved = self.catalogue.reservation(&next.flavor_id, next.resize_target.as_deref());
                     tx.update_server(&next, server.task_state, reserved)?;
                 }
             }
@@ -329,38 +259,20 @@ impl Ecs {
     }
 
     /// Single-server resize (T1.16): a job on one server, refused with that server's own code.
-    pub fn resize_server(
-        &self,
-        project_id: &str,
-        server_id: &str,
-        request: &ResizeRequest,
-    ) -> Result<Option<String>> {
-        self.resize_servers(project_id, vec![server_id.to_string()], request, true)
-            .map_err(single_refusal)
+    pub fn resize_server(&self, project_id: &str, server_id: &str, request: &ResizeRequest) -> Result<Option<String>> {
+        self.resize_servers(project_id, vec![server_id.to_string()], request, true).map_err(single_refusal)
     }
 
     /// Single-server password reset (`PUT .../{id}/os-reset-password`).
-    pub fn reset_server_password(
-        &self,
-        project_id: &str,
-        server_id: &str,
-        password: &str,
-        check: bool,
-    ) -> Result<()> {
+    pub fn reset_server_password(&self, project_id: &str, server_id: &str, password: &str, check: bool) -> Result<()> {
         if check {
             validate::password(password, validate::RESET_PASSWORD_SPECIALS)?;
         }
         let hash = crate::secrets::hash_password(password)?;
         let ids = [server_id.to_string()];
-        self.apply_instant(
-            project_id,
-            &ids,
-            InstantOperation::ResetPassword,
-            false,
-            |server| {
-                server.pending_password_hash = Some(hash.clone());
-            },
-        )
+        self.apply_instant(project_id, &ids, InstantOperation::ResetPassword, false, |server| {
+            server.pending_password_hash = Some(hash.clone());
+        })
         .map_err(single_refusal)
         .map(drop)
     }
@@ -370,9 +282,6 @@ impl Ecs {
 fn single_refusal(error: Error) -> Error {
     match error.refusals.into_iter().next() {
         Some(Refusal { error, .. }) => error,
-        None => Error {
-            refusals: vec![],
-            ..error
-        },
+        None => Error { refusals: vec![], ..error },
     }
 }

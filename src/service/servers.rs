@@ -24,10 +24,7 @@ pub struct ClientToken {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateAccepted {
-    Job {
-        job_id: String,
-        server_ids: Vec<String>,
-    },
+    Job { job_id: String, server_ids: Vec<String> },
     DryRun,
 }
 
@@ -72,20 +69,10 @@ impl Ecs {
                 if first.fingerprint != token.fingerprint {
                     return Err(Error::of(ErrorCode::ClientTokenReused));
                 }
-                return Ok((
-                    CreateAccepted::Job {
-                        job_id: first.job_id,
-                        server_ids: first.server_ids,
-                    },
-                    vec![],
-                ));
+                return Ok((CreateAccepted::Job { job_id: first.job_id, server_ids: first.server_ids }, vec![]));
             }
             let usage = tx.usage(project_id)?;
-            if let Some(limit) = self
-                .catalogue
-                .quota
-                .exceeded_by(usage, request.usage(flavor))
-            {
+            if let Some(limit) = self.catalogue.quota.exceeded_by(usage, request.usage(flavor)) {
                 return Err(Error::new(
                     ErrorCode::QuotaExceeded,
                     format!(
@@ -98,17 +85,8 @@ impl Ecs {
             if dry_run {
                 return Ok((CreateAccepted::DryRun, vec![]));
             }
-            let servers = request.build(
-                &self.catalogue,
-                project_id,
-                addresses,
-                password_hash.clone(),
-                now,
-            );
-            let reserved: Vec<_> = servers
-                .iter()
-                .map(|s| self.catalogue.reservation(&s.flavor_id, None))
-                .collect();
+            let servers = request.build(&self.catalogue, project_id, addresses, password_hash.clone(), now);
+            let reserved: Vec<_> = servers.iter().map(|s| self.catalogue.reservation(&s.flavor_id, None)).collect();
             tx.insert_servers(&servers, &reserved)?;
             let planned = servers
                 .iter()
@@ -132,13 +110,7 @@ impl Ecs {
                 tx.remember_create(project_id, &token.token, &remembered)?;
             }
             let wakeups = job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>();
-            Ok((
-                CreateAccepted::Job {
-                    job_id: job.id,
-                    server_ids,
-                },
-                wakeups,
-            ))
+            Ok((CreateAccepted::Job { job_id: job.id, server_ids }, wakeups))
         })?;
         let (accepted, wakeups) = outcome;
         if let CreateAccepted::Job { job_id, server_ids } = &accepted {
@@ -160,16 +132,11 @@ impl Ecs {
         let mut per_nic = Vec::with_capacity(request.nics.len());
         for nic in &request.nics {
             let subnet = self.catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::SubnetNotFound,
-                    format!("The subnet {} does not exist.", nic.subnet_id),
-                )
+                Error::new(ErrorCode::SubnetNotFound, format!("The subnet {} does not exist.", nic.subnet_id))
             })?;
             let taken = match used.entry(subnet.id.as_str()) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(tx.used_addresses(project_id, &subnet.id)?)
-                }
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(tx.used_addresses(project_id, &subnet.id)?),
             };
             let picked = match nic.ip {
                 Some(ip) if taken.contains(&ip) => {
@@ -182,19 +149,14 @@ impl Ecs {
                 None => free_addresses(subnet, taken, count).ok_or_else(|| {
                     Error::new(
                         ErrorCode::SubnetFull,
-                        format!(
-                            "The subnet {} has fewer than {count} free IP addresses.",
-                            subnet.id
-                        ),
+                        format!("The subnet {} has fewer than {count} free IP addresses.", subnet.id),
                     )
                 })?,
             };
             taken.extend(picked.iter().copied());
             per_nic.push(picked);
         }
-        Ok((0..count)
-            .map(|server| per_nic.iter().map(|ips| ips[server]).collect())
-            .collect())
+        Ok((0..count).map(|server| per_nic.iter().map(|ips| ips[server]).collect()).collect())
     }
 
     pub fn list_servers_details(
@@ -203,9 +165,7 @@ impl Ecs {
         filter: &ServerFilter,
         page: Page,
     ) -> Result<(u64, Vec<Server>)> {
-        transact(self.store.as_ref(), |tx| {
-            tx.list_servers(project_id, filter, page)
-        })
+        transact(self.store.as_ref(), |tx| tx.list_servers(project_id, filter, page))
     }
 
     /// The servers among `ids` (at most one page), in the order asked; unknown ids are left out.
@@ -221,12 +181,7 @@ impl Ecs {
             .ok_or_else(|| Error::server_not_found(server_id))
     }
 
-    pub fn update_server(
-        &self,
-        project_id: &str,
-        server_id: &str,
-        update: &ServerUpdate,
-    ) -> Result<Server> {
+    pub fn update_server(&self, project_id: &str, server_id: &str, update: &ServerUpdate) -> Result<Server> {
         if let Some(name) = &update.name {
             validate::server_name(name, validate::MAX_NAME_CHARS)?;
         }
@@ -235,12 +190,8 @@ impl Ecs {
         }
         let now = self.clock.now();
         transact(self.store.as_ref(), |tx| {
-            let mut server = tx
-                .server(project_id, server_id)?
-                .ok_or_else(|| Error::server_not_found(server_id))?;
-            InstantOperation::Rename
-                .check(server.state())
-                .map_err(|code| refusal(code, &server))?;
+            let mut server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
+            InstantOperation::Rename.check(server.state()).map_err(|code| refusal(code, &server))?;
             if let Some(name) = &update.name {
                 server.name = name.clone();
             }
@@ -248,9 +199,7 @@ impl Ecs {
                 server.description = description.clone();
             }
             server.updated = now;
-            let reserved = self
-                .catalogue
-                .reservation(&server.flavor_id, server.resize_target.as_deref());
+            let reserved = self.catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
             tx.update_server(&server, server.task_state, reserved)?;
             Ok(server)
         })
@@ -261,10 +210,9 @@ impl Ecs {
 pub(super) fn refusal(code: ErrorCode, server: &Server) -> Error {
     let status = server.status().as_str();
     let message = match code {
-        ErrorCode::WrongStatus => format!(
-            "The ECS {} is {status}; the operation is not allowed in this status.",
-            server.id
-        ),
+        ErrorCode::WrongStatus => {
+            format!("The ECS {} is {status}; the operation is not allowed in this status.", server.id)
+        }
         ErrorCode::ServerBusy => format!(
             "Another operation ({}) is running on the ECS {}. Try again later.",
             server.task_state.map_or("unknown", |t| t.as_str()),
@@ -305,11 +253,7 @@ pub(super) fn new_job(
             server_id: p.server_id,
             operation: p.operation,
             from: p.from,
-            status: if p.refused.is_some() {
-                JobStatus::Fail
-            } else {
-                JobStatus::Init
-            },
+            status: if p.refused.is_some() { JobStatus::Fail } else { JobStatus::Init },
             step: 0,
             begin_time: now,
             end_time: p.refused.as_ref().map(|_| now),

@@ -24,6 +24,17 @@ pub struct RememberedCreate {
     pub created: Timestamp,
 }
 
+/// An access key pair and the project it may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    pub access_key: String,
+    pub secret_key: String,
+    pub project_id: String,
+    pub description: String,
+    pub created: Timestamp,
+    pub revoked: Option<Timestamp>,
+}
+
 /// One transaction. Every method sees the writes made before it in the same transaction.
 pub trait StoreTx {
     fn project_exists(&mut self, project_id: &str) -> Result<bool>;
@@ -33,22 +44,12 @@ pub trait StoreTx {
     /// The servers of the project among `ids`, by id; ids of other projects are absent.
     fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>>;
     /// The total matching `filter` and one page of them, newest first.
-    fn list_servers(
-        &mut self,
-        project_id: &str,
-        filter: &ServerFilter,
-        page: Page,
-    ) -> Result<(u64, Vec<Server>)>;
+    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: Page) -> Result<(u64, Vec<Server>)>;
     /// Inserts servers and reserves their addresses; `Ecs.0010` if an address is taken.
     fn insert_servers(&mut self, servers: &[Server], reserved: &[Usage]) -> Result<()>;
     /// Writes a server only if its task state is still `expected_task` (the compare-and-set
     /// that keeps one operation per server); `Ecs.0603` otherwise.
-    fn update_server(
-        &mut self,
-        server: &Server,
-        expected_task: Option<TaskState>,
-        reserved: Usage,
-    ) -> Result<()>;
+    fn update_server(&mut self, server: &Server, expected_task: Option<TaskState>, reserved: Usage) -> Result<()>;
     fn delete_server(&mut self, server_id: &str) -> Result<()>;
     fn usage(&mut self, project_id: &str) -> Result<Usage>;
     fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>>;
@@ -68,17 +69,18 @@ pub trait StoreTx {
     ) -> Result<()>;
     fn unfinished_sub_jobs(&mut self) -> Result<Vec<SubJob>>;
 
-    fn remembered_create(
-        &mut self,
-        project_id: &str,
-        token: &str,
-    ) -> Result<Option<RememberedCreate>>;
-    fn remember_create(
-        &mut self,
-        project_id: &str,
-        token: &str,
-        create: &RememberedCreate,
-    ) -> Result<()>;
+    /// Inserts or replaces the key (a configured key is written again at every start).
+    fn put_access_key(&mut self, key: &AccessKey) -> Result<()>;
+    fn access_key(&mut self, access_key: &str) -> Result<Option<AccessKey>>;
+    fn access_keys(&mut self) -> Result<Vec<AccessKey>>;
+    /// Marks a key revoked; false if there is no such key.
+    fn revoke_access_key(&mut self, access_key: &str, at: Timestamp) -> Result<bool>;
+    fn put_token(&mut self, token_sha256: &str, project_id: &str, user: &str, expires: Timestamp) -> Result<()>;
+    /// The project of a token and when it expires.
+    fn token(&mut self, token_sha256: &str) -> Result<Option<(String, Timestamp)>>;
+
+    fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>>;
+    fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()>;
 }
 
 pub trait Store: Send + Sync {
@@ -87,10 +89,7 @@ pub trait Store: Send + Sync {
 }
 
 /// [`Store::transaction`] with a result.
-pub fn transact<R>(
-    store: &dyn Store,
-    mut work: impl FnMut(&mut dyn StoreTx) -> Result<R>,
-) -> Result<R> {
+pub fn transact<R>(store: &dyn Store, mut work: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
     let mut out = None;
     store.transaction(&mut |tx| {
         out = Some(work(tx)?);

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{RememberedCreate, Store, StoreTx};
+use super::{AccessKey, RememberedCreate, Store, StoreTx};
 use crate::domain::catalogue::Usage;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::query::{Page, ServerFilter};
@@ -16,7 +16,7 @@ use crate::domain::status::{OperationKind, TaskState, VmState};
 use crate::domain::{Error, ErrorCode, Result};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_auth.sql")];
 
 pub struct SqliteStore {
     // One connection: SQLite serialises writers anyway, and a single writer makes every
@@ -31,18 +31,13 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = SqliteStore {
-            conn: Mutex::new(conn),
-        };
+        let store = SqliteStore { conn: Mutex::new(conn) };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let mut conn = self.conn.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
         let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if applied > MIGRATIONS.len() {
             anyhow::bail!(
@@ -62,13 +57,8 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| Error::internal("store lock poisoned"))?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::internal)?;
+        let mut conn = self.conn.lock().map_err(|_| Error::internal("store lock poisoned"))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::internal)?;
         work(&mut SqliteTx { tx: &tx })?;
         tx.commit().map_err(Error::internal)
     }
@@ -115,18 +105,26 @@ fn kind_from_name(name: &str) -> Result<OperationKind> {
 }
 
 fn status_from_name(name: &str) -> Result<JobStatus> {
-    JobStatus::parse(name)
-        .ok_or_else(|| Error::internal(format!("unknown job status {name} in store")))
+    JobStatus::parse(name).ok_or_else(|| Error::internal(format!("unknown job status {name} in store")))
 }
 
 fn failure(code: Option<String>, reason: Option<String>) -> Option<Failure> {
-    code.map(|code| Failure {
-        code,
-        reason: reason.unwrap_or_default(),
+    code.map(|code| Failure { code, reason: reason.unwrap_or_default() })
+}
+
+fn access_key_from_row(row: &Row) -> rusqlite::Result<AccessKey> {
+    Ok(AccessKey {
+        access_key: row.get(0)?,
+        secret_key: row.get(1)?,
+        project_id: row.get(2)?,
+        description: row.get(3)?,
+        created: from_ms(row.get(4)?),
+        revoked: row.get::<_, Option<i64>>(5)?.map(from_ms),
     })
 }
 
-const SUB_JOB_COLUMNS: &str = "id, job_id, project_id, server_id, operation, status, step, begin_ms, end_ms, error_code, fail_reason, from_state";
+const SUB_JOB_COLUMNS: &str =
+    "id, job_id, project_id, server_id, operation, status, step, begin_ms, end_ms, error_code, fail_reason, from_state";
 
 fn sub_job_from_row(row: &Row) -> rusqlite::Result<(SubJob, String, String)> {
     let operation: String = row.get(4)?;
@@ -168,10 +166,7 @@ impl StoreTx for SqliteTx<'_> {
 
     fn ensure_project(&mut self, project_id: &str, name: &str) -> Result<()> {
         self.tx
-            .execute(
-                "INSERT OR IGNORE INTO projects (id, name) VALUES (?1, ?2)",
-                [project_id, name],
-            )
+            .execute("INSERT OR IGNORE INTO projects (id, name) VALUES (?1, ?2)", [project_id, name])
             .map(drop)
             .map_err(db)
     }
@@ -180,25 +175,17 @@ impl StoreTx for SqliteTx<'_> {
         let doc: Option<String> = self
             .tx
             .prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2")
-            .and_then(|mut s| {
-                s.query_row([server_id, project_id], |r| r.get(0))
-                    .optional()
-            })
+            .and_then(|mut s| s.query_row([server_id, project_id], |r| r.get(0)).optional())
             .map_err(db)?;
         doc.map(server_from_doc).transpose()
     }
 
     fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2")
-            .map_err(db)?;
+        let mut stmt =
+            self.tx.prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2").map_err(db)?;
         let mut found = HashMap::with_capacity(ids.len());
         for id in ids {
-            let doc: Option<String> = stmt
-                .query_row([id.as_str(), project_id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
+            let doc: Option<String> = stmt.query_row([id.as_str(), project_id], |r| r.get(0)).optional().map_err(db)?;
             if let Some(doc) = doc {
                 found.insert(id.clone(), server_from_doc(doc)?);
             }
@@ -206,21 +193,12 @@ impl StoreTx for SqliteTx<'_> {
         Ok(found)
     }
 
-    fn list_servers(
-        &mut self,
-        project_id: &str,
-        filter: &ServerFilter,
-        page: Page,
-    ) -> Result<(u64, Vec<Server>)> {
+    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: Page) -> Result<(u64, Vec<Server>)> {
         let mut stmt = self
             .tx
-            .prepare_cached(
-                "SELECT doc FROM servers WHERE project_id = ?1 ORDER BY created_ns DESC, id",
-            )
+            .prepare_cached("SELECT doc FROM servers WHERE project_id = ?1 ORDER BY created_ns DESC, id")
             .map_err(db)?;
-        let docs = stmt
-            .query_map([project_id], |r| r.get::<_, String>(0))
-            .map_err(db)?;
+        let docs = stmt.query_map([project_id], |r| r.get::<_, String>(0)).map_err(db)?;
         let mut total = 0u64;
         let mut servers = Vec::new();
         let skip = page.skip();
@@ -265,12 +243,7 @@ impl StoreTx for SqliteTx<'_> {
                 .map_err(db)?;
             for nic in &server.nics {
                 let inserted = insert_address
-                    .execute(params![
-                        server.project_id,
-                        nic.subnet_id,
-                        nic.ip.to_string(),
-                        server.id
-                    ])
+                    .execute(params![server.project_id, nic.subnet_id, nic.ip.to_string(), server.id])
                     .map_err(db)?;
                 if inserted == 0 {
                     return Err(Error::new(
@@ -283,12 +256,7 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn update_server(
-        &mut self,
-        server: &Server,
-        expected_task: Option<TaskState>,
-        reserved: Usage,
-    ) -> Result<()> {
+    fn update_server(&mut self, server: &Server, expected_task: Option<TaskState>, reserved: Usage) -> Result<()> {
         let doc = to_doc(server)?;
         let changed = self
             .tx
@@ -312,21 +280,14 @@ impl StoreTx for SqliteTx<'_> {
         } else {
             Err(Error::new(
                 ErrorCode::ServerBusy,
-                format!(
-                    "Another operation is running on the ECS {}. Try again later.",
-                    server.id
-                ),
+                format!("Another operation is running on the ECS {}. Try again later.", server.id),
             ))
         }
     }
 
     fn delete_server(&mut self, server_id: &str) -> Result<()> {
-        self.tx
-            .execute("DELETE FROM addresses WHERE server_id = ?1", [server_id])
-            .map_err(db)?;
-        self.tx
-            .execute("DELETE FROM servers WHERE id = ?1", [server_id])
-            .map_err(db)?;
+        self.tx.execute("DELETE FROM addresses WHERE server_id = ?1", [server_id]).map_err(db)?;
+        self.tx.execute("DELETE FROM servers WHERE id = ?1", [server_id]).map_err(db)?;
         Ok(())
     }
 
@@ -342,20 +303,13 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT ip FROM addresses WHERE project_id = ?1 AND subnet_id = ?2")
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([project_id, subnet_id], |r| r.get::<_, String>(0))
-            .map_err(db)?;
+        let mut stmt =
+            self.tx.prepare_cached("SELECT ip FROM addresses WHERE project_id = ?1 AND subnet_id = ?2").map_err(db)?;
+        let rows = stmt.query_map([project_id, subnet_id], |r| r.get::<_, String>(0)).map_err(db)?;
         let mut used = HashSet::new();
         for ip in rows {
             let ip = ip.map_err(db)?;
-            used.insert(
-                ip.parse()
-                    .map_err(|_| Error::internal(format!("bad address {ip} in store")))?,
-            );
+            used.insert(ip.parse().map_err(|_| Error::internal(format!("bad address {ip} in store")))?);
         }
         Ok(used)
     }
@@ -410,16 +364,7 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn job(&mut self, project_id: &str, job_id: &str) -> Result<Option<Job>> {
-        type JobRow = (
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            bool,
-        );
+        type JobRow = (String, String, String, i64, Option<i64>, Option<String>, Option<String>, bool);
         let row: Option<JobRow> = self
             .tx
             .prepare_cached(
@@ -438,9 +383,7 @@ impl StoreTx for SqliteTx<'_> {
         };
         let mut stmt = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE job_id = ?1 ORDER BY seq"
-            ))
+            .prepare_cached(&format!("SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE job_id = ?1 ORDER BY seq"))
             .map_err(db)?;
         let sub_jobs = stmt
             .query_map([&id], sub_job_from_row)
@@ -463,13 +406,8 @@ impl StoreTx for SqliteTx<'_> {
     fn sub_job(&mut self, project_id: &str, sub_job_id: &str) -> Result<Option<SubJob>> {
         let row = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE id = ?1 AND project_id = ?2"
-            ))
-            .and_then(|mut s| {
-                s.query_row([sub_job_id, project_id], sub_job_from_row)
-                    .optional()
-            })
+            .prepare_cached(&format!("SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE id = ?1 AND project_id = ?2"))
+            .and_then(|mut s| s.query_row([sub_job_id, project_id], sub_job_from_row).optional())
             .map_err(db)?;
         row.map(decode_sub_job).transpose()
     }
@@ -498,11 +436,7 @@ impl StoreTx for SqliteTx<'_> {
             .tx
             .prepare_cached("SELECT status, error_code, fail_reason FROM sub_jobs WHERE job_id = ?1 ORDER BY seq")
             .map_err(db)?;
-        let rows = stmt
-            .query_map([job_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(db)?;
+        let rows = stmt.query_map([job_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
         rows.map(|row| {
             let (status, code, reason) = row.map_err(db)?;
             Ok((status_from_name(&status)?, failure(code, reason)))
@@ -539,17 +473,69 @@ impl StoreTx for SqliteTx<'_> {
                 "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE status IN ('INIT', 'RUNNING') ORDER BY begin_ms, job_id, seq"
             ))
             .map_err(db)?;
-        stmt.query_map([], sub_job_from_row)
-            .map_err(db)?
-            .map(|row| row.map_err(db).and_then(decode_sub_job))
-            .collect()
+        stmt.query_map([], sub_job_from_row).map_err(db)?.map(|row| row.map_err(db).and_then(decode_sub_job)).collect()
     }
 
-    fn remembered_create(
-        &mut self,
-        project_id: &str,
-        token: &str,
-    ) -> Result<Option<RememberedCreate>> {
+    fn put_access_key(&mut self, key: &AccessKey) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO access_keys (access_key, secret_key, project_id, description, created_ms, revoked_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key.access_key, key.secret_key, key.project_id, key.description, ms(key.created), key.revoked.map(ms)],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn access_key(&mut self, access_key: &str) -> Result<Option<AccessKey>> {
+        self.tx
+            .prepare_cached(
+                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms FROM access_keys
+                 WHERE access_key = ?1",
+            )
+            .and_then(|mut s| s.query_row([access_key], access_key_from_row).optional())
+            .map_err(db)
+    }
+
+    fn access_keys(&mut self) -> Result<Vec<AccessKey>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms FROM access_keys
+                 ORDER BY created_ms, access_key",
+            )
+            .map_err(db)?;
+        stmt.query_map([], access_key_from_row).map_err(db)?.map(|r| r.map_err(db)).collect()
+    }
+
+    fn revoke_access_key(&mut self, access_key: &str, at: Timestamp) -> Result<bool> {
+        self.tx
+            .execute(
+                "UPDATE access_keys SET revoked_ms = COALESCE(revoked_ms, ?1) WHERE access_key = ?2",
+                params![ms(at), access_key],
+            )
+            .map(|changed| changed == 1)
+            .map_err(db)
+    }
+
+    fn put_token(&mut self, token_sha256: &str, project_id: &str, user: &str, expires: Timestamp) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO tokens (token_sha256, project_id, user_name, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![token_sha256, project_id, user, ms(expires)],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn token(&mut self, token_sha256: &str) -> Result<Option<(String, Timestamp)>> {
+        self.tx
+            .prepare_cached("SELECT project_id, expires_ms FROM tokens WHERE token_sha256 = ?1")
+            .and_then(|mut s| s.query_row([token_sha256], |r| Ok((r.get(0)?, from_ms(r.get(1)?)))).optional())
+            .map_err(db)
+    }
+
+    fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>> {
         let row: Option<(String, String, String, i64)> = self
             .tx
             .prepare_cached(
@@ -568,12 +554,7 @@ impl StoreTx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn remember_create(
-        &mut self,
-        project_id: &str,
-        token: &str,
-        create: &RememberedCreate,
-    ) -> Result<()> {
+    fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()> {
         self.tx
             .execute(
                 "INSERT OR REPLACE INTO client_tokens (project_id, token, fingerprint, job_id, server_ids, created_ms)

@@ -117,9 +117,7 @@ pub struct BatchResponse {
 
 impl BatchResponse {
     pub fn of(ids: Vec<String>) -> Self {
-        BatchResponse {
-            response: ids.into_iter().map(|id| ServerId { id }).collect(),
-        }
+        BatchResponse { response: ids.into_iter().map(|id| ServerId { id }).collect() }
     }
 }
 

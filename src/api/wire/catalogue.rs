@@ -64,12 +64,7 @@ impl FlavorDoc {
         }
     }
 
-    pub fn listed(
-        flavor: &Flavor,
-        catalogue: &Catalogue,
-        base_url: &str,
-        project_id: &str,
-    ) -> Self {
+    pub fn listed(flavor: &Flavor, catalogue: &Catalogue, base_url: &str, project_id: &str) -> Self {
         FlavorDoc {
             os_extra_specs: Some(flavor.extra_specs(&catalogue.availability_zones)),
             attachable_quantity: Some(json!({
@@ -79,12 +74,7 @@ impl FlavorDoc {
         }
     }
 
-    pub fn resize_target(
-        flavor: &Flavor,
-        catalogue: &Catalogue,
-        base_url: &str,
-        project_id: &str,
-    ) -> Self {
+    pub fn resize_target(flavor: &Flavor, catalogue: &Catalogue, base_url: &str, project_id: &str) -> Self {
         FlavorDoc {
             extra_specs: Some(flavor.extra_specs(&catalogue.availability_zones)),
             instance_quota: Some(json!({})),

@@ -73,23 +73,12 @@ impl ShowJobResponse {
                 _ => job.kind.job_types().0,
             };
             let server_id = job.sub_jobs.first().map(|s| s.server_id.clone());
-            (
-                kind_type,
-                JobEntities {
-                    server_id,
-                    sub_jobs_total: None,
-                    sub_jobs: None,
-                },
-            )
+            (kind_type, JobEntities { server_id, sub_jobs_total: None, sub_jobs: None })
         } else {
             let subs: Vec<SubJobDoc> = job.sub_jobs.iter().map(SubJobDoc::of).collect();
             (
                 job.kind.job_types().0,
-                JobEntities {
-                    server_id: None,
-                    sub_jobs_total: Some(subs.len()),
-                    sub_jobs: Some(subs),
-                },
+                JobEntities { server_id: None, sub_jobs_total: Some(subs.len()), sub_jobs: Some(subs) },
             )
         };
         ShowJobResponse {

@@ -18,17 +18,14 @@ pub struct ServerId {
     pub id: String,
 }
 
-const SERVER_TIME: &[FormatItem<'_>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const SERVER_TIME: &[FormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 const LAUNCH_TIME: &[FormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]");
 const JOB_TIME: &[FormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 fn format(t: Timestamp, layout: &[FormatItem<'_>]) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(layout)
-        .unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC).format(layout).unwrap_or_default()
 }
 
 /// `2019-05-22T03:19:19Z`: server `created`/`updated`.

@@ -79,10 +79,7 @@ pub struct ServerTag {
 
 impl CreateServer {
     pub fn into_domain(self) -> Result<CreateServers> {
-        if let Some(mode) = self
-            .extendparam
-            .as_ref()
-            .and_then(|e| e.get("chargingMode"))
+        if let Some(mode) = self.extendparam.as_ref().and_then(|e| e.get("chargingMode"))
             && !matches!(mode, Value::Null)
             && mode != "postPaid"
             && mode != 0
@@ -97,38 +94,24 @@ impl CreateServer {
             .map(|nic| {
                 let ip = match nic.ip_address.as_deref() {
                     None | Some("") => None,
-                    Some(text) => Some(text.parse().map_err(|_| {
-                        Error::invalid(format!("ip_address {text:?} is not an IPv4 address."))
-                    })?),
+                    Some(text) => Some(
+                        text.parse()
+                            .map_err(|_| Error::invalid(format!("ip_address {text:?} is not an IPv4 address.")))?,
+                    ),
                 };
-                Ok(NicRequest {
-                    subnet_id: nic.subnet_id,
-                    ip,
-                })
+                Ok(NicRequest { subnet_id: nic.subnet_id, ip })
             })
             .collect::<Result<Vec<_>>>()?;
-        let volume = |v: CreateVolume| VolumeRequest {
-            volume_type: v.volumetype,
-            size_gib: v.size,
-        };
+        let volume = |v: CreateVolume| VolumeRequest { volume_type: v.volumetype, size_gib: v.size };
         let mut tags: Vec<Tag> = self
             .tags
             .iter()
             .map(|t| match t.split_once('.') {
-                Some((key, value)) => Tag {
-                    key: key.into(),
-                    value: value.into(),
-                },
-                None => Tag {
-                    key: t.clone(),
-                    value: String::new(),
-                },
+                Some((key, value)) => Tag { key: key.into(), value: value.into() },
+                None => Tag { key: t.clone(), value: String::new() },
             })
             .collect();
-        tags.extend(self.server_tags.into_iter().map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        }));
+        tags.extend(self.server_tags.into_iter().map(|t| Tag { key: t.key, value: t.value }));
         Ok(CreateServers {
             name: self.name,
             count: self.count.unwrap_or(1),
@@ -283,10 +266,7 @@ pub struct SecurityOptions {
 /// A stable pseudo host id: servers of one project in one AZ share a host, as in small clouds.
 fn host_id(server: &Server) -> String {
     use sha2::Digest;
-    hex::encode(sha2::Sha224::digest(format!(
-        "{}:{}",
-        server.project_id, server.availability_zone
-    )))
+    hex::encode(sha2::Sha224::digest(format!("{}:{}", server.project_id, server.availability_zone)))
 }
 
 impl ServerDetail {
@@ -298,50 +278,28 @@ impl ServerDetail {
             ("vpc_id".into(), server.vpc_id.clone()),
             ("metering.image_id".into(), server.image_id.clone()),
             ("metering.imagetype".into(), "gold".into()),
-            (
-                "metering.resourcespeccode".into(),
-                format!("{}.linux", server.flavor_id),
-            ),
+            ("metering.resourcespeccode".into(), format!("{}.linux", server.flavor_id)),
             ("metering.resourcetype".into(), "1".into()),
-            (
-                "image_name".into(),
-                image.map(|i| i.name.clone()).unwrap_or_default(),
-            ),
-            (
-                "os_type".into(),
-                image.map(|i| i.os_type.clone()).unwrap_or_default(),
-            ),
+            ("image_name".into(), image.map(|i| i.name.clone()).unwrap_or_default()),
+            ("os_type".into(), image.map(|i| i.os_type.clone()).unwrap_or_default()),
             ("os_bit".into(), "64".into()),
         ]);
         metadata.extend(server.metadata.clone());
         let mut addresses: BTreeMap<String, Vec<Address>> = BTreeMap::new();
         for (index, nic) in server.nics.iter().enumerate() {
-            addresses
-                .entry(server.vpc_id.clone())
-                .or_default()
-                .push(Address {
-                    version: "4".into(),
-                    addr: nic.ip.to_string(),
-                    ip_type: "fixed",
-                    mac_addr: nic.mac.clone(),
-                    port_id: nic.port_id.clone(),
-                    primary: index == 0,
-                });
+            addresses.entry(server.vpc_id.clone()).or_default().push(Address {
+                version: "4".into(),
+                addr: nic.ip.to_string(),
+                ip_type: "fixed",
+                mac_addr: nic.mac.clone(),
+                port_id: nic.port_id.clone(),
+                primary: index == 0,
+            });
         }
         let security_groups = if server.security_group_ids.is_empty() {
-            vec![SecurityGroup {
-                id: DEFAULT_SECURITY_GROUP.into(),
-                name: "default".into(),
-            }]
+            vec![SecurityGroup { id: DEFAULT_SECURITY_GROUP.into(), name: "default".into() }]
         } else {
-            server
-                .security_group_ids
-                .iter()
-                .map(|id| SecurityGroup {
-                    id: id.clone(),
-                    name: id.clone(),
-                })
-                .collect()
+            server.security_group_ids.iter().map(|id| SecurityGroup { id: id.clone(), name: id.clone() }).collect()
         };
         let host = format!("pod01.{}", server.availability_zone);
         ServerDetail {
@@ -364,9 +322,7 @@ impl ServerDetail {
                 vcpus: flavor.map_or(0, |f| f.vcpus).to_string(),
                 ram: flavor.map_or(0, |f| f.ram_mib).to_string(),
             },
-            image: IdRef {
-                id: server.image_id.clone(),
-            },
+            image: IdRef { id: server.image_id.clone() },
             addresses,
             key_name: server.key_name.clone().unwrap_or_default(),
             security_groups,
@@ -394,10 +350,7 @@ impl ServerDetail {
                 .collect(),
             metadata,
             tags: server.tag_strings(),
-            sys_tags: vec![ServerTag {
-                key: "_sys_enterprise_project_id".into(),
-                value: "0".into(),
-            }],
+            sys_tags: vec![ServerTag { key: "_sys_enterprise_project_id".into(), value: "0".into() }],
             scheduler_hints: BTreeMap::new(),
             locked: server.locked,
             host_status: "UP",
@@ -408,10 +361,7 @@ impl ServerDetail {
             access_ipv6: String::new(),
             config_drive: String::new(),
             fault: None,
-            security_options: SecurityOptions {
-                tpm_enabled: false,
-                secure_boot_enabled: false,
-            },
+            security_options: SecurityOptions { tpm_enabled: false, secure_boot_enabled: false },
             enterprise_project_id: "0".into(),
         }
     }
@@ -490,10 +440,7 @@ impl UpdatedServer {
             addresses
                 .entry(server.vpc_id.clone())
                 .or_default()
-                .push(UpdatedAddress {
-                    addr: nic.ip.to_string(),
-                    version: 4,
-                });
+                .push(UpdatedAddress { addr: nic.ip.to_string(), version: 4 });
         }
         UpdatedServer {
             id: server.id.clone(),
@@ -502,10 +449,7 @@ impl UpdatedServer {
             tenant_id: server.project_id.clone(),
             user_id: server.project_id.clone(),
             image: server.image_id.clone(),
-            flavor: FlavorLink {
-                id: server.flavor_id.clone(),
-                links: vec![],
-            },
+            flavor: FlavorLink { id: server.flavor_id.clone(), links: vec![] },
             addresses,
             metadata: server.metadata.clone(),
             access_ipv4: String::new(),

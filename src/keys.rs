@@ -1,0 +1,60 @@
+//! `ecsd keys`: access key administration straight on the data dir's store, so keys can be
+//! added or revoked while the server runs (it reads keys from the store on every request).
+
+use std::path::Path;
+
+use crate::store::{AccessKey, SqliteStore, transact};
+
+pub enum Action {
+    Create { project_id: Option<String>, description: String },
+    List,
+    Revoke { access_key: String },
+}
+
+fn random_string(alphabet: &[u8], len: usize) -> String {
+    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
+}
+
+pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    let store = SqliteStore::open(&data_dir.join("ecsd.sqlite3"))?;
+    let now = time::OffsetDateTime::now_utc();
+    match action {
+        Action::Create { project_id, description } => {
+            let project_id = project_id.unwrap_or_else(|| random_string(b"0123456789abcdef", 32));
+            if !crate::config::is_project_id(&project_id) {
+                anyhow::bail!("project id {project_id:?} is not 32 lower-case hex characters");
+            }
+            let key = AccessKey {
+                access_key: random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20),
+                secret_key: random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40),
+                project_id,
+                description,
+                created: now,
+                revoked: None,
+            };
+            transact(&store, |tx| {
+                tx.ensure_project(&key.project_id, "")?;
+                tx.put_access_key(&key)
+            })?;
+            println!(
+                "access key: {}\nsecret key: {} (shown only now)\nproject id: {}",
+                key.access_key, key.secret_key, key.project_id
+            );
+        }
+        Action::List => {
+            println!("{:<22} {:<34} {:<8} description", "access key", "project id", "state");
+            for key in transact(&store, |tx| tx.access_keys())? {
+                let state = if key.revoked.is_some() { "revoked" } else { "active" };
+                println!("{:<22} {:<34} {:<8} {}", key.access_key, key.project_id, state, key.description);
+            }
+        }
+        Action::Revoke { access_key } => {
+            if !transact(&store, |tx| tx.revoke_access_key(&access_key, now))? {
+                anyhow::bail!("no access key {access_key}");
+            }
+            println!("revoked {access_key}");
+        }
+    }
+    Ok(())
+}
