@@ -28,20 +28,23 @@ pub struct Running {
     pub addr: SocketAddr,
     pub credential: Credential,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    engine: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    /// The job engine stops too; what it had not applied is stored and resumes at next start.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        self.server.await??;
-        Ok(())
+        self.wait().await
     }
 
-    /// Runs until the server ends (it ends on its own only on an I/O error).
+    /// Runs until the server ends (after a graceful shutdown, or on an I/O error).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.server.await??;
+        let served = self.server.await;
+        self.engine.abort();
+        served??;
         Ok(())
     }
 
@@ -62,7 +65,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let iam = Arc::new(iam::Iam::new(Arc::clone(&store), Arc::clone(&clock), &config.users)?);
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
-    let (engine, _engine_task) =
+    let (engine, engine_task) =
         engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock)).start()?;
     let ecs = Arc::new(service::Ecs { store, catalogue, engine, clock });
 
@@ -80,7 +83,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, credential, server, shutdown })
+    Ok(Running { addr, credential, server, engine: engine_task, shutdown })
 }
 
 /// Writes the bootstrap credential, the configured projects and keys into the store; keys

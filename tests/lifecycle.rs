@@ -55,3 +55,41 @@ async fn servers_and_jobs_survive_a_restart() {
     let (_, list) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
     assert_eq!(list["count"], 2);
 }
+
+#[tokio::test]
+async fn a_job_cut_short_by_a_stop_finishes_after_the_restart() {
+    let slow = ecsd::engine::sim::Timings { create_ms: 60_000, ..ecsd::engine::sim::Timings::INSTANT };
+    let mut ecs = TestServer::start_with(ecsd::domain::catalogue::Catalogue::default(), slow).await;
+    let (status, body) = ecs.post(&ecs.v1("/cloudservers"), create_body("cut", "s6.small.1", 3)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let job_id = body["job_id"].as_str().expect("job").to_string();
+    let first = body["serverIds"][0].as_str().expect("id").to_string();
+    assert_eq!(ecs.server(&first).await["status"], "BUILD");
+
+    ecs.restart(ecsd::engine::sim::Timings::INSTANT).await;
+    let job = ecs.wait_job(&job_id).await;
+    assert_eq!(job["status"], "SUCCESS", "{job}");
+    let (_, list) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+    assert_eq!(list["count"], 3, "no server lost or duplicated");
+    for server in list["servers"].as_array().expect("servers") {
+        assert_eq!(server["status"], "ACTIVE");
+        assert_eq!(server["OS-EXT-STS:task_state"], serde_json::Value::Null);
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_waits_for_the_next_reboot() {
+    let ecs = TestServer::start().await;
+    let ids = ecs.create_servers("pw", "s6.small.1", 1).await;
+    let flag = ecs.v1(&format!("/cloudservers/{}/os-resetpwd-flag", ids[0]));
+    let (status, body) = ecs
+        .put(
+            &ecs.v1("/cloudservers/os-reset-passwords"),
+            json!({"new_password": "Test@123456", "servers": server_ids(&ids)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ecs.get(&flag).await.1["password_reset_pending"], true);
+    ecs.batch("reboot", &ids, json!({"type": "HARD"})).await;
+    assert_eq!(ecs.get(&flag).await.1["password_reset_pending"], false);
+}

@@ -343,7 +343,7 @@ pub enum InstantOperation {
     /// Allowed on a running or stopped server that is idle: the new password is recorded and
     /// takes effect at the next start or reboot.
     ResetPassword,
-    /// Allowed at any time except while the server is being deleted.
+    /// Allowed in any stable status, on an idle server.
     Rename,
 }
 
@@ -355,9 +355,11 @@ impl InstantOperation {
         if s.locked {
             return Err(ErrorCode::ServerLocked);
         }
+        if s.task_state.is_some() {
+            return Err(ErrorCode::ServerBusy);
+        }
         match self {
             InstantOperation::Rename => Ok(()),
-            InstantOperation::ResetPassword if s.task_state.is_some() => Err(ErrorCode::ServerBusy),
             InstantOperation::ResetPassword if matches!(s.vm_state, VmState::Active | VmState::Stopped) => Ok(()),
             InstantOperation::ResetPassword => Err(ErrorCode::WrongStatus),
         }
@@ -450,14 +452,15 @@ mod tests {
     }
 
     #[test]
-    fn password_reset_needs_an_idle_running_or_stopped_server_and_rename_only_one_not_being_deleted() {
+    fn password_reset_needs_an_idle_running_or_stopped_server_and_rename_an_idle_one() {
         let reset = InstantOperation::ResetPassword;
         assert_eq!(reset.check(idle(VmState::Active)), Ok(()));
         assert_eq!(reset.check(idle(VmState::Stopped)), Ok(()));
         assert_eq!(reset.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
         let stopping = ServerState { task_state: Some(TaskState::PoweringOff), ..idle(VmState::Active) };
         assert_eq!(reset.check(stopping), Err(ErrorCode::ServerBusy));
-        assert_eq!(InstantOperation::Rename.check(stopping), Ok(()));
+        assert_eq!(InstantOperation::Rename.check(stopping), Err(ErrorCode::ServerBusy));
+        assert_eq!(InstantOperation::Rename.check(idle(VmState::Building)), Ok(()));
         let deleting = ServerState { task_state: Some(TaskState::Deleting), ..idle(VmState::Active) };
         assert_eq!(InstantOperation::Rename.check(deleting), Err(ErrorCode::WrongStatus));
         let locked = ServerState { locked: true, ..idle(VmState::Active) };
