@@ -39,6 +39,10 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         timings,
         catalogue,
         credential: Some(test_credential()),
+        auth: true,
+        projects: vec![],
+        access_keys: vec![],
+        users: vec![],
     }
 }
 
@@ -55,18 +59,11 @@ impl TestServer {
 
     pub async fn start_with(catalogue: Catalogue, timings: Timings) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let running = ecsd::start(config(data_dir.path().to_path_buf(), catalogue, timings))
-            .await
-            .expect("ecsd starts");
+        let running =
+            ecsd::start(config(data_dir.path().to_path_buf(), catalogue, timings)).await.expect("ecsd starts");
         let base = format!("http://{}", running.addr);
         let credential = running.credential.clone();
-        TestServer {
-            running: Some(running),
-            base,
-            credential,
-            data_dir,
-            http: reqwest::Client::new(),
-        }
+        TestServer { running: Some(running), base, credential, data_dir, http: reqwest::Client::new() }
     }
 
     /// Stops the server and starts a new one on the same data dir.
@@ -74,13 +71,9 @@ impl TestServer {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");
         }
-        let running = ecsd::start(config(
-            self.data_dir.path().to_path_buf(),
-            Catalogue::default(),
-            timings,
-        ))
-        .await
-        .expect("ecsd restarts");
+        let running = ecsd::start(config(self.data_dir.path().to_path_buf(), Catalogue::default(), timings))
+            .await
+            .expect("ecsd restarts");
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
     }
@@ -95,15 +88,8 @@ impl TestServer {
     }
 
     /// A request signed with the test credential; `body` is sent as compact JSON.
-    pub async fn call(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let bytes = body
-            .map(|b| serde_json::to_vec(&b).expect("json"))
-            .unwrap_or_default();
+    pub async fn call(&self, method: Method, path_and_query: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
         self.call_raw(method, path_and_query, bytes, &[]).await
     }
 
@@ -120,9 +106,7 @@ impl TestServer {
         };
         let host = self.base.trim_start_matches("http://").to_string();
         let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
             .expect("date");
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/json".into()),
@@ -130,49 +114,25 @@ impl TestServer {
             ("x-project-id".into(), self.project().to_string()),
             ("x-sdk-date".into(), date),
         ];
-        headers.extend(
-            extra_headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
         let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
         signed.sort();
-        let request = RequestToVerify {
-            method: method.as_str(),
-            path,
-            query,
-            headers: &headers,
-            body: &body,
-        };
-        let authorization = authorization_value(
-            &self.credential.access_key,
-            self.credential.secret_key.as_bytes(),
-            &request,
-            &signed,
-        )
-        .expect("signable");
-        let mut builder = self
-            .http
-            .request(method, format!("{}{path_and_query}", self.base));
+        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
+        let authorization =
+            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
+                .expect("signable");
+        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
         for (name, value) in &headers {
             if name != "host" {
                 builder = builder.header(name, value);
             }
         }
-        let response = builder
-            .header("authorization", authorization)
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
+        let response = builder.header("authorization", authorization).body(body).send().await.expect("request sent");
         let status = response.status();
         let text = response.text().await.expect("body");
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let json =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, json)
     }
 
@@ -190,20 +150,11 @@ impl TestServer {
 
     /// Creates `count` servers named `name` of `flavor` and waits for the job; returns their ids.
     pub async fn create_servers(&self, name: &str, flavor: &str, count: u32) -> Vec<String> {
-        let (status, body) = self
-            .post(&self.v1("/cloudservers"), create_body(name, flavor, count))
-            .await;
+        let (status, body) = self.post(&self.v1("/cloudservers"), create_body(name, flavor, count)).await;
         assert_eq!(status, StatusCode::OK, "create: {body}");
-        let job = self
-            .wait_job(body["job_id"].as_str().expect("job id"))
-            .await;
+        let job = self.wait_job(body["job_id"].as_str().expect("job id")).await;
         assert_eq!(job["status"], "SUCCESS", "create job: {job}");
-        body["serverIds"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|v| v.as_str().expect("id").to_string())
-            .collect()
+        body["serverIds"].as_array().expect("ids").iter().map(|v| v.as_str().expect("id").to_string()).collect()
     }
 
     /// Polls a job until it is SUCCESS or FAIL.
@@ -227,17 +178,13 @@ impl TestServer {
 
     /// Runs a batch action (`os-start`, `os-stop`, `reboot`) and waits for its job.
     pub async fn batch(&self, action: &str, ids: &[String], extra: Value) -> Value {
-        let mut inner =
-            json!({ "servers": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>() });
+        let mut inner = json!({ "servers": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>() });
         if let (Some(inner), Some(extra)) = (inner.as_object_mut(), extra.as_object()) {
             inner.extend(extra.clone());
         }
-        let (status, body) = self
-            .post(&self.v1("/cloudservers/action"), json!({ action: inner }))
-            .await;
+        let (status, body) = self.post(&self.v1("/cloudservers/action"), json!({ action: inner })).await;
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
-        self.wait_job(body["job_id"].as_str().expect("job id"))
-            .await
+        self.wait_job(body["job_id"].as_str().expect("job id")).await
     }
 }
 
@@ -263,8 +210,183 @@ pub fn create_body(name: &str, flavor: &str, count: u32) -> Value {
 pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) -> String {
     assert_eq!(status.as_u16(), expected_status, "status of {body}");
     assert_eq!(body["error"]["code"], code, "code of {body}");
-    body["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_string()
+    body["error"]["message"].as_str().expect("message").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the per-family HTTP tests.
+
+/// A JSON response with its headers.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestServer {
+    /// Like [`TestServer::call_raw`], but returns the headers too, and lets the caller choose the
+    /// `X-Project-Id` the request is signed with (the SDK sends its credential's project; `None`
+    /// sends the test credential's).
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        extra_headers: &[(&str, &str)],
+        project_header: Option<&str>,
+    ) -> Answer {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let host = self.base.trim_start_matches("http://").to_string();
+        let date = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .expect("date");
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("host".into(), host),
+            ("x-project-id".into(), project_header.unwrap_or(self.project()).to_string()),
+            ("x-sdk-date".into(), date),
+        ];
+        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
+        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
+        signed.sort();
+        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
+        let authorization =
+            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
+                .expect("signable");
+        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
+        for (name, value) in &headers {
+            if name != "host" {
+                builder = builder.header(name, value);
+            }
+        }
+        let response = builder.header("authorization", authorization).body(body).send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Answer { status, headers, body }
+    }
+
+    /// A server (instant timings, default catalogue) that also knows [`other_credential`] and
+    /// its project. Set `credential` to switch the project the client signs for.
+    pub async fn start_with_two_projects() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = config(data_dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
+        config.access_keys.push(other_credential());
+        let running = ecsd::start(config).await.expect("ecsd starts");
+        let base = format!("http://{}", running.addr);
+        let credential = running.credential.clone();
+        TestServer { running: Some(running), base, credential, data_dir, http: reqwest::Client::new() }
+    }
+
+    /// A server with the default catalogue whose transitions take the given times.
+    pub async fn start_with_timings(timings: Timings) -> Self {
+        Self::start_with(Catalogue::default(), timings).await
+    }
+
+    /// Posts a create body and waits for its job; returns the server ids.
+    pub async fn create_from(&self, body: Value) -> Vec<String> {
+        let (status, answer) = self.post(&self.v1("/cloudservers"), body).await;
+        assert_eq!(status, StatusCode::OK, "create: {answer}");
+        let job = self.wait_job(answer["job_id"].as_str().expect("job id")).await;
+        assert_eq!(job["status"], "SUCCESS", "create job: {job}");
+        answer["serverIds"].as_array().expect("ids").iter().map(|v| v.as_str().expect("id").to_string()).collect()
+    }
+
+    /// Deletes servers and waits for the job; returns the finished job.
+    pub async fn delete(&self, ids: &[String]) -> Value {
+        let (status, body) = self.post(&self.v1("/cloudservers/delete"), json!({ "servers": server_ids(ids) })).await;
+        assert_eq!(status, StatusCode::OK, "delete: {body}");
+        self.wait_job(body["job_id"].as_str().expect("job id")).await
+    }
+
+    /// `GET .../cloudservers/limits` → the `absolute` object.
+    pub async fn limits(&self) -> Value {
+        let (status, body) = self.get(&self.v1("/cloudservers/limits")).await;
+        assert_eq!(status, StatusCode::OK, "limits: {body}");
+        body["absolute"].clone()
+    }
+
+    /// `GET .../jobs/{id}` once, without waiting.
+    pub async fn job(&self, job_id: &str) -> Value {
+        let (status, body) = self.get(&self.v1(&format!("/jobs/{job_id}"))).await;
+        assert_eq!(status, StatusCode::OK, "job: {body}");
+        body
+    }
+
+    /// Every server of the project (one page of 1000).
+    pub async fn all_servers(&self) -> Vec<Value> {
+        let (status, body) = self.get(&self.v1("/cloudservers/detail?limit=1000")).await;
+        assert_eq!(status, StatusCode::OK, "list: {body}");
+        body["servers"].as_array().expect("servers").clone()
+    }
+}
+
+/// A second credential, for a second project in the same store.
+pub fn other_credential() -> Credential {
+    Credential {
+        access_key: "AKTESTECSD0000000002".into(),
+        secret_key: "SKtestecsd0000000000000000000000000000002".into(),
+        project_id: "fedcba9876543210fedcba9876543210".into(),
+    }
+}
+
+/// Instant timings except for the operations given a long duration (10 minutes): a server in
+/// one of those operations stays busy for the whole test.
+pub fn slow(create: bool, stop: bool, delete: bool) -> Timings {
+    const LONG: u64 = 600_000;
+    Timings {
+        create_ms: if create { LONG } else { 0 },
+        stop_ms: if stop { LONG } else { 0 },
+        delete_ms: if delete { LONG } else { 0 },
+        ..Timings::INSTANT
+    }
+}
+
+/// Whether `text` has the shape of `template`, where `d` stands for any ASCII digit and every
+/// other character for itself (e.g. `dddd-dd-ddTdd:dd:dd.dddZ`).
+pub fn has_shape(text: &str, template: &str) -> bool {
+    text.len() == template.len()
+        && text.chars().zip(template.chars()).all(|(c, t)| if t == 'd' { c.is_ascii_digit() } else { c == t })
+}
+
+pub const JOB_TIME: &str = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+/// `count` fresh UUIDs (ids that exist nowhere).
+pub fn random_ids(count: usize) -> Vec<String> {
+    (0..count).map(|_| uuid::Uuid::new_v4().to_string()).collect()
+}
+
+/// Asserts the batch abnormal body: `Ecs.0611` and exactly these `(id, error_code)` entries,
+/// in this order, each with a non-empty message. Returns the messages.
+pub fn assert_batch_refused(status: StatusCode, body: &Value, expected: &[(&str, &str)]) -> Vec<String> {
+    assert_error(status, body, 400, "Ecs.0611");
+    let entries = body["internalError"].as_array().unwrap_or_else(|| panic!("internalError in {body}"));
+    let got: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            assert_eq!(e.as_object().map(|o| o.len()), Some(3), "entry has exactly id, error_code, error_message: {e}");
+            (e["id"].as_str().expect("id"), e["error_code"].as_str().expect("error_code"))
+        })
+        .collect();
+    assert_eq!(got, expected, "internalError of {body}");
+    entries
+        .iter()
+        .map(|e| {
+            let message = e["error_message"].as_str().expect("error_message");
+            assert!(!message.is_empty(), "empty message in {e}");
+            message.to_string()
+        })
+        .collect()
+}
+
+/// Asserts a whole-request error body: the code and no `internalError`.
+pub fn assert_plain_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
+    assert_error(status, body, expected_status, code);
+    assert!(body.get("internalError").is_none(), "no internalError expected in {body}");
 }
