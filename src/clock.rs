@@ -1,15 +1,29 @@
-//! Time, injected: the engine and the services read the clock they are given.
+//! Time, injected: the engine and the services read the clock they are given. The clock can
+//! be moved forward (the control API's time control), never back.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::domain::server::Timestamp;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+    /// Moves the clock forward by `by`.
+    fn advance(&self, by: std::time::Duration);
 }
 
-pub struct SystemClock;
+/// The system clock plus whatever it has been advanced by.
+#[derive(Default)]
+pub struct SystemClock {
+    advanced_ms: AtomicI64,
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::now_utc()
+        Timestamp::now_utc() + time::Duration::milliseconds(self.advanced_ms.load(Ordering::Relaxed))
+    }
+
+    fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.advanced_ms.fetch_add(ms, Ordering::Relaxed);
     }
 }

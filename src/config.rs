@@ -40,6 +40,8 @@ pub struct Config {
     pub projects: Vec<ProjectConfig>,
     pub access_keys: Vec<Credential>,
     pub users: Vec<crate::iam::User>,
+    /// A fleet to load into the bootstrap project when it has no servers yet.
+    pub fixtures: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -30,12 +30,10 @@ pub fn bootstrap(data_dir: &Path, configured: Option<Credential>) -> anyhow::Res
     if let Some(credential) = configured {
         return Ok((credential, Origin::Configured));
     }
-    let path = data_dir.join(FILE);
-    if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let credential = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if let Some(credential) = stored(data_dir)? {
         return Ok((credential, Origin::Stored));
     }
+    let path = data_dir.join(FILE);
     let credential = Credential {
         access_key: random_upper_alnum(20),
         secret_key: random_upper_alnum(40),
@@ -43,6 +41,16 @@ pub fn bootstrap(data_dir: &Path, configured: Option<Credential>) -> anyhow::Res
     };
     write_private(&path, &serde_json::to_string_pretty(&credential)?)?;
     Ok((credential, Origin::Generated))
+}
+
+/// The credential kept in the data dir, if there is one.
+pub fn stored(data_dir: &Path) -> anyhow::Result<Option<Credential>> {
+    let path = data_dir.join(FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?))
 }
 
 /// Writes a file only its owner can read: it holds a secret key.

@@ -6,6 +6,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+pub mod ctl;
 pub mod domain;
 pub mod engine;
 pub mod iam;
@@ -60,7 +61,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
     let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
-    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::default());
     register_identities(store.as_ref(), &config, &credential, clock.now())?;
     let iam = Arc::new(iam::Iam::new(Arc::clone(&store), Arc::clone(&clock), &config.users)?);
     let catalogue = Arc::new(config.catalogue.clone());
@@ -68,6 +69,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (engine, engine_task) =
         engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock)).start()?;
     let ecs = Arc::new(service::Ecs { store, catalogue, engine, clock });
+    if let Some(fixtures) = &config.fixtures {
+        load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
+    }
 
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -117,6 +121,19 @@ fn register_identities(
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Loads the `--fixtures` fleet into a project that has no servers yet, so a restart does
+/// not load it twice.
+fn load_start_fixtures(ecs: &service::Ecs, project_id: &str, fixtures: &serde_json::Value) -> anyhow::Result<()> {
+    let fixtures: service::Fixtures = serde_json::from_value(fixtures.clone()).context("reading the fixtures")?;
+    if ecs.show_server_limits(project_id)?.instances > 0 {
+        tracing::info!("the project has servers already; fixtures not loaded again");
+        return Ok(());
+    }
+    let ids = ecs.load_fixtures(project_id, &fixtures)?;
+    tracing::info!(servers = ids.len(), "fixtures loaded");
     Ok(())
 }
 

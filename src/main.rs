@@ -28,6 +28,67 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Control a running ecsd for tests: fault rules, reset, snapshots, time, fixtures.
+    Ctl {
+        /// The ecsd to control.
+        #[arg(long, env = "ECSD_ENDPOINT", default_value = "http://127.0.0.1:8774", global = true)]
+        endpoint: String,
+        /// Where to find the bootstrap credential when ECSD_ACCESS_KEY etc. are not set.
+        #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data", global = true)]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        action: CtlAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CtlAction {
+    /// Fault rules: add '<json>', list, delete ID, release ID.
+    #[command(subcommand)]
+    Faults(FaultsAction),
+    /// Wipe one project (or everything) back to the seeded catalogue.
+    Reset {
+        #[arg(long)]
+        project_id: Option<String>,
+    },
+    /// Named snapshots of the state: save, restore, list, delete.
+    #[command(subcommand)]
+    Snapshot(SnapshotAction),
+    /// Simulated time: advance SECONDS, or settle every pending transition.
+    #[command(subcommand)]
+    Clock(ClockAction),
+    /// Load a fleet from a JSON or TOML file ({"servers": [{"name", "flavor", "status", "tags", "count"}]}).
+    Fixtures { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum FaultsAction {
+    /// Add a rule, given as JSON (e.g. '{"operation":"stop","effect":{"kind":"sub_job_fail","code":"Ecs.0226"},"count":1}').
+    Add {
+        rule: String,
+    },
+    List,
+    Delete {
+        id: String,
+    },
+    /// Let the sub-jobs a hang rule holds go on.
+    Release {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SnapshotAction {
+    Save { name: String },
+    Restore { name: String },
+    List,
+    Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum ClockAction {
+    Advance { seconds: f64 },
+    Settle,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +130,9 @@ struct ServeArgs {
     /// Project the bootstrap credential may use.
     #[arg(long, env = "ECSD_PROJECT_ID", requires_all = ["access_key", "secret_key"])]
     project_id: Option<String>,
+    /// A fleet (JSON or TOML) to load into the bootstrap project when it has no servers yet.
+    #[arg(long, env = "ECSD_FIXTURES")]
+    fixtures: Option<PathBuf>,
     /// Accept every request unsigned: for quick local experiments only.
     #[arg(long, env = "ECSD_NO_AUTH")]
     no_auth: bool,
@@ -85,6 +149,10 @@ async fn main() -> anyhow::Result<()> {
     let args = match Cli::parse().command {
         Command::Serve(args) => args,
         Command::Keys { data_dir, action } => return ecsd::keys::run(&data_dir, action.into()),
+        Command::Ctl { endpoint, data_dir, action } => {
+            let credential = ctl_credential(&data_dir)?;
+            return ecsd::ctl::run(&endpoint, &credential, action.try_into()?).await;
+        }
     };
     let file = match &args.config {
         Some(path) => ConfigFile::load(path)?,
@@ -107,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
         projects: file.projects.clone(),
         access_keys: file.access_keys.clone(),
         users: file.users.clone(),
+        fixtures: args.fixtures.as_deref().map(ecsd::ctl::read_fixtures).transpose()?,
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();
@@ -144,5 +213,40 @@ impl From<KeysAction> for ecsd::keys::Action {
             KeysAction::List => ecsd::keys::Action::List,
             KeysAction::Revoke { access_key } => ecsd::keys::Action::Revoke { access_key },
         }
+    }
+}
+
+/// The credential `ecsd ctl` signs with: the environment's, else the data dir's bootstrap one.
+fn ctl_credential(data_dir: &std::path::Path) -> anyhow::Result<Credential> {
+    let from_env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    if let (Some(access_key), Some(secret_key), Some(project_id)) =
+        (from_env("ECSD_ACCESS_KEY"), from_env("ECSD_SECRET_KEY"), from_env("ECSD_PROJECT_ID"))
+    {
+        return Ok(Credential { access_key, secret_key, project_id });
+    }
+    ecsd::credentials::stored(data_dir)?.ok_or_else(|| {
+        anyhow::anyhow!("no credential: set ECSD_ACCESS_KEY, ECSD_SECRET_KEY and ECSD_PROJECT_ID, or point --data-dir at the server's")
+    })
+}
+
+impl TryFrom<CtlAction> for ecsd::ctl::Action {
+    type Error = anyhow::Error;
+
+    fn try_from(action: CtlAction) -> anyhow::Result<Self> {
+        use ecsd::ctl::Action as A;
+        Ok(match action {
+            CtlAction::Faults(FaultsAction::Add { rule }) => A::AddFault { rule: serde_json::from_str(&rule)? },
+            CtlAction::Faults(FaultsAction::List) => A::ListFaults,
+            CtlAction::Faults(FaultsAction::Delete { id }) => A::DeleteFault { id },
+            CtlAction::Faults(FaultsAction::Release { id }) => A::ReleaseFault { id },
+            CtlAction::Reset { project_id } => A::Reset { project_id },
+            CtlAction::Snapshot(SnapshotAction::Save { name }) => A::SaveSnapshot { name },
+            CtlAction::Snapshot(SnapshotAction::Restore { name }) => A::RestoreSnapshot { name },
+            CtlAction::Snapshot(SnapshotAction::List) => A::ListSnapshots,
+            CtlAction::Snapshot(SnapshotAction::Delete { name }) => A::DeleteSnapshot { name },
+            CtlAction::Clock(ClockAction::Advance { seconds }) => A::AdvanceClock { seconds },
+            CtlAction::Clock(ClockAction::Settle) => A::SettleClock,
+            CtlAction::Fixtures { file } => A::LoadFixtures { file },
+        })
     }
 }

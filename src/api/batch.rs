@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::control::gate;
 use super::error::{ApiResult, EcsJson, Project};
 use super::wire::batch::{
     BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, BatchResponse,
@@ -14,6 +15,7 @@ use super::wire::batch::{
 };
 use super::{AppState, blocking};
 use crate::domain::Error;
+use crate::domain::faults::FaultOperation;
 use crate::service::{self, BatchAction};
 
 /// `SOFT` (the default where the type is optional) or `HARD`.
@@ -45,6 +47,7 @@ pub async fn batch_action(
             return Err(Error::invalid("The body must have exactly one of os-start, os-stop and reboot.").into());
         }
     };
+    gate(&ecs, &project_id, action.kind().into()).await?;
     let job_id = blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(servers), action)).await?;
     Ok(Json(JobAccepted { job_id }))
 }
@@ -55,6 +58,7 @@ pub async fn delete_servers(
     Project(project_id): Project,
     EcsJson(request): EcsJson<DeleteServersRequest>,
 ) -> ApiResult<Json<JobAccepted>> {
+    gate(&ecs, &project_id, FaultOperation::Delete).await?;
     let job_id =
         blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(request.servers), BatchAction::Delete)).await?;
     Ok(Json(JobAccepted { job_id }))
@@ -82,6 +86,7 @@ pub async fn batch_resize_servers(
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchResizeRequest>,
 ) -> ApiResult<Response> {
+    gate(&ecs, &project_id, FaultOperation::Resize).await?;
     let resize = service::ResizeRequest {
         flavor_id: request.resize.flavor_ref,
         with_stop: with_stop(request.resize.mode.as_deref())?,
@@ -99,6 +104,7 @@ pub async fn resize_server(
     Path((_, server_id)): Path<(String, String)>,
     EcsJson(request): EcsJson<ResizeRequest>,
 ) -> ApiResult<Response> {
+    gate(&ecs, &project_id, FaultOperation::Resize).await?;
     let resize = service::ResizeRequest {
         flavor_id: request.resize.flavor_ref,
         with_stop: with_stop(request.resize.mode.as_deref())?,
@@ -114,6 +120,7 @@ pub async fn batch_reset_servers_password(
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchResetPasswordRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
+    gate(&ecs, &project_id, FaultOperation::ResetPassword).await?;
     let accepted = blocking(&ecs, move |ecs| {
         ecs.batch_reset_servers_password(
             &project_id,
@@ -132,6 +139,7 @@ pub async fn batch_update_servers_name(
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchRenameRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
+    gate(&ecs, &project_id, FaultOperation::Rename).await?;
     let accepted = blocking(&ecs, move |ecs| {
         ecs.batch_update_servers_name(&project_id, ids(request.servers), &request.name, request.dry_run)
     })
@@ -146,6 +154,7 @@ pub async fn reset_server_password(
     Path((_, server_id)): Path<(String, String)>,
     EcsJson(request): EcsJson<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
+    gate(&ecs, &project_id, FaultOperation::ResetPassword).await?;
     let reset = request.reset_password;
     blocking(&ecs, move |ecs| {
         ecs.reset_server_password(

@@ -46,11 +46,11 @@ struct ErrorDetail<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let Error { code, message, refusals } = self.0;
-        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = self.0;
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorBody {
-            error: ErrorDetail { code: code.code(), message: &message },
-            internal_error: refusals.iter().map(InternalError::from).collect(),
+            error: ErrorDetail { code: error.wire_code(), message: &error.message },
+            internal_error: error.refusals.iter().map(InternalError::from).collect(),
         };
         (status, axum::Json(body)).into_response()
     }

@@ -4,6 +4,7 @@
 pub mod auth;
 mod batch;
 mod catalogue;
+pub mod control;
 pub mod error;
 mod jobs;
 mod servers;
@@ -60,6 +61,16 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
         .route("/v2/cloudimages", get(catalogue::list_images))
         .route("/v1/{project_id}/vpcs", get(catalogue::list_vpcs))
         .route("/v1/{project_id}/subnets", get(catalogue::list_subnets))
+        .route("/_ecsd/faults", post(control::add_fault).get(control::list_faults))
+        .route("/_ecsd/faults/{id}", axum::routing::delete(control::delete_fault))
+        .route("/_ecsd/faults/{id}/release", post(control::release_fault))
+        .route("/_ecsd/reset", post(control::reset))
+        .route("/_ecsd/snapshots", post(control::save_snapshot).get(control::list_snapshots))
+        .route("/_ecsd/snapshots/{name}", axum::routing::delete(control::delete_snapshot))
+        .route("/_ecsd/snapshots/{name}/restore", post(control::restore_snapshot))
+        .route("/_ecsd/clock/advance", post(control::advance_clock))
+        .route("/_ecsd/clock/settle", post(control::settle_clock))
+        .route("/_ecsd/fixtures", post(control::load_fixtures))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ecs)
@@ -83,12 +94,20 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Gives every response an `X-Request-Id`, which the SDKs copy into their exceptions.
+/// Nova paths also carry `X-Openstack-Request-Id` and `X-Compute-Request-Id` as `req-<uuid>`.
 async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let uuid = uuid::Uuid::new_v4();
+    let id = uuid.simple().to_string();
+    let nova = request.uri().path().starts_with("/v2.1/") || request.uri().path().starts_with("/v2/");
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if nova && let Ok(value) = HeaderValue::from_str(&format!("req-{}", uuid.hyphenated())) {
+        headers.insert(HeaderName::from_static("x-openstack-request-id"), value.clone());
+        headers.insert(HeaderName::from_static("x-compute-request-id"), value);
     }
     response
 }

@@ -7,13 +7,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::Digest;
 
+use super::control::gate;
 use super::error::{ApiResult, EcsQuery, Project, parse_json};
 use super::wire::servers::{
-    CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ServerDetail, ShowServerResponse,
-    UpdateServerRequest, UpdateServerResponse, UpdatedServer,
+    CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ListedServer, ServerDetail,
+    ShowServerResponse, UpdateServerRequest, UpdateServerResponse, UpdatedServer,
 };
 use super::{AppState, blocking};
-use crate::domain::query::{Page, ServerFilter};
+use crate::domain::faults::FaultOperation;
+use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::status::Status;
 use crate::domain::{Error, ErrorCode};
 use crate::service::{ClientToken, CreateAccepted, ServerUpdate};
@@ -26,6 +28,7 @@ pub async fn create_servers(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let request: CreateServersRequest = parse_json(&body)?;
+    gate(&ecs, &project_id, FaultOperation::Create).await?;
     let client_token = match headers.get("x-client-token") {
         Some(value) => Some(ClientToken {
             token: value.to_str().map_err(|_| Error::of(ErrorCode::ClientTokenInvalid))?.to_string(),
@@ -59,6 +62,7 @@ pub struct ListQuery {
     ip: Option<String>,
     ip_eq: Option<String>,
     server_id: Option<String>,
+    marker: Option<String>,
 }
 
 /// `GET /v1/{pid}/cloudservers/detail`.
@@ -71,7 +75,11 @@ pub async fn list_servers_details(
     if !(1..=Page::MAX_LIMIT).contains(&limit) {
         return Err(Error::invalid(format!("limit must range from 1 to {}.", Page::MAX_LIMIT)).into());
     }
-    let page = Page { page: query.offset.unwrap_or(1).max(1), limit };
+    let start = match query.marker {
+        Some(marker) => Start::After(marker),
+        None => Start::Page(query.offset.unwrap_or(1).max(1)),
+    };
+    let page = Page { start, limit };
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(Status::parse(text).ok_or_else(|| Error::invalid(format!("Unknown status {text}.")))?),
@@ -88,13 +96,27 @@ pub async fn list_servers_details(
     };
     let server_ids: Option<Vec<String>> =
         query.server_id.map(|ids| ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
-    let (count, servers) = blocking(&ecs, move |ecs| match server_ids {
-        // With `server_id`, every other filter is ignored (contract T1.10).
-        Some(ids) => ecs.servers_by_ids(&project_id, &ids),
-        None => ecs.list_servers_details(&project_id, &filter, page),
-    })
-    .await?;
-    let servers = servers.iter().map(|s| ServerDetail::of(s, &ecs.catalogue)).collect();
+    let catalogue = &ecs.catalogue;
+    let (count, servers) = match server_ids {
+        // With `server_id`, every other filter is ignored, and an unknown id gets an entry of
+        // its own with only `id` and `fault` (contract T1.10).
+        Some(ids) => {
+            let found = blocking(&ecs, move |ecs| ecs.servers_by_ids(&project_id, &ids)).await?;
+            let listed: Vec<ListedServer> = found
+                .into_iter()
+                .map(|(id, server)| match server {
+                    Some(server) => ListedServer::Found(Box::new(ServerDetail::of(&server, catalogue))),
+                    None => ListedServer::missing(id),
+                })
+                .collect();
+            (listed.len() as u64, listed)
+        }
+        None => {
+            let (count, servers) =
+                blocking(&ecs, move |ecs| ecs.list_servers_details(&project_id, &filter, page)).await?;
+            (count, servers.iter().map(|s| ListedServer::Found(Box::new(ServerDetail::of(s, catalogue)))).collect())
+        }
+    };
     Ok(Json(ListServersDetailsResponse { count, servers }))
 }
 
@@ -115,6 +137,7 @@ pub async fn update_server(
     Path((_, server_id)): Path<(String, String)>,
     super::error::EcsJson(request): super::error::EcsJson<UpdateServerRequest>,
 ) -> ApiResult<Json<UpdateServerResponse>> {
+    gate(&ecs, &project_id, FaultOperation::Rename).await?;
     let update = ServerUpdate { name: request.server.name, description: request.server.description };
     if request.server.hostname.is_some() {
         return Err(

@@ -156,11 +156,36 @@ pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     pub refusals: Vec<crate::domain::batch::Refusal>,
+    /// A status and code a fault rule asked for, answered instead of the catalogue's.
+    pub injected: Option<Injected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injected {
+    pub status: u16,
+    pub code: String,
 }
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), refusals: Vec::new() }
+        Error { code, message: message.into(), refusals: Vec::new(), injected: None }
+    }
+
+    /// An error a fault rule injects, with any status and code.
+    pub fn injected(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Error {
+            injected: Some(Injected { status, code: code.to_string() }),
+            ..Error::new(ErrorCode::InvalidRequest, message)
+        }
+    }
+
+    /// The code on the wire: the injected one, or the catalogue's.
+    pub fn wire_code(&self) -> &str {
+        self.injected.as_ref().map_or(self.code.code(), |i| i.code.as_str())
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.injected.as_ref().map_or(self.code.http_status(), |i| i.status)
     }
 
     /// The code with its catalogue message.
@@ -186,7 +211,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.code(), self.message)
+        write!(f, "{}: {}", self.wire_code(), self.message)
     }
 }
 

@@ -75,6 +75,8 @@ pub struct SubJob {
     pub begin_time: Timestamp,
     pub end_time: Option<Timestamp>,
     pub failure: Option<Failure>,
+    /// The `hang` fault rule holding this sub-job RUNNING, if any.
+    pub held_by: Option<String>,
 }
 
 /// The parent status from its sub-jobs (contract 3.2, ecsd's choice): INIT until one starts,

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod create;
 pub mod errors;
+pub mod faults;
 pub mod job;
 pub mod query;
 pub mod server;

@@ -18,18 +18,29 @@ pub struct ServerFilter {
 }
 
 /// A page of the list: `page` is 1-based, as the v1 list's `offset` is a page number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    pub page: u64,
+    pub start: Start,
     pub limit: u64,
+}
+
+/// Where a page starts: a 1-based page number, or after the server with this id (`marker`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    Page(u64),
+    After(String),
 }
 
 impl Page {
     pub const DEFAULT_LIMIT: u64 = 25;
     pub const MAX_LIMIT: u64 = 1000;
 
+    /// Servers to skip before the page, for a page-number start.
     pub fn skip(&self) -> u64 {
-        self.page.saturating_sub(1).saturating_mul(self.limit)
+        match self.start {
+            Start::Page(page) => page.saturating_sub(1).saturating_mul(self.limit),
+            Start::After(_) => 0,
+        }
     }
 }
 
@@ -52,7 +63,7 @@ impl ServerFilter {
 /// Whether `haystack` contains `pattern`, where `.` in the pattern matches any character but
 /// a line break (the documented regex-like behaviour of the `name` filter). Hand-written since
 /// a full regex engine would accept far more syntax than the API documents.
-fn fuzzy_contains(haystack: &str, pattern: &str) -> bool {
+pub fn fuzzy_contains(haystack: &str, pattern: &str) -> bool {
     let hay: Vec<char> = haystack.chars().collect();
     let pat: Vec<char> = pattern.chars().collect();
     if pat.len() > hay.len() {
@@ -79,8 +90,9 @@ mod tests {
 
     #[test]
     fn pages_skip_whole_pages() {
-        assert_eq!(Page { page: 1, limit: 25 }.skip(), 0);
-        assert_eq!(Page { page: 3, limit: 10 }.skip(), 20);
-        assert_eq!(Page { page: 0, limit: 10 }.skip(), 0);
+        let page = |page, limit| Page { start: Start::Page(page), limit };
+        assert_eq!(page(1, 25).skip(), 0);
+        assert_eq!(page(3, 10).skip(), 20);
+        assert_eq!(page(0, 10).skip(), 0);
     }
 }

@@ -81,6 +81,11 @@ impl Server {
         ServerState { vm_state: self.vm_state, task_state: self.task_state, locked: self.locked }
     }
 
+    /// Whether a tag has this key, or this `key=value`.
+    pub fn has_tag(&self, wanted: &str) -> bool {
+        self.tags.iter().any(|t| t.key == wanted || (format!("{}={}", t.key, t.value) == wanted))
+    }
+
     /// The `key=value` (or `key`) form the server document shows.
     pub fn tag_strings(&self) -> Vec<String> {
         self.tags

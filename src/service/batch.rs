@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use super::Ecs;
+use super::control::save_rules;
 use super::servers::{PlannedSubJob, new_job, refusal};
 use crate::domain::batch::{self, BatchRefused, Duplicates, Refusal};
 use crate::domain::catalogue::{Flavor, Usage};
+use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::Failure;
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind};
@@ -24,6 +26,10 @@ pub enum BatchAction {
 }
 
 impl BatchAction {
+    pub fn kind(self) -> OperationKind {
+        self.operation().kind()
+    }
+
     fn operation(self) -> Operation {
         match self {
             BatchAction::Start => Operation::Start,
@@ -63,18 +69,21 @@ impl Ecs {
             if let Some(missing) = ids.iter().find(|id| !servers.contains_key(*id)) {
                 return Err(Error::server_not_found(missing));
             }
+            let mut faults = LoadedRules::new(tx.fault_rules()?);
+            let fault_operation = FaultOperation::from(operation.kind());
             let mut planned = Vec::with_capacity(ids.len());
             for id in &ids {
                 let server = &servers[id];
-                let refused = match operation.check(server.state()) {
+                let checked = operation
+                    .check(server.state())
+                    .map_err(|code| refusal(code, server))
+                    .and_then(|()| precheck_fault(&mut faults, fault_operation, project_id, server));
+                let refused = match checked {
                     Ok(()) => {
                         self.begin(tx, server, &operation)?;
                         None
                     }
-                    Err(code) => {
-                        let error = refusal(code, server);
-                        Some(Failure { code: code.code().into(), reason: error.message })
-                    }
+                    Err(error) => Some(Failure { code: error.wire_code().into(), reason: error.message }),
                 };
                 planned.push(PlannedSubJob {
                     server_id: id.clone(),
@@ -83,6 +92,7 @@ impl Ecs {
                     refused,
                 });
             }
+            save_rules(tx, &faults)?;
             let job = new_job(project_id, operation.kind(), planned, false, now);
             tx.insert_job(&job)?;
             let wakeups: Vec<Wakeup> =
@@ -122,18 +132,26 @@ impl Ecs {
         let now = self.clock.now();
         let outcome = transact(self.store.as_ref(), |tx| {
             let servers = tx.servers(project_id, &ids)?;
-            let accepted =
-                batch::plan_all_or_nothing(&ids, &servers, |server| self.check_resize(server, target, &operation));
-            let accepted = accepted.map_err(batch_failed)?;
+            let mut faults = LoadedRules::new(tx.fault_rules()?);
+            let accepted = batch::plan_all_or_nothing(&ids, &servers, |server| {
+                self.check_resize(server, target, &operation)?;
+                precheck_fault(&mut faults, FaultOperation::Resize, project_id, server)
+            });
+            // Fault counters are kept even when the batch is refused: a refusal writes nothing else.
+            save_rules(tx, &faults)?;
+            let accepted = match accepted {
+                Ok(accepted) => accepted,
+                Err(refused) => return Ok(Err(batch_failed(refused))),
+            };
             let extra = self.resize_delta(&accepted, target);
             if let Some(limit) = self.catalogue.quota.exceeded_by(tx.usage(project_id)?, extra) {
-                return Err(Error::new(
+                return Ok(Err(Error::new(
                     ErrorCode::QuotaExceeded,
                     format!("Insufficient ECS quota: resizing to {} exceeds the {limit} quota.", target.id),
-                ));
+                )));
             }
             if request.dry_run {
-                return Ok(None);
+                return Ok(Ok(None));
             }
             let mut planned = Vec::with_capacity(accepted.len());
             for server in &accepted {
@@ -147,8 +165,8 @@ impl Ecs {
             }
             let job = new_job(project_id, OperationKind::Resize, planned, single_server, now);
             tx.insert_job(&job)?;
-            Ok(Some((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>())))
-        })?;
+            Ok(Ok(Some((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>()))))
+        })??;
         Ok(outcome.map(|(job_id, wakeups)| {
             tracing::info!(%project_id, %job_id, flavor = %target.id, servers = ids.len(), "resize accepted");
             self.engine.wake(wakeups);
@@ -239,12 +257,23 @@ impl Ecs {
         change: impl Fn(&mut Server),
     ) -> Result<Accepted> {
         let now = self.clock.now();
+        let fault_operation = match operation {
+            InstantOperation::ResetPassword => FaultOperation::ResetPassword,
+            InstantOperation::Rename => FaultOperation::Rename,
+        };
         transact(self.store.as_ref(), |tx| {
             let servers: HashMap<String, Server> = tx.servers(project_id, ids)?;
+            let mut faults = LoadedRules::new(tx.fault_rules()?);
             let accepted = batch::plan_all_or_nothing(ids, &servers, |server| {
-                operation.check(server.state()).map_err(|code| refusal(code, server))
-            })
-            .map_err(batch_failed)?;
+                operation.check(server.state()).map_err(|code| refusal(code, server))?;
+                precheck_fault(&mut faults, fault_operation, project_id, server)
+            });
+            // Fault counters are kept even when the batch is refused: a refusal writes nothing else.
+            save_rules(tx, &faults)?;
+            let accepted = match accepted {
+                Ok(accepted) => accepted,
+                Err(refused) => return Ok(Err(batch_failed(refused))),
+            };
             if !dry_run {
                 for server in &accepted {
                     let mut next = (*server).clone();
@@ -254,8 +283,8 @@ impl Ecs {
                     tx.update_server(&next, server.task_state, reserved)?;
                 }
             }
-            Ok(accepted.iter().map(|s| s.id.clone()).collect())
-        })
+            Ok(Ok(accepted.iter().map(|s| s.id.clone()).collect()))
+        })?
     }
 
     /// Single-server resize (T1.16): a job on one server, refused with that server's own code.
@@ -275,6 +304,22 @@ impl Ecs {
         })
         .map_err(single_refusal)
         .map(drop)
+    }
+}
+
+/// A `precheck_fail` rule that fires for this server refuses it with the rule's code.
+fn precheck_fault(
+    faults: &mut LoadedRules,
+    operation: FaultOperation,
+    project_id: &str,
+    server: &Server,
+) -> Result<()> {
+    match faults.fire(Stage::Precheck, operation, project_id, Some(server)) {
+        Some((_, effect)) => match effect.failure() {
+            Some((code, message)) => Err(Error::injected(400, code, message)),
+            None => Ok(()),
+        },
+        None => Ok(()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! rules of `domain` with one store transaction, then hands accepted work to the engine.
 
 mod batch;
+mod control;
 mod servers;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::engine::EngineHandle;
 use crate::store::{Store, transact};
 
 pub use batch::{BatchAction, ResizeRequest};
+pub use control::{FixtureServer, Fixtures, RequestFault};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
 
 pub struct Ecs {

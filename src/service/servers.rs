@@ -3,8 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
+use super::control::save_rules;
 use super::{Ecs, initial_status};
 use crate::domain::create::{CreateServers, free_addresses};
+use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
@@ -69,7 +71,14 @@ impl Ecs {
                 if first.fingerprint != token.fingerprint {
                     return Err(Error::of(ErrorCode::ClientTokenReused));
                 }
-                return Ok((CreateAccepted::Job { job_id: first.job_id, server_ids: first.server_ids }, vec![]));
+                return Ok(Ok((CreateAccepted::Job { job_id: first.job_id, server_ids: first.server_ids }, vec![])));
+            }
+            let mut faults = LoadedRules::new(tx.fault_rules()?);
+            let fired = faults.fire(Stage::Precheck, FaultOperation::Create, project_id, None);
+            save_rules(tx, &faults)?;
+            if let Some((code, message)) = fired.as_ref().and_then(|(_, effect)| effect.failure()) {
+                // Committed with the rule's counters, which is all this transaction wrote.
+                return Ok(Err(Error::injected(400, code, message)));
             }
             let usage = tx.usage(project_id)?;
             if let Some(limit) = self.catalogue.quota.exceeded_by(usage, request.usage(flavor)) {
@@ -83,7 +92,7 @@ impl Ecs {
             }
             let addresses = self.allocate_addresses(tx, project_id, request)?;
             if dry_run {
-                return Ok((CreateAccepted::DryRun, vec![]));
+                return Ok(Ok((CreateAccepted::DryRun, vec![])));
             }
             let servers = request.build(&self.catalogue, project_id, addresses, password_hash.clone(), now);
             let reserved: Vec<_> = servers.iter().map(|s| self.catalogue.reservation(&s.flavor_id, None)).collect();
@@ -110,8 +119,8 @@ impl Ecs {
                 tx.remember_create(project_id, &token.token, &remembered)?;
             }
             let wakeups = job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>();
-            Ok((CreateAccepted::Job { job_id: job.id, server_ids }, wakeups))
-        })?;
+            Ok(Ok((CreateAccepted::Job { job_id: job.id, server_ids }, wakeups)))
+        })??;
         let (accepted, wakeups) = outcome;
         if let CreateAccepted::Job { job_id, server_ids } = &accepted {
             tracing::info!(%project_id, %job_id, servers = server_ids.len(), "create accepted");
@@ -121,7 +130,7 @@ impl Ecs {
     }
 
     /// One address per NIC per server, from each NIC's subnet.
-    fn allocate_addresses(
+    pub(super) fn allocate_addresses(
         &self,
         tx: &mut dyn crate::store::StoreTx,
         project_id: &str,
@@ -165,15 +174,15 @@ impl Ecs {
         filter: &ServerFilter,
         page: Page,
     ) -> Result<(u64, Vec<Server>)> {
-        transact(self.store.as_ref(), |tx| tx.list_servers(project_id, filter, page))
+        transact(self.store.as_ref(), |tx| tx.list_servers(project_id, filter, &page))
     }
 
-    /// The servers among `ids` (at most one page), in the order asked; unknown ids are left out.
-    pub fn servers_by_ids(&self, project_id: &str, ids: &[String]) -> Result<(u64, Vec<Server>)> {
+    /// The servers among `ids` (at most one page), in the order asked; `None` for an id that
+    /// is not a server of the project.
+    pub fn servers_by_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<(String, Option<Server>)>> {
         let ids: Vec<String> = ids.iter().take(Page::MAX_LIMIT as usize).cloned().collect();
         let mut found = transact(self.store.as_ref(), |tx| tx.servers(project_id, &ids))?;
-        let servers: Vec<Server> = ids.iter().filter_map(|id| found.remove(id)).collect();
-        Ok((servers.len() as u64, servers))
+        Ok(ids.into_iter().map(|id| (id.clone(), found.remove(&id))).collect())
     }
 
     pub fn show_server(&self, project_id: &str, server_id: &str) -> Result<Server> {
@@ -258,6 +267,7 @@ pub(super) fn new_job(
             begin_time: now,
             end_time: p.refused.as_ref().map(|_| now),
             failure: p.refused,
+            held_by: None,
         })
         .collect();
     let mut job = Job {

@@ -10,6 +10,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::Result;
 use crate::domain::catalogue::Usage;
+use crate::domain::faults::FaultRule;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::{Server, Timestamp};
@@ -44,7 +45,7 @@ pub trait StoreTx {
     /// The servers of the project among `ids`, by id; ids of other projects are absent.
     fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>>;
     /// The total matching `filter` and one page of them, newest first.
-    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: Page) -> Result<(u64, Vec<Server>)>;
+    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: &Page) -> Result<(u64, Vec<Server>)>;
     /// Inserts servers and reserves their addresses; `Ecs.0010` if an address is taken.
     fn insert_servers(&mut self, servers: &[Server], reserved: &[Usage]) -> Result<()>;
     /// Writes a server only if its task state is still `expected_task` (the compare-and-set
@@ -78,6 +79,23 @@ pub trait StoreTx {
     fn put_token(&mut self, token_sha256: &str, project_id: &str, user: &str, expires: Timestamp) -> Result<()>;
     /// The project of a token and when it expires.
     fn token(&mut self, token_sha256: &str) -> Result<Option<(String, Timestamp)>>;
+
+    fn fault_rules(&mut self) -> Result<Vec<FaultRule>>;
+    /// Inserts a rule or stores its new counters.
+    fn put_fault_rule(&mut self, rule: &FaultRule) -> Result<()>;
+    fn delete_fault_rule(&mut self, id: &str) -> Result<bool>;
+    /// Lets go of the sub-jobs a `hang` rule holds; returns them.
+    fn release_held(&mut self, rule_id: &str) -> Result<Vec<SubJob>>;
+
+    /// Removes the servers, addresses, jobs and idempotency tokens of one project, or of all
+    /// (and then every fault rule too).
+    fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
+    /// Saves servers, addresses, jobs and idempotency tokens under a name (replacing it).
+    fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
+    /// Puts a snapshot back in place of the current state; false if there is none by that name.
+    fn restore_snapshot(&mut self, name: &str) -> Result<bool>;
+    fn snapshots(&mut self) -> Result<Vec<(String, Timestamp)>>;
+    fn delete_snapshot(&mut self, name: &str) -> Result<bool>;
 
     fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>>;
     fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()>;

@@ -9,14 +9,23 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{AccessKey, RememberedCreate, Store, StoreTx};
 use crate::domain::catalogue::Usage;
+use crate::domain::faults::FaultRule;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
-use crate::domain::query::{Page, ServerFilter};
+use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{OperationKind, TaskState, VmState};
 use crate::domain::{Error, ErrorCode, Result};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_auth.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_auth.sql"),
+    include_str!("migrations/0003_control.sql"),
+];
+
+/// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
+/// `snapshot_<name>` copy with a leading `snapshot` column.
+const SNAPSHOT_TABLES: [&str; 5] = ["servers", "addresses", "jobs", "sub_jobs", "client_tokens"];
 
 pub struct SqliteStore {
     // One connection: SQLite serialises writers anyway, and a single writer makes every
@@ -66,6 +75,14 @@ impl Store for SqliteStore {
 
 struct SqliteTx<'c> {
     tx: &'c rusqlite::Transaction<'c>,
+}
+
+impl SqliteTx<'_> {
+    /// The column names of a table, in order.
+    fn columns(&self, table: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare(&format!("PRAGMA table_info({table})")).map_err(db)?;
+        stmt.query_map([], |r| r.get::<_, String>(1)).map_err(db)?.map(|r| r.map_err(db)).collect()
+    }
 }
 
 fn db(e: rusqlite::Error) -> Error {
@@ -123,8 +140,7 @@ fn access_key_from_row(row: &Row) -> rusqlite::Result<AccessKey> {
     })
 }
 
-const SUB_JOB_COLUMNS: &str =
-    "id, job_id, project_id, server_id, operation, status, step, begin_ms, end_ms, error_code, fail_reason, from_state";
+const SUB_JOB_COLUMNS: &str = "id, job_id, project_id, server_id, operation, status, step, begin_ms, end_ms, error_code, fail_reason, from_state, held_by";
 
 fn sub_job_from_row(row: &Row) -> rusqlite::Result<(SubJob, String, String)> {
     let operation: String = row.get(4)?;
@@ -142,6 +158,7 @@ fn sub_job_from_row(row: &Row) -> rusqlite::Result<(SubJob, String, String)> {
             begin_time: from_ms(row.get(7)?),
             end_time: row.get::<_, Option<i64>>(8)?.map(from_ms),
             failure: failure(row.get(9)?, row.get(10)?),
+            held_by: row.get(12)?,
         },
         operation,
         status,
@@ -193,7 +210,7 @@ impl StoreTx for SqliteTx<'_> {
         Ok(found)
     }
 
-    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: Page) -> Result<(u64, Vec<Server>)> {
+    fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: &Page) -> Result<(u64, Vec<Server>)> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT doc FROM servers WHERE project_id = ?1 ORDER BY created_ns DESC, id")
@@ -202,13 +219,20 @@ impl StoreTx for SqliteTx<'_> {
         let mut total = 0u64;
         let mut servers = Vec::new();
         let skip = page.skip();
+        // With a marker the page starts after that server; until it is seen nothing is taken.
+        let mut marker_seen = !matches!(page.start, Start::After(_));
         for doc in docs {
             let server = server_from_doc(doc.map_err(db)?)?;
             if filter.matches(&server) {
-                if total >= skip && (servers.len() as u64) < page.limit {
-                    servers.push(server);
+                if marker_seen && total >= skip && (servers.len() as u64) < page.limit {
+                    servers.push(server.clone());
                 }
                 total += 1;
+            }
+            if let Start::After(marker) = &page.start
+                && *marker == server.id
+            {
+                marker_seen = true;
             }
         }
         Ok((total, servers))
@@ -338,7 +362,7 @@ impl StoreTx for SqliteTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO sub_jobs (id, job_id, seq, project_id, server_id, operation, status, step, begin_ms, end_ms,
-                 error_code, fail_reason, from_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 error_code, fail_reason, from_state, held_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(db)?;
         for (seq, sub) in job.sub_jobs.iter().enumerate() {
@@ -357,6 +381,7 @@ impl StoreTx for SqliteTx<'_> {
                     sub.failure.as_ref().map(|f| &f.code),
                     sub.failure.as_ref().map(|f| &f.reason),
                     sub.from.as_str(),
+                    sub.held_by,
                 ])
                 .map_err(db)?;
         }
@@ -415,7 +440,8 @@ impl StoreTx for SqliteTx<'_> {
     fn update_sub_job(&mut self, sub: &SubJob) -> Result<()> {
         self.tx
             .prepare_cached(
-                "UPDATE sub_jobs SET status = ?1, step = ?2, end_ms = ?3, error_code = ?4, fail_reason = ?5 WHERE id = ?6",
+                "UPDATE sub_jobs SET status = ?1, step = ?2, end_ms = ?3, error_code = ?4, fail_reason = ?5, held_by = ?6
+                 WHERE id = ?7",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -424,6 +450,7 @@ impl StoreTx for SqliteTx<'_> {
                     sub.end_time.map(ms),
                     sub.failure.as_ref().map(|f| &f.code),
                     sub.failure.as_ref().map(|f| &f.reason),
+                    sub.held_by,
                     sub.id,
                 ])
             })
@@ -533,6 +560,110 @@ impl StoreTx for SqliteTx<'_> {
             .prepare_cached("SELECT project_id, expires_ms FROM tokens WHERE token_sha256 = ?1")
             .and_then(|mut s| s.query_row([token_sha256], |r| Ok((r.get(0)?, from_ms(r.get(1)?)))).optional())
             .map_err(db)
+    }
+
+    fn fault_rules(&mut self) -> Result<Vec<FaultRule>> {
+        let mut stmt = self.tx.prepare_cached("SELECT doc FROM fault_rules ORDER BY seq").map_err(db)?;
+        let docs = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        docs.map(|doc| serde_json::from_str(&doc.map_err(db)?).map_err(Error::internal)).collect()
+    }
+
+    fn put_fault_rule(&mut self, rule: &FaultRule) -> Result<()> {
+        let doc = serde_json::to_string(rule).map_err(Error::internal)?;
+        self.tx
+            .execute(
+                "INSERT INTO fault_rules (id, seq, doc) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fault_rules), ?2)
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                params![rule.id, doc],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn delete_fault_rule(&mut self, id: &str) -> Result<bool> {
+        self.tx.execute("DELETE FROM fault_rules WHERE id = ?1", [id]).map(|n| n == 1).map_err(db)
+    }
+
+    fn release_held(&mut self, rule_id: &str) -> Result<Vec<SubJob>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT {SUB_JOB_COLUMNS} FROM sub_jobs WHERE held_by = ?1 ORDER BY job_id, seq"))
+            .map_err(db)?;
+        let mut held = stmt
+            .query_map([rule_id], sub_job_from_row)
+            .map_err(db)?
+            .map(|row| row.map_err(db).and_then(decode_sub_job))
+            .collect::<Result<Vec<_>>>()?;
+        self.tx.execute("UPDATE sub_jobs SET held_by = NULL WHERE held_by = ?1", [rule_id]).map_err(db)?;
+        for sub in &mut held {
+            sub.held_by = None;
+        }
+        Ok(held)
+    }
+
+    fn reset(&mut self, project_id: Option<&str>) -> Result<()> {
+        match project_id {
+            Some(project) => {
+                for table in SNAPSHOT_TABLES.iter().rev() {
+                    self.tx.execute(&format!("DELETE FROM {table} WHERE project_id = ?1"), [project]).map_err(db)?;
+                }
+            }
+            None => {
+                for table in SNAPSHOT_TABLES.iter().rev().chain(&["fault_rules"]) {
+                    self.tx.execute(&format!("DELETE FROM {table}"), []).map_err(db)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()> {
+        self.delete_snapshot(name)?;
+        for table in SNAPSHOT_TABLES {
+            self.tx.execute(&format!("INSERT INTO snapshot_{table} SELECT ?1, * FROM {table}"), [name]).map_err(db)?;
+        }
+        self.tx
+            .execute("INSERT INTO snapshots (name, created_ms) VALUES (?1, ?2)", params![name, ms(at)])
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn restore_snapshot(&mut self, name: &str) -> Result<bool> {
+        let exists = self
+            .tx
+            .prepare_cached("SELECT 1 FROM snapshots WHERE name = ?1")
+            .and_then(|mut s| s.exists([name]))
+            .map_err(db)?;
+        if !exists {
+            return Ok(false);
+        }
+        for table in SNAPSHOT_TABLES.iter().rev() {
+            self.tx.execute(&format!("DELETE FROM {table}"), []).map_err(db)?;
+        }
+        for table in SNAPSHOT_TABLES {
+            let columns = self.columns(table)?.join(", ");
+            self.tx
+                .execute(
+                    &format!(
+                        "INSERT INTO {table} ({columns}) SELECT {columns} FROM snapshot_{table} WHERE snapshot = ?1"
+                    ),
+                    [name],
+                )
+                .map_err(db)?;
+        }
+        Ok(true)
+    }
+
+    fn snapshots(&mut self) -> Result<Vec<(String, Timestamp)>> {
+        let mut stmt = self.tx.prepare_cached("SELECT name, created_ms FROM snapshots ORDER BY name").map_err(db)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, from_ms(r.get(1)?)))).map_err(db)?.map(|r| r.map_err(db)).collect()
+    }
+
+    fn delete_snapshot(&mut self, name: &str) -> Result<bool> {
+        for table in SNAPSHOT_TABLES {
+            self.tx.execute(&format!("DELETE FROM snapshot_{table} WHERE snapshot = ?1"), [name]).map_err(db)?;
+        }
+        self.tx.execute("DELETE FROM snapshots WHERE name = ?1", [name]).map(|n| n == 1).map_err(db)
     }
 
     fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>> {

@@ -43,6 +43,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         projects: vec![],
         access_keys: vec![],
         users: vec![],
+        fixtures: None,
     }
 }
 

@@ -133,7 +133,7 @@ impl From<&Refusal> for InternalError {
     fn from(refusal: &Refusal) -> Self {
         InternalError {
             id: refusal.server_id.clone(),
-            error_code: refusal.error.code.code().to_string(),
+            error_code: refusal.error.wire_code().to_string(),
             error_message: refusal.error.message.clone(),
         }
     }

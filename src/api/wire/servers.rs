@@ -375,7 +375,27 @@ pub struct ShowServerResponse {
 #[derive(Debug, Serialize)]
 pub struct ListServersDetailsResponse {
     pub count: u64,
-    pub servers: Vec<ServerDetail>,
+    pub servers: Vec<ListedServer>,
+}
+
+/// An entry of the list: a server, or for an unknown id asked by `server_id`, the id and a fault.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ListedServer {
+    Found(Box<ServerDetail>),
+    Missing { id: String, fault: Value },
+}
+
+impl ListedServer {
+    pub fn missing(id: String) -> Self {
+        let fault = serde_json::json!({
+            "code": 404,
+            "message": format!("Instance[{id}] could not be found."),
+            "details": "",
+            "created": "",
+        });
+        ListedServer::Missing { id, fault }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,232 @@
+//! Test control: fault rules, reset, snapshots, time and fixtures (`/_ecsd/...`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::Ecs;
+use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
+use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, LoadedRules, Stage};
+use crate::domain::server::{Server, Tag, Timestamp};
+use crate::domain::status::VmState;
+use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
+use crate::store::{StoreTx, transact};
+
+/// What a request-level fault asks of the request.
+pub enum RequestFault {
+    Delay(std::time::Duration),
+    Fail(Error),
+}
+
+/// A server of a fixture fleet, created directly in a stable status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureServer {
+    pub name: String,
+    #[serde(default = "default_fixture_flavor")]
+    pub flavor: String,
+    pub image: Option<String>,
+    /// `ACTIVE` (default) or `SHUTOFF`.
+    #[serde(default = "default_fixture_status")]
+    pub status: String,
+    /// `key=value` or `key`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub locked: bool,
+    pub availability_zone: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// How many servers like this one (names get `-0000` suffixes when more than one).
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn default_fixture_flavor() -> String {
+    "s6.small.1".into()
+}
+fn default_fixture_status() -> String {
+    "ACTIVE".into()
+}
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixtures {
+    pub servers: Vec<FixtureServer>,
+}
+
+impl Ecs {
+    /// The request-level fault (`http_error`, `delay`) that fires for this operation, if any.
+    pub fn request_fault(&self, project_id: &str, operation: FaultOperation) -> Result<Option<RequestFault>> {
+        transact(self.store.as_ref(), |tx| {
+            let mut rules = LoadedRules::new(tx.fault_rules()?);
+            let fired = rules.fire(Stage::Request, operation, project_id, None);
+            save_rules(tx, &rules)?;
+            Ok(fired.and_then(|(_, effect)| match effect {
+                FaultEffect::Delay { ms } => Some(RequestFault::Delay(std::time::Duration::from_millis(ms))),
+                FaultEffect::HttpError { status, ref code, .. } => {
+                    let (_, message) = effect.failure()?;
+                    Some(RequestFault::Fail(Error::injected(status, code, message)))
+                }
+                _ => None,
+            }))
+        })
+    }
+
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultRule> {
+        spec.validate()?;
+        let rule = FaultRule { id: new_job_id(), spec, fired: 0, evaluations: 0 };
+        transact(self.store.as_ref(), |tx| tx.put_fault_rule(&rule))?;
+        tracing::info!(rule_id = %rule.id, operation = ?rule.spec.operation, "fault rule added");
+        Ok(rule)
+    }
+
+    pub fn list_faults(&self) -> Result<Vec<FaultRule>> {
+        transact(self.store.as_ref(), |tx| tx.fault_rules())
+    }
+
+    /// Removes a rule; the sub-jobs it held go on.
+    pub fn delete_fault(&self, id: &str) -> Result<()> {
+        let released = transact(self.store.as_ref(), |tx| {
+            if !tx.delete_fault_rule(id)? {
+                return Err(not_found("fault rule", id));
+            }
+            tx.release_held(id)
+        })?;
+        self.engine.wake(released.iter().map(crate::engine::Wakeup::of).collect());
+        Ok(())
+    }
+
+    /// Lets the sub-jobs a `hang` rule holds go on; the rule stays. Returns how many.
+    pub fn release_fault(&self, id: &str) -> Result<usize> {
+        let released = transact(self.store.as_ref(), |tx| {
+            if !tx.fault_rules()?.iter().any(|r| r.id == id) {
+                return Err(not_found("fault rule", id));
+            }
+            tx.release_held(id)
+        })?;
+        let count = released.len();
+        self.engine.wake(released.iter().map(crate::engine::Wakeup::of).collect());
+        Ok(count)
+    }
+
+    pub fn reset(&self, project_id: Option<&str>) -> Result<()> {
+        transact(self.store.as_ref(), |tx| tx.reset(project_id))?;
+        self.engine.reload();
+        tracing::info!(project_id = project_id.unwrap_or("all"), "state reset");
+        Ok(())
+    }
+
+    pub fn save_snapshot(&self, name: &str) -> Result<()> {
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+            return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));
+        }
+        let now = self.clock.now();
+        transact(self.store.as_ref(), |tx| tx.save_snapshot(name, now))
+    }
+
+    pub fn restore_snapshot(&self, name: &str) -> Result<()> {
+        let found = transact(self.store.as_ref(), |tx| tx.restore_snapshot(name))?;
+        if !found {
+            return Err(not_found("snapshot", name));
+        }
+        self.engine.reload();
+        Ok(())
+    }
+
+    pub fn snapshots(&self) -> Result<Vec<(String, Timestamp)>> {
+        transact(self.store.as_ref(), |tx| tx.snapshots())
+    }
+
+    pub fn delete_snapshot(&self, name: &str) -> Result<()> {
+        if transact(self.store.as_ref(), |tx| tx.delete_snapshot(name))? {
+            Ok(())
+        } else {
+            Err(not_found("snapshot", name))
+        }
+    }
+
+    /// Creates a fleet directly in its stable statuses; returns the ids in order.
+    pub fn load_fixtures(&self, project_id: &str, fixtures: &Fixtures) -> Result<Vec<String>> {
+        let catalogue = &self.catalogue;
+        let (Some(vpc), Some(image)) = (catalogue.vpcs.first(), catalogue.images.iter().find(|i| i.status == "active"))
+        else {
+            return Err(Error::invalid("The catalogue has no VPC or no active image for fixtures."));
+        };
+        let subnet =
+            catalogue.subnets.iter().find(|s| s.vpc_id == vpc.id).ok_or_else(|| Error::invalid("No subnet."))?;
+        let now = self.clock.now();
+        let mut planned = Vec::new();
+        for fixture in &fixtures.servers {
+            let vm_state = match fixture.status.as_str() {
+                "ACTIVE" => VmState::Active,
+                "SHUTOFF" => VmState::Stopped,
+                other => return Err(Error::invalid(format!("A fixture status is ACTIVE or SHUTOFF, not {other}."))),
+            };
+            let tags = fixture
+                .tags
+                .iter()
+                .map(|t| match t.split_once('=') {
+                    Some((key, value)) => Tag { key: key.into(), value: value.into() },
+                    None => Tag { key: t.clone(), value: String::new() },
+                })
+                .collect();
+            let request = CreateServers {
+                name: fixture.name.clone(),
+                count: fixture.count,
+                image_id: fixture.image.clone().unwrap_or_else(|| image.id.clone()),
+                flavor_id: fixture.flavor.clone(),
+                vpc_id: vpc.id.clone(),
+                nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None }],
+                root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
+                data_volumes: vec![],
+                availability_zone: fixture.availability_zone.clone(),
+                spread_over_azs: false,
+                metadata: fixture.metadata.clone(),
+                tags,
+                security_group_ids: vec![],
+                key_name: None,
+                user_data: None,
+                admin_pass: None,
+                description: String::new(),
+            };
+            request.validate(catalogue)?;
+            planned.push((request, vm_state, fixture.locked));
+        }
+        transact(self.store.as_ref(), |tx| {
+            let mut ids = Vec::new();
+            for (request, vm_state, locked) in &planned {
+                let addresses = self.allocate_addresses(tx, project_id, request)?;
+                let servers: Vec<Server> = request
+                    .build(catalogue, project_id, addresses, None, now)
+                    .into_iter()
+                    .map(|mut server| {
+                        server.vm_state = *vm_state;
+                        server.task_state = None;
+                        server.locked = *locked;
+                        server.launched_at = Some(now);
+                        server
+                    })
+                    .collect();
+                let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
+                tx.insert_servers(&servers, &reserved)?;
+                ids.extend(servers.into_iter().map(|s| s.id));
+            }
+            Ok(ids)
+        })
+    }
+}
+
+pub(super) fn save_rules(tx: &mut dyn StoreTx, rules: &LoadedRules) -> Result<()> {
+    for rule in rules.changed() {
+        tx.put_fault_rule(rule)?;
+    }
+    Ok(())
+}
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::new(ErrorCode::ResourceNotFound, format!("No {what} {id}."))
+}
