@@ -12,6 +12,10 @@ The fixture object (`Ecsd`) carries:
   discover()               image / VPC / subnet ids found through the IMS and VPC SDKs
   create_servers(...)      CreatePostPaidServers + wait for the job, returns the server ids
   kill(), start()          SIGKILL the process / start it again on the same data dir
+  as_credential(ak, sk, project_id)  the same server seen through another credential
+
+Fixtures: `ecsd` (instant timings), `ecsd_realistic` (default realistic timings: create about 5 s),
+`ecsd_with_config` (factory taking a TOML text for `--config`; see two_projects()).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from huaweicloudsdkecs.v2 import (
     ShowServerLimitsRequest,
 )
 
-from conftest import expect_client_error, server_ids
+from conftest import expect_client_error, server_ids, two_projects
 
 GOOD_PASSWORD = "Ecsd@2024pass"
 RESET_PATH = "/v1/{project_id}/cloudservers/os-reset-passwords"
@@ -545,6 +545,15 @@ def test_a_server_busy_with_a_resize_is_refused_per_server_and_the_resize_passes
     assert code == "Ecs.0611"
     assert_internal_errors(internal, [(busy, busy_codes)])
 
+    # A job-based batch is accepted, but the busy server's sub-job fails while the idle one proceeds (2.5).
+    stop_job = ecsd.ecs.batch_stop_servers(
+        BatchStopServersRequest(
+            body=BatchStopServersRequestBody(
+                os_stop=BatchStopServersOption(servers=server_ids([busy, idle]), type="HARD")
+            )
+        )
+    ).job_id
+
     seen = []
     deadline = time.monotonic() + 30
     while ecsd.ecs.show_job(ShowJobRequest(job_id=job_id)).status not in ("SUCCESS", "FAIL"):
@@ -562,7 +571,14 @@ def test_a_server_busy_with_a_resize_is_refused_per_server_and_the_resize_passes
     assert set(seen) <= allowed, f"undocumented intermediate states: {seen}"
     assert any(st == "RESIZE" for st, _, _ in seen), f"RESIZE never observed: {seen}"
     s = ecsd.show(busy)
-    assert (s.status, s.os_ext_st_stask_state, s.flavor.id) == ("ACTIVE", None, target)
+    assert (s.status, s.os_ext_st_stask_state, s.flavor.id) == ("ACTIVE", None, target), "stopped twice?"
+
+    stopped = ecsd.wait_job(stop_job, timeout=15)
+    assert stopped.status == "FAIL"
+    subs = {x.entities.server_id: x for x in stopped.entities.sub_jobs}
+    assert subs[busy].status == "FAIL" and subs[busy].error_code in busy_codes, subs[busy]
+    assert subs[idle].status == "SUCCESS"
+    assert ecsd.show(idle).status == "SHUTOFF"
 
 
 # ------------------------------------------------------------------ quota and tenancy (--config)
@@ -588,7 +604,6 @@ def test_a_batch_resize_whose_core_or_ram_increase_exceeds_the_quota_is_refused_
 
 
 def test_a_batch_naming_a_server_of_another_project_lists_it_as_not_found(ecsd_with_config):
-    from conftest import two_projects
 
     mine, theirs = two_projects(ecsd_with_config)
     my_ids = mine.create_servers(count=2)

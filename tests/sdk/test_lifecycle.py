@@ -30,8 +30,11 @@ from huaweicloudsdkecs.v2 import (
     DeleteServersRequestBody,
     ListFlavorsRequest,
     ListResizeFlavorsRequest,
+    ListServerAzInfoRequest,
     ListServersDetailsRequest,
+    PostPaidServerDataVolume,
     PrePaidServer,
+    PrePaidServerExtendParam,
     PrePaidServerNic,
     PrePaidServerRootVolume,
     ShowJobRequest,
@@ -41,8 +44,10 @@ from huaweicloudsdkecs.v2 import (
     UpdateServerRequest,
     UpdateServerRequestBody,
 )
+from huaweicloudsdkims.v2 import ListImagesRequest
+from huaweicloudsdkvpc.v2 import ListSubnetsRequest, ListVpcsRequest
 
-from conftest import expect_client_error, server_ids
+from conftest import TEAM_B_PROJECT, expect_client_error, server_ids, two_projects
 
 SEEDED_FLAVORS = {
     "s6.small.1", "s6.medium.2", "s6.large.2", "s6.xlarge.2",
@@ -120,9 +125,6 @@ def assert_statuses(ecsd, ids, status, vm_state, power_state):
 
 
 def test_automation_finds_public_images_a_vpc_and_its_subnet_through_the_ims_and_vpc_sdks(ecsd):
-    from huaweicloudsdkims.v2 import ListImagesRequest
-    from huaweicloudsdkvpc.v2 import ListSubnetsRequest, ListVpcsRequest
-
     images = ecsd.ims.list_images(ListImagesRequest(imagetype="gold")).images
     public = [i for i in images if i.visibility == "public" and i.status == "active"]
     assert len(public) >= 3, [(i.id, i.name, i.status, i.visibility) for i in images]
@@ -189,6 +191,24 @@ def test_the_v1_1_create_api_also_creates_servers_and_answers_job_and_server_ids
     job = ecsd.wait_job(resp.job_id)
     assert_job(job, "createServer", "createSingleServer", resp.server_ids)
     assert sorted(ecsd.show(i).name for i in resp.server_ids) == ["v11-0000", "v11-0001"]
+
+
+def test_a_yearly_monthly_v1_1_create_is_refused_with_ecs_0005_and_creates_nothing(ecsd):
+    # Contract T1.9 [INF]: ecsd is pay-per-use only; docs/behaviour.md chose refusal over silent pay-per-use.
+
+    cat = ecsd.discover()
+    spec = PrePaidServer(
+        name="prepaid",
+        flavor_ref="s6.small.1",
+        image_ref=cat.image_id,
+        vpcid=cat.vpc_id,
+        nics=[PrePaidServerNic(subnet_id=cat.subnet_id)],
+        root_volume=PrePaidServerRootVolume(volumetype="SSD"),
+        extendparam=PrePaidServerExtendParam(charging_mode="prePaid", period_type="month", period_num=1),
+    )
+    err = expect_client_error(ecsd.ecs.create_servers, CreateServersRequest(body=CreateServersRequestBody(server=spec)))
+    assert (err.status_code, err.error_code) == (400, "Ecs.0005")
+    assert list_servers(ecsd).count == 0
 
 
 def test_a_dry_run_create_answers_202_and_creates_nothing(ecsd):
@@ -269,6 +289,61 @@ def test_a_create_with_a_client_token_that_is_not_a_uuid_is_refused_with_ecs_012
     )
     assert (err.status_code, err.error_code) == (400, "Ecs.0123"), err.error_msg
     assert list_servers(ecsd).count == 0
+
+
+def test_servers_are_created_in_the_availability_zone_asked_for_or_spread_over_zones_on_request(ecsd):
+
+    zones = [z.availability_zone_id for z in ecsd.ecs.list_server_az_info(ListServerAzInfoRequest()).availability_zones]
+    assert len(zones) >= 2, zones
+
+    spec = ecsd.server_spec(name="zoned", count=1)
+    spec.availability_zone = zones[1]
+    resp = ecsd.ecs.create_post_paid_servers(
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec))
+    )
+    assert ecsd.wait_job(resp.job_id).status == "SUCCESS"
+    assert ecsd.show(resp.server_ids[0]).os_ext_a_zavailability_zone == zones[1]
+
+    spec = ecsd.server_spec(name="spread", count=len(zones))
+    spec.batch_create_in_multi_az = True
+    resp = ecsd.ecs.create_post_paid_servers(
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec))
+    )
+    assert ecsd.wait_job(resp.job_id).status == "SUCCESS"
+    used = {ecsd.show(i).os_ext_a_zavailability_zone for i in resp.server_ids}
+    assert len(used) > 1 and used <= set(zones), used
+
+    spec = ecsd.server_spec(name="nowhere", count=1)
+    spec.availability_zone = "no-such-zone-9"
+    err = expect_client_error(
+        ecsd.ecs.create_post_paid_servers,
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec)),
+    )
+    assert err.status_code == 400 and err.error_code.startswith("Ecs."), (err.status_code, err.error_code)
+
+
+def test_data_volumes_given_at_create_are_attached_beside_the_system_disk(ecsd):
+
+    spec = ecsd.server_spec(name="disks", count=1)
+    spec.data_volumes = [
+        PostPaidServerDataVolume(volumetype="SSD", size=20),
+        PostPaidServerDataVolume(volumetype="SAS", size=30),
+    ]
+    resp = ecsd.ecs.create_post_paid_servers(
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec))
+    )
+    assert ecsd.wait_job(resp.job_id).status == "SUCCESS"
+    vols = ecsd.show(resp.server_ids[0]).os_extended_volumesvolumes_attached
+    assert len(vols) == 3, vols
+    assert [v.boot_index for v in vols].count("0") == 1
+    assert len({v.id for v in vols}) == 3 and len({v.device for v in vols}) == 3
+
+    spec.data_volumes = [PostPaidServerDataVolume(volumetype="NO-SUCH-TYPE", size=20)]
+    err = expect_client_error(
+        ecsd.ecs.create_post_paid_servers,
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec)),
+    )
+    assert (err.status_code, err.error_code) == (400, "Ecs.0043")  # 6.3: disk type does not exist
 
 
 # ------------------------------------------------------------------ list and show
@@ -784,7 +859,6 @@ def test_a_create_beyond_the_instance_core_or_ram_quota_is_refused_with_ecs_0001
 
 
 def test_servers_of_another_project_are_invisible_and_not_found(ecsd_with_config):
-    from conftest import two_projects, TEAM_B_PROJECT
 
     mine, theirs = two_projects(ecsd_with_config)
     (my_id,) = mine.create_servers(count=1, name="mine")
