@@ -11,7 +11,7 @@ use sha2::Digest;
 use crate::clock::Clock;
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
-use crate::store::{Store, transact};
+use crate::store::{Store, read, transact};
 
 /// How long an IAM token is accepted.
 pub const TOKEN_LIFETIME: time::Duration = time::Duration::hours(24);
@@ -95,7 +95,7 @@ impl Iam {
 
     /// The secret key of an active access key and the project it is granted.
     pub fn secret_key(&self, access_key: &str) -> Result<Result<(String, String), Refused>> {
-        let key = transact(self.store.as_ref(), |tx| tx.access_key(access_key))?;
+        let key = read(self.store.as_ref(), |tx| tx.access_key(access_key))?;
         Ok(match key {
             Some(key) if key.revoked.is_none() => Ok((key.secret_key, key.project_id)),
             _ => Err(Refused::UnknownAccessKey),
@@ -104,7 +104,7 @@ impl Iam {
 
     /// The caller a token stands for, while it has not expired.
     pub fn token_caller(&self, token: &str) -> Result<Result<Caller, Refused>> {
-        let found = transact(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
+        let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
         Ok(match found {
             Some((project_id, expires)) if expires > self.clock.now() => {
                 Ok(Caller { project_id, declared_project_id: None })
@@ -146,6 +146,6 @@ impl Iam {
     }
 
     pub fn project_exists(&self, project_id: &str) -> Result<bool> {
-        transact(self.store.as_ref(), |tx| tx.project_exists(project_id))
+        read(self.store.as_ref(), |tx| tx.project_exists(project_id))
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, L
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
-use crate::store::{StoreTx, transact};
+use crate::store::{StoreTx, read, transact};
 
 /// What a request-level fault asks of the request.
 pub enum RequestFault {
@@ -85,7 +85,7 @@ impl Ecs {
     }
 
     pub fn list_faults(&self) -> Result<Vec<FaultRule>> {
-        transact(self.store.as_ref(), |tx| tx.fault_rules())
+        read(self.store.as_ref(), |tx| tx.fault_rules())
     }
 
     /// Removes a rule; the sub-jobs it held go on.
@@ -138,7 +138,7 @@ impl Ecs {
     }
 
     pub fn snapshots(&self) -> Result<Vec<(String, Timestamp)>> {
-        transact(self.store.as_ref(), |tx| tx.snapshots())
+        read(self.store.as_ref(), |tx| tx.snapshots())
     }
 
     pub fn delete_snapshot(&self, name: &str) -> Result<()> {

@@ -12,7 +12,7 @@ use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::job::{Job, JobStatus};
 use crate::engine::EngineHandle;
-use crate::store::{Store, transact};
+use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
 pub use control::{FixtureServer, Fixtures, RequestFault};
@@ -27,12 +27,12 @@ pub struct Ecs {
 
 impl Ecs {
     pub fn project_exists(&self, project_id: &str) -> Result<bool> {
-        transact(self.store.as_ref(), |tx| tx.project_exists(project_id))
+        read(self.store.as_ref(), |tx| tx.project_exists(project_id))
     }
 
     /// A job, or a sub-job asked for by its own id (shown as a job on one server).
     pub fn show_job(&self, project_id: &str, job_id: &str) -> Result<Option<Job>> {
-        transact(self.store.as_ref(), |tx| {
+        read(self.store.as_ref(), |tx| {
             if let Some(job) = tx.job(project_id, job_id)? {
                 return Ok(Some(job));
             }
@@ -51,7 +51,7 @@ impl Ecs {
     }
 
     pub fn show_server_limits(&self, project_id: &str) -> Result<crate::domain::catalogue::Usage> {
-        transact(self.store.as_ref(), |tx| tx.usage(project_id))
+        read(self.store.as_ref(), |tx| tx.usage(project_id))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
 use crate::domain::{Error, ErrorCode, Result, validate};
 use crate::engine::Wakeup;
-use crate::store::{RememberedCreate, transact};
+use crate::store::{RememberedCreate, read, transact};
 
 /// How long an `X-Client-Token` answers with its first result (contract 1.5).
 const CLIENT_TOKEN_LIFETIME: time::Duration = time::Duration::hours(8);
@@ -174,19 +174,19 @@ impl Ecs {
         filter: &ServerFilter,
         page: Page,
     ) -> Result<(u64, Vec<Server>)> {
-        transact(self.store.as_ref(), |tx| tx.list_servers(project_id, filter, &page))
+        read(self.store.as_ref(), |tx| tx.list_servers(project_id, filter, &page))
     }
 
     /// The servers among `ids` (at most one page), in the order asked; `None` for an id that
     /// is not a server of the project.
     pub fn servers_by_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<(String, Option<Server>)>> {
         let ids: Vec<String> = ids.iter().take(Page::MAX_LIMIT as usize).cloned().collect();
-        let mut found = transact(self.store.as_ref(), |tx| tx.servers(project_id, &ids))?;
+        let mut found = read(self.store.as_ref(), |tx| tx.servers(project_id, &ids))?;
         Ok(ids.into_iter().map(|id| (id.clone(), found.remove(&id))).collect())
     }
 
     pub fn show_server(&self, project_id: &str, server_id: &str) -> Result<Server> {
-        transact(self.store.as_ref(), |tx| tx.server(project_id, server_id))?
+        read(self.store.as_ref(), |tx| tx.server(project_id, server_id))?
             .ok_or_else(|| Error::server_not_found(server_id))
     }
 

@@ -104,6 +104,18 @@ pub trait StoreTx {
 pub trait Store: Send + Sync {
     /// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()>;
+    /// Runs `work` on a consistent snapshot that may only read; reads never wait for writes.
+    fn read(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()>;
+}
+
+/// [`Store::read`] with a result.
+pub fn read<R>(store: &dyn Store, mut work: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    let mut out = None;
+    store.read(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| crate::domain::Error::internal("read finished without a result"))
 }
 
 /// [`Store::transaction`] with a result.

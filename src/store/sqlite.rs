@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Mutex;
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{AccessKey, RememberedCreate, Store, StoreTx};
@@ -28,9 +29,13 @@ const MIGRATIONS: &[&str] = &[
 const SNAPSHOT_TABLES: [&str; 5] = ["servers", "addresses", "jobs", "sub_jobs", "client_tokens"];
 
 pub struct SqliteStore {
-    // One connection: SQLite serialises writers anyway, and a single writer makes every
-    // transaction's compare-and-set trivially consistent.
-    conn: Mutex<Connection>,
+    path: std::path::PathBuf,
+    // One writer: SQLite serialises writers anyway, and a single writer makes every
+    // transaction's compare-and-set trivially consistent across this process; IMMEDIATE
+    // transactions keep it so across processes (`ecsd keys`) too.
+    writer: Mutex<Connection>,
+    /// Idle read-only connections: in WAL mode readers never wait for the writer.
+    readers: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
@@ -40,13 +45,23 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
+        let store = SqliteStore { path: path.to_path_buf(), writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) };
         store.migrate()?;
         Ok(store)
     }
 
+    fn reader(&self) -> Result<Connection> {
+        if let Some(conn) = self.readers.lock().map_err(|_| Error::internal("store lock poisoned"))?.pop() {
+            return Ok(conn);
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        Ok(conn)
+    }
+
     fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = self.conn.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let mut conn = self.writer.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
         let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if applied > MIGRATIONS.len() {
             anyhow::bail!(
@@ -66,10 +81,25 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()> {
-        let mut conn = self.conn.lock().map_err(|_| Error::internal("store lock poisoned"))?;
+        let mut conn = self.writer.lock().map_err(|_| Error::internal("store lock poisoned"))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::internal)?;
         work(&mut SqliteTx { tx: &tx })?;
         tx.commit().map_err(Error::internal)
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()> {
+        let mut conn = self.reader()?;
+        let outcome = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db).and_then(|tx| {
+            work(&mut SqliteTx { tx: &tx })?;
+            tx.finish().map_err(db)
+        });
+        // A connection whose transaction failed is dropped rather than reused.
+        if outcome.is_ok()
+            && let Ok(mut idle) = self.readers.lock()
+        {
+            idle.push(conn);
+        }
+        outcome
     }
 }
 
@@ -103,6 +133,44 @@ fn from_ms(ms: i64) -> Timestamp {
 
 fn to_doc(server: &Server) -> Result<String> {
     serde_json::to_string(server).map_err(Error::internal)
+}
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_string())
+}
+
+/// The `tag_index` column: each tag as `/key/` and `/key=value/`.
+fn tag_index(server: &Server) -> String {
+    let mut index = String::from("/");
+    for tag in &server.tags {
+        index.push_str(&tag.key);
+        index.push('/');
+        index.push_str(&format!("{}={}/", tag.key, tag.value));
+    }
+    index
+}
+
+/// What `instr(tag_index, ...)` looks for: a whole tag key or `key=value`. A `/` can occur in
+/// no tag, so a filter with one matches nothing (the needle can never be found).
+fn tag_needle(tag: &str) -> String {
+    if tag.contains('/') { "//".into() } else { format!("/{tag}/") }
+}
+
+/// The list's `name` filter as a GLOB: a substring where `.` matches any one character, and
+/// GLOB's own wildcards taken literally.
+fn name_glob(pattern: &str) -> String {
+    let mut glob = String::from("*");
+    for c in pattern.chars() {
+        match c {
+            '.' => glob.push('?'),
+            '*' => glob.push_str("[*]"),
+            '?' => glob.push_str("[?]"),
+            '[' => glob.push_str("[[]"),
+            other => glob.push(other),
+        }
+    }
+    glob.push('*');
+    glob
 }
 
 fn server_from_doc(doc: String) -> Result<Server> {
@@ -211,30 +279,70 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: &Page) -> Result<(u64, Vec<Server>)> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT doc FROM servers WHERE project_id = ?1 ORDER BY created_ns DESC, id")
-            .map_err(db)?;
-        let docs = stmt.query_map([project_id], |r| r.get::<_, String>(0)).map_err(db)?;
-        let mut total = 0u64;
-        let mut servers = Vec::new();
-        let skip = page.skip();
-        // With a marker the page starts after that server; until it is seen nothing is taken.
-        let mut marker_seen = !matches!(page.start, Start::After(_));
-        for doc in docs {
-            let server = server_from_doc(doc.map_err(db)?)?;
-            if filter.matches(&server) {
-                if marker_seen && total >= skip && (servers.len() as u64) < page.limit {
-                    servers.push(server.clone());
-                }
-                total += 1;
-            }
-            if let Start::After(marker) = &page.start
-                && *marker == server.id
-            {
-                marker_seen = true;
-            }
+        // Positional `?` parameters, bound from `args` in order.
+        let mut conditions = vec!["project_id = ?"];
+        let mut args: Vec<SqlValue> = vec![text(project_id)];
+        if let Some(status) = filter.status {
+            conditions.push("status = ?");
+            args.push(text(status.as_str()));
         }
+        if let Some(flavor) = &filter.flavor {
+            conditions.push("flavor_id = ?");
+            args.push(text(flavor.as_str()));
+        }
+        if let Some(reservation) = &filter.reservation_id {
+            conditions.push("reservation_id = ?");
+            args.push(text(reservation.as_str()));
+        }
+        if let Some(name) = &filter.name {
+            conditions.push("name GLOB ?");
+            args.push(text(&name_glob(name)));
+        }
+        if let Some(tag) = &filter.tags {
+            conditions.push("instr(tag_index, ?) > 0");
+            args.push(text(&tag_needle(tag)));
+        }
+        if let Some(tag) = &filter.not_tags {
+            conditions.push("instr(tag_index, ?) = 0");
+            args.push(text(&tag_needle(tag)));
+        }
+        if let Some(ip) = &filter.ip {
+            conditions.push("id IN (SELECT server_id FROM addresses WHERE project_id = ? AND instr(ip, ?) > 0)");
+            args.extend([text(project_id), text(ip.as_str())]);
+        }
+        if let Some(ip) = &filter.ip_eq {
+            conditions.push("id IN (SELECT server_id FROM addresses WHERE project_id = ? AND ip = ?)");
+            args.extend([text(project_id), text(ip.as_str())]);
+        }
+        let total = if conditions.len() == 1 {
+            self.usage(project_id)?.instances.max(0) as u64
+        } else {
+            let sql = format!("SELECT COUNT(*) FROM servers WHERE {}", conditions.join(" AND "));
+            let count: i64 = self
+                .tx
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.query_row(rusqlite::params_from_iter(&args), |r| r.get(0)))
+                .map_err(db)?;
+            count.max(0) as u64
+        };
+        if let Start::After(marker) = &page.start {
+            let created: Option<i64> = self
+                .tx
+                .prepare_cached("SELECT created_ns FROM servers WHERE id = ?1 AND project_id = ?2")
+                .and_then(|mut s| s.query_row([marker.as_str(), project_id], |r| r.get(0)).optional())
+                .map_err(db)?;
+            let Some(created) = created else { return Ok((total, Vec::new())) };
+            conditions.push("(created_ns < ? OR (created_ns = ? AND id > ?))");
+            args.extend([SqlValue::Integer(created), SqlValue::Integer(created), text(marker.as_str())]);
+        }
+        let sql = format!(
+            "SELECT doc FROM servers WHERE {} ORDER BY created_ns DESC, id LIMIT ? OFFSET ?",
+            conditions.join(" AND ")
+        );
+        args.extend([SqlValue::Integer(page.limit as i64), SqlValue::Integer(page.skip().min(i64::MAX as u64) as i64)]);
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(db)?;
+        let docs = stmt.query_map(rusqlite::params_from_iter(&args), |r| r.get::<_, String>(0)).map_err(db)?;
+        let servers = docs.map(|doc| doc.map_err(db).and_then(server_from_doc)).collect::<Result<Vec<_>>>()?;
         Ok((total, servers))
     }
 
@@ -242,8 +350,8 @@ impl StoreTx for SqliteTx<'_> {
         let mut insert_server = self
             .tx
             .prepare_cached(
-                "INSERT INTO servers (id, project_id, created_ns, task_state, vcpus, ram_mib, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO servers (id, project_id, created_ns, name, status, flavor_id, reservation_id, tag_index,
+                 task_state, vcpus, ram_mib, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(db)?;
         let mut insert_address = self
@@ -259,6 +367,11 @@ impl StoreTx for SqliteTx<'_> {
                     server.id,
                     server.project_id,
                     ns(server.created),
+                    server.name,
+                    server.status().as_str(),
+                    server.flavor_id,
+                    server.reservation_id,
+                    tag_index(server),
                     server.task_state.map(TaskState::as_str),
                     usage.cores,
                     usage.ram_mib,
@@ -285,11 +398,15 @@ impl StoreTx for SqliteTx<'_> {
         let changed = self
             .tx
             .prepare_cached(
-                "UPDATE servers SET task_state = ?1, vcpus = ?2, ram_mib = ?3, doc = ?4
-                 WHERE id = ?5 AND task_state IS ?6",
+                "UPDATE servers SET name = ?1, status = ?2, flavor_id = ?3, tag_index = ?4, task_state = ?5, vcpus = ?6,
+                 ram_mib = ?7, doc = ?8 WHERE id = ?9 AND task_state IS ?10",
             )
             .and_then(|mut s| {
                 s.execute(params![
+                    server.name,
+                    server.status().as_str(),
+                    server.flavor_id,
+                    tag_index(server),
                     server.task_state.map(TaskState::as_str),
                     reserved.cores,
                     reserved.ram_mib,
@@ -317,12 +434,12 @@ impl StoreTx for SqliteTx<'_> {
 
     fn usage(&mut self, project_id: &str) -> Result<Usage> {
         self.tx
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(ram_mib), 0) FROM servers WHERE project_id = ?1",
-            )
+            .prepare_cached("SELECT instances, cores, ram_mib FROM project_usage WHERE project_id = ?1")
             .and_then(|mut s| {
                 s.query_row([project_id], |r| Ok(Usage { instances: r.get(0)?, cores: r.get(1)?, ram_mib: r.get(2)? }))
+                    .optional()
             })
+            .map(Option::unwrap_or_default)
             .map_err(db)
     }
 

@@ -4,10 +4,17 @@ CREATE TABLE projects (
     name TEXT NOT NULL
 );
 
+-- The whole server is `doc` (JSON); the other columns repeat what queries filter and sort on.
 CREATE TABLE servers (
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL REFERENCES projects(id),
     created_ns INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    flavor_id TEXT NOT NULL,
+    reservation_id TEXT NOT NULL,
+    -- Every tag as "/key/" and "/key=value/" (slash-separated), so a tag filter is one instr().
+    tag_index TEXT NOT NULL,
     task_state TEXT,
     -- Reserved quota: the larger of the current and the target flavor while a resize runs.
     vcpus INTEGER NOT NULL,
@@ -15,6 +22,27 @@ CREATE TABLE servers (
     doc TEXT NOT NULL
 );
 CREATE INDEX servers_by_project ON servers(project_id, created_ns DESC, id);
+
+-- What each project uses, kept by triggers so quota checks and list counts read one row.
+CREATE TABLE project_usage (
+    project_id TEXT PRIMARY KEY,
+    instances INTEGER NOT NULL,
+    cores INTEGER NOT NULL,
+    ram_mib INTEGER NOT NULL
+);
+CREATE TRIGGER usage_on_insert AFTER INSERT ON servers BEGIN
+    INSERT INTO project_usage (project_id, instances, cores, ram_mib) VALUES (NEW.project_id, 1, NEW.vcpus, NEW.ram_mib)
+    ON CONFLICT (project_id) DO UPDATE SET
+        instances = instances + 1, cores = cores + NEW.vcpus, ram_mib = ram_mib + NEW.ram_mib;
+END;
+CREATE TRIGGER usage_on_delete AFTER DELETE ON servers BEGIN
+    UPDATE project_usage SET instances = instances - 1, cores = cores - OLD.vcpus, ram_mib = ram_mib - OLD.ram_mib
+    WHERE project_id = OLD.project_id;
+END;
+CREATE TRIGGER usage_on_update AFTER UPDATE OF vcpus, ram_mib ON servers BEGIN
+    UPDATE project_usage SET cores = cores - OLD.vcpus + NEW.vcpus, ram_mib = ram_mib - OLD.ram_mib + NEW.ram_mib
+    WHERE project_id = NEW.project_id;
+END;
 
 -- Private addresses in use, one row per NIC, so two servers never share one.
 CREATE TABLE addresses (
