@@ -144,8 +144,4 @@ impl Iam {
             expires,
         }))
     }
-
-    pub fn project_exists(&self, project_id: &str) -> Result<bool> {
-        read(self.store.as_ref(), |tx| tx.project_exists(project_id))
-    }
 }

@@ -1,6 +1,5 @@
-//! Filters of the server list (contract T1.10), as a pure predicate.
+//! Filters and paging of the server list (contract T1.10); the store evaluates them.
 
-use super::server::Server;
 use super::status::Status;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,22 +40,6 @@ impl Page {
             Start::Page(page) => page.saturating_sub(1).saturating_mul(self.limit),
             Start::After(_) => 0,
         }
-    }
-}
-
-impl ServerFilter {
-    pub fn matches(&self, server: &Server) -> bool {
-        let tag_matches = |wanted: &str| {
-            server.tags.iter().any(|t| t.key == wanted) || server.tag_strings().iter().any(|t| t == wanted)
-        };
-        self.name.as_deref().is_none_or(|pattern| fuzzy_contains(&server.name, pattern))
-            && self.status.is_none_or(|status| server.status() == status)
-            && self.flavor.as_deref().is_none_or(|flavor| server.flavor_id == flavor)
-            && self.ip.as_deref().is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string().contains(ip)))
-            && self.ip_eq.as_deref().is_none_or(|ip| server.nics.iter().any(|n| n.ip.to_string() == ip))
-            && self.tags.as_deref().is_none_or(tag_matches)
-            && self.not_tags.as_deref().is_none_or(|t| !tag_matches(t))
-            && self.reservation_id.as_deref().is_none_or(|r| server.reservation_id == r)
     }
 }
 
