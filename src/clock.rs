@@ -17,6 +17,13 @@ pub struct SystemClock {
     advanced_ms: AtomicI64,
 }
 
+impl SystemClock {
+    /// A clock already advanced by `advanced_ms` (as stored from an earlier run).
+    pub fn advanced_by_ms(advanced_ms: i64) -> Self {
+        SystemClock { advanced_ms: AtomicI64::new(advanced_ms) }
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now_utc() + time::Duration::milliseconds(self.advanced_ms.load(Ordering::Relaxed))

@@ -61,7 +61,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
     let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
-    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::default());
+    let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::advanced_by_ms(advanced_ms));
     register_identities(store.as_ref(), &config, &credential, clock.now())?;
     let iam = Arc::new(iam::Iam::new(Arc::clone(&store), Arc::clone(&clock), &config.users)?);
     let catalogue = Arc::new(config.catalogue.clone());
@@ -78,7 +79,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     announce(&config, addr, &credential, origin);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
-    let auth = Arc::new(api::auth::AuthState { iam, clock: Arc::clone(&ecs.clock), enabled: config.auth });
+    // Signatures are checked against real time: a client signs with its own clock, whatever
+    // simulated time says.
+    let real_time = Arc::new(clock::SystemClock::default());
+    let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
     let app = api::router(ecs, auth);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

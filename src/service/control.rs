@@ -120,6 +120,15 @@ impl Ecs {
         Ok(())
     }
 
+    /// Moves simulated time forward (persisted, so it never moves back), applying every
+    /// transition that becomes due.
+    pub async fn advance_clock(&self, by: std::time::Duration) -> Result<()> {
+        let by_ms = i64::try_from(by.as_millis()).map_err(|_| Error::invalid("The time to advance is too large."))?;
+        transact(self.store.as_ref(), |tx| tx.advance_clock(by_ms))?;
+        self.engine.advance(by).await;
+        Ok(())
+    }
+
     pub fn save_snapshot(&self, name: &str) -> Result<()> {
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
             return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));

@@ -97,6 +97,10 @@ pub trait StoreTx {
     fn snapshots(&mut self) -> Result<Vec<(String, Timestamp)>>;
     fn delete_snapshot(&mut self, name: &str) -> Result<bool>;
 
+    /// How far simulated time has been advanced, in milliseconds.
+    fn clock_advanced_ms(&mut self) -> Result<i64>;
+    fn advance_clock(&mut self, by_ms: i64) -> Result<()>;
+
     fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>>;
     fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()>;
 }

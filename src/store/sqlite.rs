@@ -783,6 +783,14 @@ impl StoreTx for SqliteTx<'_> {
         self.tx.execute("DELETE FROM snapshots WHERE name = ?1", [name]).map(|n| n == 1).map_err(db)
     }
 
+    fn clock_advanced_ms(&mut self) -> Result<i64> {
+        self.tx.query_row("SELECT advanced_ms FROM clock WHERE id = 1", [], |r| r.get(0)).map_err(db)
+    }
+
+    fn advance_clock(&mut self, by_ms: i64) -> Result<()> {
+        self.tx.execute("UPDATE clock SET advanced_ms = advanced_ms + ?1 WHERE id = 1", [by_ms]).map(drop).map_err(db)
+    }
+
     fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>> {
         let row: Option<(String, String, String, i64)> = self
             .tx

@@ -97,6 +97,9 @@ class Catalogue:
 class Ecsd:
     """One ecsd process plus SDK clients for it."""
 
+    # More `ecsd serve` arguments (e.g. ["--fixtures", FILE]); see the `ecsd_factory` fixture.
+    extra_args: tuple = ()
+
     def __init__(self, data_dir: Path, timings: str, log_path: Path, config: Optional[Path] = None):
         self.binary = ecsd_binary()
         self.config = config
@@ -142,7 +145,7 @@ class Ecsd:
                 "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", str(self.data_dir),
                 "--timings", self.timings,
-            ] + (["--config", str(self.config)] if self.config else []),
+            ] + (["--config", str(self.config)] if self.config else []) + list(self.extra_args),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
@@ -436,3 +439,51 @@ def two_projects(ecsd_with_config, extra: str = ""):
     """Start ecsd with a second project; return (view of the bootstrap project, view of team-b)."""
     a = ecsd_with_config(TEAM_B_CONFIG + extra)
     return a, a.as_credential(TEAM_B_AK, TEAM_B_SK, TEAM_B_PROJECT)
+
+
+# ------------------------------------------------- more than one ecsd per test, extra serve arguments
+
+
+@pytest.fixture
+def ecsd_factory(tmp_path, request):
+    """Factory: ecsd_factory(config=None, timings="instant", extra_args=()) starts another fresh ecsd, each in
+    its own sub-directory of tmp_path (data dir, log, config), as many per test as needed. `config` is a TOML
+    text for `--config`; `extra_args` are more `ecsd serve` arguments (e.g. ["--fixtures", path]).
+    The log of the last one started is attached to a failed test's report."""
+    started = []
+
+    def make(config: Optional[str] = None, timings: str = "instant", extra_args: Iterable[str] = ()) -> Ecsd:
+        home = tmp_path / f"ecsd-{len(started)}"
+        home.mkdir()
+        config_path = None
+        if config is not None:
+            config_path = home / "ecsd.toml"
+            config_path.write_text(config)
+        server = Ecsd(home / "data", timings, home / "ecsd.log", config_path)
+        server.extra_args = tuple(str(a) for a in extra_args)
+        server.data_dir.mkdir()
+        request.node._ecsd = server
+        started.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def run_ecsd_cli(*args: str, env: Optional[dict] = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the ecsd binary with a subcommand (`keys ...`, `ctl ...`); return the finished process (text output).
+    `env` adds to the environment; with check, a non-zero exit fails the test with the command's output."""
+    full_env = dict(os.environ)
+    full_env.update(NO_COLOR="1")
+    full_env.update(env or {})
+    done = subprocess.run(
+        [str(ecsd_binary()), *args], env=full_env, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    )
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"ecsd {' '.join(args)} exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}",
+            pytrace=False,
+        )
+    return done

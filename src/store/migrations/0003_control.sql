@@ -8,6 +8,14 @@ CREATE TABLE fault_rules (
 -- A sub-job held RUNNING by a `hang` fault rule until the rule is released.
 ALTER TABLE sub_jobs ADD COLUMN held_by TEXT;
 
+-- How far simulated time has been advanced, in milliseconds: time never moves back, not
+-- even across a restart.
+CREATE TABLE clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    advanced_ms INTEGER NOT NULL
+);
+INSERT INTO clock (id, advanced_ms) VALUES (1, 0);
+
 CREATE TABLE snapshots (
     name TEXT PRIMARY KEY,
     created_ms INTEGER NOT NULL
