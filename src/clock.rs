@@ -26,7 +26,9 @@ impl SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::now_utc() + time::Duration::milliseconds(self.advanced_ms.load(Ordering::Relaxed))
+        let now = Timestamp::now_utc();
+        // Saturates rather than panics; advances are bounded far below this anyway.
+        now.checked_add(time::Duration::milliseconds(self.advanced_ms.load(Ordering::Relaxed))).unwrap_or(now)
     }
 
     fn advance(&self, by: std::time::Duration) {

@@ -315,3 +315,11 @@ async fn with_auth_off_unsigned_requests_are_accepted() {
     assert_eq!(unknown.status(), StatusCode::FORBIDDEN);
     running.stop().await.expect("stops");
 }
+
+#[tokio::test]
+async fn an_empty_token_header_does_not_hide_a_valid_signature() {
+    let ecs = TestServer::start().await;
+    let (status, body) =
+        ecs.call_raw(Method::GET, &ecs.v1("/cloudservers/detail"), vec![], &[("x-auth-token", "")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

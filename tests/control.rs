@@ -258,3 +258,16 @@ async fn the_control_api_needs_a_signature() {
     let response = reqwest::Client::new().post(format!("{}/_ecsd/reset", ecs.base)).send().await.expect("sent");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn simulated_time_may_run_at_most_a_hundred_years_ahead() {
+    let ecs = TestServer::start().await;
+    for _ in 0..100 {
+        let (status, body) = ecs.post("/_ecsd/clock/advance", json!({"seconds": 31_536_000})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = ecs.post("/_ecsd/clock/advance", json!({"seconds": 31_536_000})).await;
+    assert_error(status, &body, 400, "Ecs.0005");
+    // Signed requests still work: signatures are checked against real time.
+    ecs.create_servers("later", "s6.small.1", 1).await;
+}

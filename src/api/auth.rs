@@ -18,9 +18,9 @@ use crate::clock::Clock;
 use crate::domain::{Error, ErrorCode};
 use crate::iam::{Caller, Iam, Refused};
 
-/// Paths anyone may call: the versions document and the token endpoint itself.
+/// Paths anyone may call: the versions document, the OpenAPI document and the token endpoint.
 fn is_public(method: &axum::http::Method, path: &str) -> bool {
-    (method == axum::http::Method::GET && path == "/") || path == "/v3/auth/tokens"
+    (method == axum::http::Method::GET && (path == "/" || path == "/openapi.json")) || path == "/v3/auth/tokens"
 }
 
 pub struct AuthState {
@@ -48,7 +48,7 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         return next.run(request).await;
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    if let Some(token) = request.headers().get("x-auth-token") {
+    if let Some(token) = request.headers().get("x-auth-token").filter(|t| !t.is_empty()) {
         let token = token.to_str().unwrap_or_default().to_string();
         let iam = Arc::clone(&auth.iam);
         return match tokio::task::spawn_blocking(move || iam.token_caller(&token)).await {
@@ -121,6 +121,23 @@ async fn with_caller(mut request: Request, caller: Caller, next: Next) -> Respon
 }
 
 /// `POST /v3/auth/tokens`: the password method, scoped to the user's project.
+#[utoipa::path(
+    post,
+    path = "/v3/auth/tokens",
+    operation_id = "KeystoneCreateUserTokenByPassword",
+    tag = "IAM",
+    security(()),
+    request_body = super::openapi::doc::TokenRequest,
+    responses(
+        (status = 201, description = "The token, valid 24 hours, scoped to the user's project.",
+         body = super::openapi::doc::TokenResponse,
+         headers(("X-Subject-Token" = String, description = "The token to send as `X-Auth-Token`."))),
+        (status = 400, description = "Malformed body, no name or password, or a method other than `password` \
+(`Ecs.0005`).", body = super::openapi::doc::EcsError),
+        (status = 401, description = "Wrong user name or password (`IAM.0101`).",
+         body = super::openapi::doc::IamError),
+    )
+)]
 pub async fn keystone_create_user_token(
     State(auth): State<Arc<AuthState>>,
     headers: axum::http::HeaderMap,

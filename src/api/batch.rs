@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::control::gate;
 use super::error::{ApiResult, EcsJson, Project};
+use super::openapi::doc::{EcsError, ProjectPath, ResetPasswordFlag, ServerPath};
 use super::wire::batch::{
     BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, BatchResponse,
     DeleteServersRequest, JobAccepted, ResetPasswordRequest, ResizeRequest, ids,
@@ -28,6 +29,22 @@ fn is_hard(kind: Option<&str>) -> Result<bool, Error> {
 }
 
 /// `POST /v1/{pid}/cloudservers/action`: `os-start`, `os-stop` or `reboot`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/action",
+    operation_id = "BatchStartStopRebootServers",
+    tag = "ECS batch",
+    params(ProjectPath),
+    request_body(content = BatchActionRequest, description = "Exactly one of `os-start`, `os-stop`, `reboot`."),
+    responses(
+        (status = 200, description = "Accepted: one job with a sub-job per server. A server whose status forbids \
+the action, or that is busy or locked, gets a failed sub-job; the others proceed.", body = JobAccepted),
+        (status = 400, description = "Malformed body, empty list, duplicate id, zero or several action keys, a \
+`type` other than SOFT/HARD (`Ecs.0005`), more than 1000 servers (`Ecs.0118`).", body = EcsError),
+        (status = 404, description = "An id that is not a server of the project (`Ecs.0114`); no job.",
+         body = EcsError),
+    )
+)]
 pub async fn batch_action(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -53,6 +70,21 @@ pub async fn batch_action(
 }
 
 /// `POST /v1/{pid}/cloudservers/delete`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/delete",
+    operation_id = "DeleteServers",
+    tag = "ECS batch",
+    params(ProjectPath),
+    request_body = DeleteServersRequest,
+    responses(
+        (status = 200, description = "Accepted: one job with a sub-job per server.", body = JobAccepted),
+        (status = 400, description = "Malformed body, empty list or duplicate id (`Ecs.0005`), more than 1000 \
+servers (`Ecs.0118`).", body = EcsError),
+        (status = 404, description = "An id that is not a server of the project (`Ecs.0114`); no job.",
+         body = EcsError),
+    )
+)]
 pub async fn delete_servers(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -81,6 +113,21 @@ fn job_or_dry_run(job_id: Option<String>) -> Response {
 }
 
 /// `POST /v1/{pid}/cloudservers/batch-resize`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/batch-resize",
+    operation_id = "BatchResizeServers",
+    tag = "ECS batch",
+    params(ProjectPath),
+    request_body = BatchResizeRequest,
+    responses(
+        (status = 200, description = "Accepted: one job with a sub-job per server.", body = JobAccepted),
+        (status = 202, description = "`dry_run`: every check passed; nothing changed. No body."),
+        (status = 400, description = "Malformed body or `mode` (`Ecs.0005`), unknown flavor (`Ecs.0029`), more \
+than 50 servers (`Ecs.0118`), or refusals of individual servers (`Ecs.0611` with `internalError`); nothing \
+applied.", body = EcsError),
+    )
+)]
 pub async fn batch_resize_servers(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -98,6 +145,21 @@ pub async fn batch_resize_servers(
 }
 
 /// `POST /v1/{pid}/cloudservers/{server_id}/resize` and `/v1.1/...`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/{server_id}/resize",
+    operation_id = "ResizeServer",
+    tag = "ECS batch",
+    params(ServerPath),
+    request_body = ResizeRequest,
+    responses(
+        (status = 200, description = "Accepted: the resize job.", body = JobAccepted),
+        (status = 202, description = "`dry_run`: every check passed; nothing changed. No body."),
+        (status = 400, description = "Invalid request, unknown flavor (`Ecs.0029`) or a refusal of the server \
+(`Ecs.0611` with `internalError`).", body = EcsError),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
 pub async fn resize_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -115,6 +177,21 @@ pub async fn resize_server(
 }
 
 /// `PUT /v1/{pid}/cloudservers/os-reset-passwords`.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/os-reset-passwords",
+    operation_id = "BatchResetServersPassword",
+    tag = "ECS batch",
+    params(ProjectPath),
+    request_body = BatchResetPasswordRequest,
+    responses(
+        (status = 200, description = "Every server accepted (all-or-nothing); the new password takes effect at \
+each server's next start or reboot.", body = BatchResponse),
+        (status = 400, description = "Malformed body or empty list (`Ecs.0005`), weak password (`Ecs.0011`), too \
+many servers (`Ecs.0118`), or refusals of individual servers (`Ecs.0611` with `internalError`); nothing \
+applied.", body = EcsError),
+    )
+)]
 pub async fn batch_reset_servers_password(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -134,6 +211,20 @@ pub async fn batch_reset_servers_password(
 }
 
 /// `PUT /v1/{pid}/cloudservers/server-name`.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/server-name",
+    operation_id = "BatchUpdateServersName",
+    tag = "ECS batch",
+    params(ProjectPath),
+    request_body = BatchRenameRequest,
+    responses(
+        (status = 200, description = "Every server accepted and renamed (all-or-nothing).", body = BatchResponse),
+        (status = 400, description = "Malformed body or empty list (`Ecs.0005`), bad name (`Ecs.0914`/\
+`Ecs.0915`), too many servers (`Ecs.0118`), or refusals of individual servers (`Ecs.0611` with \
+`internalError`); nothing applied.", body = EcsError),
+    )
+)]
 pub async fn batch_update_servers_name(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -148,6 +239,21 @@ pub async fn batch_update_servers_name(
 }
 
 /// `PUT /v1/{pid}/cloudservers/{server_id}/os-reset-password`: 204.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/{server_id}/os-reset-password",
+    operation_id = "ResetServerPassword",
+    tag = "ECS batch",
+    params(ServerPath),
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Accepted; the password takes effect at the server's next start or reboot."),
+        (status = 400, description = "Malformed body (`Ecs.0005`), weak password with `is_check_password` \
+(`Ecs.0011`), a status that forbids it (`Ecs.0100`), a busy (`Ecs.0603`) or locked (`Ecs.0605`) server.",
+         body = EcsError),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
 pub async fn reset_server_password(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -171,6 +277,18 @@ pub async fn reset_server_password(
 /// `GET /v1/{pid}/cloudservers/{server_id}/os-resetpwd-flag`: the one-click reset plug-in is
 /// always present in simulated guests; `password_reset_pending` (an ecsd addition) tells
 /// whether a reset waits for the next start or reboot.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/{server_id}/os-resetpwd-flag",
+    operation_id = "ShowResetPasswordFlag",
+    tag = "ECS",
+    params(ServerPath),
+    responses(
+        (status = 200, description = "Whether the one-click password reset is available.",
+         body = ResetPasswordFlag),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
 pub async fn show_reset_password_flag(
     State(ecs): State<AppState>,
     Project(project_id): Project,

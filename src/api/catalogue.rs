@@ -4,8 +4,12 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::error::{ApiResult, BaseUrl, EcsQuery, Project};
+use super::openapi::doc::{
+    AvailabilityZones, EcsError, Images, NovaAvailabilityZones, ProjectPath, Subnets, Versions, Vpcs,
+};
 use super::wire::catalogue::{
     FlavorDoc, FlavorsResponse, LimitsResponse, availability_zones_nova, availability_zones_v1, image_doc, subnet_doc,
     versions, vpc_doc,
@@ -13,17 +17,38 @@ use super::wire::catalogue::{
 use super::{AppState, blocking};
 use crate::domain::{Error, ErrorCode};
 
+/// `GET /`: the API versions (public).
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "ListVersions",
+    tag = "Meta",
+    security(()),
+    responses((status = 200, description = "The API versions.", body = Versions))
+)]
 pub async fn list_versions(BaseUrl(base): BaseUrl) -> Json<Value> {
     Json(versions(&base))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FlavorsQuery {
+    /// Only flavors of this availability zone (none for an unknown zone).
     availability_zone: Option<String>,
+    /// Only this flavor (an ecsd addition).
     flavor_id: Option<String>,
 }
 
 /// `GET /v1/{pid}/cloudservers/flavors`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/flavors",
+    operation_id = "ListFlavors",
+    tag = "Catalogue",
+    params(ProjectPath, FlavorsQuery),
+    responses((status = 200, description = "The flavors (with `os_extra_specs` and `attachableQuantity`).",
+               body = FlavorsResponse))
+)]
 pub async fn list_flavors(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -45,19 +70,45 @@ pub async fn list_flavors(
     Ok(Json(FlavorsResponse { flavors }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResizeFlavorsQuery {
+    /// The server to resize (takes precedence over the flavor parameters).
     instance_uuid: Option<String>,
+    /// The flavor to resize from.
+    #[param(example = "s6.small.1")]
     source_flavor_id: Option<String>,
+    /// The flavor to resize from, by name (names equal ids here).
     source_flavor_name: Option<String>,
+    /// `flavorid` (default), `name`, `memory_mb`, `vcpus` or `root_gb`.
+    #[param(value_type = Option<super::openapi::doc::FlavorSortKey>)]
     sort_key: Option<String>,
+    /// `asc` (default) or `desc`.
+    #[param(value_type = Option<super::openapi::doc::SortDir>)]
     sort_dir: Option<String>,
+    /// At most this many flavors (default 1000).
     limit: Option<usize>,
+    /// Only flavors after this flavor id.
     marker: Option<String>,
 }
 
 /// `GET /v1/{pid}/cloudservers/resize_flavors`: the flavors a server (or a flavor) may be
 /// resized to, by `instance_uuid`, `source_flavor_id` or `source_flavor_name`, in that order.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/resize_flavors",
+    operation_id = "ListResizeFlavors",
+    tag = "Catalogue",
+    params(ProjectPath, ResizeFlavorsQuery),
+    responses(
+        (status = 200, description = "The flavors the server or flavor may be resized to (with `extra_specs` and \
+`instance_quota`).", body = FlavorsResponse),
+        (status = 400, description = "None of `instance_uuid`, `source_flavor_id`, `source_flavor_name`; an \
+unknown `sort_key` or `sort_dir` (`Ecs.0005`); an unknown source flavor (`Ecs.0029`).", body = EcsError),
+        (status = 404, description = "`instance_uuid` is not a server of the project (`Ecs.0114`).",
+         body = EcsError),
+    )
+)]
 pub async fn list_resize_flavors(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -105,6 +156,14 @@ pub async fn list_resize_flavors(
 }
 
 /// `GET /v1/{pid}/cloudservers/limits`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/limits",
+    operation_id = "ShowServerLimits",
+    tag = "Catalogue",
+    params(ProjectPath),
+    responses((status = 200, description = "The project's quotas and usage.", body = LimitsResponse))
+)]
 pub async fn show_server_limits(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -113,28 +172,65 @@ pub async fn show_server_limits(
     Ok(Json(LimitsResponse::of(&ecs.catalogue.quota, usage)))
 }
 
+/// `GET /v1/{pid}/availability-zones`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/availability-zones",
+    operation_id = "ListServerAzInfo",
+    tag = "Catalogue",
+    params(ProjectPath),
+    responses((status = 200, description = "The availability zones.", body = AvailabilityZones))
+)]
 pub async fn list_server_az_info(State(ecs): State<AppState>, Project(_): Project) -> Json<Value> {
     Json(availability_zones_v1(&ecs.catalogue))
 }
 
+/// `GET /v2.1/{pid}/os-availability-zone` (Nova).
+#[utoipa::path(
+    get,
+    path = "/v2.1/{project_id}/os-availability-zone",
+    operation_id = "NovaListAvailabilityZones",
+    tag = "Catalogue",
+    params(ProjectPath),
+    responses((status = 200, description = "The availability zones, as Nova lists them.",
+               body = NovaAvailabilityZones))
+)]
 pub async fn nova_list_availability_zones(State(ecs): State<AppState>, Project(_): Project) -> Json<Value> {
     Json(availability_zones_nova(&ecs.catalogue))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImagesQuery {
+    /// Exact image name.
     name: Option<String>,
+    /// Exact status, such as `active`.
     status: Option<String>,
+    /// `gold` (every image here is public).
     #[serde(rename = "__imagetype")]
     image_type: Option<String>,
+    /// `Linux` or `Windows`.
     #[serde(rename = "__os_type")]
     os_type: Option<String>,
+    /// Such as `Ubuntu`.
     #[serde(rename = "__platform")]
     platform: Option<String>,
+    /// Exact image id.
     id: Option<String>,
 }
 
 /// `GET /v2/cloudimages` (IMS): the public images, filterable like IMS.
+#[utoipa::path(
+    get,
+    path = "/v2/cloudimages",
+    operation_id = "ListImages",
+    tag = "Catalogue",
+    params(ImagesQuery),
+    responses(
+        (status = 200, description = "The public images that match.", body = Images),
+        (status = 400, description = "A malformed query (`Ecs.0005`).", body = EcsError),
+    )
+)]
 pub async fn list_images(State(ecs): State<AppState>, EcsQuery(query): EcsQuery<ImagesQuery>) -> Json<Value> {
     let matches = |wanted: &Option<String>, actual: &str| wanted.as_deref().is_none_or(|w| w == actual);
     let images: Vec<Value> = ecs
@@ -154,13 +250,24 @@ pub async fn list_images(State(ecs): State<AppState>, EcsQuery(query): EcsQuery<
     Json(json!({ "images": images }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VpcQuery {
+    /// Only the VPC with this id (`GET .../vpcs`).
     id: Option<String>,
+    /// Only the subnets of this VPC (`GET .../subnets`).
     vpc_id: Option<String>,
 }
 
 /// `GET /v1/{pid}/vpcs` (VPC).
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/vpcs",
+    operation_id = "ListVpcs",
+    tag = "Catalogue",
+    params(ProjectPath, VpcQuery),
+    responses((status = 200, description = "The VPCs.", body = Vpcs))
+)]
 pub async fn list_vpcs(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -177,6 +284,14 @@ pub async fn list_vpcs(
 }
 
 /// `GET /v1/{pid}/subnets` (VPC), optionally of one VPC.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/subnets",
+    operation_id = "ListSubnets",
+    tag = "Catalogue",
+    params(ProjectPath, VpcQuery),
+    responses((status = 200, description = "The subnets, with their free address counts.", body = Subnets))
+)]
 pub async fn list_subnets(
     State(ecs): State<AppState>,
     Project(project_id): Project,

@@ -4,10 +4,23 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use super::error::{ApiResult, Project};
+use super::openapi::doc::{EcsError, JobPath};
 use super::wire::jobs::ShowJobResponse;
 use super::{AppState, blocking};
 use crate::domain::{Error, ErrorCode};
 
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/jobs/{job_id}",
+    operation_id = "ShowJob",
+    tag = "Jobs",
+    params(JobPath),
+    responses(
+        (status = 200, description = "The job; a job on several servers lists its sub-jobs, a job on one server \
+(or a sub-job asked for by its own id) has flat `entities.server_id`.", body = ShowJobResponse),
+        (status = 400, description = "No such job in the project (`Common.0011`).", body = EcsError),
+    )
+)]
 pub async fn show_job(
     State(ecs): State<AppState>,
     Project(project_id): Project,

@@ -7,6 +7,7 @@ mod catalogue;
 pub mod control;
 pub mod error;
 mod jobs;
+pub mod openapi;
 mod servers;
 pub mod signing;
 pub mod wire;
@@ -18,7 +19,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::domain::{Error, ErrorCode, Result};
 use crate::service::Ecs;
@@ -33,44 +34,61 @@ pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The path of the token endpoint, the one route with the IAM state.
+pub const TOKENS_PATH: &str = "/v3/auth/tokens";
+
+/// Every path served with the ECS state, and its handlers. The router is built from this list,
+/// and `tests/openapi.rs` walks it (via [`route_paths`]) to check the OpenAPI document covers
+/// every route.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/", get(catalogue::list_versions)),
+        ("/openapi.json", get(openapi::serve)),
+        ("/v1/{project_id}/cloudservers", post(servers::create_servers)),
+        ("/v1.1/{project_id}/cloudservers", post(servers::create_servers)),
+        ("/v1/{project_id}/cloudservers/detail", get(servers::list_servers_details)),
+        ("/v1/{project_id}/cloudservers/action", post(batch::batch_action)),
+        ("/v1/{project_id}/cloudservers/delete", post(batch::delete_servers)),
+        ("/v1/{project_id}/cloudservers/os-reset-passwords", put(batch::batch_reset_servers_password)),
+        ("/v1/{project_id}/cloudservers/server-name", put(batch::batch_update_servers_name)),
+        ("/v1/{project_id}/cloudservers/batch-resize", post(batch::batch_resize_servers)),
+        ("/v1/{project_id}/cloudservers/flavors", get(catalogue::list_flavors)),
+        ("/v1/{project_id}/cloudservers/resize_flavors", get(catalogue::list_resize_flavors)),
+        ("/v1/{project_id}/cloudservers/limits", get(catalogue::show_server_limits)),
+        ("/v1/{project_id}/cloudservers/{server_id}", get(servers::show_server).put(servers::update_server)),
+        ("/v1/{project_id}/cloudservers/{server_id}/resize", post(batch::resize_server)),
+        ("/v1.1/{project_id}/cloudservers/{server_id}/resize", post(batch::resize_server)),
+        ("/v1/{project_id}/cloudservers/{server_id}/os-reset-password", put(batch::reset_server_password)),
+        ("/v1/{project_id}/cloudservers/{server_id}/os-resetpwd-flag", get(batch::show_reset_password_flag)),
+        ("/v1/{project_id}/jobs/{job_id}", get(jobs::show_job)),
+        ("/v1/{project_id}/availability-zones", get(catalogue::list_server_az_info)),
+        ("/v2.1/{project_id}/os-availability-zone", get(catalogue::nova_list_availability_zones)),
+        ("/v2/cloudimages", get(catalogue::list_images)),
+        ("/v1/{project_id}/vpcs", get(catalogue::list_vpcs)),
+        ("/v1/{project_id}/subnets", get(catalogue::list_subnets)),
+        ("/_ecsd/faults", post(control::add_fault).get(control::list_faults)),
+        ("/_ecsd/faults/{id}", delete(control::delete_fault)),
+        ("/_ecsd/faults/{id}/release", post(control::release_fault)),
+        ("/_ecsd/reset", post(control::reset)),
+        ("/_ecsd/snapshots", post(control::save_snapshot).get(control::list_snapshots)),
+        ("/_ecsd/snapshots/{name}", delete(control::delete_snapshot)),
+        ("/_ecsd/snapshots/{name}/restore", post(control::restore_snapshot)),
+        ("/_ecsd/clock/advance", post(control::advance_clock)),
+        ("/_ecsd/clock/settle", post(control::settle_clock)),
+        ("/_ecsd/fixtures", post(control::load_fixtures)),
+    ]
+}
+
+/// Every path the router serves, in axum's `{param}` syntax.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).chain([TOKENS_PATH]).collect()
+}
+
 pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
-    let servers = "/v1/{project_id}/cloudservers";
-    let iam =
-        Router::new().route("/v3/auth/tokens", post(auth::keystone_create_user_token)).with_state(Arc::clone(&auth));
-    Router::new()
-        .route("/", get(catalogue::list_versions))
-        .route(servers, post(servers::create_servers))
-        .route("/v1.1/{project_id}/cloudservers", post(servers::create_servers))
-        .route(&format!("{servers}/detail"), get(servers::list_servers_details))
-        .route(&format!("{servers}/action"), post(batch::batch_action))
-        .route(&format!("{servers}/delete"), post(batch::delete_servers))
-        .route(&format!("{servers}/os-reset-passwords"), put(batch::batch_reset_servers_password))
-        .route(&format!("{servers}/server-name"), put(batch::batch_update_servers_name))
-        .route(&format!("{servers}/batch-resize"), post(batch::batch_resize_servers))
-        .route(&format!("{servers}/flavors"), get(catalogue::list_flavors))
-        .route(&format!("{servers}/resize_flavors"), get(catalogue::list_resize_flavors))
-        .route(&format!("{servers}/limits"), get(catalogue::show_server_limits))
-        .route(&format!("{servers}/{{server_id}}"), get(servers::show_server).put(servers::update_server))
-        .route(&format!("{servers}/{{server_id}}/resize"), post(batch::resize_server))
-        .route("/v1.1/{project_id}/cloudservers/{server_id}/resize", post(batch::resize_server))
-        .route(&format!("{servers}/{{server_id}}/os-reset-password"), put(batch::reset_server_password))
-        .route(&format!("{servers}/{{server_id}}/os-resetpwd-flag"), get(batch::show_reset_password_flag))
-        .route("/v1/{project_id}/jobs/{job_id}", get(jobs::show_job))
-        .route("/v1/{project_id}/availability-zones", get(catalogue::list_server_az_info))
-        .route("/v2.1/{project_id}/os-availability-zone", get(catalogue::nova_list_availability_zones))
-        .route("/v2/cloudimages", get(catalogue::list_images))
-        .route("/v1/{project_id}/vpcs", get(catalogue::list_vpcs))
-        .route("/v1/{project_id}/subnets", get(catalogue::list_subnets))
-        .route("/_ecsd/faults", post(control::add_fault).get(control::list_faults))
-        .route("/_ecsd/faults/{id}", axum::routing::delete(control::delete_fault))
-        .route("/_ecsd/faults/{id}/release", post(control::release_fault))
-        .route("/_ecsd/reset", post(control::reset))
-        .route("/_ecsd/snapshots", post(control::save_snapshot).get(control::list_snapshots))
-        .route("/_ecsd/snapshots/{name}", axum::routing::delete(control::delete_snapshot))
-        .route("/_ecsd/snapshots/{name}/restore", post(control::restore_snapshot))
-        .route("/_ecsd/clock/advance", post(control::advance_clock))
-        .route("/_ecsd/clock/settle", post(control::settle_clock))
-        .route("/_ecsd/fixtures", post(control::load_fixtures))
+    let iam = Router::new().route(TOKENS_PATH, post(auth::keystone_create_user_token)).with_state(Arc::clone(&auth));
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handlers)| router.route(path, handlers))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ecs)

@@ -6,9 +6,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::Digest;
+use utoipa::IntoParams;
 
 use super::control::gate;
 use super::error::{ApiResult, EcsQuery, Project, parse_json};
+use super::openapi::doc::{ClientTokenHeader, EcsError, ProjectPath, ServerPath};
 use super::wire::servers::{
     CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ListedServer, ServerDetail,
     ShowServerResponse, UpdateServerRequest, UpdateServerResponse, UpdatedServer,
@@ -21,6 +23,21 @@ use crate::domain::{Error, ErrorCode};
 use crate::service::{ClientToken, CreateAccepted, ServerUpdate};
 
 /// `POST /v1/{pid}/cloudservers` and `/v1.1/...`: create servers as one job.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers",
+    operation_id = "CreatePostPaidServers",
+    tag = "ECS",
+    params(ProjectPath, ClientTokenHeader),
+    request_body = CreateServersRequest,
+    responses(
+        (status = 200, description = "Accepted: one job creates the servers, which exist (status BUILD) at once.",
+         body = CreateServersResponse),
+        (status = 202, description = "`dry_run`: every check passed; nothing was created. No body."),
+        (status = 400, description = "Invalid request, quota, network, image, flavor or client-token error.",
+         body = EcsError),
+    )
+)]
 pub async fn create_servers(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -48,24 +65,52 @@ pub async fn create_servers(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The 1-based page number (0 behaves like 1).
     offset: Option<u64>,
+    /// Servers per page, 1 to 1000 (default 25).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+    /// Flavor id.
     flavor: Option<String>,
+    /// Substring of the name; `.` matches any character.
     name: Option<String>,
+    #[param(value_type = Option<super::openapi::doc::ServerStatus>)]
     status: Option<String>,
+    /// A tag key, or `key=value`.
     tags: Option<String>,
+    /// Servers without this tag.
     #[serde(rename = "not-tags")]
     not_tags: Option<String>,
+    /// The reservation id of a multi-server create.
     reservation_id: Option<String>,
+    /// Substring of a private IP address.
     ip: Option<String>,
+    /// Exact private IP address.
     ip_eq: Option<String>,
+    /// Comma-separated server ids; every other filter is then ignored, and an unknown id gets
+    /// an entry with only `id` and `fault`.
     server_id: Option<String>,
+    /// Servers after this server id (instead of `offset`).
     marker: Option<String>,
 }
 
 /// `GET /v1/{pid}/cloudservers/detail`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/detail",
+    operation_id = "ListServersDetails",
+    tag = "ECS",
+    params(ProjectPath, ListQuery),
+    responses(
+        (status = 200, description = "The servers that match, newest first, and how many match in all.",
+         body = ListServersDetailsResponse),
+        (status = 400, description = "`limit` outside 1 to 1000, an unknown `status`, or a malformed query \
+(`Ecs.0005`).", body = EcsError),
+    )
+)]
 pub async fn list_servers_details(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -121,6 +166,17 @@ pub async fn list_servers_details(
 }
 
 /// `GET /v1/{pid}/cloudservers/{server_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/{server_id}",
+    operation_id = "ShowServer",
+    tag = "ECS",
+    params(ServerPath),
+    responses(
+        (status = 200, description = "The server.", body = ShowServerResponse),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
 pub async fn show_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,
@@ -131,6 +187,21 @@ pub async fn show_server(
 }
 
 /// `PUT /v1/{pid}/cloudservers/{server_id}`: name and description.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/{server_id}",
+    operation_id = "UpdateServer",
+    tag = "ECS",
+    params(ServerPath),
+    request_body = UpdateServerRequest,
+    responses(
+        (status = 200, description = "The modified server, in the short shape of this call.",
+         body = UpdateServerResponse),
+        (status = 400, description = "Invalid name (`Ecs.0914`/`Ecs.0915`) or description (`Ecs.0041`), a \
+`hostname` (not supported), a busy (`Ecs.0603`) or locked (`Ecs.0605`) server.", body = EcsError),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
 pub async fn update_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,

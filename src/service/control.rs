@@ -12,6 +12,11 @@ use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
 use crate::store::{StoreTx, read, transact};
 
+/// How far simulated time may run ahead of real time, in all: far enough for any test, and far
+/// from the end of the calendar.
+const MAX_CLOCK_ADVANCE_YEARS: i64 = 100;
+const MAX_CLOCK_ADVANCE_MS: i64 = MAX_CLOCK_ADVANCE_YEARS * 366 * 24 * 3600 * 1000;
+
 /// What a request-level fault asks of the request.
 pub enum RequestFault {
     Delay(std::time::Duration),
@@ -123,8 +128,16 @@ impl Ecs {
     /// Moves simulated time forward (persisted, so it never moves back), applying every
     /// transition that becomes due.
     pub async fn advance_clock(&self, by: std::time::Duration) -> Result<()> {
-        let by_ms = i64::try_from(by.as_millis()).map_err(|_| Error::invalid("The time to advance is too large."))?;
-        transact(self.store.as_ref(), |tx| tx.advance_clock(by_ms))?;
+        let too_far = || {
+            Error::invalid(format!("Simulated time can be advanced by at most {MAX_CLOCK_ADVANCE_YEARS} years in all."))
+        };
+        let by_ms = i64::try_from(by.as_millis()).map_err(|_| too_far())?;
+        transact(self.store.as_ref(), |tx| {
+            if tx.clock_advanced_ms()?.saturating_add(by_ms) > MAX_CLOCK_ADVANCE_MS {
+                return Err(too_far());
+            }
+            tx.advance_clock(by_ms)
+        })?;
         self.engine.advance(by).await;
         Ok(())
     }

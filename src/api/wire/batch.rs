@@ -1,6 +1,7 @@
 //! Batch requests and the batch response format (contract section 2).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ServerId;
 use crate::domain::batch::Refusal;
@@ -10,7 +11,7 @@ pub fn ids(servers: Vec<ServerId>) -> Vec<String> {
 }
 
 /// `{"os-start": {...}}`, `{"os-stop": {...}}` or `{"reboot": {...}}`: exactly one key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchActionRequest {
     #[serde(rename = "os-start")]
@@ -20,97 +21,129 @@ pub struct BatchActionRequest {
     pub reboot: Option<BatchReboot>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchStart {
+    /// 1 to 1000 distinct servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchStop {
+    /// 1 to 1000 distinct servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
+    /// `SOFT` (default) or `HARD`.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::api::openapi::doc::PowerOffType>)]
     pub stop_type: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchReboot {
+    /// 1 to 1000 distinct servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::api::openapi::doc::PowerOffType)]
     pub reboot_type: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteServersRequest {
+    /// 1 to 1000 distinct servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
     pub delete_publicip: Option<bool>,
     pub delete_volume: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchResetPasswordRequest {
+    /// 8 to 26 letters, digits and `!@%-_=+[]:./?`, at least three of upper case, lower case,
+    /// digits and specials, not containing `root`, `administrator` (nor reversed) or three
+    /// consecutive characters of `administrator` (`Ecs.0011` otherwise).
+    #[schema(min_length = 8, max_length = 26, pattern = r"^[A-Za-z0-9!@%_=+\[\]:./?-]+$")]
     pub new_password: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// 1 to 1000 servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRenameRequest {
+    /// 1 to 128 letters, digits, `_`, `.`, `-` and CJK ideographs (`Ecs.0914`/`Ecs.0915`).
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.\u4E00-\u9FFF-]+$")]
     pub name: String,
     #[serde(default)]
     pub dry_run: bool,
+    /// 1 to 1000 servers.
+    #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchResizeRequest {
     pub resize: BatchResize,
     #[serde(default)]
     pub dry_run: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchResize {
+    /// The target flavor.
     #[serde(rename = "flavorRef")]
+    #[schema(example = "s6.large.2")]
     pub flavor_ref: String,
+    /// 1 to 50 servers.
+    #[schema(min_items = 1, max_items = 50)]
     pub servers: Vec<ServerId>,
+    /// `withStopServer` lets an ACTIVE server be resized (stopped, resized, started again).
+    #[schema(value_type = Option<crate::api::openapi::doc::ResizeMode>)]
     pub mode: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResizeRequest {
     pub resize: SingleResize,
     #[serde(default)]
     pub dry_run: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SingleResize {
+    /// The target flavor.
     #[serde(rename = "flavorRef")]
+    #[schema(example = "s6.large.2")]
     pub flavor_ref: String,
+    /// `withStopServer` lets an ACTIVE server be resized (stopped, resized, started again).
+    #[schema(value_type = Option<crate::api::openapi::doc::ResizeMode>)]
     pub mode: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     #[serde(rename = "reset-password")]
     pub reset_password: ResetPassword,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPassword {
     pub new_password: String,
+    /// Check the complexity rule (`Ecs.0011`); false by default.
     pub is_check_password: Option<bool>,
 }
 
 /// `{"job_id": "..."}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobAccepted {
     pub job_id: String,
 }
 
 /// The normal batch response: `{"response": [{"id"}...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResponse {
     pub response: Vec<ServerId>,
 }
@@ -122,7 +155,7 @@ impl BatchResponse {
 }
 
 /// One entry of `internalError`: note the snake_case keys, unlike `error.code`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InternalError {
     pub id: String,
     pub error_code: String,

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::catalogue::{Catalogue, Flavor, Image, Quota, Subnet, Usage, Vpc};
 
 /// A flavor as `GET .../cloudservers/flavors` shows it (`os_extra_specs`) or as
 /// `resize_flavors` does (`extra_specs`); the rest is the same, including the odd types.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FlavorDoc {
     pub id: String,
     pub name: String,
@@ -26,14 +27,18 @@ pub struct FlavorDoc {
     pub rxtx_cap: Option<String>,
     #[serde(rename = "os-flavor-access:is_public")]
     pub is_public: bool,
+    #[schema(value_type = Vec<crate::api::openapi::doc::FlavorDocLink>)]
     pub links: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os_extra_specs: Option<BTreeMap<&'static str, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_specs: Option<BTreeMap<&'static str, String>>,
     #[serde(rename = "attachableQuantity", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::openapi::doc::AttachableQuantity>)]
     pub attachable_quantity: Option<Value>,
+    /// Always `{}` (`resize_flavors` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub instance_quota: Option<Value>,
 }
 
@@ -83,12 +88,12 @@ impl FlavorDoc {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FlavorsResponse {
     pub flavors: Vec<FlavorDoc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Absolute {
     pub max_total_instances: i64,
@@ -114,7 +119,7 @@ pub struct Absolute {
     pub total_server_groups_used: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LimitsResponse {
     pub absolute: Absolute,
 }

@@ -1,14 +1,16 @@
 //! The job document (contract section 3).
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::job_time;
 use crate::domain::job::{Job, SubJob};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShowJobResponse {
     pub job_id: String,
     pub job_type: &'static str,
+    #[schema(value_type = crate::api::openapi::doc::JobStatus)]
     pub status: &'static str,
     pub begin_time: String,
     pub end_time: String,
@@ -17,7 +19,7 @@ pub struct ShowJobResponse {
     pub entities: JobEntities,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobEntities {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
@@ -27,10 +29,11 @@ pub struct JobEntities {
     pub sub_jobs: Option<Vec<SubJobDoc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SubJobDoc {
     pub job_id: String,
     pub job_type: &'static str,
+    #[schema(value_type = crate::api::openapi::doc::JobStatus)]
     pub status: &'static str,
     pub begin_time: String,
     pub end_time: String,
@@ -39,7 +42,7 @@ pub struct SubJobDoc {
     pub entities: SubJobEntities,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SubJobEntities {
     pub server_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,11 +9,12 @@ pub mod servers;
 use serde::{Deserialize, Serialize};
 use time::format_description::FormatItem;
 use time::macros::format_description;
+use utoipa::ToSchema;
 
 use crate::domain::server::Timestamp;
 
 /// `{"id": "..."}`, the `ServerId` object of batch requests.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ServerId {
     pub id: String,
 }

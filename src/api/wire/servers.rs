@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{launch_time, server_time};
 use crate::domain::catalogue::Catalogue;
@@ -12,25 +13,35 @@ use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
 use crate::domain::server::{Server, Tag};
 use crate::domain::{Error, Result};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"server": {
+    "imageRef": "8f2a3c9e-5d1b-4c7a-9e0f-1a2b3c4d5e01", "flavorRef": "s6.small.1", "name": "web",
+    "vpcid": "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01", "nics": [{"subnet_id": "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f01"}],
+    "root_volume": {"volumetype": "SSD"}, "count": 2
+}}))]
 pub struct CreateServersRequest {
     pub server: CreateServer,
     #[serde(default)]
     pub dry_run: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateServer {
     #[serde(rename = "imageRef")]
     pub image_ref: String,
     #[serde(rename = "flavorRef")]
     pub flavor_ref: String,
+    /// 1 to 128 letters, digits, `_`, `.`, `-` and CJK ideographs; with `count` > 1 at most 123,
+    /// since `-0000`, `-0001`... are appended.
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.\u4E00-\u9FFF-]+$")]
     pub name: String,
     pub vpcid: String,
     pub nics: Vec<CreateNic>,
     pub root_volume: CreateVolume,
     #[serde(default)]
     pub data_volumes: Vec<CreateVolume>,
+    /// How many servers, 1 to 100 (`Ecs.0913`); 1 by default.
+    #[schema(minimum = 1, maximum = 100)]
     pub count: Option<u32>,
     pub availability_zone: Option<String>,
     #[serde(default)]
@@ -48,29 +59,35 @@ pub struct CreateServer {
     pub tags: Vec<String>,
     #[serde(default)]
     pub server_tags: Vec<ServerTag>,
+    /// At most 85 characters, no `<` or `>` (`Ecs.0041`).
     #[serde(default)]
+    #[schema(max_length = 85)]
     pub description: String,
+    /// v1.1: `chargingMode` must be `postPaid` (or 0) when given; other keys are ignored.
+    #[schema(value_type = Option<Object>)]
     pub extendparam: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateNic {
     pub subnet_id: String,
     pub ip_address: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateVolume {
+    #[schema(example = "SSD")]
     pub volumetype: String,
+    /// GiB: a data disk 10 to 32768; the root disk at least the image's minimum (the default).
     pub size: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SecurityGroupRef {
     pub id: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ServerTag {
     pub key: String,
     #[serde(default)]
@@ -134,7 +151,7 @@ impl CreateServer {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreateServersResponse {
     pub job_id: String,
     #[serde(rename = "serverIds")]
@@ -144,11 +161,12 @@ pub struct CreateServersResponse {
 /// The default security group every server is in when the request names none.
 pub const DEFAULT_SECURITY_GROUP: &str = "1c3a5f4e-2b7d-4d8e-9f10-a1b2c3d4e5f6";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServerDetail {
     pub id: String,
     pub name: String,
     pub description: String,
+    #[schema(value_type = crate::api::openapi::doc::ServerStatus)]
     pub status: &'static str,
     #[serde(rename = "OS-EXT-STS:vm_state")]
     pub vm_state: &'static str,
@@ -210,12 +228,14 @@ pub struct ServerDetail {
     #[serde(rename = "accessIPv6")]
     pub access_ipv6: String,
     pub config_drive: String,
+    /// Always null for a server that exists.
+    #[schema(value_type = Option<Object>)]
     pub fault: Option<Value>,
     pub security_options: SecurityOptions,
     pub enterprise_project_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FlavorRef {
     pub id: String,
     pub name: String,
@@ -224,12 +244,12 @@ pub struct FlavorRef {
     pub ram: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IdRef {
     pub id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Address {
     pub version: String,
     pub addr: String,
@@ -242,13 +262,13 @@ pub struct Address {
     pub primary: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VolumeAttached {
     pub id: String,
     pub delete_on_termination: String,
@@ -257,7 +277,7 @@ pub struct VolumeAttached {
     pub device: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SecurityOptions {
     pub tpm_enabled: bool,
     pub secure_boot_enabled: bool,
@@ -367,23 +387,27 @@ impl ServerDetail {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShowServerResponse {
     pub server: ServerDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListServersDetailsResponse {
     pub count: u64,
     pub servers: Vec<ListedServer>,
 }
 
 /// An entry of the list: a server, or for an unknown id asked by `server_id`, the id and a fault.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ListedServer {
     Found(Box<ServerDetail>),
-    Missing { id: String, fault: Value },
+    Missing {
+        id: String,
+        #[schema(value_type = crate::api::openapi::doc::MissingServerFault)]
+        fault: Value,
+    },
 }
 
 impl ListedServer {
@@ -398,20 +422,25 @@ impl ListedServer {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateServerRequest {
     pub server: UpdateServer,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateServer {
+    /// 1 to 128 letters, digits, `_`, `.`, `-` and CJK ideographs.
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.\u4E00-\u9FFF-]+$")]
     pub name: Option<String>,
+    /// At most 85 characters, no `<` or `>` (`Ecs.0041`).
+    #[schema(max_length = 85)]
     pub description: Option<String>,
+    /// Not supported: any value is refused (`Ecs.0005`).
     pub hostname: Option<String>,
 }
 
 /// The answer of `PUT .../cloudservers/{id}` (T1.17): a shorter shape with its own types.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UpdatedServer {
     pub id: String,
     pub name: String,
@@ -433,6 +462,8 @@ pub struct UpdatedServer {
     #[serde(rename = "OS-DCF:diskConfig")]
     pub disk_config: &'static str,
     pub progress: u8,
+    /// Always empty.
+    #[schema(value_type = Vec<Object>)]
     pub links: Vec<Value>,
     pub locked: bool,
     pub description: String,
@@ -441,13 +472,15 @@ pub struct UpdatedServer {
     pub hostname: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FlavorLink {
     pub id: String,
+    /// Always empty.
+    #[schema(value_type = Vec<Object>)]
     pub links: Vec<Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UpdatedAddress {
     pub addr: String,
     pub version: u8,
@@ -488,7 +521,7 @@ impl UpdatedServer {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UpdateServerResponse {
     pub server: UpdatedServer,
 }
