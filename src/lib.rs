@@ -59,6 +59,7 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+    check_writable(&config.data_dir)?;
     let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
     let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
@@ -92,6 +93,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await
     });
     Ok(Running { addr, credential, server, engine: engine_task, shutdown })
+}
+
+/// Fails early, naming the data dir and the cause, when it cannot be written: otherwise the
+/// first write would fail deep in the store with a generic error.
+fn check_writable(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let probe = data_dir.join(".ecsd-write-check");
+    std::fs::write(&probe, b"ok")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| format!("the data dir {} is not writable", data_dir.display()))
 }
 
 /// Writes the bootstrap credential, the configured projects and keys into the store; keys

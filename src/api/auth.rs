@@ -141,7 +141,7 @@ async fn with_caller(mut request: Request, caller: Caller, next: Next) -> Respon
 pub async fn keystone_create_user_token(
     State(auth): State<Arc<AuthState>>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    super::error::EcsBody(body): super::error::EcsBody,
 ) -> Response {
     let request: Value = match super::error::parse_json(&body) {
         Ok(value) => value,

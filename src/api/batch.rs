@@ -2,13 +2,13 @@
 //! password reset and rename.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::control::gate;
-use super::error::{ApiResult, EcsJson, Project};
+use super::error::{ApiResult, EcsJson, EcsPath, Project};
 use super::openapi::doc::{EcsError, ProjectPath, ResetPasswordFlag, ServerPath};
 use super::wire::batch::{
     BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, BatchResponse,
@@ -163,7 +163,7 @@ pub async fn batch_resize_servers(
 pub async fn resize_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, server_id)): Path<(String, String)>,
+    EcsPath((_, server_id)): EcsPath<(String, String)>,
     EcsJson(request): EcsJson<ResizeRequest>,
 ) -> ApiResult<Response> {
     gate(&ecs, &project_id, FaultOperation::Resize).await?;
@@ -257,7 +257,7 @@ pub async fn batch_update_servers_name(
 pub async fn reset_server_password(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, server_id)): Path<(String, String)>,
+    EcsPath((_, server_id)): EcsPath<(String, String)>,
     EcsJson(request): EcsJson<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
     gate(&ecs, &project_id, FaultOperation::ResetPassword).await?;
@@ -292,7 +292,7 @@ pub async fn reset_server_password(
 pub async fn show_reset_password_flag(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, server_id)): Path<(String, String)>,
+    EcsPath((_, server_id)): EcsPath<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let server = blocking(&ecs, move |ecs| ecs.show_server(&project_id, &server_id)).await?;
     Ok(Json(json!({

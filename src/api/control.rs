@@ -2,14 +2,14 @@
 //! Authenticated like every other path; off the ECS paths so no SDK call can reach it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiResult, EcsJson, parse_json};
+use super::error::{ApiError, ApiResult, EcsBody, EcsJson, EcsPath, parse_json};
 use super::openapi::doc::{
     ClockNow, EcsError, FaultPath, FaultRule, FaultRules, FixtureIds, Released, SnapshotName, SnapshotPath, Snapshots,
 };
@@ -75,7 +75,7 @@ pub async fn list_faults(State(ecs): State<AppState>) -> ApiResult<Json<Value>> 
         (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn delete_fault(State(ecs): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_fault(State(ecs): State<AppState>, EcsPath(id): EcsPath<String>) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.delete_fault(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -92,7 +92,7 @@ pub async fn delete_fault(State(ecs): State<AppState>, Path(id): Path<String>) -
         (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn release_fault(State(ecs): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn release_fault(State(ecs): State<AppState>, EcsPath(id): EcsPath<String>) -> ApiResult<Json<Value>> {
     let released = blocking(&ecs, move |ecs| ecs.release_fault(&id)).await?;
     Ok(Json(json!({ "released": released })))
 }
@@ -116,7 +116,7 @@ pub struct ResetRequest {
         (status = 400, description = "Malformed body (`Ecs.0005`).", body = EcsError),
     )
 )]
-pub async fn reset(State(ecs): State<AppState>, body: axum::body::Bytes) -> ApiResult<StatusCode> {
+pub async fn reset(State(ecs): State<AppState>, EcsBody(body): EcsBody) -> ApiResult<StatusCode> {
     let request: ResetRequest =
         if body.iter().all(u8::is_ascii_whitespace) { ResetRequest::default() } else { parse_json(&body)? };
     blocking(&ecs, move |ecs| ecs.reset(request.project_id.as_deref())).await?;
@@ -181,7 +181,7 @@ pub async fn list_snapshots(State(ecs): State<AppState>) -> ApiResult<Json<Value
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn restore_snapshot(State(ecs): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
+pub async fn restore_snapshot(State(ecs): State<AppState>, EcsPath(name): EcsPath<String>) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.restore_snapshot(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,7 +198,7 @@ pub async fn restore_snapshot(State(ecs): State<AppState>, Path(name): Path<Stri
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn delete_snapshot(State(ecs): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_snapshot(State(ecs): State<AppState>, EcsPath(name): EcsPath<String>) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.delete_snapshot(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -56,6 +56,26 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The raw body, failing as `Ecs.0005` with 413 when over the size limit (not axum's text).
+pub struct EcsBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for EcsBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state).await.map(EcsBody).map_err(|rejection| {
+            ApiError(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::new(
+                    ErrorCode::BodyTooLarge,
+                    format!("The request body is over {} bytes.", super::MAX_BODY_BYTES),
+                )
+            } else {
+                Error::invalid(format!("The request body could not be read: {rejection}."))
+            })
+        })
+    }
+}
+
 /// A JSON body parsed with serde, failing as `Common.0002` (empty) or `Ecs.0005` (invalid).
 pub struct EcsJson<T>(pub T);
 
@@ -63,10 +83,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for EcsJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| Error::invalid(format!("The request body could not be read: {rejection}.")))?;
+        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
         parse_json(&bytes).map(EcsJson)
+    }
+}
+
+/// Path parameters, failing as `Ecs.0005` (say, one that decodes to invalid UTF-8).
+pub struct EcsPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for EcsPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| EcsPath(value))
+            .map_err(|rejection| ApiError(Error::invalid(format!("Invalid path parameter: {rejection}."))))
     }
 }
 

@@ -1,9 +1,9 @@
 //! `GET /v1/{pid}/jobs/{job_id}`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
-use super::error::{ApiResult, Project};
+use super::error::{ApiResult, EcsPath, Project};
 use super::openapi::doc::{EcsError, JobPath};
 use super::wire::jobs::ShowJobResponse;
 use super::{AppState, blocking};
@@ -24,7 +24,7 @@ use crate::domain::{Error, ErrorCode};
 pub async fn show_job(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, job_id)): Path<(String, String)>,
+    EcsPath((_, job_id)): EcsPath<(String, String)>,
 ) -> ApiResult<Json<ShowJobResponse>> {
     let lookup = job_id.clone();
     let job = blocking(&ecs, move |ecs| ecs.show_job(&project_id, &lookup)).await?;

@@ -85,7 +85,10 @@ pub fn route_paths() -> Vec<&'static str> {
 }
 
 pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
-    let iam = Router::new().route(TOKENS_PATH, post(auth::keystone_create_user_token)).with_state(Arc::clone(&auth));
+    let iam = Router::new()
+        .route(TOKENS_PATH, post(auth::keystone_create_user_token))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(Arc::clone(&auth));
     routes()
         .into_iter()
         .fold(Router::new(), |router, (path, handlers)| router.route(path, handlers))

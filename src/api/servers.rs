@@ -1,7 +1,7 @@
 //! Create, list, show and modify servers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use sha2::Digest;
 use utoipa::IntoParams;
 
 use super::control::gate;
-use super::error::{ApiResult, EcsQuery, Project, parse_json};
+use super::error::{ApiResult, EcsBody, EcsPath, EcsQuery, Project, parse_json};
 use super::openapi::doc::{ClientTokenHeader, EcsError, ProjectPath, ServerPath};
 use super::wire::servers::{
     CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ListedServer, ServerDetail,
@@ -42,7 +42,7 @@ pub async fn create_servers(
     State(ecs): State<AppState>,
     Project(project_id): Project,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    EcsBody(body): EcsBody,
 ) -> ApiResult<Response> {
     let request: CreateServersRequest = parse_json(&body)?;
     gate(&ecs, &project_id, FaultOperation::Create).await?;
@@ -180,7 +180,7 @@ pub async fn list_servers_details(
 pub async fn show_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, server_id)): Path<(String, String)>,
+    EcsPath((_, server_id)): EcsPath<(String, String)>,
 ) -> ApiResult<Json<ShowServerResponse>> {
     let server = blocking(&ecs, move |ecs| ecs.show_server(&project_id, &server_id)).await?;
     Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, &ecs.catalogue) }))
@@ -205,7 +205,7 @@ pub async fn show_server(
 pub async fn update_server(
     State(ecs): State<AppState>,
     Project(project_id): Project,
-    Path((_, server_id)): Path<(String, String)>,
+    EcsPath((_, server_id)): EcsPath<(String, String)>,
     super::error::EcsJson(request): super::error::EcsJson<UpdateServerRequest>,
 ) -> ApiResult<Json<UpdateServerResponse>> {
     gate(&ecs, &project_id, FaultOperation::Rename).await?;

@@ -281,8 +281,9 @@ impl Engine {
     /// Applies the next step of each due sub-job in one transaction; returns those that wait
     /// for another step.
     fn advance(&self, due: &[Wakeup]) -> Result<Vec<Wakeup>> {
-        let now = self.clock.now();
         transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let mut faults = LoadedRules::new(tx.fault_rules()?);
             let mut waiting = Vec::with_capacity(due.len());
             let mut touched_jobs = BTreeSet::new();

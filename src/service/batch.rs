@@ -63,8 +63,9 @@ impl Ecs {
     pub fn batch_operate(&self, project_id: &str, ids: Vec<String>, action: BatchAction) -> Result<String> {
         let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Refuse)?;
         let operation = action.operation();
-        let now = self.clock.now();
         let (job_id, wakeups) = transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let servers = tx.servers(project_id, &ids)?;
             if let Some(missing) = ids.iter().find(|id| !servers.contains_key(*id)) {
                 return Err(Error::server_not_found(missing));
@@ -129,8 +130,9 @@ impl Ecs {
             Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", request.flavor_id))
         })?;
         let operation = Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop };
-        let now = self.clock.now();
         let outcome = transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let servers = tx.servers(project_id, &ids)?;
             let mut faults = LoadedRules::new(tx.fault_rules()?);
             let accepted = batch::plan_all_or_nothing(&ids, &servers, |server| {
@@ -256,12 +258,13 @@ impl Ecs {
         dry_run: bool,
         change: impl Fn(&mut Server),
     ) -> Result<Accepted> {
-        let now = self.clock.now();
         let fault_operation = match operation {
             InstantOperation::ResetPassword => FaultOperation::ResetPassword,
             InstantOperation::Rename => FaultOperation::Rename,
         };
         transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let servers: HashMap<String, Server> = tx.servers(project_id, ids)?;
             let mut faults = LoadedRules::new(tx.fault_rules()?);
             let accepted = batch::plan_all_or_nothing(ids, &servers, |server| {

@@ -146,8 +146,7 @@ impl Ecs {
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
             return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));
         }
-        let now = self.clock.now();
-        transact(self.store.as_ref(), |tx| tx.save_snapshot(name, now))
+        transact(self.store.as_ref(), |tx| tx.save_snapshot(name, self.clock.now()))
     }
 
     pub fn restore_snapshot(&self, name: &str) -> Result<()> {
@@ -180,7 +179,6 @@ impl Ecs {
         };
         let subnet =
             catalogue.subnets.iter().find(|s| s.vpc_id == vpc.id).ok_or_else(|| Error::invalid("No subnet."))?;
-        let now = self.clock.now();
         let mut planned = Vec::new();
         for fixture in &fixtures.servers {
             let vm_state = match fixture.status.as_str() {
@@ -219,6 +217,8 @@ impl Ecs {
             planned.push((request, vm_state, fixture.locked));
         }
         transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let mut ids = Vec::new();
             for (request, vm_state, locked) in &planned {
                 let addresses = self.allocate_addresses(tx, project_id, request)?;

@@ -60,8 +60,9 @@ impl Ecs {
             Some(pass) if !dry_run => Some(crate::secrets::hash_password(pass)?),
             _ => None,
         };
-        let now = self.clock.now();
         let outcome = transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             if let Some(token) = client_token
                 && let Some(first) = tx.remembered_create(project_id, &token.token)?
             {
@@ -197,8 +198,9 @@ impl Ecs {
         if let Some(description) = &update.description {
             validate::description(description)?;
         }
-        let now = self.clock.now();
         transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let now = self.clock.now();
             let mut server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
             InstantOperation::Rename.check(server.state()).map_err(|code| refusal(code, &server))?;
             if let Some(name) = &update.name {

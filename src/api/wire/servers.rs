@@ -52,7 +52,7 @@ pub struct CreateServer {
     pub admin_pass: Option<String>,
     pub key_name: Option<String>,
     pub user_data: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "map_without_duplicate_keys")]
     pub metadata: BTreeMap<String, String>,
     /// The old `"key.value"` tag form.
     #[serde(default)]
@@ -92,6 +92,32 @@ pub struct ServerTag {
     pub key: String,
     #[serde(default)]
     pub value: String,
+}
+
+/// A string map that refuses a key given twice: serde's maps would silently keep the last one.
+fn map_without_duplicate_keys<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of strings")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = BTreeMap::new();
+            while let Some((key, value)) = access.next_entry::<String, String>()? {
+                if map.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                map.insert(key, value);
+            }
+            Ok(map)
+        }
+    }
+    deserializer.deserialize_map(Visitor)
 }
 
 impl CreateServer {
