@@ -527,3 +527,27 @@ async fn an_admin_password_may_use_the_create_specials() {
     let server = ecs.server(&ids[0]).await;
     assert!(!server.to_string().contains("Cr3ate$^#~pw"), "the password is never returned");
 }
+
+#[tokio::test]
+async fn a_dry_run_reserves_no_address() {
+    let ecs = TestServer::start().await;
+    let mut body = create_body("dry", "s6.small.1", 3);
+    body["dry_run"] = json!(true);
+    let (status, _) = ecs.post(&ecs.v1("/cloudservers"), body).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let ids = ecs.create_servers("real", "s6.small.1", 1).await;
+    assert_eq!(ecs.server(&ids[0]).await["addresses"][VPC][0]["addr"], "192.168.0.2");
+}
+
+#[tokio::test]
+async fn addresses_freed_below_others_are_handed_out_first() {
+    let ecs = TestServer::start().await;
+    let ids = ecs.create_servers("web", "s6.small.1", 4).await;
+    ecs.delete(&ids[1..3]).await;
+    let again = ecs.create_servers("again", "s6.small.1", 3).await;
+    let mut addrs = Vec::new();
+    for id in &again {
+        addrs.push(ecs.server(id).await["addresses"][VPC][0]["addr"].as_str().expect("addr").to_string());
+    }
+    assert_eq!(addrs, ["192.168.0.3", "192.168.0.4", "192.168.0.6"]);
+}

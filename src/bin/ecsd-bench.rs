@@ -65,7 +65,7 @@ struct Args {
     /// Only 10,000 servers and shorter load phases: finishes in under a minute.
     #[arg(long)]
     quick: bool,
-    /// Also grow to 1,000,000 servers (long: see BENCHMARKS.md for how long).
+    /// Also grow to 1,000,000 servers: about 45 minutes on 2 cores today (see BENCHMARKS.md).
     #[arg(long, conflicts_with = "quick")]
     full: bool,
     /// The ecsd binary; by default the `ecsd` beside this one (target/release/ecsd).

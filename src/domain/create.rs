@@ -275,17 +275,27 @@ fn random_mac() -> String {
     format!("fa:16:3e:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2])
 }
 
-/// Picks `count` free addresses of the subnet's range, in ascending order, skipping `used`
-/// and the gateway. `None` when the subnet has fewer free addresses.
-pub fn free_addresses(
+/// Picks the `count` lowest free addresses of the subnet's range at or above `from`, in
+/// ascending order, skipping the gateway and what `taken` says is in use. `None` when fewer
+/// are free.
+pub fn free_addresses<E>(
     subnet: &super::catalogue::Subnet,
-    used: &HashSet<Ipv4Addr>,
+    from: u32,
     count: usize,
-) -> Option<Vec<Ipv4Addr>> {
-    let range = subnet.usable_range()?;
-    let picked: Vec<Ipv4Addr> =
-        range.map(Ipv4Addr::from).filter(|ip| *ip != subnet.gateway_ip && !used.contains(ip)).take(count).collect();
-    (picked.len() == count).then_some(picked)
+    mut taken: impl FnMut(Ipv4Addr) -> Result<bool, E>,
+) -> Result<Option<Vec<Ipv4Addr>>, E> {
+    let Some(range) = subnet.usable_range() else { return Ok(None) };
+    let mut picked = Vec::with_capacity(count);
+    for ip in (*range.start()).max(from)..=*range.end() {
+        if picked.len() == count {
+            break;
+        }
+        let ip = Ipv4Addr::from(ip);
+        if ip != subnet.gateway_ip && !taken(ip)? {
+            picked.push(ip);
+        }
+    }
+    Ok((picked.len() == count).then_some(picked))
 }
 
 #[cfg(test)]
@@ -354,10 +364,13 @@ mod tests {
     fn free_addresses_skip_used_ones_and_report_a_full_subnet() {
         let subnet = &Catalogue::default().subnets[1];
         let used: HashSet<Ipv4Addr> = [Ipv4Addr::new(10, 0, 1, 2)].into();
+        let taken = |ip| Ok::<_, ()>(used.contains(&ip));
         assert_eq!(
-            free_addresses(subnet, &used, 2),
-            Some(vec![Ipv4Addr::new(10, 0, 1, 3), Ipv4Addr::new(10, 0, 1, 4)])
+            free_addresses(subnet, 0, 2, taken),
+            Ok(Some(vec![Ipv4Addr::new(10, 0, 1, 3), Ipv4Addr::new(10, 0, 1, 4)]))
         );
-        assert_eq!(free_addresses(subnet, &used, 253), None);
+        assert_eq!(free_addresses(subnet, 0, 253, taken), Ok(None));
+        let from = u32::from(Ipv4Addr::new(10, 0, 1, 250));
+        assert_eq!(free_addresses(subnet, from, 1, taken), Ok(Some(vec![Ipv4Addr::new(10, 0, 1, 250)])));
     }
 }

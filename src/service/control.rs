@@ -221,9 +221,9 @@ impl Ecs {
             let now = self.clock.now();
             let mut ids = Vec::new();
             for (request, vm_state, locked) in &planned {
-                let addresses = self.allocate_addresses(tx, project_id, request)?;
+                let allocation = self.allocate_addresses(tx, project_id, request)?;
                 let servers: Vec<Server> = request
-                    .build(catalogue, project_id, addresses, None, now)
+                    .build(catalogue, project_id, allocation.addresses.clone(), None, now)
                     .into_iter()
                     .map(|mut server| {
                         server.vm_state = *vm_state;
@@ -235,6 +235,7 @@ impl Ecs {
                     .collect();
                 let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
                 tx.insert_servers(&servers, &reserved)?;
+                allocation.commit(tx, project_id)?;
                 ids.extend(servers.into_iter().map(|s| s.id));
             }
             Ok(ids)

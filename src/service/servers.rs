@@ -30,6 +30,23 @@ pub enum CreateAccepted {
     DryRun,
 }
 
+/// Private addresses for a create: `addresses[i]` are server i's, one per NIC; `hints` are the
+/// address hints to store once the servers are inserted.
+pub(super) struct Allocation {
+    pub addresses: Vec<Vec<Ipv4Addr>>,
+    hints: Vec<(String, u32)>,
+}
+
+impl Allocation {
+    /// Records the hints; call after the servers holding the addresses are inserted.
+    pub fn commit(&self, tx: &mut dyn crate::store::StoreTx, project_id: &str) -> Result<()> {
+        for (subnet_id, lowest_free) in &self.hints {
+            tx.set_lowest_free_hint(project_id, subnet_id, *lowest_free)?;
+        }
+        Ok(())
+    }
+}
+
 pub struct ServerUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -91,13 +108,15 @@ impl Ecs {
                     ),
                 ));
             }
-            let addresses = self.allocate_addresses(tx, project_id, request)?;
+            let allocation = self.allocate_addresses(tx, project_id, request)?;
             if dry_run {
                 return Ok(Ok((CreateAccepted::DryRun, vec![])));
             }
-            let servers = request.build(&self.catalogue, project_id, addresses, password_hash.clone(), now);
+            let servers =
+                request.build(&self.catalogue, project_id, allocation.addresses.clone(), password_hash.clone(), now);
             let reserved: Vec<_> = servers.iter().map(|s| self.catalogue.reservation(&s.flavor_id, None)).collect();
             tx.insert_servers(&servers, &reserved)?;
+            allocation.commit(tx, project_id)?;
             let planned = servers
                 .iter()
                 .map(|s| PlannedSubJob {
@@ -136,37 +155,52 @@ impl Ecs {
         tx: &mut dyn crate::store::StoreTx,
         project_id: &str,
         request: &CreateServers,
-    ) -> Result<Vec<Vec<Ipv4Addr>>> {
+    ) -> Result<Allocation> {
         let count = request.count as usize;
-        let mut used: HashMap<&str, HashSet<Ipv4Addr>> = HashMap::new();
-        let mut per_nic = Vec::with_capacity(request.nics.len());
+        // Addresses this request takes, so two NICs on one subnet never get the same one.
+        let mut chosen: HashMap<&str, HashSet<Ipv4Addr>> = HashMap::new();
         for nic in &request.nics {
-            let subnet = self.catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
-                Error::new(ErrorCode::SubnetNotFound, format!("The subnet {} does not exist.", nic.subnet_id))
-            })?;
-            let taken = match used.entry(subnet.id.as_str()) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(tx.used_addresses(project_id, &subnet.id)?),
-            };
-            let picked = match nic.ip {
-                Some(ip) if taken.contains(&ip) => {
+            if let Some(ip) = nic.ip {
+                if tx.address_in_use(project_id, &nic.subnet_id, ip)?
+                    || !chosen.entry(nic.subnet_id.as_str()).or_default().insert(ip)
+                {
                     return Err(Error::new(
                         ErrorCode::IpInUse,
                         format!("The private IP address {ip} is already in use."),
                     ));
                 }
-                Some(ip) => vec![ip],
-                None => free_addresses(subnet, taken, count).ok_or_else(|| {
-                    Error::new(
-                        ErrorCode::SubnetFull,
-                        format!("The subnet {} has fewer than {count} free IP addresses.", subnet.id),
-                    )
-                })?,
-            };
-            taken.extend(picked.iter().copied());
+            }
+        }
+        let mut per_nic = Vec::with_capacity(request.nics.len());
+        let mut hints = Vec::new();
+        for nic in &request.nics {
+            if let Some(ip) = nic.ip {
+                per_nic.push(vec![ip]);
+                continue;
+            }
+            let subnet = self.catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
+                Error::new(ErrorCode::SubnetNotFound, format!("The subnet {} does not exist.", nic.subnet_id))
+            })?;
+            let taken_here = chosen.entry(subnet.id.as_str()).or_default();
+            let from = tx.lowest_free_hint(project_id, &subnet.id)?;
+            let picked = free_addresses(subnet, from, count, |ip| {
+                Ok::<_, Error>(taken_here.contains(&ip) || tx.address_in_use(project_id, &subnet.id, ip)?)
+            })?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::SubnetFull,
+                    format!("The subnet {} has fewer than {count} free IP addresses.", subnet.id),
+                )
+            })?;
+            // Once these are inserted, every address from the hint up to the last picked is taken.
+            if let Some(last) = picked.last() {
+                hints.push((subnet.id.clone(), u32::from(*last) + 1));
+            }
+            taken_here.extend(picked.iter().copied());
             per_nic.push(picked);
         }
-        Ok((0..count).map(|server| per_nic.iter().map(|ips| ips[server]).collect()).collect())
+        let addresses = (0..count).map(|server| per_nic.iter().map(|ips| ips[server]).collect()).collect();
+        Ok(Allocation { addresses, hints })
     }
 
     pub fn list_servers_details(

@@ -3,7 +3,7 @@
 
 mod sqlite;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 pub use sqlite::SqliteStore;
@@ -53,7 +53,10 @@ pub trait StoreTx {
     fn update_server(&mut self, server: &Server, expected_task: Option<TaskState>, reserved: Usage) -> Result<()>;
     fn delete_server(&mut self, server_id: &str) -> Result<()>;
     fn usage(&mut self, project_id: &str) -> Result<Usage>;
-    fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>>;
+    fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool>;
+    /// An address below which every address of the subnet is taken (0 when unknown).
+    fn lowest_free_hint(&mut self, project_id: &str, subnet_id: &str) -> Result<u32>;
+    fn set_lowest_free_hint(&mut self, project_id: &str, subnet_id: &str, ip: u32) -> Result<()>;
 
     fn insert_job(&mut self, job: &Job) -> Result<()>;
     /// A job with its sub-jobs, in request order.

@@ -1,6 +1,6 @@
 //! The embedded default store: SQLite in WAL mode under the data dir.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Mutex;
@@ -427,6 +427,24 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn delete_server(&mut self, server_id: &str) -> Result<()> {
+        // A freed address below a hint moves the hint down, so it is handed out again first.
+        let freed: Vec<(String, String, String)> = self
+            .tx
+            .prepare_cached("SELECT project_id, subnet_id, ip FROM addresses WHERE server_id = ?1")
+            .and_then(|mut s| {
+                s.query_map([server_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(db)?;
+        for (project_id, subnet_id, ip) in freed {
+            let ip: Ipv4Addr = ip.parse().map_err(|_| Error::internal(format!("bad address {ip} in store")))?;
+            self.tx
+                .execute(
+                    "UPDATE address_hints SET lowest_free = MIN(lowest_free, ?3) WHERE project_id = ?1 AND subnet_id = ?2",
+                    params![project_id, subnet_id, u32::from(ip)],
+                )
+                .map_err(db)?;
+        }
         self.tx.execute("DELETE FROM addresses WHERE server_id = ?1", [server_id]).map_err(db)?;
         self.tx.execute("DELETE FROM servers WHERE id = ?1", [server_id]).map_err(db)?;
         Ok(())
@@ -443,16 +461,30 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(db)
     }
 
-    fn used_addresses(&mut self, project_id: &str, subnet_id: &str) -> Result<HashSet<Ipv4Addr>> {
-        let mut stmt =
-            self.tx.prepare_cached("SELECT ip FROM addresses WHERE project_id = ?1 AND subnet_id = ?2").map_err(db)?;
-        let rows = stmt.query_map([project_id, subnet_id], |r| r.get::<_, String>(0)).map_err(db)?;
-        let mut used = HashSet::new();
-        for ip in rows {
-            let ip = ip.map_err(db)?;
-            used.insert(ip.parse().map_err(|_| Error::internal(format!("bad address {ip} in store")))?);
-        }
-        Ok(used)
+    fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM addresses WHERE project_id = ?1 AND subnet_id = ?2 AND ip = ?3")
+            .and_then(|mut s| s.exists(params![project_id, subnet_id, ip.to_string()]))
+            .map_err(db)
+    }
+
+    fn lowest_free_hint(&mut self, project_id: &str, subnet_id: &str) -> Result<u32> {
+        self.tx
+            .prepare_cached("SELECT lowest_free FROM address_hints WHERE project_id = ?1 AND subnet_id = ?2")
+            .and_then(|mut s| s.query_row([project_id, subnet_id], |r| r.get::<_, u32>(0)).optional())
+            .map(Option::unwrap_or_default)
+            .map_err(db)
+    }
+
+    fn set_lowest_free_hint(&mut self, project_id: &str, subnet_id: &str, ip: u32) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO address_hints (project_id, subnet_id, lowest_free) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (project_id, subnet_id) DO UPDATE SET lowest_free = excluded.lowest_free",
+            )
+            .and_then(|mut s| s.execute(params![project_id, subnet_id, ip]))
+            .map(drop)
+            .map_err(db)
     }
 
     fn insert_job(&mut self, job: &Job) -> Result<()> {
@@ -721,12 +753,13 @@ impl StoreTx for SqliteTx<'_> {
     fn reset(&mut self, project_id: Option<&str>) -> Result<()> {
         match project_id {
             Some(project) => {
+                self.tx.execute("DELETE FROM address_hints WHERE project_id = ?1", [project]).map_err(db)?;
                 for table in SNAPSHOT_TABLES.iter().rev() {
                     self.tx.execute(&format!("DELETE FROM {table} WHERE project_id = ?1"), [project]).map_err(db)?;
                 }
             }
             None => {
-                for table in SNAPSHOT_TABLES.iter().rev().chain(&["fault_rules"]) {
+                for table in SNAPSHOT_TABLES.iter().rev().chain(&["fault_rules", "address_hints"]) {
                     self.tx.execute(&format!("DELETE FROM {table}"), []).map_err(db)?;
                 }
             }
@@ -754,7 +787,7 @@ impl StoreTx for SqliteTx<'_> {
         if !exists {
             return Ok(false);
         }
-        for table in SNAPSHOT_TABLES.iter().rev() {
+        for table in SNAPSHOT_TABLES.iter().rev().chain(&["address_hints"]) {
             self.tx.execute(&format!("DELETE FROM {table}"), []).map_err(db)?;
         }
         for table in SNAPSHOT_TABLES {

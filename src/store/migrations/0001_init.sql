@@ -54,6 +54,15 @@ CREATE TABLE addresses (
 );
 CREATE INDEX addresses_by_server ON addresses(server_id);
 
+-- Per project and subnet, an address below which every address is taken: where the search for
+-- the lowest free addresses starts, so a create does not scan a full subnet.
+CREATE TABLE address_hints (
+    project_id TEXT NOT NULL,
+    subnet_id TEXT NOT NULL,
+    lowest_free INTEGER NOT NULL,
+    PRIMARY KEY (project_id, subnet_id)
+);
+
 CREATE TABLE jobs (
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
