@@ -160,15 +160,11 @@ impl Ecs {
         // Addresses this request takes, so two NICs on one subnet never get the same one.
         let mut chosen: HashMap<&str, HashSet<Ipv4Addr>> = HashMap::new();
         for nic in &request.nics {
-            if let Some(ip) = nic.ip {
-                if tx.address_in_use(project_id, &nic.subnet_id, ip)?
-                    || !chosen.entry(nic.subnet_id.as_str()).or_default().insert(ip)
-                {
-                    return Err(Error::new(
-                        ErrorCode::IpInUse,
-                        format!("The private IP address {ip} is already in use."),
-                    ));
-                }
+            if let Some(ip) = nic.ip
+                && (tx.address_in_use(project_id, &nic.subnet_id, ip)?
+                    || !chosen.entry(nic.subnet_id.as_str()).or_default().insert(ip))
+            {
+                return Err(Error::new(ErrorCode::IpInUse, format!("The private IP address {ip} is already in use.")));
             }
         }
         let mut per_nic = Vec::with_capacity(request.nics.len());
