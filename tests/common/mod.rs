@@ -391,3 +391,257 @@ pub fn assert_plain_error(status: StatusCode, body: &Value, expected_status: u16
     assert_error(status, body, expected_status, code);
     assert!(body.get("internalError").is_none(), "no internalError expected in {body}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the reliability tests (crash, concurrency, hostile input, store faults).
+
+impl TestServer {
+    /// A client of an ecsd that runs elsewhere (the real binary, see [`EcsProcess`]): it signs
+    /// with `credential` and has no server of its own.
+    pub fn remote(base: &str, credential: Credential) -> Self {
+        TestServer {
+            running: None,
+            base: base.to_string(),
+            credential,
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Like [`TestServer::call_with_headers`], but a transport error or no answer within
+    /// `timeout` comes back as `Err` instead of a panic, so a caller can tell a refused or
+    /// reset connection and a hang from an answer.
+    pub async fn try_call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        extra_headers: &[(&str, &str)],
+        timeout: std::time::Duration,
+    ) -> Result<Answer, String> {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let host = self.base.trim_start_matches("http://").to_string();
+        let date = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .expect("date");
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("host".into(), host),
+            ("x-project-id".into(), self.project().to_string()),
+            ("x-sdk-date".into(), date),
+        ];
+        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
+        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
+        signed.sort();
+        signed.dedup();
+        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
+        let authorization =
+            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
+                .map_err(|e| format!("not signable: {e}"))?;
+        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
+        for (name, value) in &headers {
+            if name != "host" {
+                builder = builder.header(name, value);
+            }
+        }
+        let exchange = async {
+            let response =
+                builder.header("authorization", authorization).body(body).send().await.map_err(|e| format!("{e:?}"))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let text = response.text().await.map_err(|e| format!("reading the body: {e:?}"))?;
+            let body =
+                if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+            Ok(Answer { status, headers, body })
+        };
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| format!("no answer within {timeout:?}"))?
+    }
+}
+
+/// The real `ecsd` binary, serving on an ephemeral port with the [`test_credential`] and a
+/// data dir the caller owns (so it survives the process). Dropping it kills the process.
+pub struct EcsProcess {
+    pub child: Option<std::process::Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    /// Where the process's log (stderr) goes.
+    pub log: PathBuf,
+}
+
+impl EcsProcess {
+    /// Starts `ecsd serve` on `data_dir` with `--timings <timings>` and, when given, a config
+    /// file; waits until it prints its endpoint.
+    pub fn spawn(data_dir: &std::path::Path, config: Option<&std::path::Path>, timings: &str) -> Self {
+        Self::try_spawn(data_dir, config, timings)
+            .unwrap_or_else(|(exit, log)| panic!("ecsd did not start ({exit:?}); log:\n{log}"))
+    }
+
+    /// Like [`EcsProcess::spawn`], but when ecsd does not come up, its exit status (if it
+    /// exited within 30 s) and its log.
+    pub fn try_spawn(
+        data_dir: &std::path::Path,
+        config: Option<&std::path::Path>,
+        timings: &str,
+    ) -> Result<Self, (Option<std::process::ExitStatus>, String)> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let credential = test_credential();
+        let log = data_dir.with_extension(format!("log-{}", uuid::Uuid::new_v4().simple()));
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecsd"));
+        command
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--timings")
+            .arg(timings)
+            .env("ECSD_ACCESS_KEY", &credential.access_key)
+            .env("ECSD_SECRET_KEY", &credential.secret_key)
+            .env("ECSD_PROJECT_ID", &credential.project_id)
+            .env("ECSD_LOG", std::env::var("ECSD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env_remove("ECSD_CONFIG")
+            .env_remove("ECSD_NO_AUTH")
+            .env_remove("ECSD_FIXTURES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file));
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command.spawn().expect("ecsd binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (found, endpoint) = std::sync::mpsc::channel();
+        // Reads the announcement, then keeps draining stdout so the process never blocks on it.
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent && let Some(url) = line.strip_prefix("ecsd listening on ") {
+                    let _ = found.send(url.trim().to_string());
+                    sent = true;
+                }
+            }
+        });
+        match endpoint.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(base) => Ok(EcsProcess { child: Some(child), base, data_dir: data_dir.to_path_buf(), log }),
+            Err(_) => {
+                let exit = child.try_wait().ok().flatten();
+                if exit.is_none() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let _ = std::fs::remove_file(&log);
+                Err((exit, text))
+            }
+        }
+    }
+
+    /// A signing client for this process.
+    pub fn client(&self) -> TestServer {
+        TestServer::remote(&self.base, test_credential())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix), then reaps the process.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM with `kill -TERM <pid>`.
+    pub fn terminate(&self) {
+        let status =
+            std::process::Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status().expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let began = std::time::Instant::now();
+        loop {
+            let child = self.child.as_mut()?;
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if began.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The log the process wrote so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for EcsProcess {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// Every server of the project, over as many pages of 1000 as it takes.
+pub async fn list_all_servers(ecs: &TestServer) -> Vec<Value> {
+    let mut servers = Vec::new();
+    for page in 1.. {
+        let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?limit=1000&offset={page}"))).await;
+        assert_eq!(status, StatusCode::OK, "list: {body}");
+        let listed = body["servers"].as_array().expect("servers");
+        servers.extend(listed.iter().cloned());
+        if listed.len() < 1000 {
+            break;
+        }
+    }
+    servers
+}
+
+/// Whether a body is an error body of a documented shape: the ECS `{"error":{"code","message"}}`
+/// (with an optional `internalError` list) with an `Ecs.NNNN`/`Common.NNNN` code, or the API
+/// gateway's `{"error_msg","error_code":"APIG.NNNN","request_id"}`. `Err` says what is wrong.
+pub fn documented_error_shape(body: &Value) -> Result<(), String> {
+    let code_like = |code: &str, prefixes: &[&str]| {
+        prefixes
+            .iter()
+            .any(|p| code.strip_prefix(p).is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())))
+    };
+    let Some(object) = body.as_object() else { return Err(format!("not a JSON object: {body}")) };
+    // The gateway's (and IAM's) refusals: `error_code` at the top.
+    if let Some(code) = object.get("error_code").and_then(Value::as_str) {
+        if !code_like(code, &["APIG.", "IAM."]) {
+            return Err(format!("undocumented gateway code {code}: {body}"));
+        }
+        if object.get("error_msg").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(format!("error_msg missing: {body}"));
+        }
+        return Ok(());
+    }
+    if let Some(error) = object.get("error") {
+        let code = error["code"].as_str().ok_or_else(|| format!("error.code missing: {body}"))?;
+        if !code_like(code, &["Ecs.", "Common."]) {
+            return Err(format!("undocumented code {code}: {body}"));
+        }
+        if error["message"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("error.message missing: {body}"));
+        }
+        if object.keys().any(|k| k != "error" && k != "internalError") {
+            return Err(format!("unexpected keys: {body}"));
+        }
+        return Ok(());
+    }
+    Err(format!("not an error body: {body}"))
+}
