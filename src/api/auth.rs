@@ -50,16 +50,15 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     if let Some(token) = request.headers().get("x-auth-token").filter(|t| !t.is_empty()) {
         let token = token.to_str().unwrap_or_default().to_string();
-        let iam = Arc::clone(&auth.iam);
-        return match tokio::task::spawn_blocking(move || iam.token_caller(&token)).await {
-            Ok(Ok(Ok(caller))) => with_caller(request, caller, next).await,
-            Ok(Ok(Err(_))) => gateway_refusal(
+        // A point read on a read connection: done in place (see `api::point_read`).
+        return match auth.iam.token_caller(&token) {
+            Ok(Ok(caller)) => with_caller(request, caller, next).await,
+            Ok(Err(_)) => gateway_refusal(
                 "APIG.0307",
                 "The token must be updated: it is invalid or has expired.".into(),
                 &request_id,
             ),
-            Ok(Err(error)) => ApiError(error).into_response(),
-            Err(join) => ApiError(Error::internal(join)).into_response(),
+            Err(error) => ApiError(error).into_response(),
         };
     }
     let (parts, body) = request.into_parts();
@@ -87,19 +86,17 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         Ok(authorization) => authorization,
         Err(error) => return signature_refusal(&error, &request_id),
     };
-    let iam = Arc::clone(&auth.iam);
-    let access_key = authorization.access_key.to_string();
-    let (secret_key, project_id) = match tokio::task::spawn_blocking(move || iam.secret_key(&access_key)).await {
-        Ok(Ok(Ok(found))) => found,
-        Ok(Ok(Err(Refused::UnknownAccessKey | Refused::BadPassword | Refused::BadToken))) => {
+    // A point read on a read connection: done in place (see `api::point_read`).
+    let (secret_key, project_id) = match auth.iam.secret_key(authorization.access_key) {
+        Ok(Ok(found)) => found,
+        Ok(Err(Refused::UnknownAccessKey | Refused::BadPassword | Refused::BadToken)) => {
             return gateway_refusal(
                 "APIG.0301",
                 "Incorrect IAM authentication information: Get secretKey failed,ak:******,err:ak not exist".into(),
                 &request_id,
             );
         }
-        Ok(Err(error)) => return ApiError(error).into_response(),
-        Err(join) => return ApiError(Error::internal(join)).into_response(),
+        Err(error) => return ApiError(error).into_response(),
     };
     let verified = signing::verify_signature(secret_key.as_bytes(), &to_verify, &authorization)
         .and_then(|()| to_verify.sdk_date())

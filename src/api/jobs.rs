@@ -6,7 +6,7 @@ use axum::extract::State;
 use super::error::{ApiResult, EcsPath, Project};
 use super::openapi::doc::{EcsError, JobPath};
 use super::wire::jobs::ShowJobResponse;
-use super::{AppState, blocking};
+use super::{AppState, point_read};
 use crate::domain::{Error, ErrorCode};
 
 #[utoipa::path(
@@ -27,7 +27,7 @@ pub async fn show_job(
     EcsPath((_, job_id)): EcsPath<(String, String)>,
 ) -> ApiResult<Json<ShowJobResponse>> {
     let lookup = job_id.clone();
-    let job = blocking(&ecs, move |ecs| ecs.show_job(&project_id, &lookup)).await?;
+    let job = point_read(&ecs, |ecs| ecs.show_job(&project_id, &lookup))?;
     let job = job.ok_or_else(|| Error::new(ErrorCode::JobNotFound, format!("query job fail: no job {job_id}.")))?;
     Ok(Json(ShowJobResponse::of(&job)))
 }

@@ -133,6 +133,13 @@ async fn request_id(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// Runs a point read (a key lookup) on the calling task. Reads use the store's read
+/// connections, which in WAL mode never wait for writers, so they are as quick as any
+/// in-memory work; a hop to the blocking pool would cost more than the read itself.
+fn point_read<R>(ecs: &AppState, call: impl FnOnce(&Ecs) -> Result<R>) -> ApiResult<R> {
+    call(ecs).map_err(ApiError)
+}
+
 /// Runs a service call off the async workers: store calls block.
 async fn blocking<R: Send + 'static>(
     ecs: &AppState,

@@ -15,7 +15,7 @@ use super::wire::servers::{
     CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ListedServer, ServerDetail,
     ShowServerResponse, UpdateServerRequest, UpdateServerResponse, UpdatedServer,
 };
-use super::{AppState, blocking};
+use super::{AppState, blocking, point_read};
 use crate::domain::faults::FaultOperation;
 use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::status::Status;
@@ -182,7 +182,7 @@ pub async fn show_server(
     Project(project_id): Project,
     EcsPath((_, server_id)): EcsPath<(String, String)>,
 ) -> ApiResult<Json<ShowServerResponse>> {
-    let server = blocking(&ecs, move |ecs| ecs.show_server(&project_id, &server_id)).await?;
+    let server = point_read(&ecs, |ecs| ecs.show_server(&project_id, &server_id))?;
     Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, &ecs.catalogue) }))
 }
 

@@ -24,6 +24,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_control.sql"),
 ];
 
+/// Idle read connections kept for reuse; each holds its own page cache.
+const MAX_IDLE_READERS: usize = 8;
+
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
 const SNAPSHOT_TABLES: [&str; 5] = ["servers", "addresses", "jobs", "sub_jobs", "client_tokens"];
@@ -88,14 +91,18 @@ impl Store for SqliteStore {
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn StoreTx) -> Result<()>) -> Result<()> {
-        let mut conn = self.reader()?;
-        let outcome = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db).and_then(|tx| {
-            work(&mut SqliteTx { tx: &tx })?;
-            tx.finish().map_err(db)
+        let conn = self.reader()?;
+        // Cached BEGIN/COMMIT statements: reads are the hot path, and rusqlite's transaction
+        // type would parse its BEGIN again every time.
+        let outcome = conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db).and_then(|_| {
+            let worked = work(&mut SqliteTx { tx: &conn });
+            let ended = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map_err(db);
+            worked.and(ended.map(drop))
         });
         // A connection whose transaction failed is dropped rather than reused.
         if outcome.is_ok()
             && let Ok(mut idle) = self.readers.lock()
+            && idle.len() < MAX_IDLE_READERS
         {
             idle.push(conn);
         }
@@ -103,8 +110,9 @@ impl Store for SqliteStore {
     }
 }
 
+/// A connection inside a transaction (a write one, or a read one begun by hand).
 struct SqliteTx<'c> {
-    tx: &'c rusqlite::Transaction<'c>,
+    tx: &'c Connection,
 }
 
 impl SqliteTx<'_> {
@@ -335,8 +343,11 @@ impl StoreTx for SqliteTx<'_> {
             conditions.push("(created_ns < ? OR (created_ns = ? AND id > ?))");
             args.extend([SqlValue::Integer(created), SqlValue::Integer(created), text(marker.as_str())]);
         }
+        // The page is chosen over the (project, created, id) index, which holds the rowids; only
+        // the documents of the page itself are read, however deep the page.
         let sql = format!(
-            "SELECT doc FROM servers WHERE {} ORDER BY created_ns DESC, id LIMIT ? OFFSET ?",
+            "SELECT doc FROM servers WHERE rowid IN (SELECT rowid FROM servers WHERE {} ORDER BY created_ns DESC, id
+             LIMIT ? OFFSET ?) ORDER BY created_ns DESC, id",
             conditions.join(" AND ")
         );
         args.extend([SqlValue::Integer(page.limit as i64), SqlValue::Integer(page.skip().min(i64::MAX as u64) as i64)]);
