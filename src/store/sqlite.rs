@@ -274,16 +274,16 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>> {
-        let mut stmt =
-            self.tx.prepare_cached("SELECT doc FROM servers WHERE id = ?1 AND project_id = ?2").map_err(db)?;
-        let mut found = HashMap::with_capacity(ids.len());
-        for id in ids {
-            let doc: Option<String> = stmt.query_row([id.as_str(), project_id], |r| r.get(0)).optional().map_err(db)?;
-            if let Some(doc) = doc {
-                found.insert(id.clone(), server_from_doc(doc)?);
-            }
-        }
-        Ok(found)
+        // One statement for the whole batch: the ids go in as a JSON array.
+        let ids = serde_json::to_string(ids).map_err(Error::internal)?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, doc FROM servers WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )
+            .map_err(db)?;
+        let rows = stmt.query_map([project_id, ids.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)));
+        rows.map_err(db)?.map(|row| row.map_err(db).and_then(|(id, doc)| Ok((id, server_from_doc(doc)?)))).collect()
     }
 
     fn list_servers(&mut self, project_id: &str, filter: &ServerFilter, page: &Page) -> Result<(u64, Vec<Server>)> {

@@ -530,7 +530,15 @@ impl EcsProcess {
         match endpoint.recv_timeout(std::time::Duration::from_secs(30)) {
             Ok(base) => Ok(EcsProcess { child: Some(child), base, data_dir: data_dir.to_path_buf(), log }),
             Err(_) => {
-                let exit = child.try_wait().ok().flatten();
+                // Stdout closes as the process exits: give it a moment to be reaped.
+                let mut exit = None;
+                for _ in 0..250 {
+                    exit = child.try_wait().ok().flatten();
+                    if exit.is_some() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 if exit.is_none() {
                     let _ = child.kill();
                     let _ = child.wait();
