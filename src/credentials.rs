@@ -53,16 +53,19 @@ pub fn stored(data_dir: &Path) -> anyhow::Result<Option<Credential>> {
     Ok(Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?))
 }
 
-/// Writes a file only its owner can read: it holds a secret key.
+/// Writes a file only its owner can read (it holds a secret key), through a temporary file
+/// renamed into place, so a crash mid-write never leaves a cut-short file behind.
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
+    let partial = path.with_extension("json.partial");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options.open(&partial).with_context(|| format!("creating {}", partial.display()))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
+    std::fs::rename(&partial, path).with_context(|| format!("creating {}", path.display()))?;
     Ok(())
 }
 
