@@ -417,7 +417,7 @@ mod tests {
         let headers = spec_headers();
         let req = request("POST", "/v1/proj123/cloudservers/action", None, &headers, SPEC_BODY);
 
-        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).unwrap();
+        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).expect("test input is valid");
         assert_eq!(
             canonical,
             "POST\n/v1/proj123/cloudservers/action/\n\ncontent-type:application/json\nhost:127.0.0.1:8080\n\
@@ -433,8 +433,11 @@ mod tests {
 
         let value = "SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, \
                      Signature=4ce226ac287d9ff1ce4d1f4d4bfc47eb5902ca971f59d02bcc6d928ad921a1f2";
-        assert_eq!(authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).unwrap(), value);
-        let auth = parse_authorization(value).unwrap();
+        assert_eq!(
+            authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).expect("test input is valid"),
+            value
+        );
+        let auth = parse_authorization(value).expect("test input is valid");
         assert_eq!(auth.access_key, "AKTEST");
         assert_eq!(auth.signed_headers, SPEC_SIGNED_HEADERS);
         assert_eq!(verify_signature(b"SKTEST", &req, &auth), Ok(()));
@@ -445,7 +448,7 @@ mod tests {
         let headers = spec_headers();
         let req = request("GET", "/v1/proj123/cloudservers/detail", Some("limit=10&name=web&offset=1"), &headers, b"");
 
-        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).unwrap();
+        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).expect("test input is valid");
         assert_eq!(
             canonical,
             format!(
@@ -465,7 +468,7 @@ mod tests {
             "SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, \
              Signature=c4f8eb36360c9e9af24ff454cacfd8beed39275c691fe4adf0347f4ce0ce8ea9",
         )
-        .unwrap();
+        .expect("test input is valid");
         assert_eq!(verify_signature(b"SKTEST", &req, &auth), Ok(()));
     }
 
@@ -538,8 +541,8 @@ mod tests {
     fn wrong_secret_key_fails() {
         let headers = spec_headers();
         let req = request("POST", "/v1/proj123/cloudservers/action", None, &headers, SPEC_BODY);
-        let value = authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).unwrap();
-        let auth = parse_authorization(&value).unwrap();
+        let value = authorization_value("AKTEST", b"SKTEST", &req, &SPEC_SIGNED_HEADERS).expect("test input is valid");
+        let auth = parse_authorization(&value).expect("test input is valid");
         assert_eq!(verify_signature(b"SKTESU", &req, &auth), Err(SignatureError::SignatureMismatch));
         assert_eq!(verify_signature(b"", &req, &auth), Err(SignatureError::SignatureMismatch));
     }
@@ -563,7 +566,7 @@ mod tests {
         let mut repeated = spec_headers();
         repeated.push(("X-Project-Id".to_owned(), "proj999".to_owned()));
         let req = request("GET", "/", None, &repeated, b"");
-        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).unwrap();
+        let canonical = canonical_request(&req, &SPEC_SIGNED_HEADERS).expect("test input is valid");
         assert!(canonical.contains("x-project-id:proj123\n"));
         assert!(!canonical.contains("proj999"));
     }
@@ -574,7 +577,7 @@ mod tests {
         let sdk_form = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={signature}");
         let reordered = format!("SDK-HMAC-SHA256 Signature={signature},Access=AK,SignedHeaders=host;x-sdk-date");
         for value in [sdk_form, reordered] {
-            let auth = parse_authorization(&value).unwrap();
+            let auth = parse_authorization(&value).expect("test input is valid");
             assert_eq!(auth.access_key, "AK");
             assert_eq!(auth.signed_headers, ["host", "x-sdk-date"]);
             assert_eq!(auth.signature, signature);
@@ -655,7 +658,7 @@ mod tests {
         let signature = "0".repeat(64);
         for (list, missing) in [("content-type;x-sdk-date", "host"), ("host;x-project-id", "x-sdk-date")] {
             let value = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders={list}, Signature={signature}");
-            let auth = parse_authorization(&value).unwrap();
+            let auth = parse_authorization(&value).expect("test input is valid");
             assert_eq!(verify_signature(b"SKTEST", &req, &auth), Err(SignatureError::RequiredHeaderNotSigned(missing)));
         }
     }
@@ -668,7 +671,7 @@ mod tests {
             "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-client-token;x-sdk-date, Signature={}",
             "0".repeat(64)
         );
-        let auth = parse_authorization(&value).unwrap();
+        let auth = parse_authorization(&value).expect("test input is valid");
         assert_eq!(
             verify_signature(b"SKTEST", &req, &auth),
             Err(SignatureError::SignedHeaderMissing("x-client-token".to_owned()))
@@ -677,7 +680,7 @@ mod tests {
         let without_date = headers.iter().filter(|(name, _)| name != "X-Sdk-Date").cloned().collect::<Vec<_>>();
         let req = request("GET", "/", None, &without_date, b"");
         let value_without_token = value.replace("x-client-token;", "");
-        let auth = parse_authorization(&value_without_token).unwrap();
+        let auth = parse_authorization(&value_without_token).expect("test input is valid");
         assert_eq!(
             verify_signature(b"SKTEST", &req, &auth),
             Err(SignatureError::SignedHeaderMissing("x-sdk-date".to_owned()))
@@ -686,7 +689,7 @@ mod tests {
 
     #[test]
     fn sdk_date_parsing() {
-        let parsed = parse_sdk_date("20240229T235958Z").unwrap();
+        let parsed = parse_sdk_date("20240229T235958Z").expect("test input is valid");
         assert_eq!(parsed, time::macros::datetime!(2024-02-29 23:59:58 UTC));
         for malformed in [
             "",
@@ -712,7 +715,7 @@ mod tests {
         let req = request("GET", "/", None, &headers, b"");
         let value = format!("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={}", "0".repeat(64));
         assert_eq!(
-            verify_signature(b"SKTEST", &req, &parse_authorization(&value).unwrap()),
+            verify_signature(b"SKTEST", &req, &parse_authorization(&value).expect("test input is valid")),
             Err(SignatureError::MalformedSdkDate)
         );
         assert_eq!(req.sdk_date(), Err(SignatureError::MalformedSdkDate));
@@ -720,7 +723,7 @@ mod tests {
 
     #[test]
     fn clock_skew_limit_is_fifteen_minutes_either_way() {
-        let signed_at = parse_sdk_date("20240101T120000Z").unwrap();
+        let signed_at = parse_sdk_date("20240101T120000Z").expect("test input is valid");
         let minutes = time::Duration::minutes;
         assert_eq!(check_clock_skew(signed_at, signed_at), Ok(()));
         assert_eq!(check_clock_skew(signed_at, signed_at + minutes(15)), Ok(()));
@@ -745,7 +748,9 @@ mod tests {
         assert_eq!(canonical_request(&req, &SPEC_SIGNED_HEADERS), Err(SignatureError::UnsignedPayload));
         // Without a body the SDK hashes nothing and ignores the header, which it adds to every non-JSON request.
         let bodiless = request("GET", path, None, &unsigned, b"");
-        assert!(canonical_request(&bodiless, &SPEC_SIGNED_HEADERS).unwrap().ends_with(EMPTY_BODY_HASH));
+        assert!(
+            canonical_request(&bodiless, &SPEC_SIGNED_HEADERS).expect("test input is valid").ends_with(EMPTY_BODY_HASH)
+        );
 
         let honest = with_content_hash(&body_hash.to_ascii_uppercase());
         let req = request("POST", path, None, &honest, SPEC_BODY);
@@ -789,22 +794,23 @@ mod tests {
     #[test]
     fn official_sdk_vectors_verify() {
         let vectors: Vec<SdkVector> =
-            serde_json::from_str(include_str!("../../tests/data/signing_vectors.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/data/signing_vectors.json")).expect("test input is valid");
         assert!(vectors.len() >= 8, "the generator writes at least 8 vectors");
 
         for vector in &vectors {
             let name = &vector.name;
             let query = Some(vector.query.as_str()).filter(|query| !query.is_empty());
             let req = request(&vector.method, &vector.path, query, &vector.headers, vector.body.as_bytes());
-            let auth = parse_authorization(&vector.expected_authorization).unwrap();
+            let auth = parse_authorization(&vector.expected_authorization).expect("test input is valid");
             assert_eq!(auth.access_key, vector.ak, "{name}");
 
-            let canonical = canonical_request(&req, &auth.signed_headers).unwrap();
+            let canonical = canonical_request(&req, &auth.signed_headers).expect("test input is valid");
             assert_eq!(canonical, vector.expected_canonical_request, "{name}");
-            let sdk_date = req.header("X-Sdk-Date").unwrap();
+            let sdk_date = req.header("X-Sdk-Date").expect("test input is valid");
             assert_eq!(string_to_sign(sdk_date, &canonical), vector.expected_string_to_sign, "{name}");
             assert_eq!(
-                authorization_value(&vector.ak, vector.sk.as_bytes(), &req, &auth.signed_headers).unwrap(),
+                authorization_value(&vector.ak, vector.sk.as_bytes(), &req, &auth.signed_headers)
+                    .expect("test input is valid"),
                 vector.expected_authorization,
                 "{name}"
             );
