@@ -101,40 +101,8 @@ impl TestServer {
         body: Vec<u8>,
         extra_headers: &[(&str, &str)],
     ) -> (StatusCode, Value) {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path_and_query, None),
-        };
-        let host = self.base.trim_start_matches("http://").to_string();
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .expect("date");
-        let mut headers: Vec<(String, String)> = vec![
-            ("content-type".into(), "application/json".into()),
-            ("host".into(), host),
-            ("x-project-id".into(), self.project().to_string()),
-            ("x-sdk-date".into(), date),
-        ];
-        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
-        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
-        signed.sort();
-        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
-        let authorization =
-            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
-                .expect("signable");
-        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
-        for (name, value) in &headers {
-            if name != "host" {
-                builder = builder.header(name, value);
-            }
-        }
-        let response = builder.header("authorization", authorization).body(body).send().await.expect("request sent");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        let json =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        (status, json)
+        let answer = self.call_with_headers(method, path_and_query, body, extra_headers, None).await;
+        (answer.status, answer.body)
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
