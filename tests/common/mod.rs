@@ -193,17 +193,16 @@ pub struct Answer {
 }
 
 impl TestServer {
-    /// Like [`TestServer::call_raw`], but returns the headers too, and lets the caller choose the
-    /// `X-Project-Id` the request is signed with (the SDK sends its credential's project; `None`
-    /// sends the test credential's).
-    pub async fn call_with_headers(
+    /// A request signed like the SDK signs: every header present is signed. `project_header`
+    /// replaces the test project in `X-Project-Id`.
+    fn signed(
         &self,
         method: Method,
         path_and_query: &str,
         body: Vec<u8>,
         extra_headers: &[(&str, &str)],
         project_header: Option<&str>,
-    ) -> Answer {
+    ) -> Result<reqwest::RequestBuilder, String> {
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -222,17 +221,30 @@ impl TestServer {
         let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
         let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
         signed.sort();
+        signed.dedup();
         let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
         let authorization =
             authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
-                .expect("signable");
+                .map_err(|e| format!("not signable: {e}"))?;
         let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
-        for (name, value) in &headers {
-            if name != "host" {
-                builder = builder.header(name, value);
-            }
+        for (name, value) in headers.iter().filter(|(name, _)| name != "host") {
+            builder = builder.header(name, value);
         }
-        let response = builder.header("authorization", authorization).body(body).send().await.expect("request sent");
+        Ok(builder.header("authorization", authorization).body(body))
+    }
+    /// Like [`TestServer::call_raw`], but returns the headers too, and lets the caller choose the
+    /// `X-Project-Id` the request is signed with (the SDK sends its credential's project; `None`
+    /// sends the test credential's).
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        extra_headers: &[(&str, &str)],
+        project_header: Option<&str>,
+    ) -> Answer {
+        let builder = self.signed(method, path_and_query, body, extra_headers, project_header).expect("signable");
+        let response = builder.send().await.expect("request sent");
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
@@ -387,38 +399,9 @@ impl TestServer {
         extra_headers: &[(&str, &str)],
         timeout: std::time::Duration,
     ) -> Result<Answer, String> {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path_and_query, None),
-        };
-        let host = self.base.trim_start_matches("http://").to_string();
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .expect("date");
-        let mut headers: Vec<(String, String)> = vec![
-            ("content-type".into(), "application/json".into()),
-            ("host".into(), host),
-            ("x-project-id".into(), self.project().to_string()),
-            ("x-sdk-date".into(), date),
-        ];
-        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
-        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
-        signed.sort();
-        signed.dedup();
-        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
-        let authorization =
-            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
-                .map_err(|e| format!("not signable: {e}"))?;
-        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
-        for (name, value) in &headers {
-            if name != "host" {
-                builder = builder.header(name, value);
-            }
-        }
+        let builder = self.signed(method, path_and_query, body, extra_headers, None)?;
         let exchange = async {
-            let response =
-                builder.header("authorization", authorization).body(body).send().await.map_err(|e| format!("{e:?}"))?;
+            let response = builder.send().await.map_err(|e| format!("{e:?}"))?;
             let status = response.status();
             let headers = response.headers().clone();
             let text = response.text().await.map_err(|e| format!("reading the body: {e:?}"))?;
