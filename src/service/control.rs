@@ -66,6 +66,11 @@ pub struct Fixtures {
 impl Ecs {
     /// The request-level fault (`http_error`, `delay`) that fires for this operation, if any.
     pub fn request_fault(&self, project_id: &str, operation: FaultOperation) -> Result<Option<RequestFault>> {
+        // Every write request asks; without a matching rule it must not queue for the writer.
+        let rules = read(self.store.as_ref(), |tx| tx.fault_rules())?;
+        if !rules.iter().any(|rule| rule.matches(Stage::Request, operation, project_id, None)) {
+            return Ok(None);
+        }
         transact(self.store.as_ref(), |tx| {
             let mut rules = LoadedRules::new(tx.fault_rules()?);
             let fired = rules.fire(Stage::Request, operation, project_id, None);
