@@ -551,3 +551,16 @@ async fn addresses_freed_below_others_are_handed_out_first() {
     }
     assert_eq!(addrs, ["192.168.0.3", "192.168.0.4", "192.168.0.6"]);
 }
+
+#[tokio::test]
+async fn a_client_token_older_than_8_hours_is_ecs_0124() {
+    let ecs = TestServer::start().await;
+    let token = [("x-client-token", "5f0c8a0e-3d2b-4c1a-9e8f-7a6b5c4d3e2f")];
+    let body = serde_json::to_vec(&create_body("tok", "s6.small.1", 1)).expect("json");
+    let (status, first) = ecs.call_raw(Method::POST, &ecs.v1("/cloudservers"), body.clone(), &token).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, _) = ecs.post("/_ecsd/clock/advance", json!({"seconds": 9 * 3600})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, again) = ecs.call_raw(Method::POST, &ecs.v1("/cloudservers"), body, &token).await;
+    assert_error(status, &again, 400, "Ecs.0124");
+}

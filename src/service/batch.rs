@@ -10,7 +10,7 @@ use crate::domain::batch::{self, BatchRefused, Duplicates, Refusal};
 use crate::domain::catalogue::{Flavor, Usage};
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::Failure;
-use crate::domain::server::Server;
+use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result, validate};
 use crate::engine::Wakeup;
@@ -81,7 +81,7 @@ impl Ecs {
                     .and_then(|()| precheck_fault(&mut faults, fault_operation, project_id, server));
                 let refused = match checked {
                     Ok(()) => {
-                        self.begin(tx, server, &operation)?;
+                        self.begin(tx, server, &operation, now)?;
                         None
                     }
                     Err(error) => Some(Failure { code: error.wire_code().into(), reason: error.message }),
@@ -106,12 +106,12 @@ impl Ecs {
     }
 
     /// Puts a server into step 0 of `operation`, with the compare-and-set on its task state.
-    fn begin(&self, tx: &mut dyn StoreTx, server: &Server, operation: &Operation) -> Result<()> {
+    fn begin(&self, tx: &mut dyn StoreTx, server: &Server, operation: &Operation, now: Timestamp) -> Result<()> {
         let mut next = server.clone();
         if let Operation::Resize { flavor_id, .. } = operation {
             next.resize_target = Some(flavor_id.clone());
         }
-        next.enter(&operation.plan(server.vm_state)[0], self.clock.now());
+        next.enter(&operation.plan(server.vm_state)[0], now);
         let reserved = self.catalogue.reservation(&next.flavor_id, next.resize_target.as_deref());
         tx.update_server(&next, server.task_state, reserved)
     }
@@ -157,7 +157,7 @@ impl Ecs {
             }
             let mut planned = Vec::with_capacity(accepted.len());
             for server in &accepted {
-                self.begin(tx, server, &operation)?;
+                self.begin(tx, server, &operation, now)?;
                 planned.push(PlannedSubJob {
                     server_id: server.id.clone(),
                     operation: operation.clone(),
