@@ -498,6 +498,10 @@ async fn sixty_clients_with_overlapping_batches_leave_every_server_explained_by_
     }
 
     // Final state of every server.
+    // Jobs accepted last may still be moving: finish every pending step, then nothing may be
+    // busy (a lost or stuck sub-job is not in the engine's queue and stays busy).
+    let (status, _) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
     let listed = list_all_servers(&ecs).await;
     let by_id: HashMap<String, &Value> =
         listed.iter().map(|s| (s["id"].as_str().expect("id").to_string(), s)).collect();
@@ -672,6 +676,10 @@ async fn creates_and_resizes_racing_a_small_quota_never_exceed_it() {
             }
         }
     }
+    // Jobs accepted last may still be moving: finish every pending step, then nothing may be
+    // busy (a lost or stuck sub-job is not in the engine's queue and stays busy).
+    let (status, _) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
     let listed = list_all_servers(&ecs).await;
     let limits = ecs.limits().await;
     let cores: i64 = listed.iter().map(|s| flavors[s["flavor"]["id"].as_str().expect("flavor")].0).sum();
