@@ -70,7 +70,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
     let (engine, engine_task) =
         engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock)).start()?;
-    let ecs = Arc::new(service::Ecs { store, catalogue, engine, clock });
+    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }

@@ -9,19 +9,14 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::signing::{self, RequestToVerify, SignatureError};
-use super::{MAX_BODY_BYTES, RequestId};
+use super::{MAX_BODY_BYTES, RequestId, operation};
 use crate::clock::Clock;
-use crate::domain::{Error, ErrorCode};
 use crate::iam::{Caller, Iam, Refused};
-
-/// Paths anyone may call: the versions document, the OpenAPI document and the token endpoint.
-fn is_public(method: &axum::http::Method, path: &str) -> bool {
-    (method == axum::http::Method::GET && (path == "/" || path == "/openapi.json")) || path == "/v3/auth/tokens"
-}
 
 pub struct AuthState {
     pub iam: Arc<Iam>,
@@ -29,10 +24,20 @@ pub struct AuthState {
     pub enabled: bool,
 }
 
-/// `{"error_msg","error_code","request_id"}` with 401, as the gateway answers.
-fn gateway_refusal(code: &str, message: String, request_id: &str) -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({ "error_msg": message, "error_code": code, "request_id": request_id })))
-        .into_response()
+/// The API gateway's refusal body, with 401.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GatewayError {
+    #[schema(example = "Incorrect IAM authentication information: verify aksk signature fail")]
+    pub error_msg: String,
+    /// `APIG.0301` (signature) or `APIG.0307` (token).
+    #[schema(example = "APIG.0301")]
+    pub error_code: &'static str,
+    pub request_id: String,
+}
+
+fn gateway_refusal(error_code: &'static str, error_msg: String, request_id: &str) -> Response {
+    let body = GatewayError { error_msg, error_code, request_id: request_id.to_string() };
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
 }
 
 fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
@@ -44,7 +49,7 @@ fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
 }
 
 pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, next: Next) -> Response {
-    if !auth.enabled || is_public(request.method(), request.uri().path()) {
+    if !auth.enabled || operation::table().is_public(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
@@ -63,11 +68,7 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError(Error::new(
-            ErrorCode::BodyTooLarge,
-            format!("The request body is over {MAX_BODY_BYTES} bytes."),
-        ))
-        .into_response();
+        return ApiError::body_too_large().into_response();
     };
     // Header values as raw UTF-8: the SDK signs non-ASCII values byte for byte.
     let headers: Vec<(String, String)> = parts
@@ -115,86 +116,4 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
 async fn with_caller(mut request: Request, caller: Caller, next: Next) -> Response {
     request.extensions_mut().insert(caller);
     next.run(request).await
-}
-
-/// `POST /v3/auth/tokens`: the password method, scoped to the user's project.
-#[utoipa::path(
-    post,
-    path = "/v3/auth/tokens",
-    operation_id = "KeystoneCreateUserTokenByPassword",
-    tag = "IAM",
-    security(()),
-    request_body = super::openapi::doc::TokenRequest,
-    responses(
-        (status = 201, description = "The token, valid 24 hours, scoped to the user's project.",
-         body = super::openapi::doc::TokenResponse,
-         headers(("X-Subject-Token" = String, description = "The token to send as `X-Auth-Token`."))),
-        (status = 400, description = "Malformed body, no name or password, or a method other than `password` \
-(`Ecs.0005`).", body = super::openapi::doc::EcsError),
-        (status = 401, description = "Wrong user name or password (`IAM.0101`).",
-         body = super::openapi::doc::IamError),
-    )
-)]
-pub async fn keystone_create_user_token(
-    State(auth): State<Arc<AuthState>>,
-    headers: axum::http::HeaderMap,
-    super::error::EcsBody(body): super::error::EcsBody,
-) -> Response {
-    let request: Value = match super::error::parse_json(&body) {
-        Ok(value) => value,
-        Err(error) => return error.into_response(),
-    };
-    let identity = &request["auth"]["identity"];
-    let methods_ok = identity["methods"].as_array().is_some_and(|m| m.iter().any(|x| x == "password"));
-    let user = &identity["password"]["user"];
-    let (Some(name), Some(password)) = (user["name"].as_str(), user["password"].as_str()) else {
-        return ApiError(Error::invalid("auth.identity.password.user needs name and password.")).into_response();
-    };
-    if !methods_ok {
-        return ApiError(Error::invalid("Only the password method is supported.")).into_response();
-    }
-    let domain = user["domain"]["name"].as_str().map(String::from);
-    let project = request["auth"]["scope"]["project"]["id"].as_str().map(String::from);
-    let (name, password) = (name.to_string(), password.to_string());
-    let iam = Arc::clone(&auth.iam);
-    let issued =
-        tokio::task::spawn_blocking(move || iam.issue_token(&name, domain.as_deref(), &password, project.as_deref()))
-            .await;
-    let token = match issued {
-        Ok(Ok(Ok(token))) => token,
-        Ok(Ok(Err(_))) => {
-            return (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({"error": {"code": 401, "title": "Unauthorized", "message": "The username or password is wrong."}, "error_code": "IAM.0101", "error_msg": "The username or password is wrong."})),
-            )
-                .into_response();
-        }
-        Ok(Err(error)) => return ApiError(error).into_response(),
-        Err(join) => return ApiError(Error::internal(join)).into_response(),
-    };
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let endpoint = format!("http://{host}");
-    let time = |t| super::wire::job_time(t);
-    let body = json!({"token": {
-        "methods": ["password"],
-        "issued_at": time(token.issued),
-        "expires_at": time(token.expires),
-        "user": {"id": token.user, "name": token.user, "domain": {"id": token.domain, "name": token.domain}},
-        "project": {"id": token.project_id, "name": token.project_id, "domain": {"id": token.domain, "name": token.domain}},
-        "roles": [{"id": "te_admin", "name": "te_admin"}],
-        "catalog": [{
-            "type": "ecs", "id": "ecs", "name": "ecs",
-            "endpoints": [{"id": "ecs-public", "interface": "public", "region": "local", "region_id": "local",
-                           "url": format!("{endpoint}/v1/{}", token.project_id)}],
-        }, {
-            "type": "compute", "id": "nova", "name": "nova",
-            "endpoints": [{"id": "nova-public", "interface": "public", "region": "local", "region_id": "local",
-                           "url": format!("{endpoint}/v2.1/{}", token.project_id)}],
-        }],
-    }});
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&token.token) {
-        response.headers_mut().insert("x-subject-token", value);
-    }
-    response
 }

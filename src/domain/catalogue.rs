@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -243,6 +244,56 @@ impl Catalogue {
     pub fn resize_targets<'a>(&'a self, source: &'a Flavor) -> impl Iterator<Item = &'a Flavor> + 'a {
         self.flavors.iter().filter(move |f| source.can_resize_to(f))
     }
+
+    /// One page of the resize targets of `source`, sorted as asked: the flavors after
+    /// `marker` (a flavor id), at most `limit` of them.
+    pub fn resize_flavors<'a>(
+        &'a self,
+        source: &'a Flavor,
+        key: FlavorSortKey,
+        dir: SortDir,
+        marker: Option<&str>,
+        limit: usize,
+    ) -> Vec<&'a Flavor> {
+        let mut targets: Vec<_> = self.resize_targets(source).collect();
+        match key {
+            // Names are the ids here.
+            FlavorSortKey::Flavorid | FlavorSortKey::Name => targets.sort_by(|a, b| a.id.cmp(&b.id)),
+            FlavorSortKey::MemoryMb => targets.sort_by_key(|f| (f.ram_mib, f.id.clone())),
+            FlavorSortKey::Vcpus => targets.sort_by_key(|f| (f.vcpus, f.id.clone())),
+            // Every flavor has the same (zero) local root disk: catalogue order.
+            FlavorSortKey::RootGb => {}
+        }
+        if dir == SortDir::Desc {
+            targets.reverse();
+        }
+        if let Some(marker) = marker {
+            let after = targets.iter().position(|f| f.id == marker).map_or(0, |i| i + 1);
+            targets.drain(..after);
+        }
+        targets.truncate(limit);
+        targets
+    }
+}
+
+/// What `resize_flavors` sorts by, in the API's words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlavorSortKey {
+    #[default]
+    Flavorid,
+    Name,
+    MemoryMb,
+    Vcpus,
+    RootGb,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDir {
+    #[default]
+    Asc,
+    Desc,
 }
 
 fn flavor(id: &str, vcpus: u32, ram_gib: u64, performance_type: &str, architecture: &str) -> Flavor {

@@ -5,12 +5,14 @@
 
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::errors::{Error, Result};
 use super::query::fuzzy_contains;
 use super::server::Server;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The operation a fault rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultOperation {
     Create,
@@ -24,23 +26,32 @@ pub enum FaultOperation {
     Any,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a fault rule does when it fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultEffect {
     /// The server's sub-job fails with this code; the server returns to where it was.
     SubJobFail { code: String, message: Option<String> },
     /// The per-server check fails: the batch answers `internalError` (or a failed sub-job).
     PrecheckFail { code: String, message: Option<String> },
-    /// The whole request fails with this HTTP status and code.
-    HttpError { status: u16, code: String, message: Option<String> },
-    /// The request is answered this many milliseconds later.
-    Delay { ms: u64 },
+    /// The whole request fails with this HTTP status (400 to 599) and code.
+    HttpError {
+        #[schema(minimum = 400, maximum = 599)]
+        status: u16,
+        code: String,
+        message: Option<String>,
+    },
+    /// The request is answered this many milliseconds later (at most 600000).
+    Delay {
+        #[schema(maximum = 600000)]
+        ms: u64,
+    },
     /// The sub-job stays RUNNING until the rule is released or deleted.
     Hang,
 }
 
 /// A rule as a user writes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub operation: FaultOperation,
@@ -51,6 +62,7 @@ pub struct FaultSpec {
     pub tag: Option<String>,
     pub project_id: Option<String>,
     /// Chance in [0, 1] that a matching occasion fires; always when absent.
+    #[schema(minimum = 0, maximum = 1)]
     pub probability: Option<f64>,
     /// Fire for the next `count` matching occasions, then stop; forever when absent.
     pub count: Option<u64>,
@@ -60,15 +72,28 @@ pub struct FaultSpec {
     pub effect: FaultEffect,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A stored fault rule: the spec's fields plus its id and counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FaultRule {
     pub id: String,
     #[serde(flatten)]
+    #[schema(schema_with = spec_within_rule)]
     pub spec: FaultSpec,
     /// How often the rule fired.
     pub fired: u64,
     /// How many matching occasions were drawn for, fired or not.
     pub evaluations: u64,
+}
+
+/// The spec's schema as a part of a rule: without its refusal of other properties, which
+/// would refuse the rule's own `id` and counters beside it.
+fn spec_within_rule() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::Schema;
+    let mut schema = <FaultSpec as utoipa::PartialSchema>::schema();
+    if let utoipa::openapi::RefOr::T(Schema::Object(object)) = &mut schema {
+        object.additional_properties = None;
+    }
+    schema
 }
 
 /// Where in the life of a request a rule is looked at.

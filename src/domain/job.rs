@@ -6,7 +6,9 @@ use super::errors::ErrorCode;
 use super::server::Timestamp;
 use super::status::{Operation, OperationKind, VmState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A job's or sub-job's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobStatus {
     Init,
     Running,

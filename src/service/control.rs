@@ -24,16 +24,17 @@ pub enum RequestFault {
 }
 
 /// A server of a fixture fleet, created directly in a stable status.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixtureServer {
     pub name: String,
+    /// Default `s6.small.1`.
     #[serde(default = "default_fixture_flavor")]
     pub flavor: String,
+    /// An image id; the first active image when absent.
     pub image: Option<String>,
-    /// `ACTIVE` (default) or `SHUTOFF`.
-    #[serde(default = "default_fixture_status")]
-    pub status: String,
+    #[serde(default)]
+    pub status: FixtureStatus,
     /// `key=value` or `key`.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -42,16 +43,23 @@ pub struct FixtureServer {
     pub availability_zone: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
-    /// How many servers like this one (names get `-0000` suffixes when more than one).
+    /// How many servers like this one (names get `-0000` suffixes when more than one); default 1.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 100)]
     pub count: u32,
+}
+
+/// The stable status a fixture server is created in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FixtureStatus {
+    #[default]
+    Active,
+    Shutoff,
 }
 
 fn default_fixture_flavor() -> String {
     "s6.small.1".into()
-}
-fn default_fixture_status() -> String {
-    "ACTIVE".into()
 }
 fn one() -> u32 {
     1
@@ -186,10 +194,9 @@ impl Ecs {
             catalogue.subnets.iter().find(|s| s.vpc_id == vpc.id).ok_or_else(|| Error::invalid("No subnet."))?;
         let mut planned = Vec::new();
         for fixture in &fixtures.servers {
-            let vm_state = match fixture.status.as_str() {
-                "ACTIVE" => VmState::Active,
-                "SHUTOFF" => VmState::Stopped,
-                other => return Err(Error::invalid(format!("A fixture status is ACTIVE or SHUTOFF, not {other}."))),
+            let vm_state = match fixture.status {
+                FixtureStatus::Active => VmState::Active,
+                FixtureStatus::Shutoff => VmState::Stopped,
             };
             let tags = fixture
                 .tags

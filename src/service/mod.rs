@@ -15,17 +15,36 @@ use crate::engine::EngineHandle;
 use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
-pub use control::{FixtureServer, Fixtures, RequestFault};
+pub use control::{FixtureServer, FixtureStatus, Fixtures, RequestFault};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
 
 pub struct Ecs {
-    pub store: Arc<dyn Store>,
-    pub catalogue: Arc<Catalogue>,
-    pub engine: EngineHandle,
-    pub clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+    catalogue: Arc<Catalogue>,
+    engine: EngineHandle,
+    clock: Arc<dyn Clock>,
 }
 
 impl Ecs {
+    pub fn new(store: Arc<dyn Store>, catalogue: Arc<Catalogue>, engine: EngineHandle, clock: Arc<dyn Clock>) -> Self {
+        Ecs { store, catalogue, engine, clock }
+    }
+
+    /// What servers are built from: flavors, images, networks, zones, quota.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> crate::domain::server::Timestamp {
+        self.clock.now()
+    }
+
+    /// Finishes every pending transition (held sub-jobs stay held).
+    pub async fn settle(&self) {
+        self.engine.settle().await;
+    }
+
     pub fn project_exists(&self, project_id: &str) -> Result<bool> {
         read(self.store.as_ref(), |tx| tx.project_exists(project_id))
     }

@@ -1,23 +1,9 @@
-//! The JSON of the API: serde structs with the API's own names, and their conversions to and
-//! from domain types. Nothing outside api/ knows these shapes.
+//! The time formats of the API documents, each defined once.
 
-pub mod batch;
-pub mod catalogue;
-pub mod jobs;
-pub mod servers;
-
-use serde::{Deserialize, Serialize};
 use time::format_description::FormatItem;
 use time::macros::format_description;
-use utoipa::ToSchema;
 
 use crate::domain::server::Timestamp;
-
-/// `{"id": "..."}`, the `ServerId` object of batch requests.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ServerId {
-    pub id: String,
-}
 
 const SERVER_TIME: &[FormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 const LAUNCH_TIME: &[FormatItem<'_>] =

@@ -1,28 +1,52 @@
 //! Create, list, show and modify servers.
 
+use std::sync::Arc;
+
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::Digest;
 use utoipa::IntoParams;
 
-use super::control::gate;
-use super::error::{ApiResult, EcsBody, EcsPath, EcsQuery, Project, parse_json};
-use super::openapi::doc::{ClientTokenHeader, EcsError, ProjectPath, ServerPath};
 use super::wire::servers::{
     CreateServersRequest, CreateServersResponse, ListServersDetailsResponse, ListedServer, ServerDetail,
     ShowServerResponse, UpdateServerRequest, UpdateServerResponse, UpdatedServer,
 };
-use super::{AppState, blocking, point_read};
-use crate::domain::faults::FaultOperation;
+use crate::api::error::{ApiError, ApiResult, EcsErrorBody as EcsError};
+use crate::api::extract::{EcsBody, EcsJson, EcsPath, EcsQuery, Project, ProjectPath, ServerPath, parse_json};
+use crate::api::{blocking, point_read};
 use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::status::Status;
 use crate::domain::{Error, ErrorCode};
-use crate::service::{ClientToken, CreateAccepted, ServerUpdate};
+use crate::service::{ClientToken, CreateAccepted, Ecs, ServerUpdate};
 
-/// `POST /v1/{pid}/cloudservers` and `/v1.1/...`: create servers as one job.
+/// The `X-Client-Token` header of a create.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ClientTokenHeader {
+    /// Idempotency token: a lower-case UUID (`Ecs.0123` otherwise). The same token with a
+    /// byte-identical body within 8 hours answers the first job again and creates nothing;
+    /// a different body is `Ecs.0122`, an older token `Ecs.0124`.
+    #[param(rename = "X-Client-Token")]
+    pub x_client_token: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientTokenHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let token = match parts.headers.get("x-client-token") {
+            Some(value) => Some(value.to_str().map_err(|_| Error::of(ErrorCode::ClientTokenInvalid))?.to_string()),
+            None => None,
+        };
+        Ok(ClientTokenHeader { x_client_token: token })
+    }
+}
+
+/// `POST /v1/{pid}/cloudservers`: create servers as one job.
 #[utoipa::path(
     post,
     path = "/v1/{project_id}/cloudservers",
@@ -38,21 +62,50 @@ use crate::service::{ClientToken, CreateAccepted, ServerUpdate};
          body = EcsError),
     )
 )]
-pub async fn create_servers(
-    State(ecs): State<AppState>,
+pub async fn create_post_paid_servers(
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    headers: HeaderMap,
+    client_token: ClientTokenHeader,
     EcsBody(body): EcsBody,
 ) -> ApiResult<Response> {
+    create(ecs, project_id, client_token, body).await
+}
+
+/// `POST /v1.1/{pid}/cloudservers`: the same create, with `extendparam`.
+#[utoipa::path(
+    post,
+    path = "/v1.1/{project_id}/cloudservers",
+    operation_id = "CreateServers",
+    tag = "ECS",
+    params(ProjectPath, ClientTokenHeader),
+    request_body = CreateServersRequest,
+    responses(
+        (status = 200, description = "Accepted: one job creates the servers, which exist (status BUILD) at once.",
+         body = CreateServersResponse),
+        (status = 202, description = "`dry_run`: every check passed; nothing was created. No body."),
+        (status = 400, description = "Invalid request, quota, network, image, flavor or client-token error.",
+         body = EcsError),
+    )
+)]
+pub async fn create_servers(
+    State(ecs): State<Arc<Ecs>>,
+    Project(project_id): Project,
+    client_token: ClientTokenHeader,
+    EcsBody(body): EcsBody,
+) -> ApiResult<Response> {
+    create(ecs, project_id, client_token, body).await
+}
+
+async fn create(
+    ecs: Arc<Ecs>,
+    project_id: String,
+    client_token: ClientTokenHeader,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let request: CreateServersRequest = parse_json(&body)?;
-    gate(&ecs, &project_id, FaultOperation::Create).await?;
-    let client_token = match headers.get("x-client-token") {
-        Some(value) => Some(ClientToken {
-            token: value.to_str().map_err(|_| Error::of(ErrorCode::ClientTokenInvalid))?.to_string(),
-            fingerprint: hex::encode(sha2::Sha256::digest(&body)),
-        }),
-        None => None,
-    };
+    let client_token = client_token
+        .x_client_token
+        .map(|token| ClientToken { token, fingerprint: hex::encode(sha2::Sha256::digest(&body)) });
     let dry_run = request.dry_run;
     let create = request.server.into_domain()?;
     let accepted =
@@ -77,8 +130,7 @@ pub struct ListQuery {
     flavor: Option<String>,
     /// Substring of the name; `.` matches any character.
     name: Option<String>,
-    #[param(value_type = Option<super::openapi::doc::ServerStatus>)]
-    status: Option<String>,
+    status: Option<Status>,
     /// A tag key, or `key=value`.
     tags: Option<String>,
     /// Servers without this tag.
@@ -112,7 +164,7 @@ pub struct ListQuery {
     )
 )]
 pub async fn list_servers_details(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsQuery(query): EcsQuery<ListQuery>,
 ) -> ApiResult<Json<ListServersDetailsResponse>> {
@@ -125,13 +177,9 @@ pub async fn list_servers_details(
         None => Start::Page(query.offset.unwrap_or(1).max(1)),
     };
     let page = Page { start, limit };
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(Status::parse(text).ok_or_else(|| Error::invalid(format!("Unknown status {text}.")))?),
-    };
     let filter = ServerFilter {
         name: query.name,
-        status,
+        status: query.status,
         flavor: query.flavor,
         ip: query.ip,
         ip_eq: query.ip_eq,
@@ -141,7 +189,7 @@ pub async fn list_servers_details(
     };
     let server_ids: Option<Vec<String>> =
         query.server_id.map(|ids| ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
-    let catalogue = &ecs.catalogue;
+    let catalogue = ecs.catalogue();
     let (count, servers) = match server_ids {
         // With `server_id`, every other filter is ignored, and an unknown id gets an entry of
         // its own with only `id` and `fault` (contract T1.10).
@@ -171,19 +219,19 @@ pub async fn list_servers_details(
     path = "/v1/{project_id}/cloudservers/{server_id}",
     operation_id = "ShowServer",
     tag = "ECS",
-    params(ServerPath),
+    params(ProjectPath, ServerPath),
     responses(
         (status = 200, description = "The server.", body = ShowServerResponse),
         (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
     )
 )]
 pub async fn show_server(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    EcsPath((_, server_id)): EcsPath<(String, String)>,
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
 ) -> ApiResult<Json<ShowServerResponse>> {
     let server = point_read(&ecs, |ecs| ecs.show_server(&project_id, &server_id))?;
-    Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, &ecs.catalogue) }))
+    Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, ecs.catalogue()) }))
 }
 
 /// `PUT /v1/{pid}/cloudservers/{server_id}`: name and description.
@@ -192,7 +240,7 @@ pub async fn show_server(
     path = "/v1/{project_id}/cloudservers/{server_id}",
     operation_id = "UpdateServer",
     tag = "ECS",
-    params(ServerPath),
+    params(ProjectPath, ServerPath),
     request_body = UpdateServerRequest,
     responses(
         (status = 200, description = "The modified server, in the short shape of this call.",
@@ -203,12 +251,11 @@ pub async fn show_server(
     )
 )]
 pub async fn update_server(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    EcsPath((_, server_id)): EcsPath<(String, String)>,
-    super::error::EcsJson(request): super::error::EcsJson<UpdateServerRequest>,
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
+    EcsJson(request): EcsJson<UpdateServerRequest>,
 ) -> ApiResult<Json<UpdateServerResponse>> {
-    gate(&ecs, &project_id, FaultOperation::Rename).await?;
     let update = ServerUpdate { name: request.server.name, description: request.server.description };
     if request.server.hostname.is_some() {
         return Err(

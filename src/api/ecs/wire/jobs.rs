@@ -3,15 +3,14 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::job_time;
-use crate::domain::job::{Job, SubJob};
+use crate::api::format::job_time;
+use crate::domain::job::{Job, JobStatus, SubJob};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShowJobResponse {
     pub job_id: String,
     pub job_type: &'static str,
-    #[schema(value_type = crate::api::openapi::doc::JobStatus)]
-    pub status: &'static str,
+    pub status: JobStatus,
     pub begin_time: String,
     pub end_time: String,
     pub error_code: Option<String>,
@@ -33,8 +32,7 @@ pub struct JobEntities {
 pub struct SubJobDoc {
     pub job_id: String,
     pub job_type: &'static str,
-    #[schema(value_type = crate::api::openapi::doc::JobStatus)]
-    pub status: &'static str,
+    pub status: JobStatus,
     pub begin_time: String,
     pub end_time: String,
     pub error_code: Option<String>,
@@ -54,7 +52,7 @@ impl SubJobDoc {
         SubJobDoc {
             job_id: sub.id.clone(),
             job_type: sub.operation.kind().job_types().1,
-            status: sub.status.as_str(),
+            status: sub.status,
             begin_time: job_time(sub.begin_time),
             end_time: sub.end_time.map(job_time).unwrap_or_default(),
             error_code: sub.failure.as_ref().map(|f| f.code.clone()),
@@ -87,7 +85,7 @@ impl ShowJobResponse {
         ShowJobResponse {
             job_id: job.id.clone(),
             job_type,
-            status: job.status.as_str(),
+            status: job.status,
             begin_time: job_time(job.begin_time),
             end_time: job.end_time.map(job_time).unwrap_or_default(),
             error_code: job.failure.as_ref().map(|f| f.code.clone()),

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use super::ServerId;
 use crate::domain::batch::Refusal;
+use crate::domain::server::Server;
 
 pub fn ids(servers: Vec<ServerId>) -> Vec<String> {
     servers.into_iter().map(|s| s.id).collect()
@@ -28,6 +29,16 @@ pub struct BatchStart {
     pub servers: Vec<ServerId>,
 }
 
+/// The `type` of a stop or reboot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum PowerType {
+    #[default]
+    #[serde(rename = "SOFT")]
+    Soft,
+    #[serde(rename = "HARD")]
+    Hard,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchStop {
     /// 1 to 1000 distinct servers.
@@ -35,8 +46,7 @@ pub struct BatchStop {
     pub servers: Vec<ServerId>,
     /// `SOFT` (default) or `HARD`.
     #[serde(rename = "type")]
-    #[schema(value_type = Option<crate::api::openapi::doc::PowerOffType>)]
-    pub stop_type: Option<String>,
+    pub stop_type: Option<PowerType>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,8 +55,14 @@ pub struct BatchReboot {
     #[schema(min_items = 1, max_items = 1000)]
     pub servers: Vec<ServerId>,
     #[serde(rename = "type")]
-    #[schema(value_type = crate::api::openapi::doc::PowerOffType)]
-    pub reboot_type: String,
+    pub reboot_type: PowerType,
+}
+
+/// The only resize mode: an ACTIVE server is stopped, resized and started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum ResizeMode {
+    #[serde(rename = "withStopServer")]
+    WithStopServer,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,8 +117,7 @@ pub struct BatchResize {
     #[schema(min_items = 1, max_items = 50)]
     pub servers: Vec<ServerId>,
     /// `withStopServer` lets an ACTIVE server be resized (stopped, resized, started again).
-    #[schema(value_type = Option<crate::api::openapi::doc::ResizeMode>)]
-    pub mode: Option<String>,
+    pub mode: Option<ResizeMode>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,8 +134,7 @@ pub struct SingleResize {
     #[schema(example = "s6.large.2")]
     pub flavor_ref: String,
     /// `withStopServer` lets an ACTIVE server be resized (stopped, resized, started again).
-    #[schema(value_type = Option<crate::api::openapi::doc::ResizeMode>)]
-    pub mode: Option<String>,
+    pub mode: Option<ResizeMode>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -169,5 +183,20 @@ impl From<&Refusal> for InternalError {
             error_code: refusal.error.wire_code().to_string(),
             error_message: refusal.error.message.clone(),
         }
+    }
+}
+
+/// `GET .../os-resetpwd-flag`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetPasswordFlag {
+    /// Always `"True"`: the one-click reset plug-in is present in every simulated guest.
+    pub resetpwd_flag: &'static str,
+    /// An ecsd addition: a reset waits for the server's next start or reboot.
+    pub password_reset_pending: bool,
+}
+
+impl ResetPasswordFlag {
+    pub fn of(server: &Server) -> Self {
+        ResetPasswordFlag { resetpwd_flag: "True", password_reset_pending: server.pending_password_hash.is_some() }
     }
 }

@@ -7,22 +7,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{launch_time, server_time};
+use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
 use crate::domain::server::{Server, Tag};
+use crate::domain::status::Status;
 use crate::domain::{Error, Result};
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"server": {
-    "imageRef": "8f2a3c9e-5d1b-4c7a-9e0f-1a2b3c4d5e01", "flavorRef": "s6.small.1", "name": "web",
-    "vpcid": "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01", "nics": [{"subnet_id": "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f01"}],
-    "root_volume": {"volumetype": "SSD"}, "count": 2
-}}))]
+#[schema(example = create_servers_example)]
 pub struct CreateServersRequest {
     pub server: CreateServer,
     #[serde(default)]
     pub dry_run: bool,
+}
+
+/// Two servers of the seeded catalogue, as the document's example.
+fn create_servers_example() -> Value {
+    const EXAMPLE: &str = r#"{"server": {
+        "imageRef": "8f2a3c9e-5d1b-4c7a-9e0f-1a2b3c4d5e01", "flavorRef": "s6.small.1", "name": "web",
+        "vpcid": "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01", "nics": [{"subnet_id": "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f01"}],
+        "root_volume": {"volumetype": "SSD"}, "count": 2}}"#;
+    serde_json::from_str(EXAMPLE).unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -192,8 +198,7 @@ pub struct ServerDetail {
     pub id: String,
     pub name: String,
     pub description: String,
-    #[schema(value_type = crate::api::openapi::doc::ServerStatus)]
-    pub status: &'static str,
+    pub status: Status,
     #[serde(rename = "OS-EXT-STS:vm_state")]
     pub vm_state: &'static str,
     #[serde(rename = "OS-EXT-STS:task_state")]
@@ -352,7 +357,7 @@ impl ServerDetail {
             id: server.id.clone(),
             name: server.name.clone(),
             description: server.description.clone(),
-            status: server.status().as_str(),
+            status: server.status(),
             vm_state: server.vm_state.as_str(),
             task_state: server.task_state.map(|t| t.as_str()),
             power_state: server.vm_state.power_state(),
@@ -429,21 +434,27 @@ pub struct ListServersDetailsResponse {
 #[serde(untagged)]
 pub enum ListedServer {
     Found(Box<ServerDetail>),
-    Missing {
-        id: String,
-        #[schema(value_type = crate::api::openapi::doc::MissingServerFault)]
-        fault: Value,
-    },
+    Missing { id: String, fault: MissingServerFault },
+}
+
+/// A server asked for by `server_id` in the list that does not exist: only `id` and `fault`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingServerFault {
+    /// 404.
+    pub code: u16,
+    pub message: String,
+    pub details: &'static str,
+    pub created: &'static str,
 }
 
 impl ListedServer {
     pub fn missing(id: String) -> Self {
-        let fault = serde_json::json!({
-            "code": 404,
-            "message": format!("Instance[{id}] could not be found."),
-            "details": "",
-            "created": "",
-        });
+        let fault = MissingServerFault {
+            code: 404,
+            message: format!("Instance[{id}] could not be found."),
+            details: "",
+            created: "",
+        };
         ListedServer::Missing { id, fault }
     }
 }
@@ -470,7 +481,7 @@ pub struct UpdateServer {
 pub struct UpdatedServer {
     pub id: String,
     pub name: String,
-    pub status: &'static str,
+    pub status: Status,
     pub tenant_id: String,
     pub user_id: String,
     pub image: String,
@@ -524,7 +535,7 @@ impl UpdatedServer {
         UpdatedServer {
             id: server.id.clone(),
             name: server.name.clone(),
-            status: server.status().as_str(),
+            status: server.status(),
             tenant_id: server.project_id.clone(),
             user_id: server.project_id.clone(),
             image: server.image_id.clone(),

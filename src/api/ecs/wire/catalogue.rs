@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::domain::catalogue::{Catalogue, Flavor, Image, Quota, Subnet, Usage, Vpc};
+use crate::domain::catalogue::{Catalogue, Flavor, Quota, Usage};
 
 /// A flavor as `GET .../cloudservers/flavors` shows it (`os_extra_specs`) or as
 /// `resize_flavors` does (`extra_specs`); the rest is the same, including the odd types.
@@ -27,20 +26,41 @@ pub struct FlavorDoc {
     pub rxtx_cap: Option<String>,
     #[serde(rename = "os-flavor-access:is_public")]
     pub is_public: bool,
-    #[schema(value_type = Vec<crate::api::openapi::doc::FlavorDocLink>)]
-    pub links: Vec<Value>,
+    pub links: Vec<FlavorDocLink>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os_extra_specs: Option<BTreeMap<&'static str, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_specs: Option<BTreeMap<&'static str, String>>,
     #[serde(rename = "attachableQuantity", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::api::openapi::doc::AttachableQuantity>)]
-    pub attachable_quantity: Option<Value>,
+    pub attachable_quantity: Option<AttachableQuantity>,
     /// Always `{}` (`resize_flavors` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub instance_quota: Option<Value>,
+    pub instance_quota: Option<InstanceQuota>,
 }
+
+/// A link of a flavor document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlavorDocLink {
+    /// `self` or `bookmark`.
+    pub rel: &'static str,
+    pub href: String,
+    /// Always null.
+    #[serde(rename = "type")]
+    pub link_type: Option<String>,
+}
+
+/// Free attachment slots of a flavor (`GET .../cloudservers/flavors` only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachableQuantity {
+    pub free_scsi: u32,
+    pub free_blk: u32,
+    pub free_disk: u32,
+    pub free_nic: u32,
+}
+
+/// The per-flavor quota of a resize target: always empty.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceQuota {}
 
 impl FlavorDoc {
     fn base(flavor: &Flavor, base_url: &str, project_id: &str) -> Self {
@@ -59,8 +79,8 @@ impl FlavorDoc {
             rxtx_cap: None,
             is_public: true,
             links: vec![
-                json!({"rel": "self", "href": href, "type": null}),
-                json!({"rel": "bookmark", "href": href, "type": null}),
+                FlavorDocLink { rel: "self", href: href.clone(), link_type: None },
+                FlavorDocLink { rel: "bookmark", href, link_type: None },
             ],
             os_extra_specs: None,
             extra_specs: None,
@@ -72,9 +92,12 @@ impl FlavorDoc {
     pub fn listed(flavor: &Flavor, catalogue: &Catalogue, base_url: &str, project_id: &str) -> Self {
         FlavorDoc {
             os_extra_specs: Some(flavor.extra_specs(&catalogue.availability_zones)),
-            attachable_quantity: Some(json!({
-                "free_scsi": 59, "free_blk": 23, "free_disk": 23, "free_nic": flavor.max_nics.saturating_sub(1)
-            })),
+            attachable_quantity: Some(AttachableQuantity {
+                free_scsi: 59,
+                free_blk: 23,
+                free_disk: 23,
+                free_nic: flavor.max_nics.saturating_sub(1),
+            }),
             ..FlavorDoc::base(flavor, base_url, project_id)
         }
     }
@@ -82,7 +105,7 @@ impl FlavorDoc {
     pub fn resize_target(flavor: &Flavor, catalogue: &Catalogue, base_url: &str, project_id: &str) -> Self {
         FlavorDoc {
             extra_specs: Some(flavor.extra_specs(&catalogue.availability_zones)),
-            instance_quota: Some(json!({})),
+            instance_quota: Some(InstanceQuota {}),
             ..FlavorDoc::base(flavor, base_url, project_id)
         }
     }
@@ -153,84 +176,38 @@ impl LimitsResponse {
 }
 
 /// `GET /v1/{pid}/availability-zones` (SDK `ListServerAzInfo`).
-pub fn availability_zones_v1(catalogue: &Catalogue) -> Value {
-    let zones: Vec<Value> = catalogue
-        .availability_zones
-        .iter()
-        .map(|az| json!({"availability_zone_id": az, "type": "core", "mode": "single", "alias": {}, "az_group_ids": [], "category": 0}))
-        .collect();
-    json!({ "availability_zones": zones })
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityZones {
+    pub availability_zones: Vec<AvailabilityZone>,
 }
 
-/// `GET /v2.1/{pid}/os-availability-zone` (Nova, SDK `NovaListAvailabilityZones`).
-pub fn availability_zones_nova(catalogue: &Catalogue) -> Value {
-    let zones: Vec<Value> = catalogue
-        .availability_zones
-        .iter()
-        .map(|az| json!({"zoneName": az, "zoneState": {"available": true}, "hosts": null}))
-        .collect();
-    json!({ "availabilityZoneInfo": zones })
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityZone {
+    pub availability_zone_id: String,
+    /// `core`.
+    #[serde(rename = "type")]
+    pub zone_type: &'static str,
+    /// `single`.
+    pub mode: &'static str,
+    pub alias: BTreeMap<String, String>,
+    pub az_group_ids: Vec<String>,
+    pub category: i32,
 }
 
-pub fn image_doc(image: &Image) -> Value {
-    json!({
-        "id": image.id,
-        "name": image.name,
-        "status": image.status,
-        "visibility": "public",
-        "min_disk": image.min_disk_gib,
-        "min_ram": image.min_ram_mib,
-        "disk_format": "zvhd2",
-        "container_format": "bare",
-        "__os_type": image.os_type,
-        "__os_version": image.os_version,
-        "__platform": image.platform,
-        "__imagetype": "gold",
-        "__os_bit": "64",
-        "__support_kvm": "true",
-        "__isregistered": "true",
-        "__image_source_type": "uds",
-        "__os_feature_list": "",
-        "virtual_env_type": "FusionCompute",
-        "architecture": if image.architecture == "arm64" { "arm" } else { "x86" },
-        "size": 0,
-        "protected": true,
-        "owner": "",
-        "tags": [],
-        "created_at": "2024-01-01T00:00:00Z",
-        "updated_at": "2024-01-01T00:00:00Z",
-        "self": format!("/v2/images/{}", image.id),
-        "file": format!("/v2/images/{}/file", image.id),
-        "schema": "/v2/schemas/image",
-    })
-}
-
-pub fn vpc_doc(vpc: &Vpc, project_id: &str) -> Value {
-    json!({
-        "id": vpc.id, "name": vpc.name, "cidr": vpc.cidr, "status": "OK", "description": "",
-        "routes": [], "tenant_id": project_id, "enterprise_project_id": "0",
-        "created_at": "2024-01-01T00:00:00", "updated_at": "2024-01-01T00:00:00",
-    })
-}
-
-pub fn subnet_doc(subnet: &Subnet, project_id: &str, availability_zone: &str, free: u32) -> Value {
-    json!({
-        "id": subnet.id, "name": subnet.name, "description": "", "cidr": subnet.cidr,
-        "gateway_ip": subnet.gateway_ip.to_string(), "vpc_id": subnet.vpc_id, "status": "ACTIVE",
-        "availability_zone": availability_zone, "dhcp_enable": true,
-        "primary_dns": "100.125.4.25", "secondary_dns": "100.125.129.199", "dnsList": ["100.125.4.25", "100.125.129.199"],
-        "ipv6_enable": false, "neutron_network_id": subnet.id, "neutron_subnet_id": subnet.id,
-        "tenant_id": project_id, "available_ip_address_count": free,
-        "created_at": "2024-01-01T00:00:00", "updated_at": "2024-01-01T00:00:00",
-    })
-}
-
-/// `GET /`: the versions document (T3.1).
-pub fn versions(base_url: &str) -> Value {
-    json!({"versions": [
-        {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "", "updated": "2011-01-21T11:33:21Z",
-         "links": [{"rel": "self", "href": format!("{base_url}/v2/")}]},
-        {"id": "v2.1", "status": "CURRENT", "version": "2.60", "min_version": "2.1", "updated": "2013-07-23T11:33:21Z",
-         "links": [{"rel": "self", "href": format!("{base_url}/v2.1/")}]},
-    ]})
+impl AvailabilityZones {
+    pub fn of(catalogue: &Catalogue) -> Self {
+        let availability_zones = catalogue
+            .availability_zones
+            .iter()
+            .map(|az| AvailabilityZone {
+                availability_zone_id: az.clone(),
+                zone_type: "core",
+                mode: "single",
+                alias: BTreeMap::new(),
+                az_group_ids: vec![],
+                category: 0,
+            })
+            .collect();
+        AvailabilityZones { availability_zones }
+    }
 }

@@ -1,35 +1,59 @@
 //! The test-control API under `/_ecsd/`: fault rules, reset, snapshots, time, fixtures.
 //! Authenticated like every other path; off the ECS paths so no SDK call can reach it.
 
+mod wire;
+
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::error::{ApiError, ApiResult, EcsBody, EcsJson, EcsPath, parse_json};
-use super::openapi::doc::{
-    ClockNow, EcsError, FaultPath, FaultRule, FaultRules, FixtureIds, Released, SnapshotName, SnapshotPath, Snapshots,
-};
-use super::{AppState, blocking};
-use crate::domain::faults::{FaultOperation, FaultSpec};
+use super::blocking;
+use super::error::{ApiResult, EcsErrorBody as EcsError};
+use super::extract::{EcsJson, EcsPath, OptionalEcsJson};
+use super::operation::Row;
+use crate::domain::faults::{FaultRule, FaultSpec};
 use crate::domain::{Error, ErrorCode};
 use crate::iam::Caller;
-use crate::service::{Fixtures, RequestFault};
+use crate::service::{Ecs, FixtureServer, Fixtures};
+use wire::{ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
 
-/// Applies the request-level fault rules (`http_error`, `delay`) of an operation.
-pub async fn gate(ecs: &AppState, project_id: &str, operation: FaultOperation) -> ApiResult<()> {
-    let project_id = project_id.to_string();
-    match blocking(ecs, move |ecs| ecs.request_fault(&project_id, operation)).await? {
-        Some(RequestFault::Delay(pause)) => {
-            tokio::time::sleep(pause).await;
-            Ok(())
-        }
-        Some(RequestFault::Fail(error)) => Err(ApiError(error)),
-        None => Ok(()),
-    }
+pub fn operations() -> Vec<Row> {
+    vec![
+        Row::new(routes!(add_fault)),
+        Row::new(routes!(list_faults)),
+        Row::new(routes!(delete_fault)),
+        Row::new(routes!(release_fault)),
+        Row::new(routes!(reset)),
+        Row::new(routes!(save_snapshot)),
+        Row::new(routes!(list_snapshots)),
+        Row::new(routes!(delete_snapshot)),
+        Row::new(routes!(restore_snapshot)),
+        Row::new(routes!(advance_clock)),
+        Row::new(routes!(settle_clock)),
+        Row::new(routes!(load_fixtures)),
+    ]
+}
+
+/// A fault rule of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct FaultPath {
+    /// The fault rule's id.
+    pub id: String,
+}
+
+/// A snapshot of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SnapshotPath {
+    /// The snapshot's name: 1 to 64 letters, digits, `_`, `.` or `-`.
+    pub name: String,
 }
 
 /// `POST /_ecsd/faults`: adds a fault rule.
@@ -38,14 +62,14 @@ pub async fn gate(ecs: &AppState, project_id: &str, operation: FaultOperation) -
     path = "/_ecsd/faults",
     operation_id = "EcsdAddFault",
     tag = "ecsd control",
-    request_body = super::openapi::doc::FaultSpec,
+    request_body = FaultSpec,
     responses(
         (status = 201, description = "The stored rule.", body = FaultRule),
         (status = 400, description = "Malformed rule, probability outside [0, 1], `http_error` status outside 400 \
 to 599, a missing code, or a delay over 600000 ms (`Ecs.0005`).", body = EcsError),
     )
 )]
-pub async fn add_fault(State(ecs): State<AppState>, EcsJson(spec): EcsJson<FaultSpec>) -> ApiResult<Response> {
+pub async fn add_fault(State(ecs): State<Arc<Ecs>>, EcsJson(spec): EcsJson<FaultSpec>) -> ApiResult<Response> {
     let rule = blocking(&ecs, move |ecs| ecs.add_fault(spec)).await?;
     Ok((StatusCode::CREATED, Json(rule)).into_response())
 }
@@ -58,9 +82,9 @@ pub async fn add_fault(State(ecs): State<AppState>, EcsJson(spec): EcsJson<Fault
     tag = "ecsd control",
     responses((status = 200, description = "Every fault rule with its counters.", body = FaultRules))
 )]
-pub async fn list_faults(State(ecs): State<AppState>) -> ApiResult<Json<Value>> {
-    let rules = blocking(&ecs, |ecs| ecs.list_faults()).await?;
-    Ok(Json(json!({ "faults": rules })))
+pub async fn list_faults(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<FaultRules>> {
+    let faults = blocking(&ecs, |ecs| ecs.list_faults()).await?;
+    Ok(Json(FaultRules { faults }))
 }
 
 /// `DELETE /_ecsd/faults/{id}`: removes a rule; the sub-jobs it held go on.
@@ -75,7 +99,10 @@ pub async fn list_faults(State(ecs): State<AppState>) -> ApiResult<Json<Value>> 
         (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn delete_fault(State(ecs): State<AppState>, EcsPath(id): EcsPath<String>) -> ApiResult<StatusCode> {
+pub async fn delete_fault(
+    State(ecs): State<Arc<Ecs>>,
+    EcsPath(FaultPath { id }): EcsPath<FaultPath>,
+) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.delete_fault(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -92,9 +119,12 @@ pub async fn delete_fault(State(ecs): State<AppState>, EcsPath(id): EcsPath<Stri
         (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn release_fault(State(ecs): State<AppState>, EcsPath(id): EcsPath<String>) -> ApiResult<Json<Value>> {
+pub async fn release_fault(
+    State(ecs): State<Arc<Ecs>>,
+    EcsPath(FaultPath { id }): EcsPath<FaultPath>,
+) -> ApiResult<Json<Released>> {
     let released = blocking(&ecs, move |ecs| ecs.release_fault(&id)).await?;
-    Ok(Json(json!({ "released": released })))
+    Ok(Json(Released { released }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -116,9 +146,10 @@ pub struct ResetRequest {
         (status = 400, description = "Malformed body (`Ecs.0005`).", body = EcsError),
     )
 )]
-pub async fn reset(State(ecs): State<AppState>, EcsBody(body): EcsBody) -> ApiResult<StatusCode> {
-    let request: ResetRequest =
-        if body.iter().all(u8::is_ascii_whitespace) { ResetRequest::default() } else { parse_json(&body)? };
+pub async fn reset(
+    State(ecs): State<Arc<Ecs>>,
+    OptionalEcsJson(request): OptionalEcsJson<ResetRequest>,
+) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.reset(request.project_id.as_deref())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,12 +175,12 @@ pub struct SnapshotRequest {
     )
 )]
 pub async fn save_snapshot(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     EcsJson(request): EcsJson<SnapshotRequest>,
 ) -> ApiResult<Response> {
     let name = request.name.clone();
     blocking(&ecs, move |ecs| ecs.save_snapshot(&request.name)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "name": name }))).into_response())
+    Ok((StatusCode::CREATED, Json(SnapshotName { name })).into_response())
 }
 
 /// `GET /_ecsd/snapshots`.
@@ -160,13 +191,9 @@ pub async fn save_snapshot(
     tag = "ecsd control",
     responses((status = 200, description = "The saved snapshots.", body = Snapshots))
 )]
-pub async fn list_snapshots(State(ecs): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn list_snapshots(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<Snapshots>> {
     let snapshots = blocking(&ecs, |ecs| ecs.snapshots()).await?;
-    let snapshots: Vec<Value> = snapshots
-        .into_iter()
-        .map(|(name, created)| json!({ "name": name, "created": super::wire::server_time(created) }))
-        .collect();
-    Ok(Json(json!({ "snapshots": snapshots })))
+    Ok(Json(Snapshots::of(snapshots)))
 }
 
 /// `POST /_ecsd/snapshots/{name}/restore`: puts the saved state back.
@@ -181,7 +208,10 @@ pub async fn list_snapshots(State(ecs): State<AppState>) -> ApiResult<Json<Value
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn restore_snapshot(State(ecs): State<AppState>, EcsPath(name): EcsPath<String>) -> ApiResult<StatusCode> {
+pub async fn restore_snapshot(
+    State(ecs): State<Arc<Ecs>>,
+    EcsPath(SnapshotPath { name }): EcsPath<SnapshotPath>,
+) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.restore_snapshot(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,7 +228,10 @@ pub async fn restore_snapshot(State(ecs): State<AppState>, EcsPath(name): EcsPat
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
-pub async fn delete_snapshot(State(ecs): State<AppState>, EcsPath(name): EcsPath<String>) -> ApiResult<StatusCode> {
+pub async fn delete_snapshot(
+    State(ecs): State<Arc<Ecs>>,
+    EcsPath(SnapshotPath { name }): EcsPath<SnapshotPath>,
+) -> ApiResult<StatusCode> {
     blocking(&ecs, move |ecs| ecs.delete_snapshot(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -226,14 +259,14 @@ pub struct AdvanceRequest {
     )
 )]
 pub async fn advance_clock(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     EcsJson(request): EcsJson<AdvanceRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ClockNow>> {
     if !(0.0..=31_536_000.0).contains(&request.seconds) {
         return Err(Error::invalid("seconds must be between 0 and 31536000.").into());
     }
     ecs.advance_clock(std::time::Duration::from_secs_f64(request.seconds)).await?;
-    Ok(Json(json!({ "now": super::wire::job_time(ecs.clock.now()) })))
+    Ok(Json(ClockNow::at(ecs.now())))
 }
 
 /// `POST /_ecsd/clock/settle`: every pending transition completes before the answer.
@@ -244,9 +277,9 @@ pub async fn advance_clock(
     tag = "ecsd control",
     responses((status = 200, description = "The simulated time once nothing is pending.", body = ClockNow))
 )]
-pub async fn settle_clock(State(ecs): State<AppState>) -> Json<Value> {
-    ecs.engine.settle().await;
-    Json(json!({ "now": super::wire::job_time(ecs.clock.now()) }))
+pub async fn settle_clock(State(ecs): State<Arc<Ecs>>) -> Json<ClockNow> {
+    ecs.settle().await;
+    Json(ClockNow::at(ecs.now()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -255,8 +288,7 @@ pub struct FixturesRequest {
     /// The project to load into: the caller's (the only one allowed) when authentication is
     /// on, required when it is off.
     project_id: Option<String>,
-    #[schema(value_type = Vec<super::openapi::doc::FixtureServer>)]
-    servers: Vec<crate::service::FixtureServer>,
+    servers: Vec<FixtureServer>,
 }
 
 /// `POST /_ecsd/fixtures`: servers created directly in their stable statuses, in the caller's
@@ -276,7 +308,7 @@ no `project_id` with authentication off.", body = EcsError),
     )
 )]
 pub async fn load_fixtures(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     caller: Option<axum::Extension<Caller>>,
     EcsJson(request): EcsJson<FixturesRequest>,
 ) -> ApiResult<Response> {
@@ -297,5 +329,5 @@ pub async fn load_fixtures(
         ecs.load_fixtures(&project_id, &Fixtures { servers: request.servers })
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "servers": ids }))).into_response())
+    Ok((StatusCode::CREATED, Json(FixtureIds { servers: ids })).into_response())
 }

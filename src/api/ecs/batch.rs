@@ -1,32 +1,23 @@
 //! Batch operations: job-based start/stop/reboot/delete/resize, and the batch-format
 //! password reset and rename.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
-use super::control::gate;
-use super::error::{ApiResult, EcsJson, EcsPath, Project};
-use super::openapi::doc::{EcsError, ProjectPath, ResetPasswordFlag, ServerPath};
 use super::wire::batch::{
     BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, BatchResponse,
-    DeleteServersRequest, JobAccepted, ResetPasswordRequest, ResizeRequest, ids,
+    DeleteServersRequest, JobAccepted, PowerType, ResetPasswordFlag, ResetPasswordRequest, ResizeMode, ResizeRequest,
+    ids,
 };
-use super::{AppState, blocking};
+use crate::api::blocking;
+use crate::api::error::{ApiResult, EcsErrorBody as EcsError};
+use crate::api::extract::{EcsJson, EcsPath, Project, ProjectPath, ServerPath};
 use crate::domain::Error;
-use crate::domain::faults::FaultOperation;
-use crate::service::{self, BatchAction};
-
-/// `SOFT` (the default where the type is optional) or `HARD`.
-fn is_hard(kind: Option<&str>) -> Result<bool, Error> {
-    match kind {
-        None | Some("SOFT") => Ok(false),
-        Some("HARD") => Ok(true),
-        Some(other) => Err(Error::invalid(format!("type must be SOFT or HARD, not {other:?}."))),
-    }
-}
+use crate::service::{self, BatchAction, Ecs};
 
 /// `POST /v1/{pid}/cloudservers/action`: `os-start`, `os-stop` or `reboot`.
 #[utoipa::path(
@@ -46,25 +37,22 @@ the action, or that is busy or locked, gets a failed sub-job; the others proceed
     )
 )]
 pub async fn batch_action(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchActionRequest>,
 ) -> ApiResult<Json<JobAccepted>> {
     let (servers, action) = match (request.start, request.stop, request.reboot) {
         (Some(start), None, None) => (start.servers, BatchAction::Start),
         (None, Some(stop), None) => {
-            let hard = is_hard(stop.stop_type.as_deref())?;
-            (stop.servers, BatchAction::Stop { hard })
+            (stop.servers, BatchAction::Stop { hard: stop.stop_type.unwrap_or_default() == PowerType::Hard })
         }
         (None, None, Some(reboot)) => {
-            let hard = is_hard(Some(&reboot.reboot_type))?;
-            (reboot.servers, BatchAction::Reboot { hard })
+            (reboot.servers, BatchAction::Reboot { hard: reboot.reboot_type == PowerType::Hard })
         }
         _ => {
             return Err(Error::invalid("The body must have exactly one of os-start, os-stop and reboot.").into());
         }
     };
-    gate(&ecs, &project_id, action.kind().into()).await?;
     let job_id = blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(servers), action)).await?;
     Ok(Json(JobAccepted { job_id }))
 }
@@ -86,23 +74,13 @@ servers (`Ecs.0118`).", body = EcsError),
     )
 )]
 pub async fn delete_servers(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsJson(request): EcsJson<DeleteServersRequest>,
 ) -> ApiResult<Json<JobAccepted>> {
-    gate(&ecs, &project_id, FaultOperation::Delete).await?;
     let job_id =
         blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(request.servers), BatchAction::Delete)).await?;
     Ok(Json(JobAccepted { job_id }))
-}
-
-/// `withStopServer` lets a running server be resized; no other mode exists.
-fn with_stop(mode: Option<&str>) -> Result<bool, Error> {
-    match mode {
-        None => Ok(false),
-        Some("withStopServer") => Ok(true),
-        Some(other) => Err(Error::invalid(format!("mode must be withStopServer, not {other:?}."))),
-    }
 }
 
 fn job_or_dry_run(job_id: Option<String>) -> Response {
@@ -129,14 +107,13 @@ applied.", body = EcsError),
     )
 )]
 pub async fn batch_resize_servers(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchResizeRequest>,
 ) -> ApiResult<Response> {
-    gate(&ecs, &project_id, FaultOperation::Resize).await?;
     let resize = service::ResizeRequest {
         flavor_id: request.resize.flavor_ref,
-        with_stop: with_stop(request.resize.mode.as_deref())?,
+        with_stop: request.resize.mode == Some(ResizeMode::WithStopServer),
         dry_run: request.dry_run,
     };
     let servers = ids(request.resize.servers);
@@ -144,13 +121,38 @@ pub async fn batch_resize_servers(
     Ok(job_or_dry_run(job_id))
 }
 
-/// `POST /v1/{pid}/cloudservers/{server_id}/resize` and `/v1.1/...`.
+/// `POST /v1/{pid}/cloudservers/{server_id}/resize`.
 #[utoipa::path(
     post,
     path = "/v1/{project_id}/cloudservers/{server_id}/resize",
+    operation_id = "ResizePostPaidServer",
+    tag = "ECS batch",
+    params(ProjectPath, ServerPath),
+    request_body = ResizeRequest,
+    responses(
+        (status = 200, description = "Accepted: the resize job.", body = JobAccepted),
+        (status = 202, description = "`dry_run`: every check passed; nothing changed. No body."),
+        (status = 400, description = "Invalid request, unknown flavor (`Ecs.0029`) or a refusal of the server \
+(`Ecs.0611` with `internalError`).", body = EcsError),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
+pub async fn resize_post_paid_server(
+    State(ecs): State<Arc<Ecs>>,
+    Project(project_id): Project,
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
+    EcsJson(request): EcsJson<ResizeRequest>,
+) -> ApiResult<Response> {
+    resize(ecs, project_id, server_id, request).await
+}
+
+/// `POST /v1.1/{pid}/cloudservers/{server_id}/resize`: the same resize.
+#[utoipa::path(
+    post,
+    path = "/v1.1/{project_id}/cloudservers/{server_id}/resize",
     operation_id = "ResizeServer",
     tag = "ECS batch",
-    params(ServerPath),
+    params(ProjectPath, ServerPath),
     request_body = ResizeRequest,
     responses(
         (status = 200, description = "Accepted: the resize job.", body = JobAccepted),
@@ -161,15 +163,18 @@ pub async fn batch_resize_servers(
     )
 )]
 pub async fn resize_server(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    EcsPath((_, server_id)): EcsPath<(String, String)>,
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
     EcsJson(request): EcsJson<ResizeRequest>,
 ) -> ApiResult<Response> {
-    gate(&ecs, &project_id, FaultOperation::Resize).await?;
+    resize(ecs, project_id, server_id, request).await
+}
+
+async fn resize(ecs: Arc<Ecs>, project_id: String, server_id: String, request: ResizeRequest) -> ApiResult<Response> {
     let resize = service::ResizeRequest {
         flavor_id: request.resize.flavor_ref,
-        with_stop: with_stop(request.resize.mode.as_deref())?,
+        with_stop: request.resize.mode == Some(ResizeMode::WithStopServer),
         dry_run: request.dry_run,
     };
     let job_id = blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &server_id, &resize)).await?;
@@ -193,11 +198,10 @@ applied.", body = EcsError),
     )
 )]
 pub async fn batch_reset_servers_password(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchResetPasswordRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    gate(&ecs, &project_id, FaultOperation::ResetPassword).await?;
     let accepted = blocking(&ecs, move |ecs| {
         ecs.batch_reset_servers_password(
             &project_id,
@@ -226,11 +230,10 @@ pub async fn batch_reset_servers_password(
     )
 )]
 pub async fn batch_update_servers_name(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
     EcsJson(request): EcsJson<BatchRenameRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    gate(&ecs, &project_id, FaultOperation::Rename).await?;
     let accepted = blocking(&ecs, move |ecs| {
         ecs.batch_update_servers_name(&project_id, ids(request.servers), &request.name, request.dry_run)
     })
@@ -244,7 +247,7 @@ pub async fn batch_update_servers_name(
     path = "/v1/{project_id}/cloudservers/{server_id}/os-reset-password",
     operation_id = "ResetServerPassword",
     tag = "ECS batch",
-    params(ServerPath),
+    params(ProjectPath, ServerPath),
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Accepted; the password takes effect at the server's next start or reboot."),
@@ -255,12 +258,11 @@ pub async fn batch_update_servers_name(
     )
 )]
 pub async fn reset_server_password(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    EcsPath((_, server_id)): EcsPath<(String, String)>,
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
     EcsJson(request): EcsJson<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    gate(&ecs, &project_id, FaultOperation::ResetPassword).await?;
     let reset = request.reset_password;
     blocking(&ecs, move |ecs| {
         ecs.reset_server_password(
@@ -282,7 +284,7 @@ pub async fn reset_server_password(
     path = "/v1/{project_id}/cloudservers/{server_id}/os-resetpwd-flag",
     operation_id = "ShowResetPasswordFlag",
     tag = "ECS",
-    params(ServerPath),
+    params(ProjectPath, ServerPath),
     responses(
         (status = 200, description = "Whether the one-click password reset is available.",
          body = ResetPasswordFlag),
@@ -290,13 +292,10 @@ pub async fn reset_server_password(
     )
 )]
 pub async fn show_reset_password_flag(
-    State(ecs): State<AppState>,
+    State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
-    EcsPath((_, server_id)): EcsPath<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+    EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
+) -> ApiResult<Json<ResetPasswordFlag>> {
     let server = blocking(&ecs, move |ecs| ecs.show_server(&project_id, &server_id)).await?;
-    Ok(Json(json!({
-        "resetpwd_flag": "True",
-        "password_reset_pending": server.pending_password_hash.is_some(),
-    })))
+    Ok(Json(ResetPasswordFlag::of(&server)))
 }

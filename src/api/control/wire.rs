@@ -1,0 +1,63 @@
+//! The JSON of the control API's answers; its requests are the service's own types.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::format::{job_time, server_time};
+use crate::domain::faults::FaultRule;
+use crate::domain::server::Timestamp;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaultRules {
+    pub faults: Vec<FaultRule>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Released {
+    /// How many held sub-jobs were let go.
+    pub released: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SnapshotName {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Snapshots {
+    pub snapshots: Vec<Snapshot>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Snapshot {
+    pub name: String,
+    /// `2019-05-22T03:19:19Z`.
+    pub created: String,
+}
+
+impl Snapshots {
+    pub fn of(snapshots: Vec<(String, Timestamp)>) -> Self {
+        let snapshots =
+            snapshots.into_iter().map(|(name, created)| Snapshot { name, created: server_time(created) }).collect();
+        Snapshots { snapshots }
+    }
+}
+
+/// The simulated time after the call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockNow {
+    /// `2016-04-25T20:04:34.604Z`.
+    pub now: String,
+}
+
+impl ClockNow {
+    pub fn at(now: Timestamp) -> Self {
+        ClockNow { now: job_time(now) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FixtureIds {
+    /// The new servers' ids, in order.
+    pub servers: Vec<String>,
+}
