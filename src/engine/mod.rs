@@ -24,7 +24,7 @@ use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Effect, Operation, OperationKind};
 use crate::domain::{ErrorCode, Result};
-use crate::store::{Store, StoreTx, transact};
+use crate::store::{Store, WriteTx, transact};
 use driver::ComputeDriver;
 
 /// Most steps applied in one transaction, so a huge batch does not hold the store for long.
@@ -319,7 +319,7 @@ impl Engine {
     /// One step of one sub-job. `Err` is a store failure (the whole transaction rolls back).
     fn advance_one(
         &self,
-        tx: &mut dyn StoreTx,
+        tx: &mut dyn WriteTx,
         sub: &mut SubJob,
         faults: &mut LoadedRules,
         now: Timestamp,
@@ -379,7 +379,7 @@ impl Engine {
     /// server, as the v1 API rolls back).
     fn roll_back(
         &self,
-        tx: &mut dyn StoreTx,
+        tx: &mut dyn WriteTx,
         server: &mut Server,
         sub: &SubJob,
         current_task: Option<crate::domain::status::TaskState>,

@@ -14,7 +14,7 @@ use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result, validate};
 use crate::engine::Wakeup;
-use crate::store::{StoreTx, transact};
+use crate::store::{WriteTx, transact};
 
 /// The job-based batch actions of `POST .../cloudservers/action` and `.../delete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl Ecs {
     }
 
     /// Puts a server into step 0 of `operation`, with the compare-and-set on its task state.
-    fn begin(&self, tx: &mut dyn StoreTx, server: &Server, operation: &Operation, now: Timestamp) -> Result<()> {
+    fn begin(&self, tx: &mut dyn WriteTx, server: &Server, operation: &Operation, now: Timestamp) -> Result<()> {
         let mut next = server.clone();
         if let Operation::Resize { flavor_id, .. } = operation {
             next.resize_target = Some(flavor_id.clone());

@@ -10,7 +10,7 @@ use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, L
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
-use crate::store::{StoreTx, read, transact};
+use crate::store::{WriteTx, read, transact};
 
 /// How far simulated time may run ahead of real time, in all: far enough for any test, and far
 /// from the end of the calendar.
@@ -255,7 +255,7 @@ impl Ecs {
     }
 }
 
-pub(super) fn save_rules(tx: &mut dyn StoreTx, rules: &LoadedRules) -> Result<()> {
+pub(super) fn save_rules(tx: &mut dyn WriteTx, rules: &LoadedRules) -> Result<()> {
     for rule in rules.changed() {
         tx.put_fault_rule(rule)?;
     }

@@ -13,7 +13,7 @@ use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
 use crate::domain::{Error, ErrorCode, Result, validate};
 use crate::engine::Wakeup;
-use crate::store::{RememberedCreate, read, transact};
+use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 
 /// How long an `X-Client-Token` answers with its first result (contract 1.5).
 const CLIENT_TOKEN_LIFETIME: time::Duration = time::Duration::hours(8);
@@ -39,7 +39,7 @@ pub(super) struct Allocation {
 
 impl Allocation {
     /// Records the hints; call after the servers holding the addresses are inserted.
-    pub fn commit(&self, tx: &mut dyn crate::store::StoreTx, project_id: &str) -> Result<()> {
+    pub fn commit(&self, tx: &mut dyn WriteTx, project_id: &str) -> Result<()> {
         for (subnet_id, lowest_free) in &self.hints {
             tx.set_lowest_free_hint(project_id, subnet_id, *lowest_free)?;
         }
@@ -152,7 +152,7 @@ impl Ecs {
     /// One address per NIC per server, from each NIC's subnet.
     pub(super) fn allocate_addresses(
         &self,
-        tx: &mut dyn crate::store::StoreTx,
+        tx: &mut dyn ReadTx,
         project_id: &str,
         request: &CreateServers,
     ) -> Result<Allocation> {

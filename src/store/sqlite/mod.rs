@@ -1,0 +1,132 @@
+//! The embedded default store: SQLite in WAL mode under the data dir. This file holds the
+//! connections, the migrations and the encodings every table shares; each concern's
+//! transaction methods are in the module named after it.
+
+mod clock;
+mod faults;
+mod idempotency;
+mod identity;
+mod jobs;
+mod servers;
+mod snapshots;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{ReadTx, Store, WriteTx};
+use crate::domain::server::Timestamp;
+use crate::domain::{Error, Result};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_auth.sql"),
+    include_str!("migrations/0003_control.sql"),
+];
+
+/// Idle read connections kept for reuse; each holds its own page cache.
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    path: std::path::PathBuf,
+    // One writer: SQLite serialises writers anyway, and a single writer makes every
+    // transaction's compare-and-set trivially consistent across this process; IMMEDIATE
+    // transactions keep it so across processes (`ecsd keys`) too.
+    writer: Mutex<Connection>,
+    /// Idle read-only connections: in WAL mode readers never wait for the writer.
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = SqliteStore { path: path.to_path_buf(), writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn reader(&self) -> Result<Connection> {
+        if let Some(conn) = self.readers.lock().map_err(|_| Error::internal("store lock poisoned"))?.pop() {
+            return Ok(conn);
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        Ok(conn)
+    }
+
+    fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.writer.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if applied > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the data dir was written by a newer ecsd (schema {applied}); this one knows {}",
+                MIGRATIONS.len()
+            );
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> Result<()>) -> Result<()> {
+        let mut conn = self.writer.lock().map_err(|_| Error::internal("store lock poisoned"))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::internal)?;
+        work(&mut SqliteTx { tx: &tx })?;
+        tx.commit().map_err(Error::internal)
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
+        let conn = self.reader()?;
+        // Cached BEGIN/COMMIT statements: reads are the hot path, and rusqlite's transaction
+        // type would parse its BEGIN again every time.
+        let outcome = conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db).and_then(|_| {
+            let worked = work(&mut SqliteTx { tx: &conn });
+            let ended = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map_err(db);
+            worked.and(ended.map(drop))
+        });
+        // A connection whose transaction failed is dropped rather than reused.
+        if outcome.is_ok()
+            && let Ok(mut idle) = self.readers.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        outcome
+    }
+}
+
+/// A connection inside a transaction (a write one, or a read one begun by hand). One type
+/// implements every concern; a read hands it out as `dyn ReadTx`, which has no write methods
+/// (and its connection is read-only besides).
+struct SqliteTx<'c> {
+    tx: &'c Connection,
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    Error::internal(e)
+}
+
+fn ns(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
