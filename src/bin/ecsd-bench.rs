@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use ecsd::api::signing::{RequestToVerify, authorization_value};
+use ecsd::api::signing::sign_request;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -98,12 +98,11 @@ struct Args {
 /// Signs and sends requests for the bench credential, like the SDK does.
 struct Api {
     base: String,
-    host: String,
 }
 
 impl Api {
     fn new(port: u16) -> Self {
-        Api { base: format!("http://127.0.0.1:{port}"), host: format!("127.0.0.1:{port}") }
+        Api { base: format!("http://127.0.0.1:{port}") }
     }
 
     fn v1(rest: &str) -> String {
@@ -118,30 +117,10 @@ impl Api {
         path_and_query: &str,
         body: Vec<u8>,
     ) -> reqwest::RequestBuilder {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (path_and_query, None),
-        };
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .unwrap_or_default();
-        let headers: [(String, String); 4] = [
-            ("content-type".into(), "application/json".into()),
-            ("host".into(), self.host.clone()),
-            ("x-project-id".into(), PROJECT_ID.into()),
-            ("x-sdk-date".into(), date),
-        ];
-        let signed = ["content-type", "host", "x-project-id", "x-sdk-date"];
-        let to_sign = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
-        let authorization =
-            authorization_value(ACCESS_KEY, SECRET_KEY.as_bytes(), &to_sign, &signed).unwrap_or_default();
-        let mut builder = http.request(method, format!("{}{path_and_query}", self.base));
-        for (name, value) in &headers {
-            if name != "host" {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-        }
-        builder.header("authorization", authorization).body(body)
+        let url = format!("{}{path_and_query}", self.base);
+        let headers = [("content-type", "application/json"), ("x-project-id", PROJECT_ID)];
+        let signed = sign_request(ACCESS_KEY, SECRET_KEY, method.as_str(), &url, &headers, &body).unwrap_or_default();
+        signed.iter().fold(http.request(method, url), |request, (name, value)| request.header(name, value)).body(body)
     }
 
     /// Sends a signed request and parses the JSON answer.
