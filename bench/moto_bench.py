@@ -5,7 +5,7 @@ with boto3 and writes JSON that `ecsd-bench --moto-json FILE` prints beside ecsd
 
     {"rows": {"<row id>": number or null}, "notes": {"<row id>": "..."}, "meta": {...}}
 
-The row ids are the ones of src/bin/ecsd-bench.rs. Run it through bench/run-moto.sh, which
+The row ids are the ones of bench/src/main.rs. Run it through bench/run-moto.sh, which
 installs moto[server] and boto3 into a venv under target/. Every request goes to 127.0.0.1;
 every load loop is bounded in time and in count.
 """

@@ -15,15 +15,22 @@ pub enum Origin {
     Generated,
 }
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::fill(&mut buf[..]);
-    hex::encode(buf)
+/// A new credential in the cloud's formats: a 20-character access key of upper-case letters and
+/// digits, a 40-character secret key of letters and digits, and a 32-hex-digit project id.
+pub fn generate() -> Credential {
+    const ACCESS_KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const SECRET_KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut project_id = [0u8; 16];
+    rand::fill(&mut project_id);
+    Credential {
+        access_key: random_string(ACCESS_KEY_ALPHABET, 20),
+        secret_key: random_string(SECRET_KEY_ALPHABET, 40),
+        project_id: hex::encode(project_id),
+    }
 }
 
-fn random_upper_alnum(len: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..len).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+fn random_string(alphabet: &[u8], len: usize) -> String {
+    (0..len).map(|_| char::from(alphabet[rand::random_range(0..alphabet.len())])).collect()
 }
 
 pub fn bootstrap(data_dir: &Path, configured: Option<Credential>) -> anyhow::Result<(Credential, Origin)> {
@@ -34,11 +41,7 @@ pub fn bootstrap(data_dir: &Path, configured: Option<Credential>) -> anyhow::Res
         return Ok((credential, Origin::Stored));
     }
     let path = data_dir.join(FILE);
-    let credential = Credential {
-        access_key: random_upper_alnum(20),
-        secret_key: random_upper_alnum(40),
-        project_id: random_hex(16),
-    };
+    let credential = generate();
     write_private(&path, &serde_json::to_string_pretty(&credential)?)?;
     Ok((credential, Origin::Generated))
 }
@@ -71,4 +74,18 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 pub fn file_name() -> &'static str {
     FILE
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_credentials_have_the_cloud_formats() {
+        let credential = super::generate();
+        assert_eq!(credential.access_key.len(), 20);
+        assert!(credential.access_key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        assert_eq!(credential.secret_key.len(), 40);
+        assert!(credential.secret_key.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(crate::config::is_project_id(&credential.project_id));
+        assert_ne!(super::generate().secret_key, credential.secret_key);
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::api::signing::{RequestToVerify, authorization_value};
+use crate::api::signing::sign_request;
 use crate::config::Credential;
 
 pub enum Action {
@@ -35,11 +35,6 @@ pub fn read_fixtures(file: &Path) -> anyhow::Result<Value> {
     }
 }
 
-fn sdk_date() -> String {
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::OffsetDateTime::now_utc().format(format).unwrap_or_default()
-}
-
 pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> anyhow::Result<()> {
     let (method, path, body) = match action {
         Action::AddFault { rule } => ("POST", "/_ecsd/faults".to_string(), Some(rule)),
@@ -60,28 +55,18 @@ pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> any
         Action::LoadFixtures { file } => ("POST", "/_ecsd/fixtures".to_string(), Some(read_fixtures(&file)?)),
     };
     let body = body.map(|b| serde_json::to_vec(&b)).transpose()?.unwrap_or_default();
-    let url = reqwest::Url::parse(&format!("{}{path}", endpoint.trim_end_matches('/')))?;
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_string(),
-    };
-    let headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("host".to_string(), host),
-        ("x-sdk-date".to_string(), sdk_date()),
-    ];
-    let request = RequestToVerify { method, path: url.path(), query: None, headers: &headers, body: &body };
-    let authorization = authorization_value(
+    let url = format!("{}{path}", endpoint.trim_end_matches('/'));
+    let headers = sign_request(
         &credential.access_key,
-        credential.secret_key.as_bytes(),
-        &request,
-        &["content-type", "host", "x-sdk-date"],
+        &credential.secret_key,
+        method,
+        &url,
+        &[("content-type", "application/json")],
+        &body,
     )?;
-    let mut builder = reqwest::Client::new().request(method.parse()?, url.clone());
-    for (name, value) in headers.iter().filter(|(name, _)| name != "host") {
-        builder = builder.header(name, value);
-    }
-    let response = builder.header("authorization", authorization).body(body).send().await.context("calling ecsd")?;
+    let request = reqwest::Client::new().request(method.parse()?, &url);
+    let request = headers.iter().fold(request, |request, (name, value)| request.header(name, value));
+    let response = request.body(body).send().await.context("calling ecsd")?;
     let status = response.status();
     let text = response.text().await?;
     match serde_json::from_str::<Value>(&text) {

@@ -11,23 +11,20 @@ pub enum Action {
     Revoke { access_key: String },
 }
 
-fn random_string(alphabet: &[u8], len: usize) -> String {
-    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
-}
-
 pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)?;
     let store = SqliteStore::open(&data_dir.join("ecsd.sqlite3"))?;
     let now = time::OffsetDateTime::now_utc();
     match action {
         Action::Create { project_id, description } => {
-            let project_id = project_id.unwrap_or_else(|| random_string(b"0123456789abcdef", 32));
+            let generated = crate::credentials::generate();
+            let project_id = project_id.unwrap_or(generated.project_id);
             if !crate::config::is_project_id(&project_id) {
                 anyhow::bail!("project id {project_id:?} is not 32 lower-case hex characters");
             }
             let key = AccessKey {
-                access_key: random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20),
-                secret_key: random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40),
+                access_key: generated.access_key,
+                secret_key: generated.secret_key,
                 project_id,
                 description,
                 created: now,

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use ecsd::api::signing::{RequestToVerify, authorization_value};
+use ecsd::api::signing::{format_sdk_date, sign_request};
 use ecsd::config::Credential;
 use ecsd::domain::catalogue::Catalogue;
 use ecsd::engine::sim::Timings;
@@ -15,7 +15,7 @@ struct Signed<'a> {
     method: Method,
     path: &'a str,
     body: Vec<u8>,
-    date: String,
+    signed_at: time::OffsetDateTime,
     project_header: String,
 }
 
@@ -26,42 +26,26 @@ impl<'a> Signed<'a> {
             method,
             path,
             body,
-            date: sdk_date(time::OffsetDateTime::now_utc()),
+            signed_at: time::OffsetDateTime::now_utc(),
             project_header: credential.project_id.clone(),
         }
     }
 
     /// Signs with `secret_key` and sends `sent_body` (normally the signed body).
     async fn send(&self, base: &str, secret_key: &str, sent_body: Vec<u8>) -> (StatusCode, Value) {
-        let host = base.trim_start_matches("http://").to_string();
-        let headers = vec![
-            ("content-type".to_string(), "application/json".to_string()),
-            ("host".to_string(), host),
-            ("x-project-id".to_string(), self.project_header.clone()),
-            ("x-sdk-date".to_string(), self.date.clone()),
-        ];
-        let signed = ["content-type", "host", "x-project-id", "x-sdk-date"];
-        let request = RequestToVerify {
-            method: self.method.as_str(),
-            path: self.path,
-            query: None,
-            headers: &headers,
-            body: &self.body,
-        };
-        let authorization =
-            authorization_value(&self.credential.access_key, secret_key.as_bytes(), &request, &signed).expect("sign");
-        let mut builder = reqwest::Client::new().request(self.method.clone(), format!("{base}{}", self.path));
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            builder = builder.header(name, value);
-        }
-        let response = builder.header("authorization", authorization).body(sent_body).send().await.expect("sent");
+        let url = format!("{base}{}", self.path);
+        let date = format_sdk_date(self.signed_at);
+        let headers =
+            [("content-type", "application/json"), ("x-project-id", &self.project_header), ("x-sdk-date", &date)];
+        let signed =
+            sign_request(&self.credential.access_key, secret_key, self.method.as_str(), &url, &headers, &self.body)
+                .expect("sign");
+        let request = reqwest::Client::new().request(self.method.clone(), url);
+        let request = signed.iter().fold(request, |request, (name, value)| request.header(name, value));
+        let response = request.body(sent_body).send().await.expect("sent");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
-}
-
-fn sdk_date(t: time::OffsetDateTime) -> String {
-    t.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).expect("date")
 }
 
 fn assert_gateway_refusal(status: StatusCode, body: &Value, code: &str) {
@@ -128,10 +112,10 @@ async fn a_request_signed_more_than_15_minutes_ago_is_refused() {
     let ecs = TestServer::start().await;
     let path = ecs.v1("/cloudservers/detail");
     let mut request = Signed::new(&ecs.credential, Method::GET, &path, vec![]);
-    request.date = sdk_date(time::OffsetDateTime::now_utc() - time::Duration::minutes(16));
+    request.signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(16);
     let (status, body) = request.send(&ecs.base, &ecs.credential.secret_key, vec![]).await;
     assert_gateway_refusal(status, &body, "APIG.0301");
-    request.date = sdk_date(time::OffsetDateTime::now_utc() - time::Duration::minutes(14));
+    request.signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(14);
     let (status, _) = request.send(&ecs.base, &ecs.credential.secret_key, vec![]).await;
     assert_eq!(status, StatusCode::OK);
 }

@@ -863,9 +863,7 @@ async fn requests_refused_by_the_http_parser_get_the_documented_status() {
 async fn garbage_authorization_is_refused_by_the_gateway() {
     let ecs = TestServer::start().await;
     let url = format!("{}{}", ecs.base, ecs.v1("/cloudservers/detail"));
-    let date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-        .expect("date");
+    let date = ecsd::api::signing::format_sdk_date(time::OffsetDateTime::now_utc());
     let sig = "0".repeat(64);
     let values = [
         String::new(),

@@ -1,4 +1,5 @@
-//! Verification of AK/SK request signatures in the `SDK-HMAC-SHA256` scheme of the official Huawei Cloud SDKs.
+//! AK/SK request signatures in the `SDK-HMAC-SHA256` scheme of the official Huawei Cloud SDKs: their verification,
+//! and the one client signer of `ecsd ctl`, the bench and the tests.
 //!
 //! The algorithm is the one of `huaweicloudsdkcore/signer/signer.py` (spec section 7.2): a canonical request is built
 //! from the method, the path, the query, the signed headers and the payload hash; its SHA-256 goes into a string to
@@ -6,13 +7,14 @@
 //!
 //! The module is pure and framework-free: the HTTP layer copies the request into a [`RequestToVerify`], parses the
 //! `Authorization` header with [`RequestToVerify::authorization`] or [`parse_authorization`], looks up the secret key
-//! for [`AuthorizationHeader::access_key`], then calls [`verify_signature`] and [`check_clock_skew`].
+//! for [`AuthorizationHeader::access_key`], then calls [`verify_signature`] and [`check_clock_skew`]. A client calls
+//! [`sign_request`] and sends the headers it returns.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
-use time::PrimitiveDateTime;
+use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// The only algorithm accepted; it is the default of every official SDK for a custom endpoint.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -20,8 +22,12 @@ pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// Largest accepted distance between `X-Sdk-Date` and the server clock (spec 7.4).
 pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
 
-/// Header carrying the signing time, `YYYYMMDDTHHMMSSZ` in UTC.
+/// Header carrying the signing time, [`SDK_DATE_FORMAT`] in UTC.
 pub const SDK_DATE_HEADER: &str = "x-sdk-date";
+
+/// `YYYYMMDDTHHMMSSZ`, the form of [`SDK_DATE_HEADER`] (e.g. `20240101T000000Z`).
+pub const SDK_DATE_FORMAT: &[BorrowedFormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// Header that, when present on a request with a body, replaces the computed payload hash.
 pub const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
@@ -194,8 +200,53 @@ pub fn sign(secret_key: &[u8], string_to_sign: &str) -> String {
     hex::encode(keyed_mac(secret_key, string_to_sign).finalize().into_bytes())
 }
 
-/// Signs `req` the way the SDK does and returns the `Authorization` header value. The SDK lists `signed_headers`
-/// lower-case and sorted. Meant for clients and tests; the request must already carry `Host` and `X-Sdk-Date`.
+/// Signs a request the way the official SDK signer does and returns every header to send: the given `headers`, then
+/// `Host` (the authority of `url`) and `X-Sdk-Date` (now) unless given, then `Authorization`.
+///
+/// `url` is `http://host[:port]/path[?query]`, or `/path[?query]` when `headers` carry `Host`; send the request to the
+/// same path and query. As in the SDK, a given `X-Sdk-Date` is the signing time (the first one, when a name repeats)
+/// and every header is signed except those whose name has a `_`. Unlike the SDK, a non-JSON `Content-Type` does not
+/// add `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: ecsd refuses unsigned bodies.
+pub fn sign_request(
+    access_key: &str,
+    secret_key: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Vec<(String, String)>, SignatureError> {
+    let (authority, path_and_query) = match url.split_once("://") {
+        Some((_, rest)) => rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len())),
+        None => ("", url),
+    };
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let given = |name: &str| headers.iter().any(|(header_name, _)| header_name.eq_ignore_ascii_case(name));
+    let mut sent: Vec<(String, String)> =
+        headers.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+    if !given("host") && !authority.is_empty() {
+        sent.push(("Host".to_owned(), authority.to_owned()));
+    }
+    if !given(SDK_DATE_HEADER) {
+        sent.push(("X-Sdk-Date".to_owned(), format_sdk_date(OffsetDateTime::now_utc())));
+    }
+    // Like the SDK: a name with `_` is sent but not signed (proxies such as nginx drop those headers by default).
+    let mut names: Vec<String> =
+        sent.iter().map(|(name, _)| name.to_ascii_lowercase()).filter(|name| !name.contains('_')).collect();
+    names.sort();
+    names.dedup();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let request = RequestToVerify { method, path, query, headers: &sent, body };
+    let authorization = authorization_value(access_key, secret_key.as_bytes(), &request, &names)?;
+    sent.push(("Authorization".to_owned(), authorization));
+    Ok(sent)
+}
+
+/// Signs `req` over `signed_headers` and returns the `Authorization` header value; the request must already carry
+/// `Host` and `X-Sdk-Date`. The SDK lists `signed_headers` lower-case and sorted. [`sign_request`] is the whole
+/// client side built on this.
 pub fn authorization_value(
     access_key: &str,
     secret_key: &[u8],
@@ -228,17 +279,21 @@ pub fn verify_signature(
         .map_err(|_| SignatureError::SignatureMismatch)
 }
 
-/// Parses an `X-Sdk-Date` value, `YYYYMMDDTHHMMSSZ` in UTC (e.g. `20240101T000000Z`).
+/// Parses an `X-Sdk-Date` value, [`SDK_DATE_FORMAT`] in UTC.
 pub fn parse_sdk_date(value: &str) -> Result<OffsetDateTime, SignatureError> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     // The string to sign uses the header text itself, so only the exact 16-character form is accepted: a looser
     // parse would let two spellings of one instant produce different signatures.
     if value.len() != 16 {
         return Err(SignatureError::MalformedSdkDate);
     }
-    PrimitiveDateTime::parse(value, format)
+    PrimitiveDateTime::parse(value, SDK_DATE_FORMAT)
         .map(PrimitiveDateTime::assume_utc)
         .map_err(|_| SignatureError::MalformedSdkDate)
+}
+
+/// The `X-Sdk-Date` value of a signing time.
+pub fn format_sdk_date(signed_at: OffsetDateTime) -> String {
+    signed_at.to_offset(UtcOffset::UTC).format(SDK_DATE_FORMAT).expect("every OffsetDateTime has a date and a time")
 }
 
 /// Rejects a signing time more than [`MAX_CLOCK_SKEW`] before or after `now`.
@@ -441,6 +496,60 @@ mod tests {
         assert_eq!(auth.access_key, "AKTEST");
         assert_eq!(auth.signed_headers, SPEC_SIGNED_HEADERS);
         assert_eq!(verify_signature(b"SKTEST", &req, &auth), Ok(()));
+    }
+
+    #[test]
+    fn sign_request_adds_host_and_date_and_signs_like_spec_vector_1() {
+        let given =
+            [("Content-Type", "application/json"), ("X-Project-Id", "proj123"), ("X-Sdk-Date", "20240101T000000Z")];
+        let url = "http://127.0.0.1:8080/v1/proj123/cloudservers/action";
+        let sent = sign_request("AKTEST", "SKTEST", "POST", url, &given, SPEC_BODY).expect("test input is valid");
+        let expected = headers(&[
+            ("Content-Type", "application/json"),
+            ("X-Project-Id", "proj123"),
+            ("X-Sdk-Date", "20240101T000000Z"),
+            ("Host", "127.0.0.1:8080"),
+            (
+                "Authorization",
+                "SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, \
+                 Signature=4ce226ac287d9ff1ce4d1f4d4bfc47eb5902ca971f59d02bcc6d928ad921a1f2",
+            ),
+        ]);
+        assert_eq!(sent, expected);
+    }
+
+    #[test]
+    fn a_request_signed_by_sign_request_verifies_as_received() {
+        let url = "http://127.0.0.1:8774/v1/proj123/cloudservers/detail?name=web%20a&limit=10";
+        let given = [("content-type", "application/json"), ("x-client-token", "t-1"), ("x_unsigned", "u")];
+        let sent = sign_request("AKTEST", "SKTEST", "GET", url, &given, b"").expect("test input is valid");
+        let path = "/v1/proj123/cloudservers/detail";
+        let received = request("GET", path, Some("name=web%20a&limit=10"), &sent, b"");
+
+        let auth = received.authorization().expect("sign_request writes a valid header");
+        assert_eq!(auth.signed_headers, ["content-type", "host", "x-client-token", "x-sdk-date"]);
+        assert_eq!(received.header("host"), Some("127.0.0.1:8774"));
+        assert_eq!(verify_signature(b"SKTEST", &received, &auth), Ok(()));
+        let signed_at = received.sdk_date().expect("sign_request dates the request");
+        assert_eq!(check_clock_skew(signed_at, OffsetDateTime::now_utc()), Ok(()));
+
+        let other_query = request("GET", path, Some("name=web&limit=10"), &sent, b"");
+        assert_eq!(verify_signature(b"SKTEST", &other_query, &auth), Err(SignatureError::SignatureMismatch));
+        assert_eq!(verify_signature(b"SKOTHER", &received, &auth), Err(SignatureError::SignatureMismatch));
+    }
+
+    #[test]
+    fn sign_request_signs_the_first_of_repeated_headers_and_needs_a_host() {
+        let given = [("Host", "h:1"), ("X-Sdk-Date", "20240101T000000Z"), ("x-sdk-date", "yesterday")];
+        let sent = sign_request("AK", "SK", "GET", "/", &given, b"").expect("the first date is valid");
+        let auth = parse_authorization(&sent[3].1).expect("sign_request writes a valid header");
+        assert_eq!(auth.signed_headers, ["host", "x-sdk-date"]);
+        assert_eq!(verify_signature(b"SK", &request("GET", "/", None, &sent, b""), &auth), Ok(()));
+
+        let bad_date = sign_request("AK", "SK", "GET", "http://h:1/", &[("X-Sdk-Date", "yesterday")], b"");
+        assert_eq!(bad_date, Err(SignatureError::MalformedSdkDate));
+        let no_host = sign_request("AK", "SK", "GET", "/v1/p/cloudservers/detail", &[], b"");
+        assert_eq!(no_host, Err(SignatureError::RequiredHeaderNotSigned("host")));
     }
 
     #[test]
@@ -709,6 +818,14 @@ mod tests {
     }
 
     #[test]
+    fn sdk_date_formatting() {
+        assert_eq!(format_sdk_date(time::macros::datetime!(2024-02-29 23:59:58 UTC)), "20240229T235958Z");
+        assert_eq!(format_sdk_date(time::macros::datetime!(2024-03-01 01:59:58 +02:00)), "20240229T235958Z");
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).expect("0 is a valid nanosecond");
+        assert_eq!(parse_sdk_date(&format_sdk_date(now)), Ok(now));
+    }
+
+    #[test]
     fn malformed_sdk_date_fails_verification() {
         let mut headers = spec_headers();
         headers[3].1 = "2024-01-01T00:00:00Z".to_owned();
@@ -815,6 +932,19 @@ mod tests {
                 "{name}"
             );
             assert_eq!(verify_signature(vector.sk.as_bytes(), &req, &auth), Ok(()), "{name}");
+
+            // The client signer, given what the SDK sent, signs it as the SDK did.
+            let url = match query {
+                Some(query) => format!("{}?{query}", vector.path),
+                None => vector.path.clone(),
+            };
+            let given: Vec<(&str, &str)> =
+                vector.headers.iter().map(|(header, value)| (header.as_str(), value.as_str())).collect();
+            let sent = sign_request(&vector.ak, &vector.sk, &vector.method, &url, &given, vector.body.as_bytes())
+                .expect("test input is valid");
+            assert_eq!(sent[..given.len()], vector.headers[..], "{name}");
+            let authorization = ("Authorization".to_owned(), vector.expected_authorization.clone());
+            assert_eq!(sent[given.len()..], [authorization], "{name}");
 
             // Flip one byte of the body, or add one where the body is empty.
             let mut tampered_body = vector.body.clone().into_bytes();

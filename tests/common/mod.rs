@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use ecsd::api::signing::{RequestToVerify, authorization_value};
+use ecsd::api::signing::{format_sdk_date, sign_request};
 use ecsd::config::{Config, ConfigFile, Credential};
 use ecsd::domain::catalogue::Catalogue;
 use ecsd::engine::sim::Timings;
@@ -203,35 +203,25 @@ impl TestServer {
         extra_headers: &[(&str, &str)],
         project_header: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, String> {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path_and_query, None),
-        };
-        let host = self.base.trim_start_matches("http://").to_string();
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .expect("date");
-        let mut headers: Vec<(String, String)> = vec![
-            ("content-type".into(), "application/json".into()),
-            ("host".into(), host),
-            ("x-project-id".into(), project_header.unwrap_or(self.project()).to_string()),
-            ("x-sdk-date".into(), date),
+        let url = format!("{}{path_and_query}", self.base);
+        // The harness's own date comes first, so an `X-Sdk-Date` among `extra_headers` is sent
+        // as a second, unsigned one.
+        let date = format_sdk_date(time::OffsetDateTime::now_utc());
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("x-project-id", project_header.unwrap_or(self.project())),
+            ("x-sdk-date", &date),
         ];
-        headers.extend(extra_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let names: Vec<String> = headers.iter().map(|(k, _)| k.to_lowercase()).collect();
-        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
-        signed.sort();
-        signed.dedup();
-        let request = RequestToVerify { method: method.as_str(), path, query, headers: &headers, body: &body };
-        let authorization =
-            authorization_value(&self.credential.access_key, self.credential.secret_key.as_bytes(), &request, &signed)
+        headers.extend_from_slice(extra_headers);
+        let credential = &self.credential;
+        let signed =
+            sign_request(&credential.access_key, &credential.secret_key, method.as_str(), &url, &headers, &body)
                 .map_err(|e| format!("not signable: {e}"))?;
-        let mut builder = self.http.request(method, format!("{}{path_and_query}", self.base));
-        for (name, value) in headers.iter().filter(|(name, _)| name != "host") {
-            builder = builder.header(name, value);
-        }
-        Ok(builder.header("authorization", authorization).body(body))
+        let builder =
+            signed.iter().fold(self.http.request(method, url), |builder, (name, value)| builder.header(name, value));
+        Ok(builder.body(body))
     }
+
     /// Like [`TestServer::call_raw`], but returns the headers too, and lets the caller choose the
     /// `X-Project-Id` the request is signed with (the SDK sends its credential's project; `None`
     /// sends the test credential's).

@@ -1,0 +1,519 @@
+//! `ecsd-bench`: starts `ecsd serve --timings instant` on a temporary data dir, loads it with
+//! requests signed like the official SDK, and prints one table of the figures of issue 6
+//! (optionally beside moto's, from `bench/run-moto.sh`).
+//!
+//! ```sh
+//! cargo build --release && cargo run --release -p ecsd-bench -- --quick
+//! bench/run-moto.sh --out target/bench/moto.json
+//! cargo run --release -p ecsd-bench -- --moto-json target/bench/moto.json
+//! ```
+//!
+//! Every request goes to 127.0.0.1 only; every load loop is bounded in time and in count.
+
+mod api;
+mod load;
+mod report;
+mod server;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use api::{Api, client};
+use load::{load, pick};
+use report::{Better, Report, Target, count_label, format_value, print_table};
+use server::{Server, free_port, start_server, with_cpu};
+
+/// `count` may be at most 100 in one create (contract T1.8).
+const MAX_CREATE: usize = 100;
+/// At most 1,000 servers in one batch action.
+const MAX_BATCH: usize = 1000;
+/// Creates in flight while the fleet grows.
+const GROW_CONCURRENCY: usize = 8;
+
+/// A catalogue with no quota limits and one subnet big enough for 16 million servers. Only the
+/// addresses are data: nothing is ever sent to them.
+const CONFIG_TOML: &str = r#"
+[quota]
+max_instances = -1
+max_cores = -1
+max_ram_mib = -1
+
+[[vpcs]]
+id = "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01"
+name = "vpc-bench"
+cidr = "10.0.0.0/8"
+
+[[subnets]]
+id = "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f01"
+name = "subnet-bench"
+vpc_id = "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01"
+cidr = "10.0.0.0/8"
+gateway_ip = "10.0.0.1"
+"#;
+
+#[derive(Parser)]
+#[command(name = "ecsd-bench", about = "Benchmarks ecsd (instant timings, temporary data dir) and prints one table")]
+struct Args {
+    /// Only 10,000 servers and shorter load phases: finishes in under a minute.
+    #[arg(long)]
+    quick: bool,
+    /// The largest fleet measured: 10,000, 100,000 or 1,000,000 (growing to 1,000,000 takes
+    /// about 4 minutes on 2 cores).
+    #[arg(long, default_value_t = 1_000_000, conflicts_with = "quick")]
+    max_servers: usize,
+    /// The ecsd binary; by default the `ecsd` beside this one (target/release/ecsd).
+    #[arg(long)]
+    ecsd_bin: Option<PathBuf>,
+    /// JSON written by bench/run-moto.sh: printed beside ecsd's figures with the ratio ecsd/moto.
+    #[arg(long)]
+    moto_json: Option<PathBuf>,
+    /// Also write ecsd's figures as JSON to this file.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
+    /// Connections of the show load.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of the main show load (default 10, 3 with --quick).
+    #[arg(long)]
+    show_seconds: Option<u64>,
+    /// Stop growing the fleet after this many minutes and measure at the size reached.
+    #[arg(long, default_value_t = 30)]
+    grow_limit_minutes: u64,
+    /// Keep the temporary data dir.
+    #[arg(long)]
+    keep: bool,
+}
+
+struct Bench {
+    api: Arc<Api>,
+    http: reqwest::Client,
+    quick: bool,
+    report: Report,
+    /// Every server created, in creation order.
+    servers: Vec<String>,
+}
+
+impl Bench {
+    /// Grows the fleet to `target` servers with creates of 100, `GROW_CONCURRENCY` in flight,
+    /// then waits for every create job. Returns the time taken.
+    /// Stops early, with fewer servers, once `limit` has passed; the growth milestones (every
+    /// 100,000 servers) go into the notes.
+    async fn grow_to(&mut self, target: usize, limit: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let missing = target.saturating_sub(self.servers.len());
+        let calls: Vec<usize> =
+            (0..missing.div_ceil(MAX_CREATE)).map(|i| (missing - i * MAX_CREATE).min(MAX_CREATE)).collect();
+        let queue = Arc::new(std::sync::Mutex::new(calls.into_iter().rev().collect::<Vec<_>>()));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..GROW_CONCURRENCY {
+            let (api, queue, done) = (Arc::clone(&self.api), Arc::clone(&queue), Arc::clone(&done));
+            tasks.spawn(async move {
+                let http = client();
+                let mut created = Vec::new();
+                let mut jobs = Vec::new();
+                while started.elapsed() < limit {
+                    let next = queue.lock().map_err(|_| anyhow::anyhow!("queue poisoned"))?.pop();
+                    let Some(count) = next else { break };
+                    let (job, ids) = api.create(&http, count).await?;
+                    done.fetch_add(ids.len(), Ordering::Relaxed);
+                    created.extend(ids);
+                    jobs.push(job);
+                }
+                anyhow::Ok((created, jobs))
+            });
+        }
+        let milestones = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let progress = {
+            let (done, milestones) = (Arc::clone(&done), Arc::clone(&milestones));
+            let base = self.servers.len();
+            tokio::spawn(async move {
+                let (mut next_milestone, mut last) = ((base / 100_000 + 1) * 100_000, (0, 0.0));
+                for tick in 1u64.. {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let n = base + done.load(Ordering::Relaxed);
+                    let secs = started.elapsed().as_secs_f64();
+                    if n >= next_milestone {
+                        if let Ok(mut milestones) = milestones.lock() {
+                            milestones.push((n, secs));
+                        }
+                        next_milestone = (n / 100_000 + 1) * 100_000;
+                    }
+                    if tick % 15 == 0 {
+                        let rate = (n - last.0) as f64 / (secs - last.1).max(0.001);
+                        eprintln!("  growing: {n} servers after {secs:.0} s, {rate:.0} servers/s over the last 15 s");
+                        last = (n, secs);
+                    }
+                }
+            })
+        };
+        let mut jobs = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            let (created, mut task_jobs) = result??;
+            self.servers.extend(created);
+            jobs.append(&mut task_jobs);
+        }
+        progress.abort();
+        self.api.wait_jobs(jobs, 8).await?;
+        let milestones = milestones.lock().map(|m| m.clone()).unwrap_or_default();
+        if !milestones.is_empty() {
+            let text: Vec<String> = milestones
+                .iter()
+                .map(|(n, secs)| format!("{} at {secs:.0} s", format_value(*n as f64, "").trim_end()))
+                .collect();
+            self.report.notes.push(format!("Growth to {}: {}", count_label(target), text.join(", ")));
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Show (random servers), list page 1 and a deep page, and RSS at the current size.
+    async fn measure_size(&mut self, server: &Server, label: &str) -> anyhow::Result<()> {
+        let size = self.servers.len();
+        let secs = if self.quick { 2 } else { 5 };
+        let rss = server.rss_mib().unwrap_or(f64::NAN);
+        self.report.add(
+            format!("rss_grown_{size}_mib"),
+            format!("Server RSS at {label}, just grown (before the read loads below)"),
+            "MiB",
+            Better::Lower,
+            rss,
+        );
+        let ids: Arc<Vec<String>> = Arc::new(self.servers.clone());
+        let show = load(
+            &self.api,
+            64,
+            Duration::from_secs(secs),
+            1_000_000,
+            Arc::new(move |task, i| Api::v1(&format!("/cloudservers/{}", ids[pick(task + 1, i, ids.len())]))),
+        );
+        let show = with_cpu(server.pid, &format!("Show at {label}"), &mut self.report.notes, show).await;
+        self.report.load(
+            &format!("show_{size}"),
+            &format!("Show a random server at {label}, 64 conns, {secs} s"),
+            show,
+        );
+        let list_page = |page: usize| -> Arc<dyn Fn(usize, usize) -> String + Send + Sync> {
+            Arc::new(move |_, _| Api::v1(&format!("/cloudservers/detail?limit=100&offset={page}")))
+        };
+        let first = load(&self.api, 4, Duration::from_secs(secs), 20_000, list_page(1)).await;
+        let label_first = format!("List detail, page 1 of 100, at {label}, 4 conns");
+        self.report.add(
+            format!("list_{size}_p50_ms"),
+            format!("{label_first}: p50"),
+            "ms",
+            Better::Lower,
+            first.p50_ms,
+        );
+        self.report.add(
+            format!("list_{size}_p99_ms"),
+            format!("{label_first}: p99"),
+            "ms",
+            Better::Lower,
+            first.p99_ms,
+        );
+        let middle = (size / 100 / 2).max(1);
+        let deep = load(&self.api, 4, Duration::from_secs(secs), 20_000, list_page(middle)).await;
+        let label_deep = format!("List detail, page {middle} (the middle one, pages of 100), at {label}, 4 conns");
+        self.report.add(
+            format!("list_deep_{size}_p50_ms"),
+            format!("{label_deep}: p50"),
+            "ms",
+            Better::Lower,
+            deep.p50_ms,
+        );
+        self.report.add(
+            format!("list_deep_{size}_p99_ms"),
+            format!("{label_deep}: p99"),
+            "ms",
+            Better::Lower,
+            deep.p99_ms,
+        );
+        if size > 10_000 {
+            self.report.relative_to_10000(size);
+        }
+        let rss = server.rss_mib().unwrap_or(f64::NAN);
+        self.report.add(
+            format!("rss_{size}_mib"),
+            format!("Server RSS at {label}, after the show and list loads"),
+            "MiB",
+            Better::Lower,
+            rss,
+        );
+        match size {
+            10_000 => self.report.target(50.0),
+            1_000_000 => self.report.target(1024.0),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let bin = match &args.ecsd_bin {
+        Some(bin) => bin.clone(),
+        None => std::env::current_exe()?.with_file_name("ecsd"),
+    };
+    if !bin.exists() {
+        bail!("{} not found: run `cargo build --release` first, or give --ecsd-bin", bin.display());
+    }
+    let moto: Option<Value> = match &args.moto_json {
+        Some(path) => Some(
+            serde_json::from_str(
+                &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            )
+            .with_context(|| format!("parsing {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let data_dir = std::env::temp_dir().join(format!("ecsd-bench-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    std::fs::write(data_dir.join("bench.toml"), CONFIG_TOML)?;
+    eprintln!("ecsd-bench: {} on {}", bin.display(), data_dir.display());
+    let result = bench(&args, &bin, &data_dir).await;
+    if args.keep {
+        eprintln!("kept {}", data_dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    let report = result?;
+
+    let moto_rows: Option<HashMap<String, Value>> = moto
+        .as_ref()
+        .and_then(|m| m.get("rows"))
+        .and_then(|rows| rows.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+    let moto_notes: HashMap<String, String> = moto
+        .as_ref()
+        .and_then(|m| m.get("notes"))
+        .and_then(Value::as_object)
+        .map(|o| o.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
+        .unwrap_or_default();
+    println!();
+    print_table(&report, moto_rows.as_ref(), &moto_notes);
+    if let Some(meta) = moto.as_ref().and_then(|m| m.get("meta")) {
+        println!("- moto: {meta}");
+    }
+    if let Some(path) = &args.json_out {
+        let rows: serde_json::Map<String, Value> =
+            report.rows.iter().map(|r| (r.id.clone(), r.value.map_or(Value::Null, Value::from))).collect();
+        let labels: serde_json::Map<String, Value> =
+            report.rows.iter().map(|r| (r.id.clone(), Value::from(r.label.clone()))).collect();
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&json!({"rows": rows, "labels": labels, "notes": report.notes}))?,
+        )?;
+    }
+    Ok(())
+}
+
+async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Report> {
+    let port = free_port()?;
+    let (server, cold) = start_server(bin, data_dir, port).await?;
+    let api = Arc::new(Api::new(port));
+    let mut b = Bench {
+        api: Arc::clone(&api),
+        http: client(),
+        quick: args.quick,
+        report: Report::default(),
+        servers: Vec::new(),
+    };
+    b.report.ms("cold_start_ms", "Cold start to first answered request (fresh data dir)", cold);
+    b.report.target(100.0);
+    // The first signed request warms the access-key path; it is not measured.
+    api.ok(&b.http, Method::GET, &Api::v1("/cloudservers/flavors"), None).await?;
+
+    // One create of 100 (the most one call may ask for).
+    let started = Instant::now();
+    let (job, ids) = api.create(&b.http, MAX_CREATE).await?;
+    let accepted = started.elapsed();
+    api.wait_job(&b.http, &job).await?;
+    b.report.ms(
+        "create_100_accepted_ms",
+        "Create 100 servers in one call (count=100, the API's maximum): accepted",
+        accepted,
+    );
+    b.report.ms("create_100_success_ms", "Create 100 servers in one call: job SUCCESS", started.elapsed());
+    b.servers.extend(ids);
+
+    // 1,000 servers: ten concurrent creates of 100.
+    let started = Instant::now();
+    let mut creates = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let api = Arc::clone(&api);
+        creates.spawn(async move {
+            let http = client();
+            let (job, ids) = api.create(&http, MAX_CREATE).await?;
+            let accepted = started.elapsed();
+            api.wait_job(&http, &job).await?;
+            anyhow::Ok((ids, accepted, started.elapsed()))
+        });
+    }
+    let (mut fleet, mut accepted, mut success) = (Vec::new(), Duration::ZERO, Duration::ZERO);
+    while let Some(done) = creates.join_next().await {
+        let (ids, a, s) = done??;
+        fleet.extend(ids);
+        accepted = accepted.max(a);
+        success = success.max(s);
+    }
+    b.report.ms(
+        "create_1000_accepted_ms",
+        "Create 1,000 servers as 10 concurrent calls of 100: all accepted",
+        accepted,
+    );
+    b.report.target(50.0);
+    b.report.ms(
+        "create_1000_success_ms",
+        "Create 1,000 servers as 10 concurrent calls of 100: all jobs SUCCESS",
+        success,
+    );
+    b.servers.extend(fleet.iter().cloned());
+
+    // Batch stop, start and password reset of those 1,000.
+    for (action, id, label) in
+        [("os-stop", "stop_1000", "Batch stop 1,000 servers"), ("os-start", "start_1000", "Batch start 1,000 servers")]
+    {
+        let started = Instant::now();
+        let job = api.batch(&b.http, action, &fleet).await?;
+        let accepted = started.elapsed();
+        api.wait_job(&b.http, &job).await?;
+        b.report.ms(format!("{id}_accepted_ms"), format!("{label} (one call): accepted"), accepted);
+        b.report.target(10.0);
+        b.report.ms(format!("{id}_success_ms"), format!("{label} (one call): job SUCCESS"), started.elapsed());
+    }
+    let servers: Vec<Value> = fleet.iter().map(|id| json!({"id": id})).collect();
+    let body = json!({"new_password": "Bench@123456", "servers": servers});
+    let started = Instant::now();
+    let answer = api.ok(&b.http, Method::PUT, &Api::v1("/cloudservers/os-reset-passwords"), Some(&body)).await?;
+    let elapsed = started.elapsed();
+    if answer["response"].as_array().map(Vec::len) != Some(fleet.len()) {
+        bail!("reset password answered {answer}");
+    }
+    b.report.ms("reset_password_1000_ms", "Batch reset password of 1,000 servers (one call, synchronous)", elapsed);
+
+    // Signed show of one server.
+    let show_secs = args.show_seconds.unwrap_or(if args.quick { 3 } else { 10 });
+    let one = Api::v1(&format!("/cloudservers/{}", fleet[0]));
+    let show = load(
+        &api,
+        args.connections,
+        Duration::from_secs(show_secs),
+        300_000 * show_secs as usize,
+        Arc::new(move |_, _| one.clone()),
+    );
+    let show = with_cpu(server.pid, "Show of one server", &mut b.report.notes, show).await;
+    let label = format!(
+        "Signed GET show of one server (at {}), {} conns, {show_secs} s",
+        count_label(b.servers.len()),
+        args.connections
+    );
+    b.report.load("show", &label, show);
+    if let Some(row) = b.report.rows.iter_mut().find(|r| r.id == "show_rps") {
+        row.target = Some(Target { limit: 40_000.0 });
+    }
+    if let Some(row) = b.report.rows.iter_mut().find(|r| r.id == "show_p99_ms") {
+        row.target = Some(Target { limit: 5.0 });
+    }
+
+    let limit = Duration::from_secs(args.grow_limit_minutes * 60);
+    let largest = if args.quick { 10_000 } else { args.max_servers.max(10_000) };
+    let sizes: Vec<usize> = [10_000, 100_000, 1_000_000].into_iter().filter(|size| *size <= largest).collect();
+
+    for size in sizes {
+        let from = b.servers.len();
+        eprintln!("growing from {from} to {size} servers");
+        let grew = b.grow_to(size, limit).await?;
+        let reached = b.servers.len();
+        let (id, label) = if reached >= size {
+            (
+                format!("grow_{size}_s"),
+                format!("Grow from {} to {}", format_value(from as f64, "").trim_end(), count_label(size)),
+            )
+        } else {
+            (
+                format!("grow_partial_{size}_s"),
+                format!(
+                    "Grow from {} towards {}: stopped at the --grow-limit-minutes limit with {}",
+                    format_value(from as f64, "").trim_end(),
+                    count_label(size),
+                    count_label(reached)
+                ),
+            )
+        };
+        b.report.add(
+            id,
+            format!("{label} (creates of 100, {GROW_CONCURRENCY} in flight, to all jobs SUCCESS)"),
+            "s",
+            Better::Lower,
+            grew.as_secs_f64(),
+        );
+        eprintln!("  grew to {reached} in {:.1} s", grew.as_secs_f64());
+        b.measure_size(&server, &count_label(reached)).await?;
+        if reached < size {
+            break;
+        }
+
+        if size == 10_000 {
+            // 10,000 servers stopped as ten concurrent batches of 1,000 (the most one call takes).
+            let started = Instant::now();
+            let mut batches = tokio::task::JoinSet::new();
+            for chunk in b.servers[..10_000].chunks(MAX_BATCH) {
+                let (api, chunk) = (Arc::clone(&api), chunk.to_vec());
+                batches.spawn(async move {
+                    let http = client();
+                    let job = api.batch(&http, "os-stop", &chunk).await?;
+                    let accepted = started.elapsed();
+                    api.wait_job(&http, &job).await?;
+                    anyhow::Ok((accepted, started.elapsed()))
+                });
+            }
+            let (mut accepted, mut success) = (Duration::ZERO, Duration::ZERO);
+            while let Some(done) = batches.join_next().await {
+                let (a, s) = done??;
+                accepted = accepted.max(a);
+                success = success.max(s);
+            }
+            b.report.ms(
+                "stop_10000_accepted_ms",
+                "Stop 10,000 servers as 10 concurrent batches of 1,000: all accepted",
+                accepted,
+            );
+            b.report.ms(
+                "stop_10000_success_ms",
+                "Stop 10,000 servers as 10 concurrent batches of 1,000: all jobs SUCCESS",
+                success,
+            );
+            b.report.target(1000.0);
+        }
+    }
+
+    // Restart on the full data dir: what a restart with a big fleet costs.
+    let size = b.servers.len();
+    server.stop().await;
+    let (restarted, warm) = start_server(bin, data_dir, port).await?;
+    b.report.ms(
+        format!("restart_{size}_ms"),
+        format!("Restart to first answered request with {} in the data dir", count_label(size)),
+        warm,
+    );
+    let rss = restarted.rss_mib().unwrap_or(f64::NAN);
+    b.report.add(format!("rss_restart_{size}_mib"), "Server RSS just after that restart", "MiB", Better::Lower, rss);
+    restarted.stop().await;
+    Ok(b.report)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let started = Instant::now();
+    run(args).await?;
+    eprintln!("ecsd-bench finished in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
