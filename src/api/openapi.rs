@@ -2,7 +2,7 @@
 //! each handler's `#[utoipa::path]` annotation and the wire types' `ToSchema` derives. Served
 //! at `GET /openapi.json`; `docs/openapi.json` is a committed copy, and a test fails when it
 //! differs from what the code generates (regenerate with
-//! `ECSD_WRITE_OPENAPI=1 cargo test --test openapi`).
+//! `ECSD_WRITE_OPENAPI=1 cargo test --test it openapi`).
 
 use std::sync::OnceLock;
 

@@ -6,6 +6,7 @@
 //! advanced by, so `advance` makes due what would be due later, and `settle` finishes every
 //! pending step at once.
 
+pub mod apply;
 pub mod driver;
 pub mod sim;
 
@@ -22,7 +23,7 @@ use crate::domain::catalogue::Catalogue;
 use crate::domain::faults::{FaultEffect, FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
-use crate::domain::status::{Effect, Operation, OperationKind};
+use crate::domain::status::{Operation, OperationKind};
 use crate::domain::{ErrorCode, Result};
 use crate::store::{Store, WriteTx, transact};
 use driver::ComputeDriver;
@@ -352,17 +353,11 @@ impl Engine {
             self.roll_back(tx, &mut server, sub, previous.task_state, now)?;
             return Ok(Step::Failed(Failure { code: code.to_string(), reason }));
         }
-        if step.effect == Effect::Remove {
-            tx.delete_server(&server.id)?;
-        } else {
-            server.enter(step, now);
-            let reserved = self.catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
-            if let Err(conflict) = tx.update_server(&server, previous.task_state, reserved) {
-                if conflict.code != ErrorCode::ServerBusy {
-                    return Err(conflict);
-                }
-                return Ok(Step::Failed(Failure { code: conflict.code.code().into(), reason: conflict.message }));
+        if let Err(conflict) = apply::enter(tx, &self.catalogue, &mut server, step, previous.task_state, now) {
+            if conflict.code != ErrorCode::ServerBusy {
+                return Err(conflict);
             }
+            return Ok(Step::Failed(Failure { code: conflict.code.code().into(), reason: conflict.message }));
         }
         sub.step = next as u32;
         if next + 1 == plan.len() {
@@ -392,8 +387,7 @@ impl Engine {
         server.task_state = None;
         server.resize_target = None;
         server.updated = now;
-        let reserved = self.catalogue.reservation(&server.flavor_id, None);
-        tx.update_server(server, current_task, reserved)
+        apply::save(tx, &self.catalogue, server, current_task)
     }
 }
 

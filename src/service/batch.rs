@@ -13,7 +13,7 @@ use crate::domain::job::Failure;
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result, validate};
-use crate::engine::Wakeup;
+use crate::engine::{Wakeup, apply};
 use crate::store::{WriteTx, transact};
 
 /// The job-based batch actions of `POST .../cloudservers/action` and `.../delete`.
@@ -56,32 +56,78 @@ fn batch_failed(refused: BatchRefused) -> Error {
     error
 }
 
+/// What a batch's transaction has loaded: its time and the servers asked for that exist.
+struct Loaded {
+    now: Timestamp,
+    servers: HashMap<String, Server>,
+}
+
+/// The precheck fault rules of one batch, drawn server by server.
+struct Prechecks<'p> {
+    rules: LoadedRules,
+    operation: FaultOperation,
+    project_id: &'p str,
+}
+
+impl Prechecks<'_> {
+    /// A `precheck_fail` rule that fires for this server refuses it with the rule's code.
+    fn check(&mut self, server: &Server) -> Result<()> {
+        match self.rules.fire(Stage::Precheck, self.operation, self.project_id, Some(server)) {
+            Some((_, effect)) => match effect.failure() {
+                Some((code, message)) => Err(Error::injected(400, code, message)),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a batch's plan ends: accepted, or refused with an answer. A refusal commits only the
+/// fault rules' counters: a plan refuses before it writes anything else.
+type Planned<T> = std::result::Result<T, Error>;
+
 impl Ecs {
+    /// Runs one batch in one transaction: loads its servers and the fault rules, lets `plan`
+    /// decide server by server, and stores the rules' counters even when `plan` refuses the
+    /// batch. An `Err` of `plan` (a store failure) rolls everything back.
+    fn plan_batch<T>(
+        &self,
+        project_id: &str,
+        ids: &[String],
+        operation: FaultOperation,
+        mut plan: impl FnMut(&mut dyn WriteTx, &Loaded, &mut Prechecks) -> Result<Planned<T>>,
+    ) -> Result<T> {
+        transact(self.store.as_ref(), |tx| {
+            // Read under the write lock, so times follow the order in which operations commit.
+            let loaded = Loaded { now: self.clock.now(), servers: tx.servers(project_id, ids)? };
+            let mut prechecks = Prechecks { rules: LoadedRules::new(tx.fault_rules()?), operation, project_id };
+            let planned = plan(tx, &loaded, &mut prechecks)?;
+            save_rules(tx, &prechecks.rules)?;
+            Ok(planned)
+        })?
+    }
+
     /// Batch start/stop/reboot/delete (contract 2.5, ecsd's semantics): unknown ids refuse the
     /// whole request; a server whose state forbids the operation gets a sub-job that fails
     /// with the rule's code while the others proceed.
     pub fn batch_operate(&self, project_id: &str, ids: Vec<String>, action: BatchAction) -> Result<String> {
         let ids = batch::server_ids(ids, batch::MAX_BATCH_SERVERS, Duplicates::Refuse)?;
         let operation = action.operation();
-        let (job_id, wakeups) = transact(self.store.as_ref(), |tx| {
-            // Read under the write lock, so times follow the order in which operations commit.
-            let now = self.clock.now();
-            let servers = tx.servers(project_id, &ids)?;
-            if let Some(missing) = ids.iter().find(|id| !servers.contains_key(*id)) {
+        let fault = FaultOperation::from(operation.kind());
+        let (job_id, wakeups) = self.plan_batch(project_id, &ids, fault, |tx, loaded, prechecks| {
+            if let Some(missing) = ids.iter().find(|id| !loaded.servers.contains_key(*id)) {
                 return Err(Error::server_not_found(missing));
             }
-            let mut faults = LoadedRules::new(tx.fault_rules()?);
-            let fault_operation = FaultOperation::from(operation.kind());
             let mut planned = Vec::with_capacity(ids.len());
             for id in &ids {
-                let server = &servers[id];
+                let server = &loaded.servers[id];
                 let checked = operation
                     .check(server.state())
                     .map_err(|code| refusal(code, server))
-                    .and_then(|()| precheck_fault(&mut faults, fault_operation, project_id, server));
+                    .and_then(|()| prechecks.check(server));
                 let refused = match checked {
                     Ok(()) => {
-                        self.begin(tx, server, &operation, now)?;
+                        self.begin(tx, server, &operation, loaded.now)?;
                         None
                     }
                     Err(error) => Some(Failure { code: error.wire_code().into(), reason: error.message }),
@@ -93,12 +139,11 @@ impl Ecs {
                     refused,
                 });
             }
-            save_rules(tx, &faults)?;
-            let job = new_job(project_id, operation.kind(), planned, false, now);
+            let job = new_job(project_id, operation.kind(), planned, false, loaded.now);
             tx.insert_job(&job)?;
             let wakeups: Vec<Wakeup> =
                 job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
-            Ok((job.id, wakeups))
+            Ok(Ok((job.id, wakeups)))
         })?;
         tracing::info!(%project_id, %job_id, servers = ids.len(), action = ?action, "batch accepted");
         self.engine.wake(wakeups);
@@ -111,9 +156,7 @@ impl Ecs {
         if let Operation::Resize { flavor_id, .. } = operation {
             next.resize_target = Some(flavor_id.clone());
         }
-        next.enter(&operation.plan(server.vm_state)[0], now);
-        let reserved = self.catalogue.reservation(&next.flavor_id, next.resize_target.as_deref());
-        tx.update_server(&next, server.task_state, reserved)
+        apply::enter(tx, &self.catalogue, &mut next, &operation.plan(server.vm_state)[0], server.task_state, now)
     }
 
     /// Batch resize (T1.5) and single resize (T1.16): all servers must pass, else nothing
@@ -130,18 +173,11 @@ impl Ecs {
             Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", request.flavor_id))
         })?;
         let operation = Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop };
-        let outcome = transact(self.store.as_ref(), |tx| {
-            // Read under the write lock, so times follow the order in which operations commit.
-            let now = self.clock.now();
-            let servers = tx.servers(project_id, &ids)?;
-            let mut faults = LoadedRules::new(tx.fault_rules()?);
-            let accepted = batch::plan_all_or_nothing(&ids, &servers, |server| {
+        let outcome = self.plan_batch(project_id, &ids, FaultOperation::Resize, |tx, loaded, prechecks| {
+            let accepted = match batch::plan_all_or_nothing(&ids, &loaded.servers, |server| {
                 self.check_resize(server, target, &operation)?;
-                precheck_fault(&mut faults, FaultOperation::Resize, project_id, server)
-            });
-            // Fault counters are kept even when the batch is refused: a refusal writes nothing else.
-            save_rules(tx, &faults)?;
-            let accepted = match accepted {
+                prechecks.check(server)
+            }) {
                 Ok(accepted) => accepted,
                 Err(refused) => return Ok(Err(batch_failed(refused))),
             };
@@ -157,7 +193,7 @@ impl Ecs {
             }
             let mut planned = Vec::with_capacity(accepted.len());
             for server in &accepted {
-                self.begin(tx, server, &operation, now)?;
+                self.begin(tx, server, &operation, loaded.now)?;
                 planned.push(PlannedSubJob {
                     server_id: server.id.clone(),
                     operation: operation.clone(),
@@ -165,10 +201,10 @@ impl Ecs {
                     refused: None,
                 });
             }
-            let job = new_job(project_id, OperationKind::Resize, planned, single_server, now);
+            let job = new_job(project_id, OperationKind::Resize, planned, single_server, loaded.now);
             tx.insert_job(&job)?;
             Ok(Ok(Some((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>()))))
-        })??;
+        })?;
         Ok(outcome.map(|(job_id, wakeups)| {
             tracing::info!(%project_id, %job_id, flavor = %target.id, servers = ids.len(), "resize accepted");
             self.engine.wake(wakeups);
@@ -262,18 +298,11 @@ impl Ecs {
             InstantOperation::ResetPassword => FaultOperation::ResetPassword,
             InstantOperation::Rename => FaultOperation::Rename,
         };
-        transact(self.store.as_ref(), |tx| {
-            // Read under the write lock, so times follow the order in which operations commit.
-            let now = self.clock.now();
-            let servers: HashMap<String, Server> = tx.servers(project_id, ids)?;
-            let mut faults = LoadedRules::new(tx.fault_rules()?);
-            let accepted = batch::plan_all_or_nothing(ids, &servers, |server| {
+        self.plan_batch(project_id, ids, fault_operation, |tx, loaded, prechecks| {
+            let accepted = match batch::plan_all_or_nothing(ids, &loaded.servers, |server| {
                 operation.check(server.state()).map_err(|code| refusal(code, server))?;
-                precheck_fault(&mut faults, fault_operation, project_id, server)
-            });
-            // Fault counters are kept even when the batch is refused: a refusal writes nothing else.
-            save_rules(tx, &faults)?;
-            let accepted = match accepted {
+                prechecks.check(server)
+            }) {
                 Ok(accepted) => accepted,
                 Err(refused) => return Ok(Err(batch_failed(refused))),
             };
@@ -281,13 +310,12 @@ impl Ecs {
                 for server in &accepted {
                     let mut next = (*server).clone();
                     change(&mut next);
-                    next.updated = now;
-                    let reserved = self.catalogue.reservation(&next.flavor_id, next.resize_target.as_deref());
-                    tx.update_server(&next, server.task_state, reserved)?;
+                    next.updated = loaded.now;
+                    apply::save(tx, &self.catalogue, &next, server.task_state)?;
                 }
             }
             Ok(Ok(accepted.iter().map(|s| s.id.clone()).collect()))
-        })?
+        })
     }
 
     /// Single-server resize (T1.16): a job on one server, refused with that server's own code.
@@ -307,22 +335,6 @@ impl Ecs {
         })
         .map_err(single_refusal)
         .map(drop)
-    }
-}
-
-/// A `precheck_fail` rule that fires for this server refuses it with the rule's code.
-fn precheck_fault(
-    faults: &mut LoadedRules,
-    operation: FaultOperation,
-    project_id: &str,
-    server: &Server,
-) -> Result<()> {
-    match faults.fire(Stage::Precheck, operation, project_id, Some(server)) {
-        Some((_, effect)) => match effect.failure() {
-            Some((code, message)) => Err(Error::injected(400, code, message)),
-            None => Ok(()),
-        },
-        None => Ok(()),
     }
 }
 

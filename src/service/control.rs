@@ -10,6 +10,7 @@ use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, L
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
+use crate::engine::apply;
 use crate::store::{WriteTx, read, transact};
 
 /// How far simulated time may run ahead of real time, in all: far enough for any test, and far
@@ -245,8 +246,7 @@ impl Ecs {
                         server
                     })
                     .collect();
-                let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
-                tx.insert_servers(&servers, &reserved)?;
+                apply::insert(tx, catalogue, &servers)?;
                 allocation.commit(tx, project_id)?;
                 ids.extend(servers.into_iter().map(|s| s.id));
             }

@@ -12,7 +12,7 @@ use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
 use crate::domain::{Error, ErrorCode, Result, validate};
-use crate::engine::Wakeup;
+use crate::engine::{Wakeup, apply};
 use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 
 /// How long an `X-Client-Token` answers with its first result (contract 1.5).
@@ -114,8 +114,7 @@ impl Ecs {
             }
             let servers =
                 request.build(&self.catalogue, project_id, allocation.addresses.clone(), password_hash.clone(), now);
-            let reserved: Vec<_> = servers.iter().map(|s| self.catalogue.reservation(&s.flavor_id, None)).collect();
-            tx.insert_servers(&servers, &reserved)?;
+            apply::insert(tx, &self.catalogue, &servers)?;
             allocation.commit(tx, project_id)?;
             let planned = servers
                 .iter()
@@ -240,8 +239,7 @@ impl Ecs {
                 server.description = description.clone();
             }
             server.updated = now;
-            let reserved = self.catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
-            tx.update_server(&server, server.task_state, reserved)?;
+            apply::save(tx, &self.catalogue, &server, server.task_state)?;
             Ok(server)
         })
     }

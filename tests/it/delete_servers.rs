@@ -1,8 +1,6 @@
 //! `POST /v1/{pid}/cloudservers/delete` (SDK `DeleteServers`): contract T1.7, 2.5, 5.5.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,10 +1,6 @@
 //! `GET /v1/{pid}/cloudservers/{server_id}` (SDK `ShowServer`): contract T1.11, 5.4.
 
-#![recursion_limit = "256"]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

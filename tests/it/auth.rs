@@ -1,8 +1,6 @@
 //! Authentication and tenancy: AK/SK signatures, tokens, project isolation, `--no-auth`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use ecsd::api::signing::{format_sdk_date, sign_request};
 use ecsd::config::Credential;
 use ecsd::domain::catalogue::Catalogue;

@@ -2,9 +2,7 @@
 //! serves is an unknown API, a word of the API is never taken for an id, and every operation
 //! with a fault kind goes through the request-level fault rules without its handler asking.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

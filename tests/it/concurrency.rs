@@ -2,14 +2,12 @@
 //! small quota. Afterwards every server's history, as the job documents tell it, must explain
 //! its final state; refusals carry per-server codes; quotas never go negative or over.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use ecsd::domain::catalogue::Catalogue;
 use ecsd::engine::sim::Timings;
 use rand::rngs::StdRng;
@@ -810,9 +808,10 @@ async fn two_replicas_on_one_store_share_the_quota_and_the_addresses() {
         toml::from_str(&format!("[quota]\nmax_instances = {MAX_INSTANCES}\n")).expect("config");
     let catalogue = file.catalogue().expect("catalogue");
     let first = TestServer::start_with(catalogue.clone(), Timings::INSTANT).await;
-    let second_running = ecsd::start(common::config(first.data_dir.path().to_path_buf(), catalogue, Timings::INSTANT))
-        .await
-        .expect("second replica starts");
+    let second_running =
+        ecsd::start(crate::common::config(first.data_dir.path().to_path_buf(), catalogue, Timings::INSTANT))
+            .await
+            .expect("second replica starts");
     let mut second = TestServer::remote(&format!("http://{}", second_running.addr), test_credential());
     second.running = Some(second_running);
     let replicas = [Arc::new(first), Arc::new(second)];

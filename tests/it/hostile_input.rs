@@ -2,11 +2,9 @@
 //! Every answer must be a 4xx with a documented code in a documented body shape: never a 5xx,
 //! never a panic, never a reset connection, never a hang.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -161,7 +159,7 @@ async fn bodies_over_12_mib_answer_413_with_an_ecs_error_body() {
 /// A server with authentication off (`--no-auth`), so no middleware reads the body first.
 async fn start_without_auth() -> TestServer {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut config = common::config(
+    let mut config = crate::common::config(
         data_dir.path().to_path_buf(),
         ecsd::domain::catalogue::Catalogue::default(),
         ecsd::engine::sim::Timings::INSTANT,

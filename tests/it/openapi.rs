@@ -2,14 +2,12 @@
 //! server serves exactly what the code generates, and `docs/openapi.json` is that same text.
 //!
 //! After changing the API, regenerate the committed copy with
-//! `ECSD_WRITE_OPENAPI=1 cargo test --test openapi`.
-
-mod common;
+//! `ECSD_WRITE_OPENAPI=1 cargo test --test it openapi`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -57,7 +55,7 @@ fn the_committed_document_is_what_the_code_generates() {
     assert!(
         committed.trim_end() == generated.trim_end(),
         "docs/openapi.json differs from the document the code generates; regenerate it with \
-         `ECSD_WRITE_OPENAPI=1 cargo test --test openapi` and commit the result"
+         `ECSD_WRITE_OPENAPI=1 cargo test --test it openapi` and commit the result"
     );
 }
 

@@ -1,9 +1,7 @@
 //! `POST /v1/{pid}/cloudservers/action` with `os-start`, `os-stop`, `reboot` (SDK
 //! `BatchStartServers`, `BatchStopServers`, `BatchRebootServers`): contract T1.1–T1.3, 2.5, 3.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

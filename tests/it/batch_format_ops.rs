@@ -4,9 +4,7 @@
 //! reset password (`ResetServerPassword`) and reset flag (`ShowResetPasswordFlag`).
 //! Contract section 2, T1.4–T1.6, T1.16, 5.5.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use ecsd::engine::sim::Timings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,10 +1,8 @@
 //! `GET /v1/{pid}/cloudservers/detail` (SDK `ListServersDetails`): contract T1.10, 1.6.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

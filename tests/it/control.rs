@@ -1,8 +1,6 @@
 //! The test-control API: fault rules of every kind, reset, snapshots, time control, fixtures.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use ecsd::domain::catalogue::Catalogue;
 use ecsd::engine::sim::Timings;
 use reqwest::StatusCode;

@@ -6,11 +6,9 @@
 //! - end to end over HTTP (batch rename): the `internalError` list is exactly the failing
 //!   servers, and a refused batch leaves every server unchanged.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::*;
+use crate::common::*;
 use ecsd::domain::batch::{self, Duplicates, plan_all_or_nothing};
 use ecsd::domain::server::Server;
 use ecsd::domain::status::{InstantOperation, Operation, TaskState, VmState};

@@ -5,14 +5,12 @@
 //!
 //! Needs to mount a tmpfs (root, or CAP_SYS_ADMIN); prints a skip message otherwise.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! `GET /v1/{pid}/jobs/{job_id}` (SDK `ShowJob`): contract section 3.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -4,11 +4,9 @@
 //! plus what every response shares: `X-Request-Id` and the unknown-path error.
 //! Contract T1.12–T1.14, T3.1, T3.10, 1.2, 9.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

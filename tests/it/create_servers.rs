@@ -1,9 +1,7 @@
 //! `POST /v1/{pid}/cloudservers` and `POST /v1.1/{pid}/cloudservers` (SDK `CreateServers`,
 //! `CreatePostPaidServers`): contract T1.8, T1.9, 1.5.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

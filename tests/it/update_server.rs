@@ -1,8 +1,6 @@
 //! `PUT /v1/{pid}/cloudservers/{server_id}` (SDK `UpdateServer`): contract T1.17.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

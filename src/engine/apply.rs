@@ -1,0 +1,39 @@
+//! Writing a server's state, shared by the service (which puts a server into the first step of
+//! an operation when it accepts it, or changes it at once) and the engine (which applies every
+//! later step). Every write is the compare-and-set on the task state that keeps one operation
+//! per server, and holds the quota of the server's flavor and of a resize target.
+
+use crate::domain::Result;
+use crate::domain::catalogue::Catalogue;
+use crate::domain::server::{Server, Timestamp};
+use crate::domain::status::{Effect, Step, TaskState};
+use crate::store::WriteTx;
+
+/// Inserts new servers, each holding the quota of its flavor.
+pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
+    let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
+    tx.insert_servers(servers, &reserved)
+}
+
+/// Stores `server` if its task state is still `expected` (`Ecs.0603` otherwise).
+pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expected: Option<TaskState>) -> Result<()> {
+    let reserved = catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
+    tx.update_server(server, expected, reserved)
+}
+
+/// Moves `server` into `step` of its operation and stores it, if its task state is still
+/// `expected`; a `Remove` step deletes it.
+pub fn enter(
+    tx: &mut dyn WriteTx,
+    catalogue: &Catalogue,
+    server: &mut Server,
+    step: &Step,
+    expected: Option<TaskState>,
+    now: Timestamp,
+) -> Result<()> {
+    if step.effect == Effect::Remove {
+        return tx.delete_server(&server.id);
+    }
+    server.enter(step, now);
+    save(tx, catalogue, server, expected)
+}

@@ -1,0 +1,26 @@
+//! The HTTP-level and process-level tests, one module per API family or concern, in one crate
+//! so the whole dependency tree is linked once (`cargo test --test it`).
+
+#![recursion_limit = "256"]
+
+mod auth;
+mod batch_actions;
+mod batch_format_ops;
+mod batch_planner_props;
+mod catalogue;
+mod common;
+mod concurrency;
+mod control;
+mod crash;
+mod create_servers;
+mod delete_servers;
+mod hostile_input;
+mod lifecycle;
+mod list_servers_details;
+mod openapi;
+mod routing;
+mod show_job;
+mod show_server;
+mod store_conformance;
+mod store_faults;
+mod update_server;
