@@ -4,10 +4,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::format::job_time;
-use crate::domain::job::{Job, JobStatus, SubJob};
+use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::server::Timestamp;
 
+/// What a job and a sub-job show alike.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ShowJobResponse {
+pub struct JobFields {
     pub job_id: String,
     pub job_type: &'static str,
     pub status: JobStatus,
@@ -15,6 +17,32 @@ pub struct ShowJobResponse {
     pub end_time: String,
     pub error_code: Option<String>,
     pub fail_reason: Option<String>,
+}
+
+impl JobFields {
+    fn of(
+        id: &str,
+        job_type: &'static str,
+        status: JobStatus,
+        times: (Timestamp, Option<Timestamp>),
+        failure: Option<&Failure>,
+    ) -> Self {
+        JobFields {
+            job_id: id.to_string(),
+            job_type,
+            status,
+            begin_time: job_time(times.0),
+            end_time: times.1.map(job_time).unwrap_or_default(),
+            error_code: failure.map(|f| f.code.clone()),
+            fail_reason: failure.map(|f| f.reason.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShowJobResponse {
+    #[serde(flatten)]
+    pub job: JobFields,
     pub entities: JobEntities,
 }
 
@@ -30,13 +58,8 @@ pub struct JobEntities {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubJobDoc {
-    pub job_id: String,
-    pub job_type: &'static str,
-    pub status: JobStatus,
-    pub begin_time: String,
-    pub end_time: String,
-    pub error_code: Option<String>,
-    pub fail_reason: Option<String>,
+    #[serde(flatten)]
+    pub job: JobFields,
     pub entities: SubJobEntities,
 }
 
@@ -50,13 +73,13 @@ pub struct SubJobEntities {
 impl SubJobDoc {
     fn of(sub: &SubJob) -> Self {
         SubJobDoc {
-            job_id: sub.id.clone(),
-            job_type: sub.operation.kind().job_types().1,
-            status: sub.status,
-            begin_time: job_time(sub.begin_time),
-            end_time: sub.end_time.map(job_time).unwrap_or_default(),
-            error_code: sub.failure.as_ref().map(|f| f.code.clone()),
-            fail_reason: sub.failure.as_ref().map(|f| f.reason.clone()),
+            job: JobFields::of(
+                &sub.id,
+                sub.operation.kind().job_types().1,
+                sub.status,
+                (sub.begin_time, sub.end_time),
+                sub.failure.as_ref(),
+            ),
             entities: SubJobEntities {
                 server_id: sub.server_id.clone(),
                 errorcode_message: sub.failure.as_ref().map(|f| f.reason.clone()),
@@ -83,13 +106,7 @@ impl ShowJobResponse {
             )
         };
         ShowJobResponse {
-            job_id: job.id.clone(),
-            job_type,
-            status: job.status,
-            begin_time: job_time(job.begin_time),
-            end_time: job.end_time.map(job_time).unwrap_or_default(),
-            error_code: job.failure.as_ref().map(|f| f.code.clone()),
-            fail_reason: job.failure.as_ref().map(|f| f.reason.clone()),
+            job: JobFields::of(&job.id, job_type, job.status, (job.begin_time, job.end_time), job.failure.as_ref()),
             entities,
         }
     }
