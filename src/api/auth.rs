@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::signing::{self, RequestToVerify, SignatureError};
-use super::{MAX_BODY_BYTES, RequestId, operation};
+use super::{MAX_BODY_BYTES, RequestId};
 use crate::clock::Clock;
 use crate::iam::{Caller, Iam, Refused};
 
@@ -49,7 +49,7 @@ fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
 }
 
 pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, next: Next) -> Response {
-    if !auth.enabled || operation::table().is_public(request.method(), request.uri().path()) {
+    if !auth.enabled || super::table().is_public(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();

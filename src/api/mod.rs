@@ -17,7 +17,7 @@ pub mod operation;
 pub mod signing;
 pub mod vpc;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{FromRef, Request};
@@ -65,9 +65,15 @@ fn rows() -> Vec<Row> {
         .collect()
 }
 
+/// The operation table of the running process; the rows depend on no state, so it is built once.
+pub fn table() -> &'static operation::Table {
+    static TABLE: OnceLock<operation::Table> = OnceLock::new();
+    TABLE.get_or_init(|| operation::Table::new(&rows(), ecs::UNSERVED_PATHS))
+}
+
 /// Every path template the router serves, each once.
 pub fn route_paths() -> Vec<&'static str> {
-    let mut paths: Vec<&'static str> = operation::table().operations().into_iter().map(|(_, path, _)| path).collect();
+    let mut paths: Vec<&'static str> = table().operations().into_iter().map(|(_, path, _)| path).collect();
     paths.dedup();
     paths
 }
@@ -76,7 +82,7 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
     let state = ApiState { ecs, auth: Arc::clone(&auth) };
     let (routes, _, _) = operation::assemble(rows());
     routes
-        .route_layer(middleware::from_fn_with_state(state.clone(), operation::dispatch))
+        .route_layer(middleware::from_fn_with_state((Arc::clone(&state.ecs), table()), operation::dispatch))
         .fallback(unknown_path)
         // The gateway routes on method and path together: a method a path does not serve is
         // an unknown API like any other.

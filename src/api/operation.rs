@@ -9,7 +9,7 @@
 //! A handler never does any of that itself.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
@@ -250,18 +250,16 @@ impl Route {
 #[derive(Debug, Clone)]
 pub struct Current(pub &'static Operation);
 
-/// The table of the running process; the rows do not depend on any state, so it is built once.
-pub fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| Table::new(&super::rows(), super::ecs::UNSERVED_PATHS))
-}
-
 /// The layer around every routed handler; see the module documentation.
-pub async fn dispatch(State(ecs): State<Arc<Ecs>>, request: Request, next: Next) -> Response {
+pub async fn dispatch(
+    State((ecs, table)): State<(Arc<Ecs>, &'static Table)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(template) = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else {
         return next.run(request).await;
     };
-    let Some(route) = table().route(&template, request.method()) else {
+    let Some(route) = table.route(&template, request.method()) else {
         return next.run(request).await;
     };
     if route.takes_a_word_for_an_id(request.uri().path()) {

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::errors::{Error, ErrorCode, Result};
+use super::errors::{Error, ErrorCode, Refusal, Result};
 use super::server::Server;
 
 /// Most servers one job-based batch (start/stop/reboot/delete) or rename may name (contract T1.1, T1.6).
@@ -45,13 +45,6 @@ pub fn server_ids(ids: Vec<String>, max: usize, duplicates: Duplicates) -> Resul
         ));
     }
     Ok(unique)
-}
-
-/// One server a batch refused, for the `internalError` list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub server_id: String,
-    pub error: Error,
 }
 
 /// All-or-nothing planning for the batch-format operations (contract 2.4, ecsd's choice):

@@ -155,9 +155,16 @@ impl ErrorCode {
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
-    pub refusals: Vec<crate::domain::batch::Refusal>,
+    pub refusals: Vec<Refusal>,
     /// A status and code a fault rule asked for, answered instead of the catalogue's.
     pub injected: Option<Injected>,
+}
+
+/// One server a batch refused, for the `internalError` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub server_id: String,
+    pub error: Error,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ServerId;
-use crate::domain::batch::Refusal;
+use crate::domain::errors::Refusal;
 use crate::domain::server::Server;
 
 pub fn ids(servers: Vec<ServerId>) -> Vec<String> {
