@@ -1,10 +1,12 @@
-# Sourced by the Python-based test scripts (tests/sdk/run.sh, tests/fuzz/schemathesis.sh).
+# Sourced by the Python-based test scripts (tests/sdk/run.sh, tests/plugin/run.sh,
+# tests/fuzz/schemathesis.sh).
 #
 #   python_env VENV REQUIREMENTS
 #
 # Makes sure a Python environment at VENV has REQUIREMENTS installed, and sets `py` to the
-# interpreter to run. Needs only python3 (with pip) and the PyPI registry; requirements are
-# reinstalled only when the file or the Python version changes. Preferred layout: a
+# interpreter to run and `pip_target` to the arguments a further `pip install` needs. Needs
+# only python3 (with pip) and the PyPI registry; requirements are reinstalled only when the
+# file or the Python version changes. Preferred layout: a
 # virtualenv. Fallback (a Debian python3 without the venv module): pip --target into
 # VENV/site, put on PYTHONPATH.
 
@@ -29,7 +31,7 @@ python_env() {
     echo "'$python -m venv' is unavailable; installing with pip --target into $venv/site" >&2
   fi
 
-  local pip_target=()
+  pip_target=()
   if [[ -d "$venv/site" && ! -x "$venv/bin/python" ]]; then
     export PYTHONPATH="$venv/site${PYTHONPATH:+:$PYTHONPATH}"
     pip_target=(--target "$venv/site" --upgrade)
