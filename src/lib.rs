@@ -30,6 +30,7 @@ pub struct Running {
     pub credential: Credential,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
+    timers: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -45,6 +46,7 @@ impl Running {
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
         self.engine.abort();
+        self.timers.abort();
         served??;
         Ok(())
     }
@@ -74,6 +76,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
+    let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
 
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -92,7 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, credential, server, engine: engine_task, shutdown })
+    Ok(Running { addr, credential, server, engine: engine_task, timers, shutdown })
 }
 
 /// Fails early, naming the data dir and the cause, when it cannot be written: otherwise the

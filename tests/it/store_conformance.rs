@@ -119,6 +119,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         launched_at: Some(at(created_ms)),
         password_hash: None,
         pending_password_hash: None,
+        auto_terminate_time: None,
     }
 }
 
