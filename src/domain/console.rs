@@ -144,9 +144,6 @@ fn boot(
             lines.push(format!("cloud-init[{pid}]: ci-info: | eth{index} | True | {} | {} |", nic.ip, nic.mac));
         }
         lines.push(format!("cloud-init[{pid}]: Generating public/private rsa key pair."));
-        if server.password_hash.is_some() {
-            lines.push(format!("cloud-init[{pid}]: Set the password of user root from the create request."));
-        }
     }
     if reset_pending {
         lines.push(format!("CloudResetPwdUpdateAgent[{}]: The password of user root has been reset.", pid + 3));

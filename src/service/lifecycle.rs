@@ -248,8 +248,7 @@ impl Ecs {
     /// again once the whole advance is done.
     pub(super) async fn advance_with_timers(&self, by: Duration) -> Result<()> {
         let mut remaining = by;
-        loop {
-            let Some(next) = read(self.store.as_ref(), |tx| tx.next_due())? else { break };
+        while let Some(next) = read(self.store.as_ref(), |tx| tx.next_due())? {
             let ahead = Duration::try_from(next - self.clock.now()).unwrap_or(Duration::ZERO);
             if ahead > remaining {
                 break;
