@@ -76,7 +76,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
-    let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
 
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -87,6 +86,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // simulated time says.
     let real_time = Arc::new(clock::SystemClock::default());
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
+    let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let app = api::router(ecs, auth);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -134,7 +134,8 @@ impl ScheduledEvent {
 
     /// The end of the window the event is planned to run in, once it has a start.
     pub fn not_after(&self) -> Option<Timestamp> {
-        self.not_before.map(|at| at + EXECUTION_WINDOW)
+        // Checked: a not_before at the end of the calendar has no window after it.
+        self.not_before.and_then(|at| at.checked_add(EXECUTION_WINDOW))
     }
 
     /// What the API shows, given the status of the event's job (if it has one).
@@ -239,6 +240,8 @@ mod tests {
     fn the_shown_state_follows_the_job() {
         let mut e = event(EventState::Scheduled);
         assert_eq!(e.shown_state(None), EventState::Scheduled);
+        e.not_before = Some(time::macros::datetime!(9999-12-31 23:00 UTC));
+        assert_eq!(e.not_after(), None, "no window past the end of the calendar");
         e.job_id = Some("j".into());
         assert_eq!(e.shown_state(Some(JobStatus::Running)), EventState::Executing);
         assert_eq!(e.shown_state(Some(JobStatus::Success)), EventState::Completed);

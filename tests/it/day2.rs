@@ -558,6 +558,13 @@ async fn events_are_raised_only_for_the_callers_servers_and_of_simulated_kinds()
         ecs.post("/_ecsd/scheduled-events", json!({"server_id": "nope", "type": "instance-reboot"})).await;
     assert_error(status, &body, 404, "Ecs.0114");
     raise(&ecs, json!({"server_id": id, "type": "system-maintenance"})).await;
+    let last = raise(
+        &ecs,
+        json!({"server_id": id, "type": "instance-reboot", "state": "scheduled",
+        "not_before": "9999-12-31T23:00:00Z", "not_before_deadline": "9999-12-31T23:30:00Z"}),
+    )
+    .await;
+    assert!(last.get("not_after").is_none(), "no window past the end of the calendar: {last}");
     ecs.credential = other_credential();
     let (status, body) = ecs.post("/_ecsd/scheduled-events", json!({"server_id": id, "type": "instance-reboot"})).await;
     assert_error(status, &body, 404, "Ecs.0114");
