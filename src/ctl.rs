@@ -10,18 +10,41 @@ use crate::api::signing::sign_request;
 use crate::config::Credential;
 
 pub enum Action {
-    AddFault { rule: Value },
+    AddFault {
+        rule: Value,
+    },
     ListFaults,
-    DeleteFault { id: String },
-    ReleaseFault { id: String },
-    Reset { project_id: Option<String> },
-    SaveSnapshot { name: String },
-    RestoreSnapshot { name: String },
+    DeleteFault {
+        id: String,
+    },
+    ReleaseFault {
+        id: String,
+    },
+    Reset {
+        project_id: Option<String>,
+    },
+    SaveSnapshot {
+        name: String,
+    },
+    RestoreSnapshot {
+        name: String,
+    },
     ListSnapshots,
-    DeleteSnapshot { name: String },
-    AdvanceClock { seconds: f64 },
+    DeleteSnapshot {
+        name: String,
+    },
+    AdvanceClock {
+        seconds: f64,
+    },
     SettleClock,
-    LoadFixtures { file: PathBuf },
+    LoadFixtures {
+        file: PathBuf,
+    },
+    /// Raises a scheduled event (the JSON body of `POST /_ecsd/scheduled-events`).
+    ScheduleEvent {
+        event: Value,
+    },
+    ListAutoTerminations,
 }
 
 /// Reads a fixtures file: JSON, or TOML when the name ends in `.toml`.
@@ -53,6 +76,8 @@ pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> any
         }
         Action::SettleClock => ("POST", "/_ecsd/clock/settle".to_string(), None),
         Action::LoadFixtures { file } => ("POST", "/_ecsd/fixtures".to_string(), Some(read_fixtures(&file)?)),
+        Action::ScheduleEvent { event } => ("POST", "/_ecsd/scheduled-events".to_string(), Some(event)),
+        Action::ListAutoTerminations => ("GET", "/_ecsd/auto-terminations".to_string(), None),
     };
     let body = body.map(|b| serde_json::to_vec(&b)).transpose()?.unwrap_or_default();
     let url = format!("{}{path}", endpoint.trim_end_matches('/'));

@@ -30,6 +30,7 @@ pub struct Running {
     pub credential: Credential,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
+    timers: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -45,6 +46,7 @@ impl Running {
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
         self.engine.abort();
+        self.timers.abort();
         served??;
         Ok(())
     }
@@ -84,6 +86,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // simulated time says.
     let real_time = Arc::new(clock::SystemClock::default());
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
+    let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let app = api::router(ecs, auth);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -92,7 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, credential, server, engine: engine_task, shutdown })
+    Ok(Running { addr, credential, server, engine: engine_task, timers, shutdown })
 }
 
 /// Fails early, naming the data dir and the cause, when it cannot be written: otherwise the

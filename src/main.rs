@@ -59,6 +59,34 @@ enum CtlAction {
     Clock(ClockAction),
     /// Load a fleet from a JSON or TOML file ({"servers": [{"name", "flavor", "status", "tags", "count"}]}).
     Fixtures { file: PathBuf },
+    /// Scheduled events, as the platform raises them for host maintenance.
+    #[command(subcommand)]
+    Events(EventsAction),
+    /// List the scheduled deletions (UpdateServerAutoTerminateTime) and their delete jobs.
+    AutoTerminations,
+}
+
+#[derive(Subcommand)]
+enum EventsAction {
+    /// Raise an event for a server; accepting it (or reaching not_before) runs its action as a job.
+    Schedule {
+        #[arg(long)]
+        server_id: String,
+        /// instance-reboot, instance-stop, instance-migrate, instance-redeploy or system-maintenance.
+        #[arg(long = "type")]
+        event_type: String,
+        /// inquiring (waits for AcceptScheduledEvent) or scheduled (runs at --not-before).
+        #[arg(long, default_value = "inquiring")]
+        state: String,
+        /// yyyy-MM-ddTHH:mm:ssZ.
+        #[arg(long)]
+        not_before: Option<String>,
+        /// yyyy-MM-ddTHH:mm:ssZ.
+        #[arg(long)]
+        deadline: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -271,6 +299,25 @@ impl TryFrom<CtlAction> for ecsd::ctl::Action {
             CtlAction::Clock(ClockAction::Advance { seconds }) => A::AdvanceClock { seconds },
             CtlAction::Clock(ClockAction::Settle) => A::SettleClock,
             CtlAction::Fixtures { file } => A::LoadFixtures { file },
+            CtlAction::Events(EventsAction::Schedule {
+                server_id,
+                event_type,
+                state,
+                not_before,
+                deadline,
+                description,
+            }) => {
+                let mut event = serde_json::json!({ "server_id": server_id, "type": event_type, "state": state });
+                for (key, value) in
+                    [("not_before", not_before), ("not_before_deadline", deadline), ("description", description)]
+                {
+                    if let Some(value) = value {
+                        event[key] = serde_json::Value::String(value);
+                    }
+                }
+                A::ScheduleEvent { event }
+            }
+            CtlAction::AutoTerminations => A::ListAutoTerminations,
         })
     }
 }

@@ -63,6 +63,7 @@ fn new_server() -> Server {
         launched_at: None,
         password_hash: None,
         pending_password_hash: Some("pending".into()),
+        auto_terminate_time: None,
     }
 }
 

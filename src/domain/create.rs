@@ -263,6 +263,7 @@ impl CreateServers {
                     launched_at: None,
                     password_hash: password_hash.clone(),
                     pending_password_hash: None,
+                    auto_terminate_time: None,
                 }
             })
             .collect()

@@ -23,6 +23,14 @@ pub enum FaultOperation {
     Delete,
     ResetPassword,
     Rename,
+    /// Remote, serial console and console-output requests.
+    Console,
+    ChangeChargeMode,
+    AutoTerminate,
+    RegisterMonitor,
+    CrashDump,
+    LaunchTemplate,
+    ScheduledEvent,
     Any,
 }
 
@@ -192,6 +200,21 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+        }
+    }
+}
+
+impl From<super::status::InstantOperation> for FaultOperation {
+    fn from(operation: super::status::InstantOperation) -> Self {
+        use super::status::InstantOperation as I;
+        match operation {
+            I::ResetPassword => FaultOperation::ResetPassword,
+            I::Rename => FaultOperation::Rename,
+            I::AutoTerminate => FaultOperation::AutoTerminate,
+            I::SerialConsole => FaultOperation::Console,
+            I::RegisterMonitor => FaultOperation::RegisterMonitor,
+            I::ChangeChargeMode => FaultOperation::ChangeChargeMode,
+            I::TriggerCrashDump => FaultOperation::CrashDump,
         }
     }
 }

@@ -2,13 +2,17 @@
 
 pub mod batch;
 pub mod catalogue;
+pub mod console;
 pub mod create;
 pub mod errors;
 pub mod faults;
 pub mod job;
+pub mod lifecycle;
 pub mod query;
+pub mod scheduled_events;
 pub mod server;
 pub mod status;
+pub mod templates;
 pub mod validate;
 
 pub use errors::{Error, ErrorCode, Result};

@@ -45,6 +45,9 @@ pub struct Server {
     pub password_hash: Option<String>,
     /// Salted argon2id hash of a reset that takes effect at the next start or reboot.
     pub pending_password_hash: Option<String>,
+    /// When the engine deletes the server (`UpdateServerAutoTerminateTime`), if set.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub auto_terminate_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

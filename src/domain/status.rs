@@ -346,6 +346,17 @@ pub enum InstantOperation {
     ResetPassword,
     /// Allowed in any stable status, on an idle server.
     Rename,
+    /// Setting or cancelling the scheduled deletion: any stable status, idle.
+    AutoTerminate,
+    /// Switching serial-console login on or off: any stable status, idle.
+    SerialConsole,
+    /// Adding the server to the monitoring list: any stable status, idle.
+    RegisterMonitor,
+    /// Converting to yearly/monthly billing: a running or stopped server, idle.
+    ChangeChargeMode,
+    /// A kernel dump (NMI): only a running (or errored) server, idle, as the docs list
+    /// (ACTIVE, PAUSED, RESCUED, RESIZED, ERROR; ecsd has no paused, rescued or resized state).
+    TriggerCrashDump,
 }
 
 impl InstantOperation {
@@ -359,11 +370,17 @@ impl InstantOperation {
         if s.task_state.is_some() {
             return Err(ErrorCode::ServerBusy);
         }
-        match self {
-            InstantOperation::Rename => Ok(()),
-            InstantOperation::ResetPassword if matches!(s.vm_state, VmState::Active | VmState::Stopped) => Ok(()),
-            InstantOperation::ResetPassword => Err(ErrorCode::WrongStatus),
-        }
+        let allowed = match self {
+            InstantOperation::Rename
+            | InstantOperation::AutoTerminate
+            | InstantOperation::SerialConsole
+            | InstantOperation::RegisterMonitor => true,
+            InstantOperation::ResetPassword | InstantOperation::ChangeChargeMode => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
+            InstantOperation::TriggerCrashDump => matches!(s.vm_state, VmState::Active | VmState::Error),
+        };
+        if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
 }
 
@@ -466,6 +483,21 @@ mod tests {
         assert_eq!(InstantOperation::Rename.check(deleting), Err(ErrorCode::WrongStatus));
         let locked = ServerState { locked: true, ..idle(VmState::Active) };
         assert_eq!(InstantOperation::Rename.check(locked), Err(ErrorCode::ServerLocked));
+    }
+
+    #[test]
+    fn a_crash_dump_needs_a_running_server_and_a_charge_mode_change_a_running_or_stopped_one() {
+        let dump = InstantOperation::TriggerCrashDump;
+        assert_eq!(dump.check(idle(VmState::Active)), Ok(()));
+        assert_eq!(dump.check(idle(VmState::Error)), Ok(()));
+        assert_eq!(dump.check(idle(VmState::Stopped)), Err(ErrorCode::WrongStatus));
+        assert_eq!(dump.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+        let rebooting = ServerState { task_state: Some(TaskState::Rebooting), ..idle(VmState::Active) };
+        assert_eq!(dump.check(rebooting), Err(ErrorCode::ServerBusy));
+        let charge = InstantOperation::ChangeChargeMode;
+        assert_eq!(charge.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(charge.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+        assert_eq!(InstantOperation::AutoTerminate.check(idle(VmState::Building)), Ok(()));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::domain::catalogue::{Flavor, Usage};
 use crate::domain::errors::Refusal;
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::Failure;
+use crate::domain::lifecycle::{ServerEvent, ServerEventKind};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result, validate};
@@ -51,20 +52,20 @@ pub struct ResizeRequest {
 pub type Accepted = Vec<String>;
 
 /// A batch refused because of individual servers becomes `Ecs.0611` with their refusals.
-fn batch_failed(refused: BatchRefused) -> Error {
+pub(super) fn batch_failed(refused: BatchRefused) -> Error {
     let mut error = Error::of(ErrorCode::BatchFailed);
     error.refusals = refused.refusals;
     error
 }
 
 /// What a batch's transaction has loaded: its time and the servers asked for that exist.
-struct Loaded {
-    now: Timestamp,
-    servers: HashMap<String, Server>,
+pub(super) struct Loaded {
+    pub now: Timestamp,
+    pub servers: HashMap<String, Server>,
 }
 
 /// The precheck fault rules of one batch, drawn server by server.
-struct Prechecks<'p> {
+pub(super) struct Prechecks<'p> {
     rules: LoadedRules,
     operation: FaultOperation,
     project_id: &'p str,
@@ -72,7 +73,7 @@ struct Prechecks<'p> {
 
 impl Prechecks<'_> {
     /// A `precheck_fail` rule that fires for this server refuses it with the rule's code.
-    fn check(&mut self, server: &Server) -> Result<()> {
+    pub fn check(&mut self, server: &Server) -> Result<()> {
         match self.rules.fire(Stage::Precheck, self.operation, self.project_id, Some(server)) {
             Some((_, effect)) => match effect.failure() {
                 Some((code, message)) => Err(Error::injected(400, code, message)),
@@ -85,13 +86,13 @@ impl Prechecks<'_> {
 
 /// How a batch's plan ends: accepted, or refused with an answer. A refusal commits only the
 /// fault rules' counters: a plan refuses before it writes anything else.
-type Planned<T> = std::result::Result<T, Error>;
+pub(super) type Planned<T> = std::result::Result<T, Error>;
 
 impl Ecs {
     /// Runs one batch in one transaction: loads its servers and the fault rules, lets `plan`
     /// decide server by server, and stores the rules' counters even when `plan` refuses the
     /// batch. An `Err` of `plan` (a store failure) rolls everything back.
-    fn plan_batch<T>(
+    pub(super) fn plan_batch<T>(
         &self,
         project_id: &str,
         ids: &[String],
@@ -152,7 +153,13 @@ impl Ecs {
     }
 
     /// Puts a server into step 0 of `operation`, with the compare-and-set on its task state.
-    fn begin(&self, tx: &mut dyn WriteTx, server: &Server, operation: &Operation, now: Timestamp) -> Result<()> {
+    pub(super) fn begin(
+        &self,
+        tx: &mut dyn WriteTx,
+        server: &Server,
+        operation: &Operation,
+        now: Timestamp,
+    ) -> Result<()> {
         let mut next = server.clone();
         if let Operation::Resize { flavor_id, .. } = operation {
             next.resize_target = Some(flavor_id.clone());
@@ -295,11 +302,32 @@ impl Ecs {
         dry_run: bool,
         change: impl Fn(&mut Server),
     ) -> Result<Accepted> {
-        let fault_operation = match operation {
-            InstantOperation::ResetPassword => FaultOperation::ResetPassword,
-            InstantOperation::Rename => FaultOperation::Rename,
-        };
-        self.plan_batch(project_id, ids, fault_operation, |tx, loaded, prechecks| {
+        self.apply_instant_with(project_id, ids, operation, dry_run, |tx, server, now| {
+            change(server);
+            if operation == InstantOperation::ResetPassword {
+                // The console log shows the reset taken up at the next boot.
+                tx.record_server_event(&ServerEvent {
+                    project_id: project_id.to_string(),
+                    server_id: server.id.clone(),
+                    at: now,
+                    kind: ServerEventKind::PasswordReset,
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Ecs::apply_instant`] whose `change` may also write beside the server, in the same
+    /// transaction.
+    pub(super) fn apply_instant_with(
+        &self,
+        project_id: &str,
+        ids: &[String],
+        operation: InstantOperation,
+        dry_run: bool,
+        mut change: impl FnMut(&mut dyn WriteTx, &mut Server, Timestamp) -> Result<()>,
+    ) -> Result<Accepted> {
+        self.plan_batch(project_id, ids, FaultOperation::from(operation), |tx, loaded, prechecks| {
             let accepted = match batch::plan_all_or_nothing(ids, &loaded.servers, |server| {
                 operation.check(server.state()).map_err(|code| refusal(code, server))?;
                 prechecks.check(server)
@@ -310,7 +338,7 @@ impl Ecs {
             if !dry_run {
                 for server in &accepted {
                     let mut next = (*server).clone();
-                    change(&mut next);
+                    change(tx, &mut next, loaded.now)?;
                     next.updated = loaded.now;
                     apply::save(tx, &self.catalogue, &next, server.task_state)?;
                 }
@@ -340,7 +368,7 @@ impl Ecs {
 }
 
 /// A one-server request answers with that server's own error rather than `Ecs.0611`.
-fn single_refusal(error: Error) -> Error {
+pub(super) fn single_refusal(error: Error) -> Error {
     match error.refusals.into_iter().next() {
         Some(Refusal { error, .. }) => error,
         None => Error { refusals: vec![], ..error },

@@ -152,8 +152,7 @@ impl Ecs {
             }
             tx.advance_clock(by_ms)
         })?;
-        self.engine.advance(by).await;
-        Ok(())
+        self.advance_with_timers(by).await
     }
 
     pub fn save_snapshot(&self, name: &str) -> Result<()> {

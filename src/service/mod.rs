@@ -2,8 +2,12 @@
 //! rules of `domain` with one store transaction, then hands accepted work to the engine.
 
 mod batch;
+mod consoles;
 mod control;
+mod lifecycle;
+mod scheduled_events;
 mod servers;
+mod templates;
 
 use std::sync::Arc;
 
@@ -15,8 +19,12 @@ use crate::engine::EngineHandle;
 use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
+pub use consoles::ConsoleProtocol;
 pub use control::{FixtureServer, FixtureStatus, Fixtures, RequestFault};
+pub use lifecycle::{ChargeModeAccepted, ChargeModeChange, run_timers};
+pub use scheduled_events::{EventFilter, NewEvent, ShownEvent};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
+pub use templates::{NewTemplate, TemplateFilter, VersionFilter};
 
 pub struct Ecs {
     store: Arc<dyn Store>,

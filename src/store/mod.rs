@@ -18,9 +18,12 @@ use crate::domain::Result;
 use crate::domain::catalogue::Usage;
 use crate::domain::faults::FaultRule;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::lifecycle::{AutoTermination, ServerEvent};
 use crate::domain::query::{Page, ServerFilter};
+use crate::domain::scheduled_events::ScheduledEvent;
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::TaskState;
+use crate::domain::templates::{LaunchTemplate, TemplateVersion};
 
 /// The answer a create gave, kept under its `X-Client-Token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,20 +155,94 @@ pub trait IdempotencyWrites: IdempotencyReads {
     fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()>;
 }
 
+/// A server's life outside its jobs (history, scheduled deletion) and the scheduled events of
+/// the platform. Rows of a server that is deleted go with it (a trigger), except deletions
+/// that already started their job.
+pub trait LifecycleReads {
+    /// The project of a server, whatever the caller's (for paths without a project).
+    fn server_project(&mut self, server_id: &str) -> Result<Option<String>>;
+    /// What happened to the server without a job, oldest first.
+    fn server_events(&mut self, project_id: &str, server_id: &str) -> Result<Vec<ServerEvent>>;
+    /// Every sub-job the server had, oldest first.
+    fn server_sub_jobs(&mut self, project_id: &str, server_id: &str) -> Result<Vec<SubJob>>;
+    /// The project's scheduled deletions, pending and started.
+    fn auto_terminations(&mut self, project_id: &str) -> Result<Vec<AutoTermination>>;
+    /// Pending deletions due by `until`, earliest first.
+    fn due_auto_terminations(&mut self, until: Timestamp) -> Result<Vec<AutoTermination>>;
+    fn scheduled_event(&mut self, project_id: &str, id: &str) -> Result<Option<ScheduledEvent>>;
+    /// The project's events, oldest published first.
+    fn scheduled_events(&mut self, project_id: &str) -> Result<Vec<ScheduledEvent>>;
+    /// Scheduled events waiting for a time by `until`, earliest first.
+    fn due_scheduled_events(&mut self, until: Timestamp) -> Result<Vec<ScheduledEvent>>;
+    /// The earliest time a pending deletion or a waiting scheduled event is due.
+    fn next_due(&mut self) -> Result<Option<Timestamp>>;
+}
+
+pub trait LifecycleWrites: LifecycleReads {
+    fn record_server_event(&mut self, event: &ServerEvent) -> Result<()>;
+    /// Inserts or replaces the server's scheduled deletion.
+    fn put_auto_termination(&mut self, termination: &AutoTermination) -> Result<()>;
+    fn delete_auto_termination(&mut self, server_id: &str) -> Result<()>;
+    /// Inserts or replaces an event.
+    fn put_scheduled_event(&mut self, event: &ScheduledEvent) -> Result<()>;
+}
+
+/// Launch templates and their versions.
+pub trait TemplateReads {
+    /// The project's templates, oldest first.
+    fn launch_templates(&mut self, project_id: &str) -> Result<Vec<LaunchTemplate>>;
+    /// The project's template versions (of one template when given), by template and number.
+    fn launch_template_versions(&mut self, project_id: &str, template_id: Option<&str>)
+    -> Result<Vec<TemplateVersion>>;
+}
+
+pub trait TemplateWrites: TemplateReads {
+    /// Inserts a template with its first version; `Ecs.0005` if the project has one by that name.
+    fn insert_launch_template(&mut self, template: &LaunchTemplate, first: &TemplateVersion) -> Result<()>;
+    /// Deletes a template and its versions; false if the project has no such template.
+    fn delete_launch_template(&mut self, project_id: &str, template_id: &str) -> Result<bool>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
-    ServerReads + JobReads + IdentityReads + FaultReads + SnapshotReads + ClockReads + IdempotencyReads
+    ServerReads
+    + JobReads
+    + IdentityReads
+    + FaultReads
+    + SnapshotReads
+    + ClockReads
+    + IdempotencyReads
+    + LifecycleReads
+    + TemplateReads
 {
 }
 
 impl<T> ReadTx for T where
-    T: ServerReads + JobReads + IdentityReads + FaultReads + SnapshotReads + ClockReads + IdempotencyReads + ?Sized
+    T: ServerReads
+        + JobReads
+        + IdentityReads
+        + FaultReads
+        + SnapshotReads
+        + ClockReads
+        + IdempotencyReads
+        + LifecycleReads
+        + TemplateReads
+        + ?Sized
 {
 }
 
 /// A write transaction. Every method sees the writes made before it in the same transaction.
 pub trait WriteTx:
-    ReadTx + ServerWrites + JobWrites + IdentityWrites + FaultWrites + SnapshotWrites + ClockWrites + IdempotencyWrites
+    ReadTx
+    + ServerWrites
+    + JobWrites
+    + IdentityWrites
+    + FaultWrites
+    + SnapshotWrites
+    + ClockWrites
+    + IdempotencyWrites
+    + LifecycleWrites
+    + TemplateWrites
 {
 }
 
@@ -178,6 +255,8 @@ impl<T> WriteTx for T where
         + SnapshotWrites
         + ClockWrites
         + IdempotencyWrites
+        + LifecycleWrites
+        + TemplateWrites
         + ?Sized
 {
 }

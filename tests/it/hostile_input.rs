@@ -996,6 +996,7 @@ async fn garbage_on_every_route() {
             .replace("{project_id}", &p)
             .replace("{server_id}", &server)
             .replace("{job_id}", "ffffffffffffffffffffffffffffffff")
+            .replace("{launch_template_id}", "no-such-template")
             .replace("{id}", "no-such-rule")
             .replace("{name}", "no-such-snapshot")
     };
@@ -1039,6 +1040,31 @@ async fn garbage_on_every_route() {
         (Method::POST, "/_ecsd/clock/settle", Some(b"\xff\xfe")),
         (Method::POST, "/_ecsd/fixtures", Some(b"{\"servers\": {}}")),
         (Method::POST, "/v3/auth/tokens", Some(b"{\"auth\": []}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/remote_console", Some(b"{\"remote_console\": 1}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/actions/serial-console", Some(b"\xff")),
+        (
+            Method::PUT,
+            "/v1/{project_id}/cloudservers/{server_id}/serial-console-options",
+            Some(b"{\"serial_console_options\": {\"enabled\": \"y\"}}"),
+        ),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/console-output", None),
+        (Method::POST, "/v1/{project_id}/cloudservers/actions/change-charge-mode", Some(b"{\"server_ids\": {}}")),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/{server_id}/actions/update-auto-terminate-time",
+            Some(b"{\"auto_terminate_time\": 7}"),
+        ),
+        (Method::POST, "/v1.0/servers/{server_id}/action", Some(b"{\"monitorMetrics\": []}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/actions/trigger-crash-dump", Some(b"\x00")),
+        (Method::POST, "/v3/{project_id}/launch-templates", Some(b"{\"launch_template\": []}")),
+        (Method::GET, "/v3/{project_id}/launch-templates", None),
+        (Method::GET, "/v3/{project_id}/launch-template-versions", None),
+        (Method::DELETE, "/v3/{project_id}/launch-templates/{launch_template_id}", None),
+        (Method::GET, "/v3/{project_id}/instance-scheduled-events", None),
+        (Method::POST, "/v3/{project_id}/instance-scheduled-events/{id}/actions/accept", Some(b"{\"not_before\": 1}")),
+        (Method::PUT, "/v3/{project_id}/instance-scheduled-events/{id}", Some(b"{\"not_before\": []}")),
+        (Method::POST, "/_ecsd/scheduled-events", Some(b"{\"type\": []}")),
+        (Method::GET, "/_ecsd/auto-terminations", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();
@@ -1055,8 +1081,8 @@ async fn garbage_on_every_route() {
                 // A GET with garbage in the query: refused, or served ignoring what it does not know.
                 cases.push(Case::new(method.clone(), format!("{path}{query}"), vec![]).may_succeed());
             }
-            // Settling the clock takes no body: garbage in it is ignored.
-            Some(body) if *route == "/_ecsd/clock/settle" => {
+            // Settling the clock and a kernel dump take no body: garbage in it is ignored.
+            Some(body) if *route == "/_ecsd/clock/settle" || route.ends_with("/actions/trigger-crash-dump") => {
                 cases.push(Case::new(method.clone(), path, body.to_vec()).may_succeed())
             }
             Some(body) => cases.push(Case::new(method.clone(), path, body.to_vec())),

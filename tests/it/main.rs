@@ -13,6 +13,7 @@ mod concurrency;
 mod control;
 mod crash;
 mod create_servers;
+mod day2;
 mod delete_servers;
 mod hostile_input;
 mod lifecycle;

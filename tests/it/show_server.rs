@@ -130,6 +130,7 @@ async fn show_answers_the_full_server_document_with_the_contract_types() {
             "fault": null,
             "security_options": {"tpm_enabled": false, "secure_boot_enabled": false},
             "enterprise_project_id": "0",
+            "auto_terminate_time": "",
         })
     );
 }

@@ -119,6 +119,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         launched_at: Some(at(created_ms)),
         password_hash: None,
         pending_password_hash: None,
+        auto_terminate_time: None,
     }
 }
 
@@ -1071,5 +1072,117 @@ fn concurrent_writers_all_commit_and_lose_no_update() {
             list(store, P, &ServerFilter { name: Some("web".into()), ..Default::default() }, &page(1, 1)).0,
             total as u64
         );
+    });
+}
+
+#[test]
+fn a_servers_history_deletion_and_events_follow_it_and_are_in_snapshots_and_resets() {
+    use ecsd::domain::lifecycle::{AutoTermination, ServerEvent, ServerEventKind};
+    use ecsd::domain::scheduled_events::{EventState, EventType, ScheduledEvent};
+    use ecsd::domain::templates::{LaunchTemplate, TemplateData, TemplateVersion};
+    on_every_store(|store| {
+        populate(store);
+        let event = ScheduledEvent {
+            id: "ev-1".into(),
+            project_id: P.into(),
+            server_id: "srv-p1".into(),
+            event_type: EventType::InstanceReboot,
+            state: EventState::Scheduled,
+            description: String::new(),
+            publish_time: at(10),
+            not_before: Some(at(500)),
+            not_before_deadline: at(900),
+            job_id: None,
+        };
+        let template = LaunchTemplate {
+            id: "lt-1".into(),
+            project_id: P.into(),
+            name: "web".into(),
+            description: String::new(),
+            created: at(1),
+            updated: at(1),
+            default_version: 1,
+            latest_version: 1,
+        };
+        let version = TemplateVersion {
+            id: "ltv-1".into(),
+            template_id: "lt-1".into(),
+            project_id: P.into(),
+            version_number: 1,
+            version_description: String::new(),
+            created: at(1),
+            data: TemplateData { flavor_id: Some("s6.small.1".into()), ..Default::default() },
+        };
+        commit(store, |tx| {
+            for (server_id, kind) in
+                [("srv-p1", ServerEventKind::PasswordReset), ("srv-p2", ServerEventKind::CrashDump)]
+            {
+                tx.record_server_event(&ServerEvent {
+                    project_id: P.into(),
+                    server_id: server_id.into(),
+                    at: at(5),
+                    kind,
+                })?;
+            }
+            for (server_id, at_ms) in [("srv-p1", 300), ("srv-p2", 200)] {
+                tx.put_auto_termination(&AutoTermination {
+                    project_id: P.into(),
+                    server_id: server_id.into(),
+                    at: at(at_ms),
+                    job_id: None,
+                })?;
+            }
+            tx.put_scheduled_event(&event)?;
+            tx.insert_launch_template(&template, &version)
+        });
+        look(store, |tx| {
+            assert_eq!(tx.server_project("srv-p1")?.as_deref(), Some(P));
+            assert_eq!(tx.server_events(P, "srv-p1")?.len(), 1);
+            assert_eq!(tx.server_events(Q, "srv-p1")?.len(), 0, "another project sees none");
+            assert_eq!(tx.next_due()?, Some(at(200)));
+            let due: Vec<String> = tx.due_auto_terminations(at(250))?.into_iter().map(|t| t.server_id).collect();
+            assert_eq!(due, vec!["srv-p2".to_string()]);
+            assert_eq!(tx.due_scheduled_events(at(499))?, vec![]);
+            assert_eq!(tx.due_scheduled_events(at(500))?, vec![event.clone()]);
+            assert_eq!(tx.launch_templates(P)?, vec![template.clone()]);
+            assert_eq!(tx.launch_templates(Q)?, vec![]);
+            assert_eq!(tx.launch_template_versions(P, Some("lt-1"))?, vec![version.clone()]);
+            Ok(())
+        });
+        let duplicate = transact(store, |tx| tx.insert_launch_template(&template, &version));
+        assert_eq!(duplicate.map_err(|e| e.code), Err(ErrorCode::InvalidRequest), "names are unique per project");
+
+        // A fired deletion stays with its job; the server's history and pending deletion go.
+        commit(store, |tx| {
+            tx.put_auto_termination(&AutoTermination {
+                project_id: P.into(),
+                server_id: "srv-p2".into(),
+                at: at(200),
+                job_id: Some("job-del".into()),
+            })?;
+            tx.save_snapshot("day2", at(20))?;
+            tx.delete_server("srv-p1")?;
+            tx.delete_server("srv-p2")
+        });
+        look(store, |tx| {
+            assert_eq!(tx.server_events(P, "srv-p1")?, vec![]);
+            let left: Vec<_> = tx.auto_terminations(P)?.into_iter().map(|t| (t.server_id, t.job_id)).collect();
+            assert_eq!(left, vec![("srv-p2".to_string(), Some("job-del".to_string()))]);
+            Ok(())
+        });
+        assert!(commit(store, |tx| tx.restore_snapshot("day2")));
+        look(store, |tx| {
+            assert_eq!(tx.server_events(P, "srv-p1")?.len(), 1);
+            assert_eq!(tx.auto_terminations(P)?.len(), 2);
+            Ok(())
+        });
+        commit(store, |tx| tx.reset(Some(P)));
+        look(store, |tx| {
+            assert_eq!(tx.auto_terminations(P)?, vec![]);
+            assert_eq!(tx.scheduled_events(P)?, vec![]);
+            assert_eq!(tx.launch_templates(P)?, vec![]);
+            assert_eq!(tx.next_due()?, None, "nothing due is left");
+            Ok(())
+        });
     });
 }

@@ -14,14 +14,17 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::blocking;
+use super::ecs::scheduled_events::utc_time;
+use super::ecs::wire::scheduled_events::EventView;
 use super::error::{ApiResult, EcsErrorBody as EcsError};
 use super::extract::{EcsJson, EcsPath, OptionalEcsJson};
 use super::operation::Row;
 use crate::domain::faults::{FaultRule, FaultSpec};
+use crate::domain::scheduled_events::{EventState, EventType};
 use crate::domain::{Error, ErrorCode};
 use crate::iam::Caller;
-use crate::service::{Ecs, FixtureServer, Fixtures};
-use wire::{ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
+use crate::service::{Ecs, FixtureServer, Fixtures, NewEvent};
+use wire::{AutoTerminations, ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
 
 pub fn operations() -> Vec<Row> {
     vec![
@@ -37,6 +40,8 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(advance_clock)),
         Row::new(routes!(settle_clock)),
         Row::new(routes!(load_fixtures)),
+        Row::new(routes!(schedule_event)),
+        Row::new(routes!(list_auto_terminations)),
     ]
 }
 
@@ -282,6 +287,19 @@ pub async fn settle_clock(State(ecs): State<Arc<Ecs>>) -> Json<ClockNow> {
     Json(ClockNow::at(ecs.now()))
 }
 
+/// The project a control request acts on: the caller's (the only one allowed) when
+/// authentication is on, the one given when it is off.
+fn control_project(caller: Option<axum::Extension<Caller>>, asked: Option<String>) -> Result<String, Error> {
+    match (caller, asked) {
+        (Some(axum::Extension(caller)), Some(asked)) if asked != caller.project_id => {
+            Err(Error::new(ErrorCode::Forbidden, "The control API acts only on the caller's project."))
+        }
+        (Some(axum::Extension(caller)), _) => Ok(caller.project_id),
+        (None, Some(asked)) => Ok(asked),
+        (None, None) => Err(Error::invalid("project_id is required when authentication is off.")),
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixturesRequest {
@@ -312,16 +330,7 @@ pub async fn load_fixtures(
     caller: Option<axum::Extension<Caller>>,
     EcsJson(request): EcsJson<FixturesRequest>,
 ) -> ApiResult<Response> {
-    let project_id = match (caller, request.project_id) {
-        (Some(axum::Extension(caller)), Some(asked)) if asked != caller.project_id => {
-            return Err(
-                Error::new(ErrorCode::Forbidden, "Fixtures can be loaded only into the caller's project.").into()
-            );
-        }
-        (Some(axum::Extension(caller)), _) => caller.project_id,
-        (None, Some(asked)) => asked,
-        (None, None) => return Err(Error::invalid("project_id is required when authentication is off.").into()),
-    };
+    let project_id = control_project(caller, request.project_id)?;
     let ids = blocking(&ecs, move |ecs| {
         if !ecs.project_exists(&project_id)? {
             return Err(Error::new(ErrorCode::Forbidden, format!("The project {project_id} does not exist.")));
@@ -330,4 +339,92 @@ pub async fn load_fixtures(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(FixtureIds { servers: ids })).into_response())
+}
+
+/// What the platform announces for a server.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEventRequest {
+    /// The caller's project (the only one allowed) when authentication is on; required when off.
+    project_id: Option<String>,
+    server_id: String,
+    #[serde(rename = "type")]
+    event_type: EventType,
+    /// `inquiring` (default: waits for `AcceptScheduledEvent`) or `scheduled` (runs at `not_before`).
+    state: Option<EventState>,
+    /// `yyyy-MM-ddTHH:mm:ssZ`; for a scheduled event, 24 hours after now when absent.
+    not_before: Option<String>,
+    /// `yyyy-MM-ddTHH:mm:ssZ`; 7 days after now when absent.
+    not_before_deadline: Option<String>,
+    description: Option<String>,
+}
+
+/// `POST /_ecsd/scheduled-events`: raises a scheduled event for a server, as the platform does
+/// for host maintenance.
+#[utoipa::path(
+    post,
+    path = "/_ecsd/scheduled-events",
+    operation_id = "EcsdScheduleEvent",
+    tag = "ecsd control",
+    request_body = ScheduleEventRequest,
+    responses(
+        (status = 201, description = "The event, as `ListScheduledEvents` shows it.", body = EventView),
+        (status = 400, description = "Malformed body or time, a state other than inquiring or scheduled, a `localdisk-recovery` event (not simulated), a `not_before` past the deadline (`Ecs.0005`).", body = EcsError),
+        (status = 403, description = "Another project than the caller's (`Ecs.0003`).", body = EcsError),
+        (status = 404, description = "No such server in the project (`Ecs.0114`).", body = EcsError),
+    )
+)]
+pub async fn schedule_event(
+    State(ecs): State<Arc<Ecs>>,
+    caller: Option<axum::Extension<Caller>>,
+    EcsJson(request): EcsJson<ScheduleEventRequest>,
+) -> ApiResult<Response> {
+    let project_id = control_project(caller, request.project_id)?;
+    let new = NewEvent {
+        server_id: request.server_id,
+        event_type: request.event_type,
+        state: request.state.unwrap_or(EventState::Inquiring),
+        not_before: request.not_before.as_deref().map(|t| utc_time("not_before", t)).transpose()?,
+        not_before_deadline: request
+            .not_before_deadline
+            .as_deref()
+            .map(|t| utc_time("not_before_deadline", t))
+            .transpose()?,
+        description: request.description,
+    };
+    let event = blocking(&ecs, move |ecs| ecs.schedule_event(&project_id, new)).await?;
+    Ok((StatusCode::CREATED, Json(EventView::of(&event))).into_response())
+}
+
+/// The project of a control read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectQuery {
+    /// Required when authentication is off; the caller's otherwise.
+    project_id: Option<String>,
+}
+
+/// `GET /_ecsd/auto-terminations`: the project's scheduled deletions, and the delete job of each
+/// one that has fired.
+#[utoipa::path(
+    get,
+    path = "/_ecsd/auto-terminations",
+    operation_id = "EcsdListAutoTerminations",
+    tag = "ecsd control",
+    params(ProjectQuery),
+    responses(
+        (status = 200, description = "Pending deletions, and fired ones with their `job_id`.",
+         body = AutoTerminations),
+        (status = 400, description = "No `project_id` with authentication off (`Ecs.0005`).", body = EcsError),
+        (status = 403, description = "Another project than the caller's (`Ecs.0003`).", body = EcsError),
+    )
+)]
+pub async fn list_auto_terminations(
+    State(ecs): State<Arc<Ecs>>,
+    caller: Option<axum::Extension<Caller>>,
+    super::extract::EcsQuery(query): super::extract::EcsQuery<ProjectQuery>,
+) -> ApiResult<Json<AutoTerminations>> {
+    let project_id = control_project(caller, query.project_id)?;
+    let terminations = blocking(&ecs, move |ecs| ecs.auto_terminations(&project_id)).await?;
+    Ok(Json(AutoTerminations::of(&terminations)))
 }

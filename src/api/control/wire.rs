@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::api::format::{job_time, server_time};
 use crate::domain::faults::FaultRule;
+use crate::domain::lifecycle::AutoTermination;
 use crate::domain::server::Timestamp;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,4 +61,32 @@ impl ClockNow {
 pub struct FixtureIds {
     /// The new servers' ids, in order.
     pub servers: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoTerminations {
+    pub auto_terminations: Vec<AutoTerminationView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoTerminationView {
+    pub server_id: String,
+    /// `2019-05-22T03:19:19Z`.
+    pub auto_terminate_time: String,
+    /// The delete job, once the time has come.
+    pub job_id: Option<String>,
+}
+
+impl AutoTerminations {
+    pub fn of(terminations: &[AutoTermination]) -> Self {
+        let auto_terminations = terminations
+            .iter()
+            .map(|t| AutoTerminationView {
+                server_id: t.server_id.clone(),
+                auto_terminate_time: server_time(t.at),
+                job_id: t.job_id.clone(),
+            })
+            .collect();
+        AutoTerminations { auto_terminations }
+    }
 }

@@ -2,8 +2,12 @@
 
 mod batch;
 mod catalogue;
+mod consoles;
 mod jobs;
+mod lifecycle;
+pub mod scheduled_events;
 mod servers;
+mod templates;
 pub mod wire;
 
 use utoipa_axum::routes;
@@ -40,6 +44,21 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(batch::show_reset_password_flag)),
         Row::new(routes!(jobs::show_job)),
         Row::new(routes!(catalogue::list_server_az_info)),
+        Row::new(routes!(consoles::show_server_remote_console)).fault(Fault::Console),
+        Row::new(routes!(consoles::show_serial_console_actions)).fault(Fault::Console),
+        Row::new(routes!(consoles::update_serial_console_options)).fault(Fault::Console),
+        Row::new(routes!(consoles::show_server_console_output)).fault(Fault::Console),
+        Row::new(routes!(lifecycle::change_server_charge_mode)).fault(Fault::ChangeChargeMode),
+        Row::new(routes!(lifecycle::update_server_auto_terminate_time)).fault(Fault::AutoTerminate),
+        Row::new(routes!(lifecycle::register_server_monitor)).fault(Fault::RegisterMonitor),
+        Row::new(routes!(lifecycle::execute_server_dump)).fault(Fault::CrashDump),
+        Row::new(routes!(templates::create_launch_template)).fault(Fault::LaunchTemplate),
+        Row::new(routes!(templates::list_templates)).fault(Fault::LaunchTemplate),
+        Row::new(routes!(templates::list_launch_template_versions)).fault(Fault::LaunchTemplate),
+        Row::new(routes!(templates::delete_launch_templates)).fault(Fault::LaunchTemplate),
+        Row::new(routes!(scheduled_events::list_scheduled_events)).fault(Fault::ScheduledEvent),
+        Row::new(routes!(scheduled_events::accept_scheduled_event)).fault(Fault::ScheduledEvent),
+        Row::new(routes!(scheduled_events::update_scheduled_event)).fault(Fault::ScheduledEvent),
     ]
 }
 
@@ -51,7 +70,6 @@ pub const UNSERVED_PATHS: &[&str] = &[
     "/v1/{project_id}/cloudservers/resource_instances/action",
     "/v1/{project_id}/cloudservers/os-server-groups",
     "/v1/{project_id}/cloudservers/nics/{nic_id}",
-    "/v1/{project_id}/cloudservers/actions/change-charge-mode",
     "/v1/{project_id}/cloudservers/flavor-sell-policies",
     "/v1.1/{project_id}/cloudservers/detail",
 ];

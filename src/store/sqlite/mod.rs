@@ -7,8 +7,10 @@ mod faults;
 mod idempotency;
 mod identity;
 mod jobs;
+mod lifecycle;
 mod servers;
 mod snapshots;
+mod templates;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -24,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_auth.sql"),
     include_str!("migrations/0003_control.sql"),
+    include_str!("migrations/0004_day2.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

@@ -3,8 +3,12 @@
 
 pub mod batch;
 pub mod catalogue;
+pub mod consoles;
 pub mod jobs;
+pub mod lifecycle;
+pub mod scheduled_events;
 pub mod servers;
+pub mod templates;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

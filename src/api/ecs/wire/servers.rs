@@ -264,6 +264,8 @@ pub struct ServerDetail {
     pub fault: Option<Value>,
     pub security_options: SecurityOptions,
     pub enterprise_project_id: String,
+    /// When the server is deleted (`UpdateServerAutoTerminateTime`); empty when not set.
+    pub auto_terminate_time: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -414,6 +416,7 @@ impl ServerDetail {
             fault: None,
             security_options: SecurityOptions { tpm_enabled: false, secure_boot_enabled: false },
             enterprise_project_id: "0".into(),
+            auto_terminate_time: server.auto_terminate_time.map(server_time).unwrap_or_default(),
         }
     }
 }
