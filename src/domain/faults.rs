@@ -23,6 +23,14 @@ pub enum FaultOperation {
     Delete,
     ResetPassword,
     Rename,
+    /// Adding or deleting tags of a server.
+    Tags,
+    /// Updating or deleting metadata, or the metadata service's options.
+    Metadata,
+    /// Creating or deleting an ECS group, adding or removing members.
+    ServerGroup,
+    /// Deleting the password a Windows server left.
+    Password,
     Any,
 }
 

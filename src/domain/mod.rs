@@ -5,10 +5,14 @@ pub mod catalogue;
 pub mod create;
 pub mod errors;
 pub mod faults;
+pub mod groups;
 pub mod job;
+pub mod metadata;
+pub mod placement;
 pub mod query;
 pub mod server;
 pub mod status;
+pub mod tags;
 pub mod validate;
 
 pub use errors::{Error, ErrorCode, Result};

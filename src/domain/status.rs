@@ -346,6 +346,12 @@ pub enum InstantOperation {
     ResetPassword,
     /// Allowed in any stable status, on an idle server.
     Rename,
+    /// Metadata and its service's options: an idle running or stopped server (vm_state
+    /// `active` or `stopped`, as Nova requires with no task running).
+    UpdateMetadata,
+    /// Joining an ECS group, which may move the server to another host: an idle running or
+    /// stopped server.
+    JoinGroup,
 }
 
 impl InstantOperation {
@@ -361,8 +367,14 @@ impl InstantOperation {
         }
         match self {
             InstantOperation::Rename => Ok(()),
-            InstantOperation::ResetPassword if matches!(s.vm_state, VmState::Active | VmState::Stopped) => Ok(()),
-            InstantOperation::ResetPassword => Err(ErrorCode::WrongStatus),
+            InstantOperation::ResetPassword | InstantOperation::UpdateMetadata | InstantOperation::JoinGroup
+                if matches!(s.vm_state, VmState::Active | VmState::Stopped) =>
+            {
+                Ok(())
+            }
+            InstantOperation::ResetPassword | InstantOperation::UpdateMetadata | InstantOperation::JoinGroup => {
+                Err(ErrorCode::WrongStatus)
+            }
         }
     }
 }
@@ -466,6 +478,19 @@ mod tests {
         assert_eq!(InstantOperation::Rename.check(deleting), Err(ErrorCode::WrongStatus));
         let locked = ServerState { locked: true, ..idle(VmState::Active) };
         assert_eq!(InstantOperation::Rename.check(locked), Err(ErrorCode::ServerLocked));
+    }
+
+    #[test]
+    fn metadata_and_group_changes_need_an_idle_running_or_stopped_unlocked_server() {
+        for operation in [InstantOperation::UpdateMetadata, InstantOperation::JoinGroup] {
+            assert_eq!(operation.check(idle(VmState::Active)), Ok(()));
+            assert_eq!(operation.check(idle(VmState::Stopped)), Ok(()));
+            assert_eq!(operation.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+            let stopping = ServerState { task_state: Some(TaskState::PoweringOff), ..idle(VmState::Active) };
+            assert_eq!(operation.check(stopping), Err(ErrorCode::ServerBusy));
+            let locked = ServerState { locked: true, ..idle(VmState::Stopped) };
+            assert_eq!(operation.check(locked), Err(ErrorCode::ServerLocked));
+        }
     }
 
     #[test]

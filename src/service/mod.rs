@@ -3,7 +3,12 @@
 
 mod batch;
 mod control;
+mod groups;
+mod metadata;
+mod placement;
+mod reads;
 mod servers;
+mod tags;
 
 use std::sync::Arc;
 
@@ -15,7 +20,7 @@ use crate::engine::EngineHandle;
 use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
-pub use control::{FixtureServer, FixtureStatus, Fixtures, RequestFault};
+pub use control::{FixtureServer, FixtureServerGroup, FixtureStatus, Fixtures, RequestFault};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
 
 pub struct Ecs {

@@ -17,10 +17,13 @@ pub use sqlite::SqliteStore;
 use crate::domain::Result;
 use crate::domain::catalogue::Usage;
 use crate::domain::faults::FaultRule;
+use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::placement::HostUsage;
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::TaskState;
+use crate::domain::tags::TagQuery;
 
 /// The answer a create gave, kept under its `X-Client-Token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,10 +126,11 @@ pub trait SnapshotReads {
 }
 
 pub trait SnapshotWrites: SnapshotReads {
-    /// Removes the servers, addresses, jobs and idempotency tokens of one project, or of all
-    /// (and then every fault rule too).
+    /// Removes the servers, addresses, jobs, ECS groups and idempotency tokens of one project,
+    /// or of all (and then every fault rule too).
     fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
-    /// Saves servers, addresses, jobs and idempotency tokens under a name (replacing it).
+    /// Saves servers, addresses, jobs, ECS groups and idempotency tokens under a name
+    /// (replacing it).
     fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
     /// Puts a snapshot back in place of the current state; false if there is none by that name.
     fn restore_snapshot(&mut self, name: &str) -> Result<bool>;
@@ -152,20 +156,86 @@ pub trait IdempotencyWrites: IdempotencyReads {
     fn remember_create(&mut self, project_id: &str, token: &str, create: &RememberedCreate) -> Result<()>;
 }
 
+/// The tags of a project's servers, which the store keeps from the server documents.
+pub trait TagReads {
+    /// Every tag key of the project's servers with its distinct values, both sorted.
+    fn project_tags(&mut self, project_id: &str) -> Result<Vec<(String, Vec<String>)>>;
+    /// How many servers match `query`, and `limit` of them after skipping `offset`, newest
+    /// first (the server list's order).
+    fn servers_by_tag(
+        &mut self,
+        project_id: &str,
+        query: &TagQuery,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<Server>)>;
+}
+
+/// ECS groups. Their members are the servers whose documents name them, so a deleted server
+/// leaves its group by itself.
+pub trait ServerGroupReads {
+    /// A group with its members, oldest server first.
+    fn server_group(&mut self, project_id: &str, group_id: &str) -> Result<Option<ServerGroup>>;
+    /// Up to `limit` groups, oldest first, after the group `marker` (from the first when
+    /// `None`), with their members; `None` when the marker is not a group of the project.
+    fn server_groups(&mut self, project_id: &str, marker: Option<&str>, limit: u64)
+    -> Result<Option<Vec<ServerGroup>>>;
+    fn server_group_count(&mut self, project_id: &str) -> Result<u64>;
+}
+
+pub trait ServerGroupWrites: ServerGroupReads {
+    fn insert_server_group(&mut self, group: &ServerGroup) -> Result<()>;
+    fn delete_server_group(&mut self, group_id: &str) -> Result<()>;
+}
+
+/// What the servers on each simulated host hold of it, kept by the store beside the servers
+/// (every project's servers share the hosts).
+pub trait PlacementReads {
+    /// The usage of these hosts; a host no server is on is absent.
+    fn host_usage(&mut self, hosts: &[String]) -> Result<HashMap<String, HostUsage>>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
-    ServerReads + JobReads + IdentityReads + FaultReads + SnapshotReads + ClockReads + IdempotencyReads
+    ServerReads
+    + JobReads
+    + IdentityReads
+    + FaultReads
+    + SnapshotReads
+    + ClockReads
+    + IdempotencyReads
+    + TagReads
+    + ServerGroupReads
+    + PlacementReads
 {
 }
 
 impl<T> ReadTx for T where
-    T: ServerReads + JobReads + IdentityReads + FaultReads + SnapshotReads + ClockReads + IdempotencyReads + ?Sized
+    T: ServerReads
+        + JobReads
+        + IdentityReads
+        + FaultReads
+        + SnapshotReads
+        + ClockReads
+        + IdempotencyReads
+        + TagReads
+        + ServerGroupReads
+        + PlacementReads
+        + ?Sized
 {
 }
 
 /// A write transaction. Every method sees the writes made before it in the same transaction.
 pub trait WriteTx:
-    ReadTx + ServerWrites + JobWrites + IdentityWrites + FaultWrites + SnapshotWrites + ClockWrites + IdempotencyWrites
+    ReadTx
+    + ServerWrites
+    + JobWrites
+    + IdentityWrites
+    + FaultWrites
+    + SnapshotWrites
+    + ClockWrites
+    + IdempotencyWrites
+    + ServerGroupWrites
 {
 }
 
@@ -178,6 +248,7 @@ impl<T> WriteTx for T where
         + SnapshotWrites
         + ClockWrites
         + IdempotencyWrites
+        + ServerGroupWrites
         + ?Sized
 {
 }

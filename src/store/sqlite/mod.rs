@@ -4,11 +4,14 @@
 
 mod clock;
 mod faults;
+mod groups;
 mod idempotency;
 mod identity;
 mod jobs;
+mod placement;
 mod servers;
 mod snapshots;
+mod tags;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -24,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_auth.sql"),
     include_str!("migrations/0003_control.sql"),
+    include_str!("migrations/0004_tags_groups_placement.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

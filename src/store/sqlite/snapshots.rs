@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 5] = ["servers", "addresses", "jobs", "sub_jobs", "client_tokens"];
+const SNAPSHOT_TABLES: [&str; 6] = ["servers", "addresses", "jobs", "sub_jobs", "client_tokens", "server_groups"];
 
 impl SqliteTx<'_> {
     /// The column names of a table, in order.

@@ -3,8 +3,12 @@
 
 pub mod batch;
 pub mod catalogue;
+pub mod groups;
 pub mod jobs;
+pub mod metadata;
+pub mod reads;
 pub mod servers;
+pub mod tags;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
