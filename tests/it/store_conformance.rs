@@ -119,6 +119,10 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         launched_at: Some(at(created_ms)),
         password_hash: None,
         pending_password_hash: None,
+        host: None,
+        server_group_id: None,
+        metadata_options: Default::default(),
+        encrypted_password: None,
     }
 }
 
