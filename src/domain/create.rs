@@ -6,9 +6,9 @@ use std::net::Ipv4Addr;
 
 use super::catalogue::{Catalogue, Flavor, Usage};
 use super::errors::{Error, ErrorCode, Result};
+use super::metadata::MetadataOptions;
 use super::server::{Nic, Server, Tag, Timestamp, Volume};
 use super::status::{Operation, VmState};
-use super::metadata::MetadataOptions;
 use super::{metadata, tags, validate};
 
 /// Most servers one create may ask for (contract T1.8: `count` at most 100).

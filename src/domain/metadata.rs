@@ -55,7 +55,9 @@ pub fn check_pair(key: &str, value: &str, specials: &str) -> Result<()> {
         )));
     }
     if value.chars().count() > MAX_VALUE_CHARS {
-        return Err(Error::invalid(format!("The value of the metadata key {key} has more than {MAX_VALUE_CHARS} characters.")));
+        return Err(Error::invalid(format!(
+            "The value of the metadata key {key} has more than {MAX_VALUE_CHARS} characters."
+        )));
     }
     Ok(())
 }
@@ -173,6 +175,9 @@ mod tests {
     #[test]
     fn options_keep_what_an_update_does_not_give() {
         let options = MetadataOptions::default().updated(None, Some(HttpTokens::Required));
-        assert_eq!(options, MetadataOptions { http_endpoint: HttpEndpoint::Enabled, http_tokens: HttpTokens::Required });
+        assert_eq!(
+            options,
+            MetadataOptions { http_endpoint: HttpEndpoint::Enabled, http_tokens: HttpTokens::Required }
+        );
     }
 }

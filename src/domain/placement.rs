@@ -28,12 +28,7 @@ impl Default for Placement {
     /// Sixteen hosts per zone, large enough together that a project's default quota (20,480
     /// cores, 24 TiB) fits in one zone: by default the quota binds before the hosts do.
     fn default() -> Self {
-        Placement {
-            hosts_per_zone: 16,
-            host_vcpus: 1280,
-            host_ram_mib: 1_572_864,
-            zone_hosts: BTreeMap::new(),
-        }
+        Placement { hosts_per_zone: 16, host_vcpus: 1280, host_ram_mib: 1_572_864, zone_hosts: BTreeMap::new() }
     }
 }
 
@@ -113,7 +108,10 @@ pub fn region_of(zone: &str) -> &str {
 
 /// The scheduler's refusal: no host can take the server.
 pub fn no_valid_host(detail: impl std::fmt::Display) -> Error {
-    Error::new(ErrorCode::NoValidHost, format!("No valid host was found. There are not enough hosts available: {detail}."))
+    Error::new(
+        ErrorCode::NoValidHost,
+        format!("No valid host was found. There are not enough hosts available: {detail}."),
+    )
 }
 
 /// Whether a host can take one more server of `demand`.
@@ -144,14 +142,20 @@ pub fn place(
             .map(|host| (host, tentative.get(&host.name).copied().unwrap_or_default()))
             .filter(|(host, used)| fits(host, *used, demand))
             .max_by(|(a, used_a), (b, used_b)| {
-                let free = |host: &Host, used: &HostUsage| (host.ram_mib as i64 - used.ram_mib, host.vcpus as i64 - used.vcpus);
+                let free = |host: &Host, used: &HostUsage| {
+                    (host.ram_mib as i64 - used.ram_mib, host.vcpus as i64 - used.vcpus)
+                };
                 free(a, used_a).cmp(&free(b, used_b)).then_with(|| b.name.cmp(&a.name))
             })
             .map(|(host, _)| host.name.clone());
         let Some(host) = best else {
             let zone = hosts.first().map_or("the zone", |h| h.zone.as_str());
             let why = if anti_affinity {
-                format!("{} of the {} hosts of {zone} are taken by the anti-affinity group or full", avoided.len().min(hosts.len()), hosts.len())
+                format!(
+                    "{} of the {} hosts of {zone} are taken by the anti-affinity group or full",
+                    avoided.len().min(hosts.len()),
+                    hosts.len()
+                )
             } else {
                 format!("no host of {zone} has {} vCPUs and {} MiB free", demand.vcpus, demand.ram_mib)
             };
@@ -186,7 +190,8 @@ mod tests {
     use super::*;
 
     fn zone(hosts: u32) -> Vec<Host> {
-        Placement { hosts_per_zone: hosts, host_vcpus: 8, host_ram_mib: 16_384, ..Placement::default() }.hosts("eu-de-01")
+        Placement { hosts_per_zone: hosts, host_vcpus: 8, host_ram_mib: 16_384, ..Placement::default() }
+            .hosts("eu-de-01")
     }
 
     const SMALL: Demand = Demand { vcpus: 2, ram_mib: 4096 };
@@ -196,7 +201,10 @@ mod tests {
         let placement = Placement { zone_hosts: BTreeMap::from([("eu-de-02".into(), 3)]), ..Placement::default() };
         assert_eq!(placement.hosts("eu-de-01").len(), 16);
         let hosts = placement.hosts("eu-de-02");
-        assert_eq!(hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), ["pod01.eu-de-02", "pod02.eu-de-02", "pod03.eu-de-02"]);
+        assert_eq!(
+            hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
+            ["pod01.eu-de-02", "pod02.eu-de-02", "pod03.eu-de-02"]
+        );
         assert!(placement.validate(&["eu-de-01".into()]).is_err());
         assert!(placement.validate(&["eu-de-01".into(), "eu-de-02".into()]).is_ok());
     }
@@ -204,7 +212,8 @@ mod tests {
     #[test]
     fn servers_spread_to_the_host_with_the_most_free_memory() {
         let hosts = zone(3);
-        let mut usage = HashMap::from([("pod01.eu-de-01".to_string(), HostUsage { instances: 1, vcpus: 2, ram_mib: 4096 })]);
+        let mut usage =
+            HashMap::from([("pod01.eu-de-01".to_string(), HostUsage { instances: 1, vcpus: 2, ram_mib: 4096 })]);
         let chosen = place(&hosts, &mut usage, &mut BTreeSet::new(), SMALL, 3, false).expect("room");
         assert_eq!(chosen, ["pod02.eu-de-01", "pod03.eu-de-01", "pod01.eu-de-01"]);
         assert_eq!(usage["pod01.eu-de-01"].instances, 2);

@@ -111,9 +111,7 @@ pub fn delete(current: &[Tag], deleting: &[TagToDelete]) -> Result<Vec<Tag>> {
     unique_keys(deleting.iter().map(|t| t.key.as_str()))?;
     Ok(current
         .iter()
-        .filter(|tag| {
-            !deleting.iter().any(|d| d.key == tag.key && d.value.as_deref().is_none_or(|v| v == tag.value))
-        })
+        .filter(|tag| !deleting.iter().any(|d| d.key == tag.key && d.value.as_deref().is_none_or(|v| v == tag.value)))
         .cloned()
         .collect())
 }
@@ -218,7 +216,10 @@ mod tests {
     #[test]
     fn adding_overwrites_a_value_appends_new_keys_and_counts_to_ten() {
         let current = vec![tag("env", "dev"), tag("team", "a")];
-        assert_eq!(add(&current, &[tag("env", "prod"), tag("tier", "web")]), Ok(vec![tag("env", "prod"), tag("team", "a"), tag("tier", "web")]));
+        assert_eq!(
+            add(&current, &[tag("env", "prod"), tag("tier", "web")]),
+            Ok(vec![tag("env", "prod"), tag("team", "a"), tag("tier", "web")])
+        );
         assert_eq!(add(&current, &[tag("env", "dev")]), Ok(current.clone()));
         let nine: Vec<Tag> = (0..9).map(|i| tag(&format!("k{i}"), "v")).collect();
         assert!(add(&current, &nine).is_err_and(|e| e.code == ErrorCode::TooManyTags));
@@ -240,10 +241,19 @@ mod tests {
 
     #[test]
     fn queries_are_limited_as_documented() {
-        let key = |k: &str, values: &[&str]| TagMatch { key: k.into(), values: values.iter().map(|v| v.to_string()).collect() };
+        let key = |k: &str, values: &[&str]| TagMatch {
+            key: k.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
         assert_eq!(code(TagQuery { all: vec![key("a", &["1", "2"])], ..TagQuery::default() }.validate()), None);
-        assert_eq!(code(TagQuery { all: vec![key("a", &[]), key("a", &[])], ..TagQuery::default() }.validate()), Some("Ecs.0005"));
-        assert_eq!(code(TagQuery { any: vec![key("a", &["1", "1"])], ..TagQuery::default() }.validate()), Some("Ecs.0005"));
+        assert_eq!(
+            code(TagQuery { all: vec![key("a", &[]), key("a", &[])], ..TagQuery::default() }.validate()),
+            Some("Ecs.0005")
+        );
+        assert_eq!(
+            code(TagQuery { any: vec![key("a", &["1", "1"])], ..TagQuery::default() }.validate()),
+            Some("Ecs.0005")
+        );
         assert_eq!(code(TagQuery { not_any: vec![key("", &[])], ..TagQuery::default() }.validate()), Some("Ecs.0005"));
         let eleven = (0..11).map(|i| key(&format!("k{i}"), &[])).collect();
         assert_eq!(code(TagQuery { not_all: eleven, ..TagQuery::default() }.validate()), Some("Ecs.0005"));

@@ -61,7 +61,8 @@ impl Ecs {
     }
 
     pub fn show_server_group(&self, project_id: &str, group_id: &str) -> Result<ServerGroup> {
-        read(self.store.as_ref(), |tx| tx.server_group(project_id, group_id))?.ok_or_else(|| groups::not_found(group_id))
+        read(self.store.as_ref(), |tx| tx.server_group(project_id, group_id))?
+            .ok_or_else(|| groups::not_found(group_id))
     }
 
     /// One page of the project's groups, oldest first, and the marker of the next page when
@@ -74,7 +75,9 @@ impl Ecs {
     ) -> Result<(Vec<ServerGroup>, Option<String>)> {
         // One more than asked tells whether another page follows.
         let mut page = read(self.store.as_ref(), |tx| tx.server_groups(project_id, marker, limit.saturating_add(1)))?
-            .ok_or_else(|| Error::invalid(format!("The marker {} is not an ECS group of the project.", marker.unwrap_or(""))))?;
+            .ok_or_else(|| {
+            Error::invalid(format!("The marker {} is not an ECS group of the project.", marker.unwrap_or("")))
+        })?;
         let more = page.len() as u64 > limit;
         page.truncate(limit as usize);
         let next = if more { page.last().map(|g| g.id.clone()) } else { None };
@@ -125,14 +128,12 @@ impl Ecs {
         let results = transact(self.store.as_ref(), |tx| {
             let group = tx.server_group(project_id, group_id)?.ok_or_else(|| groups::not_found(group_id))?;
             let mut rules = LoadedRules::new(tx.fault_rules()?);
-            let mut membership = Membership { group, moves: Moves::default(), rules: &mut rules, now: self.clock.now() };
+            let mut membership =
+                Membership { group, moves: Moves::default(), rules: &mut rules, now: self.clock.now() };
             let mut results = Vec::with_capacity(ids.len());
             for id in ids {
-                let outcome = if join {
-                    self.join(tx, &mut membership, id)
-                } else {
-                    self.leave_group(tx, &membership, id)
-                };
+                let outcome =
+                    if join { self.join(tx, &mut membership, id) } else { self.leave_group(tx, &membership, id) };
                 match outcome {
                     Err(error) if error.code == ErrorCode::Internal => return Err(error),
                     outcome => results.push((id.clone(), outcome)),
@@ -185,9 +186,8 @@ impl Ecs {
 
     /// A member leaves the group (in any status: membership is the cloud's record).
     fn leave_group(&self, tx: &mut dyn WriteTx, membership: &Membership, server_id: &str) -> Result<()> {
-        let server = tx
-            .server(&membership.group.project_id, server_id)?
-            .ok_or_else(|| Error::server_not_found(server_id))?;
+        let server =
+            tx.server(&membership.group.project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
         if server.server_group_id.as_deref() != Some(membership.group.id.as_str()) {
             return Err(Error::invalid(format!(
                 "The ECS {server_id} is not a member of the ECS group {}.",

@@ -67,9 +67,10 @@ impl Ecs {
 
     /// For each zone, whether it has room for `count` more servers of the flavor.
     pub fn show_flavor_capacity(&self, flavor_id: &str, count: usize) -> Result<Vec<(String, bool)>> {
-        let flavor = self.catalogue.flavor(flavor_id).ok_or_else(|| {
-            Error::new(ErrorCode::FlavorNotFound, format!("The flavor {flavor_id} does not exist."))
-        })?;
+        let flavor = self
+            .catalogue
+            .flavor(flavor_id)
+            .ok_or_else(|| Error::new(ErrorCode::FlavorNotFound, format!("The flavor {flavor_id} does not exist.")))?;
         self.zone_room(&[flavor], count).map(|rooms| rooms.into_iter().map(|(zone, _, room)| (zone, room)).collect())
     }
 
@@ -87,7 +88,8 @@ impl Ecs {
             .map(|zone| (zone.clone(), self.catalogue.placement.hosts(zone)))
             .collect();
         let names: Vec<String> = zones.iter().flat_map(|(_, hosts)| hosts.iter().map(|h| h.name.clone())).collect();
-        let usage: std::collections::HashMap<String, HostUsage> = read(self.store.as_ref(), |tx| tx.host_usage(&names))?;
+        let usage: std::collections::HashMap<String, HostUsage> =
+            read(self.store.as_ref(), |tx| tx.host_usage(&names))?;
         let mut rooms = Vec::new();
         for (zone, hosts) in &zones {
             for flavor in flavors {

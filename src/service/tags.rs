@@ -2,10 +2,10 @@
 //! servers by tag.
 
 use super::Ecs;
+use crate::domain::Error;
 use crate::domain::Result;
 use crate::domain::server::{Server, Tag};
 use crate::domain::tags::{self, TagQuery, TagToDelete};
-use crate::domain::Error;
 use crate::engine::apply;
 use crate::store::{read, transact};
 

@@ -998,6 +998,9 @@ async fn garbage_on_every_route() {
             .replace("{job_id}", "ffffffffffffffffffffffffffffffff")
             .replace("{id}", "no-such-rule")
             .replace("{name}", "no-such-snapshot")
+            .replace("{key}", "no%20such%20key")
+            .replace("{server_group_id}", "ffffffff-ffff-4fff-bfff-ffffffffffff")
+            .replace("{flavor_id}", "s6.small.1")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1039,6 +1042,55 @@ async fn garbage_on_every_route() {
         (Method::POST, "/_ecsd/clock/settle", Some(b"\xff\xfe")),
         (Method::POST, "/_ecsd/fixtures", Some(b"{\"servers\": {}}")),
         (Method::POST, "/v3/auth/tokens", Some(b"{\"auth\": []}")),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/{server_id}/tags/action",
+            Some(b"{\"action\": \"create\", \"tags\": {}}"),
+        ),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/tags", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/tags", None),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/resource_instances/action",
+            Some(b"{\"action\": [], \"limit\": 5}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/servers/resource_instances/action",
+            Some(b"{\"action\": \"filter\", \"offset\": \"-1\"}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/metadata", Some(b"{\"metadata\": {\"k\": 1}}")),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/{server_id}/metadata/{key}", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/metadata-options", None),
+        (
+            Method::PUT,
+            "/v1/{project_id}/cloudservers/{server_id}/metadata-options",
+            Some(b"{\"http_tokens\": \"sometimes\"}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/os-server-groups", Some(b"{\"server_group\": {\"name\": 7}}")),
+        (Method::GET, "/v1/{project_id}/cloudservers/os-server-groups", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}", None),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}", None),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action",
+            Some(b"{\"add_member\": []}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/add_members",
+            Some(b"{\"server_ids\": 1}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/remove_members",
+            Some(b"\xff"),
+        ),
+        (Method::GET, "/v1.1/{project_id}/cloudservers/detail", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/os-server-password", None),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/{server_id}/os-server-password", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/flavor-sell-policies", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/flavors/{flavor_id}/resources", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();

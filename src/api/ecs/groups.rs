@@ -198,10 +198,9 @@ pub async fn batch_add_server_group_member(
     EcsPath(ServerGroupPath { server_group_id }): EcsPath<ServerGroupPath>,
     EcsJson(request): EcsJson<BatchServerGroupMembersRequest>,
 ) -> ApiResult<Json<BatchServerGroupMembersResponse>> {
-    let results = blocking(&ecs, move |ecs| {
-        ecs.batch_add_server_group_member(&project_id, &server_group_id, request.server_ids)
-    })
-    .await?;
+    let results =
+        blocking(&ecs, move |ecs| ecs.batch_add_server_group_member(&project_id, &server_group_id, request.server_ids))
+            .await?;
     Ok(Json(BatchServerGroupMembersResponse::of(results)))
 }
 

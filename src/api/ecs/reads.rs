@@ -148,10 +148,8 @@ pub async fn list_cloud_servers(
     };
     let project = project_id.clone();
     let marker = query.marker;
-    let (servers, more) = blocking(&ecs, move |ecs| {
-        ecs.list_cloud_servers(&project, &sql, &filter, marker.as_deref(), limit)
-    })
-    .await?;
+    let (servers, more) =
+        blocking(&ecs, move |ecs| ecs.list_cloud_servers(&project, &sql, &filter, marker.as_deref(), limit)).await?;
     let servers_links = match (more, servers.last()) {
         (true, Some(last)) => vec![PageLink {
             href: format!("{base}/v1.1/{project_id}/cloudservers/detail?limit={limit}&marker={}", last.id),
@@ -264,11 +262,14 @@ pub async fn list_flavor_sell_policies(
         return Err(Error::invalid("limit must range from 1 to 1000.").into());
     }
     let after = match &query.marker {
-        Some(marker) => marker.parse::<u64>().map_err(|_| Error::invalid(format!("marker {marker:?} is not a policy id.")))?,
+        Some(marker) => {
+            marker.parse::<u64>().map_err(|_| Error::invalid(format!("marker {marker:?} is not a policy id.")))?
+        }
         None => 0,
     };
     let sales = blocking(&ecs, |ecs| ecs.flavor_sales()).await?;
-    let spot = |want: Option<u32>, have: u32, greater: bool| want.is_none_or(|w| if greater { have > w } else { have == w });
+    let spot =
+        |want: Option<u32>, have: u32, greater: bool| want.is_none_or(|w| if greater { have > w } else { have == w });
     let matching: Vec<SellPolicy> = sales
         .into_iter()
         .enumerate()
@@ -346,7 +347,11 @@ pub async fn show_flavor_capacity(
     let resources = zones
         .into_iter()
         .filter(|(zone, _)| regions.as_ref().is_none_or(|r| r.iter().any(|r| r == region_of(zone))))
-        .map(|(zone, prefer)| FlavorCapacity { region_id: region_of(&zone).to_string(), availability_zone: zone, prefer })
+        .map(|(zone, prefer)| FlavorCapacity {
+            region_id: region_of(&zone).to_string(),
+            availability_zone: zone,
+            prefer,
+        })
         .collect();
     Ok(Json(ShowFlavorCapacityResponse { resources }))
 }

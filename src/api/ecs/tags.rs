@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::wire::tags::{
-    ListServerTagsResponse, ListServersByTagRequest, ListServersByTagResponse, ProjectTag, QueryAction,
-    ServerResource, ServerTagsActionRequest, ShowServerTagsResponse, TagAction,
+    ListServerTagsResponse, ListServersByTagRequest, ListServersByTagResponse, ProjectTag, QueryAction, ServerResource,
+    ServerTagsActionRequest, ShowServerTagsResponse, TagAction,
 };
 use crate::api::error::{ApiResult, EcsErrorBody as EcsError};
 use crate::api::extract::{EcsJson, EcsPath, Project, ProjectPath, ServerPath};
@@ -87,7 +87,9 @@ pub async fn list_server_tags(
     Project(project_id): Project,
 ) -> ApiResult<Json<ListServerTagsResponse>> {
     let tags = blocking(&ecs, move |ecs| ecs.list_server_tags(&project_id)).await?;
-    Ok(Json(ListServerTagsResponse { tags: tags.into_iter().map(|(key, values)| ProjectTag { key, values }).collect() }))
+    Ok(Json(ListServerTagsResponse {
+        tags: tags.into_iter().map(|(key, values)| ProjectTag { key, values }).collect(),
+    }))
 }
 
 /// `POST /v1/{pid}/cloudservers/resource_instances/action`.

@@ -43,7 +43,8 @@ impl TagReads for SqliteTx<'_> {
                 "SELECT key, value FROM server_tags WHERE project_id = ?1 GROUP BY key, value ORDER BY key, value",
             )
             .map_err(db)?;
-        let rows = stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        let rows =
+            stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
         let mut tags: Vec<(String, Vec<String>)> = Vec::new();
         for row in rows {
             let (key, value) = row.map_err(db)?;
@@ -89,7 +90,10 @@ impl TagReads for SqliteTx<'_> {
         if limit == 0 {
             return Ok((total.max(0) as u64, Vec::new()));
         }
-        args.extend([SqlValue::Integer(limit.min(i64::MAX as u64) as i64), SqlValue::Integer(offset.min(i64::MAX as u64) as i64)]);
+        args.extend([
+            SqlValue::Integer(limit.min(i64::MAX as u64) as i64),
+            SqlValue::Integer(offset.min(i64::MAX as u64) as i64),
+        ]);
         let mut stmt = self
             .tx
             .prepare_cached(&format!(

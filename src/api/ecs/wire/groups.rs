@@ -108,8 +108,12 @@ impl BatchServerGroupMembersResponse {
         let servers: Vec<BatchMemberResult> = results
             .into_iter()
             .map(|(server_id, outcome)| match outcome {
-                Ok(()) => BatchMemberResult { status: BatchMemberStatus::Success, server_id, fail_reason: String::new() },
-                Err(error) => BatchMemberResult { status: BatchMemberStatus::Fail, server_id, fail_reason: error.to_string() },
+                Ok(()) => {
+                    BatchMemberResult { status: BatchMemberStatus::Success, server_id, fail_reason: String::new() }
+                }
+                Err(error) => {
+                    BatchMemberResult { status: BatchMemberStatus::Fail, server_id, fail_reason: error.to_string() }
+                }
             })
             .collect();
         let status = if servers.iter().all(|s| s.status == BatchMemberStatus::Success) {

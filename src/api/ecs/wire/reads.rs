@@ -255,7 +255,8 @@ impl CloudServer {
                 asic_accelerators: vec![],
             },
             fault: None,
-            launched_at: wants(ExpectField::LaunchedAt).then(|| server.launched_at.map(launch_time).unwrap_or_default()),
+            launched_at: wants(ExpectField::LaunchedAt)
+                .then(|| server.launched_at.map(launch_time).unwrap_or_default()),
             key_name: wants(ExpectField::KeyName).then(|| server.key_name.clone().unwrap_or_default()),
             locked: wants(ExpectField::Locked).then_some(server.locked),
             root_device_name: wants(ExpectField::RootDeviceName).then(|| "/dev/vda".to_string()),

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::Catalogue;
-use crate::domain::placement::{self, Host};
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
+use crate::domain::placement::{self, Host};
 use crate::domain::server::{Server, Tag};
 use crate::domain::status::Status;
 use crate::domain::{Error, Result};
