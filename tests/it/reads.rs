@@ -62,6 +62,13 @@ async fn the_v1_1_list_shows_default_fields_and_those_asked_for() {
     assert_eq!(server["volumes_attached"][0]["bootIndex"], "0");
     assert_eq!(server["metadata"]["os_type"], "Linux");
     assert!(server.get("tags").is_none());
+    // The SDK sends `expect-fields` once per field.
+    let (status, repeated) = ecs.get(&v11(&ecs, "/cloudservers/detail?expect-fields=locked&expect-fields=tags")).await;
+    assert_eq!(status, StatusCode::OK, "{repeated}");
+    assert_eq!(
+        (repeated["servers"][0]["locked"].clone(), repeated["servers"][0]["tags"].clone()),
+        (json!(false), json!([]))
+    );
     let (status, body) = ecs.get(&v11(&ecs, "/cloudservers/detail?expect-fields=everything")).await;
     assert_error(status, &body, 400, "Ecs.0005");
 }

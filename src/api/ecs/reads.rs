@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
@@ -68,6 +68,20 @@ pub struct ListCloudServersQuery {
     marker: Option<String>,
 }
 
+/// The v1.1 list's query. The SDK sends `expect-fields` once per field: the values are joined
+/// into the one comma-separated form the query type reads.
+fn cloud_servers_query(raw: &str) -> ApiResult<ListCloudServersQuery> {
+    let invalid = |e: &dyn std::fmt::Display| Error::invalid(format!("Invalid query parameter: {e}."));
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|e| invalid(&e))?;
+    let (expect, mut rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(key, _)| key == "expect-fields");
+    if !expect.is_empty() {
+        let fields: Vec<String> = expect.into_iter().map(|(_, value)| value).collect();
+        rest.push(("expect-fields".into(), fields.join(",")));
+    }
+    let text = serde_urlencoded::to_string(&rest).map_err(|e| invalid(&e))?;
+    Ok(serde_urlencoded::from_str(&text).map_err(|e| invalid(&e))?)
+}
+
 /// Default and most servers of a v1.1 list page.
 const CLOUD_SERVERS_LIMIT: (u64, u64) = (10, 100);
 
@@ -90,8 +104,9 @@ pub async fn list_cloud_servers(
     Project(project_id): Project,
     BaseUrl(base): BaseUrl,
     request_id: Option<Extension<RequestId>>,
-    EcsQuery(query): EcsQuery<ListCloudServersQuery>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ListCloudServersResponse>> {
+    let query = cloud_servers_query(raw.as_deref().unwrap_or_default())?;
     let limit = query.limit.unwrap_or(CLOUD_SERVERS_LIMIT.0);
     if !(1..=CLOUD_SERVERS_LIMIT.1).contains(&limit) {
         return Err(Error::invalid(format!("limit must range from 1 to {}.", CLOUD_SERVERS_LIMIT.1)).into());
