@@ -110,12 +110,15 @@ async fn metadata_options_default_then_change_one_at_a_time() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (_, options) = ecs.get(&path).await;
     assert_eq!(options, json!({"http_endpoint": "disabled", "http_tokens": "required"}));
-    for bad in [json!({"http_tokens": "sometimes"}), json!({"http_endpoint": true}), json!({"hop_limit": 2})] {
+    for bad in [json!({"http_tokens": "sometimes"}), json!({"http_endpoint": true})] {
         let (status, body) = ecs.put(&path, bad).await;
         assert_error(status, &body, 400, "Ecs.0005");
     }
     let (_, options) = ecs.get(&path).await;
     assert_eq!(options, json!({"http_endpoint": "disabled", "http_tokens": "required"}), "refusals changed nothing");
+    // A field ecsd does not know (the hop limit of other clouds) is ignored.
+    let (status, _) = ecs.put(&path, json!({"http_put_response_hop_limit": 2})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     // At create, the options are the request's.
     let mut body = create_body("imds2", "s6.small.1", 1);
     body["server"]["metadata_options"] = json!({"http_tokens": "required"});

@@ -20,9 +20,9 @@ pub struct UpdateServerMetadataResponse {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// The options of the instance metadata service; an option not given stays as it is.
+/// The options of the instance metadata service; an option not given stays as it is, and a
+/// field ecsd does not know is ignored, as elsewhere.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct MetadataOptionsBody {
     /// `enabled` (default) or `disabled`.
     pub http_endpoint: Option<HttpEndpoint>,
