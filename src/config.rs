@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::domain::catalogue::{self, Catalogue, Flavor, Image, Quota, Subnet, Vpc};
+use crate::domain::placement::Placement;
 use crate::engine::sim::Timings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +64,7 @@ pub struct ConfigFile {
     pub vpcs: Option<Vec<Vpc>>,
     pub subnets: Option<Vec<Subnet>>,
     pub availability_zones: Option<Vec<String>>,
+    pub placement: Option<Placement>,
     #[serde(default)]
     pub projects: Vec<ProjectConfig>,
     #[serde(default)]
@@ -85,10 +87,12 @@ impl ConfigFile {
             subnets: self.subnets.clone().unwrap_or_else(catalogue::default_subnets),
             availability_zones: self.availability_zones.clone().unwrap_or_else(catalogue::default_availability_zones),
             quota: self.quota.clone().unwrap_or_default(),
+            placement: self.placement.clone().unwrap_or_default(),
         };
         if catalogue.availability_zones.is_empty() {
             anyhow::bail!("availability_zones must name at least one zone");
         }
+        catalogue.placement.validate(&catalogue.availability_zones).map_err(anyhow::Error::msg)?;
         for subnet in &catalogue.subnets {
             if subnet.network().is_none() {
                 anyhow::bail!(

@@ -46,6 +46,11 @@ max_instances = -1
 max_cores = -1
 max_ram_mib = -1
 
+# Hosts large enough for the whole fleet: the bench measures ecsd, not a full zone.
+[placement]
+host_vcpus = 100000000
+host_ram_mib = 100000000000
+
 [[vpcs]]
 id = "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01"
 name = "vpc-bench"

@@ -215,6 +215,8 @@ pub struct Catalogue {
     pub subnets: Vec<Subnet>,
     pub availability_zones: Vec<String>,
     pub quota: Quota,
+    /// The simulated hosts of each zone.
+    pub placement: super::placement::Placement,
 }
 
 impl Catalogue {
@@ -424,6 +426,7 @@ impl Default for Catalogue {
             subnets: default_subnets(),
             availability_zones: default_availability_zones(),
             quota: Quota::default(),
+            placement: super::placement::Placement::default(),
         }
     }
 }

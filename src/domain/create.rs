@@ -1,20 +1,20 @@
 //! Creating servers: the checks a create request must pass against the catalogue, and the
 //! servers it produces once the store has found them addresses.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::catalogue::{Catalogue, Flavor, Usage};
 use super::errors::{Error, ErrorCode, Result};
+use super::metadata::MetadataOptions;
 use super::server::{Nic, Server, Tag, Timestamp, Volume};
 use super::status::{Operation, VmState};
-use super::validate;
+use super::{metadata, tags, validate};
 
 /// Most servers one create may ask for (contract T1.8: `count` at most 100).
 pub const MAX_COUNT: u32 = 100;
 pub const MAX_NICS: usize = 12;
 pub const MAX_DATA_VOLUMES: usize = 59;
-pub const MAX_TAGS: usize = 10;
 pub const MAX_METADATA: usize = 10;
 pub const VOLUME_TYPES: [&str; 6] = ["SSD", "SAS", "SATA", "GPSSD", "ESSD", "GPSSD2"];
 
@@ -50,6 +50,9 @@ pub struct CreateServers {
     pub user_data: Option<String>,
     pub admin_pass: Option<String>,
     pub description: String,
+    /// The ECS group of `os:scheduler_hints.group`: the servers join it.
+    pub server_group_id: Option<String>,
+    pub metadata_options: MetadataOptions,
 }
 
 impl CreateServers {
@@ -142,32 +145,17 @@ impl CreateServers {
         if self.data_volumes.iter().any(|v| !(10..=32768).contains(&v.size_gib.unwrap_or(0))) {
             return Err(Error::invalid("A data disk size must range from 10 to 32768 GiB."));
         }
-        if self.tags.len() > MAX_TAGS {
-            return Err(Error::new(ErrorCode::TooManyTags, format!("At most {MAX_TAGS} tags per server.")));
+        if self.tags.len() > tags::MAX_TAGS {
+            return Err(Error::new(ErrorCode::TooManyTags, format!("At most {} tags per server.", tags::MAX_TAGS)));
         }
-        let mut keys = HashSet::new();
-        for tag in &self.tags {
-            let valid = |s: &str, max: usize| {
-                s.chars().count() <= max && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
-            };
-            if tag.key.is_empty() || !valid(&tag.key, 36) || !valid(&tag.value, 43) {
-                return Err(Error::new(
-                    ErrorCode::InvalidTag,
-                    format!("The tag {}={} is invalid.", tag.key, tag.value),
-                ));
-            }
-            if !keys.insert(tag.key.as_str()) {
-                return Err(Error::new(ErrorCode::DuplicateTagKey, format!("The tag key {} appears twice.", tag.key)));
-            }
-        }
+        tags::check_new(&self.tags)?;
         if self.metadata.len() > MAX_METADATA {
             return Err(Error::invalid(format!("At most {MAX_METADATA} metadata pairs.")));
         }
         for (key, value) in &self.metadata {
-            let key_ok = (1..=255).contains(&key.chars().count())
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || " _.:-".contains(c));
-            if !key_ok || value.chars().count() > 255 {
-                return Err(Error::invalid(format!("The metadata key {key:?} or its value is invalid.")));
+            metadata::check_pair(key, value, metadata::CREATE_KEY_SPECIALS)?;
+            if metadata::SYSTEM_KEYS.contains(&key.as_str()) {
+                return Err(Error::invalid(format!("The metadata key {key} is reserved: the cloud sets it.")));
             }
         }
         Ok(flavor)
@@ -192,7 +180,12 @@ impl CreateServers {
         password_hash: Option<String>,
         now: Timestamp,
     ) -> Vec<Server> {
-        let image_min_disk = catalogue.image(&self.image_id).map_or(40, |i| i.min_disk_gib);
+        let image = catalogue.image(&self.image_id);
+        let image_min_disk = image.map_or(40, |i| i.min_disk_gib);
+        // A Windows guest with a key pair sets a random administrator password and leaves it
+        // encrypted with the key pair for the user to fetch (ShowServerPassword).
+        let sets_own_password =
+            image.is_some_and(|i| i.os_type == "Windows") && self.key_name.is_some() && self.admin_pass.is_none();
         let first_step = Operation::Create.plan(VmState::Building)[0];
         let reservation_id = format!("r-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let zones = &catalogue.availability_zones;
@@ -264,10 +257,23 @@ impl CreateServers {
                     password_hash: password_hash.clone(),
                     pending_password_hash: None,
                     auto_terminate_time: None,
+                    host: None,
+                    server_group_id: self.server_group_id.clone(),
+                    metadata_options: self.metadata_options,
+                    encrypted_password: sets_own_password.then(encrypted_password),
                 }
             })
             .collect()
     }
+}
+
+/// What the guest leaves for the user: its password encrypted with the key pair's public key,
+/// base64 as the real service shows it. ecsd holds no key pairs, so the bytes are random: the
+/// shape of an RSA-2048 ciphertext.
+fn encrypted_password() -> String {
+    use base64::Engine;
+    let bytes: [u8; 256] = std::array::from_fn(|_| rand::random());
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A locally administered MAC in the OpenStack `fa:16:3e` range.
@@ -301,6 +307,8 @@ pub fn free_addresses<E>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
     use crate::domain::catalogue::Catalogue;
 
@@ -323,6 +331,8 @@ mod tests {
             user_data: None,
             admin_pass: None,
             description: String::new(),
+            server_group_id: None,
+            metadata_options: MetadataOptions::default(),
         }
     }
 

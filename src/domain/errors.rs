@@ -89,6 +89,10 @@ pub enum ErrorCode {
     ResourceNotFound,
     /// `Ecs.1001`: the server is already being deleted.
     AlreadyDeleting,
+    /// `Ecs.0022`: the project's ECS group quota, or a group's member quota, would be exceeded.
+    GroupQuotaExceeded,
+    /// `Ecs.0319`: no host can take the server (capacity, or an anti-affinity group).
+    NoValidHost,
 }
 
 impl ErrorCode {
@@ -137,6 +141,8 @@ impl ErrorCode {
             NameInvalid => ("Ecs.0915", 400, "The ECS name contains invalid characters."),
             ResourceNotFound => ("Ecs.1000", 404, "Resource not found."),
             AlreadyDeleting => ("Ecs.1001", 400, "The ECS is already being deleted."),
+            GroupQuotaExceeded => ("Ecs.0022", 400, "Insufficient ECS group quota."),
+            NoValidHost => ("Ecs.0319", 400, "Insufficient resources for this flavor. Try another flavor."),
         }
     }
 

@@ -31,6 +31,14 @@ pub enum FaultOperation {
     CrashDump,
     LaunchTemplate,
     ScheduledEvent,
+    /// Adding or deleting tags of a server.
+    Tags,
+    /// Updating or deleting metadata, or the metadata service's options.
+    Metadata,
+    /// Creating or deleting an ECS group, adding or removing members.
+    ServerGroup,
+    /// Deleting the password a Windows server left.
+    Password,
     Any,
 }
 
@@ -215,6 +223,8 @@ impl From<super::status::InstantOperation> for FaultOperation {
             I::RegisterMonitor => FaultOperation::RegisterMonitor,
             I::ChangeChargeMode => FaultOperation::ChangeChargeMode,
             I::TriggerCrashDump => FaultOperation::CrashDump,
+            I::UpdateMetadata => FaultOperation::Metadata,
+            I::JoinGroup => FaultOperation::ServerGroup,
         }
     }
 }

@@ -6,12 +6,16 @@ pub mod console;
 pub mod create;
 pub mod errors;
 pub mod faults;
+pub mod groups;
 pub mod job;
 pub mod lifecycle;
+pub mod metadata;
+pub mod placement;
 pub mod query;
 pub mod scheduled_events;
 pub mod server;
 pub mod status;
+pub mod tags;
 pub mod templates;
 pub mod validate;
 

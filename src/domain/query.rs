@@ -79,3 +79,37 @@ mod tests {
         assert_eq!(page(0, 10).skip(), 0);
     }
 }
+
+/// Filters of the v1.1 list (`ListCloudServers`) beyond those the v1 list shares: evaluated
+/// on each server the SQL part of the filter let through.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CloudServerFilter {
+    pub id: Option<String>,
+    pub image_id: Option<String>,
+    /// `key=value` in the user metadata.
+    pub metadata: Option<(String, String)>,
+    pub metadata_key: Option<String>,
+    /// Fuzzy: a substring of the zone name.
+    pub availability_zone: Option<String>,
+    pub availability_zone_eq: Option<String>,
+    pub key_name: Option<String>,
+    pub launched_since: Option<super::server::Timestamp>,
+    /// A filter no server of ecsd can match (a server in the recycle bin, a spod batch, a
+    /// yearly/monthly server): the answer is empty.
+    pub matches_nothing: bool,
+}
+
+impl CloudServerFilter {
+    pub fn matches(&self, server: &super::server::Server) -> bool {
+        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        !self.matches_nothing
+            && eq(&self.id, &server.id)
+            && eq(&self.image_id, &server.image_id)
+            && eq(&self.availability_zone_eq, &server.availability_zone)
+            && self.availability_zone.as_deref().is_none_or(|zone| server.availability_zone.contains(zone))
+            && self.key_name.as_deref().is_none_or(|key| server.key_name.as_deref() == Some(key))
+            && self.metadata_key.as_deref().is_none_or(|key| server.metadata.contains_key(key))
+            && self.metadata.as_ref().is_none_or(|(key, value)| server.metadata.get(key) == Some(value))
+            && self.launched_since.is_none_or(|since| server.launched_at.is_some_and(|at| at >= since))
+    }
+}

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use super::metadata::MetadataOptions;
 use super::status::{Effect, ServerState, Status, Step, TaskState, VmState};
 
 pub type Timestamp = time::OffsetDateTime;
@@ -48,6 +49,19 @@ pub struct Server {
     /// When the engine deletes the server (`UpdateServerAutoTerminateTime`), if set.
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub auto_terminate_time: Option<Timestamp>,
+    /// The simulated host the server runs on (`None` only for servers stored before placement).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The ECS group the server is a member of.
+    #[serde(default)]
+    pub server_group_id: Option<String>,
+    /// The options of the instance metadata service.
+    #[serde(default)]
+    pub metadata_options: MetadataOptions,
+    /// The administrator password a Windows guest created with a key pair set, encrypted with
+    /// that key pair (base64), until it is deleted.
+    #[serde(default)]
+    pub encrypted_password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

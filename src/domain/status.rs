@@ -357,6 +357,12 @@ pub enum InstantOperation {
     /// A kernel dump (NMI): only a running (or errored) server, idle, as the docs list
     /// (ACTIVE, PAUSED, RESCUED, RESIZED, ERROR; ecsd has no paused, rescued or resized state).
     TriggerCrashDump,
+    /// Metadata and its service's options: an idle running or stopped server (vm_state
+    /// `active` or `stopped`, as Nova requires with no task running).
+    UpdateMetadata,
+    /// Joining an ECS group, which may move the server to another host: an idle running or
+    /// stopped server.
+    JoinGroup,
 }
 
 impl InstantOperation {
@@ -375,9 +381,10 @@ impl InstantOperation {
             | InstantOperation::AutoTerminate
             | InstantOperation::SerialConsole
             | InstantOperation::RegisterMonitor => true,
-            InstantOperation::ResetPassword | InstantOperation::ChangeChargeMode => {
-                matches!(s.vm_state, VmState::Active | VmState::Stopped)
-            }
+            InstantOperation::ResetPassword
+            | InstantOperation::ChangeChargeMode
+            | InstantOperation::UpdateMetadata
+            | InstantOperation::JoinGroup => matches!(s.vm_state, VmState::Active | VmState::Stopped),
             InstantOperation::TriggerCrashDump => matches!(s.vm_state, VmState::Active | VmState::Error),
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
@@ -498,6 +505,19 @@ mod tests {
         assert_eq!(charge.check(idle(VmState::Stopped)), Ok(()));
         assert_eq!(charge.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
         assert_eq!(InstantOperation::AutoTerminate.check(idle(VmState::Building)), Ok(()));
+    }
+
+    #[test]
+    fn metadata_and_group_changes_need_an_idle_running_or_stopped_unlocked_server() {
+        for operation in [InstantOperation::UpdateMetadata, InstantOperation::JoinGroup] {
+            assert_eq!(operation.check(idle(VmState::Active)), Ok(()));
+            assert_eq!(operation.check(idle(VmState::Stopped)), Ok(()));
+            assert_eq!(operation.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+            let stopping = ServerState { task_state: Some(TaskState::PoweringOff), ..idle(VmState::Active) };
+            assert_eq!(operation.check(stopping), Err(ErrorCode::ServerBusy));
+            let locked = ServerState { locked: true, ..idle(VmState::Stopped) };
+            assert_eq!(operation.check(locked), Err(ErrorCode::ServerLocked));
+        }
     }
 
     #[test]

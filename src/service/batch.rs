@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::Ecs;
 use super::control::save_rules;
+use super::placement::{self, Moves};
 use super::servers::{PlannedSubJob, new_job, refusal};
 use crate::domain::batch::{self, BatchRefused, Duplicates};
 use crate::domain::catalogue::{Flavor, Usage};
@@ -182,9 +183,23 @@ impl Ecs {
         })?;
         let operation = Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop };
         let outcome = self.plan_batch(project_id, &ids, FaultOperation::Resize, |tx, loaded, prechecks| {
+            // A server whose host lacks room for the larger flavor moves to another host of its
+            // zone (never one of another member of its anti-affinity group), or is refused.
+            let mut moves = Moves::default();
+            let mut new_hosts: HashMap<String, String> = HashMap::new();
             let accepted = match batch::plan_all_or_nothing(&ids, &loaded.servers, |server| {
                 self.check_resize(server, target, &operation)?;
-                prechecks.check(server)
+                prechecks.check(server)?;
+                let members = match &server.server_group_id {
+                    Some(group) => tx.server_group(project_id, group)?.map(|g| g.members).unwrap_or_default(),
+                    None => vec![],
+                };
+                let avoid = placement::member_hosts(tx, project_id, &members, Some(&server.id))?;
+                let grown = placement::demand(&self.catalogue, &server.flavor_id, Some(&target.id));
+                if let Some(host) = moves.fit(tx, &self.catalogue, server, grown, &avoid)? {
+                    new_hosts.insert(server.id.clone(), host);
+                }
+                Ok(())
             }) {
                 Ok(accepted) => accepted,
                 Err(refused) => return Ok(Err(batch_failed(refused))),
@@ -201,7 +216,11 @@ impl Ecs {
             }
             let mut planned = Vec::with_capacity(accepted.len());
             for server in &accepted {
-                self.begin(tx, server, &operation, loaded.now)?;
+                let mut placed = (*server).clone();
+                if let Some(host) = new_hosts.get(&server.id) {
+                    placed.host = Some(host.clone());
+                }
+                self.begin(tx, &placed, &operation, loaded.now)?;
                 planned.push(PlannedSubJob {
                     server_id: server.id.clone(),
                     operation: operation.clone(),

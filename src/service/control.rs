@@ -1,12 +1,14 @@
 //! Test control: fault rules, reset, snapshots, time and fixtures (`/_ecsd/...`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::Ecs;
+use super::{Ecs, placement};
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
 use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, LoadedRules, Stage};
+use crate::domain::groups::{self, ServerGroup};
+use crate::domain::metadata::MetadataOptions;
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
@@ -48,6 +50,17 @@ pub struct FixtureServer {
     #[serde(default = "one")]
     #[schema(minimum = 1, maximum = 100)]
     pub count: u32,
+    /// The name of one of the fixtures' `server_groups`: the servers are its members, each on
+    /// its own host.
+    pub server_group: Option<String>,
+}
+
+/// An ECS group (anti-affinity) of a fixture fleet.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureServerGroup {
+    /// Unique among the fixtures' groups; servers name their group by it.
+    pub name: String,
 }
 
 /// The stable status a fixture server is created in.
@@ -70,6 +83,9 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Fixtures {
     pub servers: Vec<FixtureServer>,
+    /// ECS groups to create, which `servers` may join.
+    #[serde(default)]
+    pub server_groups: Vec<FixtureServerGroup>,
 }
 
 impl Ecs {
@@ -192,8 +208,21 @@ impl Ecs {
         };
         let subnet =
             catalogue.subnets.iter().find(|s| s.vpc_id == vpc.id).ok_or_else(|| Error::invalid("No subnet."))?;
+        let mut group_ids: HashMap<&str, String> = HashMap::new();
+        for group in &fixtures.server_groups {
+            groups::check_new(&group.name, &[groups::ANTI_AFFINITY.to_string()])?;
+            if group_ids.insert(group.name.as_str(), uuid::Uuid::new_v4().to_string()).is_some() {
+                return Err(Error::invalid(format!("Two fixture server_groups are named {}.", group.name)));
+            }
+        }
         let mut planned = Vec::new();
         for fixture in &fixtures.servers {
+            let server_group_id = match &fixture.server_group {
+                Some(name) => Some(group_ids.get(name.as_str()).cloned().ok_or_else(|| {
+                    Error::invalid(format!("The fixture server {} names no fixture server_group {name}.", fixture.name))
+                })?),
+                None => None,
+            };
             let vm_state = match fixture.status {
                 FixtureStatus::Active => VmState::Active,
                 FixtureStatus::Shutoff => VmState::Stopped,
@@ -224,6 +253,8 @@ impl Ecs {
                 user_data: None,
                 admin_pass: None,
                 description: String::new(),
+                server_group_id,
+                metadata_options: MetadataOptions::default(),
             };
             request.validate(catalogue)?;
             planned.push((request, vm_state, fixture.locked));
@@ -231,10 +262,25 @@ impl Ecs {
         transact(self.store.as_ref(), |tx| {
             // Read under the write lock, so times follow the order in which operations commit.
             let now = self.clock.now();
+            let limit = catalogue.quota.max_server_groups;
+            if limit >= 0 && tx.server_group_count(project_id)? as i64 + group_ids.len() as i64 > limit {
+                return Err(groups::quota_exceeded(limit));
+            }
+            for group in &fixtures.server_groups {
+                tx.insert_server_group(&ServerGroup {
+                    id: group_ids[group.name.as_str()].clone(),
+                    project_id: project_id.to_string(),
+                    name: group.name.clone(),
+                    policies: vec![groups::ANTI_AFFINITY.to_string()],
+                    created: now,
+                    members: vec![],
+                })?;
+            }
+            let member_limit = catalogue.quota.max_server_group_members;
             let mut ids = Vec::new();
             for (request, vm_state, locked) in &planned {
                 let allocation = self.allocate_addresses(tx, project_id, request)?;
-                let servers: Vec<Server> = request
+                let mut servers: Vec<Server> = request
                     .build(catalogue, project_id, allocation.addresses.clone(), None, now)
                     .into_iter()
                     .map(|mut server| {
@@ -245,6 +291,17 @@ impl Ecs {
                         server
                     })
                     .collect();
+                let avoid = match &request.server_group_id {
+                    Some(group_id) => {
+                        let members = tx.server_group(project_id, group_id)?.map(|g| g.members).unwrap_or_default();
+                        if member_limit >= 0 && (members.len() + servers.len()) as i64 > member_limit {
+                            return Err(groups::members_exceeded(group_id, member_limit));
+                        }
+                        Some(placement::member_hosts(tx, project_id, &members, None)?)
+                    }
+                    None => None,
+                };
+                placement::place_new(tx, catalogue, &mut servers, avoid)?;
                 apply::insert(tx, catalogue, &servers)?;
                 allocation.commit(tx, project_id)?;
                 ids.extend(servers.into_iter().map(|s| s.id));

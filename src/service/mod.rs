@@ -4,9 +4,14 @@
 mod batch;
 mod consoles;
 mod control;
+mod groups;
 mod lifecycle;
+mod metadata;
+mod placement;
+mod reads;
 mod scheduled_events;
 mod servers;
+mod tags;
 mod templates;
 
 use std::sync::Arc;
@@ -20,7 +25,7 @@ use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
 pub use consoles::ConsoleProtocol;
-pub use control::{FixtureServer, FixtureStatus, Fixtures, RequestFault};
+pub use control::{FixtureServer, FixtureServerGroup, FixtureStatus, Fixtures, RequestFault};
 pub use lifecycle::{ChargeModeAccepted, ChargeModeChange, run_timers};
 pub use scheduled_events::{EventFilter, NewEvent, ShownEvent};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};

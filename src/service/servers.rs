@@ -4,14 +4,14 @@ use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::control::save_rules;
-use super::{Ecs, initial_status};
+use super::{Ecs, initial_status, placement};
 use crate::domain::create::{CreateServers, free_addresses};
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
-use crate::domain::{Error, ErrorCode, Result, validate};
+use crate::domain::{Error, ErrorCode, Result, groups, validate};
 use crate::engine::{Wakeup, apply};
 use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 
@@ -108,21 +108,49 @@ impl Ecs {
                     ),
                 ));
             }
+            let group = match &request.server_group_id {
+                Some(id) => {
+                    let group = tx
+                        .server_group(project_id, id)?
+                        .ok_or_else(|| Error::invalid(format!("The ECS group {id} does not exist.")))?;
+                    let limit = self.catalogue.quota.max_server_group_members;
+                    if limit >= 0 && (group.members.len() + request.count as usize) as i64 > limit {
+                        return Err(groups::members_exceeded(id, limit));
+                    }
+                    Some(group)
+                }
+                None => None,
+            };
             let allocation = self.allocate_addresses(tx, project_id, request)?;
             if dry_run {
                 return Ok(Ok((CreateAccepted::DryRun, vec![])));
             }
-            let servers =
+            let mut servers =
                 request.build(&self.catalogue, project_id, allocation.addresses.clone(), password_hash.clone(), now);
-            apply::insert(tx, &self.catalogue, &servers)?;
-            allocation.commit(tx, project_id)?;
+            let avoid = match &group {
+                Some(group) => Some(placement::member_hosts(tx, project_id, &group.members, None)?),
+                None => None,
+            };
+            let refused = match placement::place_new(tx, &self.catalogue, &mut servers, avoid) {
+                Ok(()) => None,
+                // The scheduler finds no host: every sub-job of the create fails and, as the v1
+                // API rolls a failed create back, none of its servers remains.
+                Err(error) if error.code == ErrorCode::NoValidHost => {
+                    Some(Failure { code: error.wire_code().to_string(), reason: error.message })
+                }
+                Err(error) => return Err(error),
+            };
+            if refused.is_none() {
+                apply::insert(tx, &self.catalogue, &servers)?;
+                allocation.commit(tx, project_id)?;
+            }
             let planned = servers
                 .iter()
                 .map(|s| PlannedSubJob {
                     server_id: s.id.clone(),
                     operation: Operation::Create,
                     from: VmState::Building,
-                    refused: None,
+                    refused: refused.clone(),
                 })
                 .collect();
             let job = new_job(project_id, OperationKind::Create, planned, false, now);
@@ -137,7 +165,7 @@ impl Ecs {
                 };
                 tx.remember_create(project_id, &token.token, &remembered)?;
             }
-            let wakeups = job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>();
+            let wakeups = job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect::<Vec<_>>();
             Ok(Ok((CreateAccepted::Job { job_id: job.id, server_ids }, wakeups)))
         })??;
         let (accepted, wakeups) = outcome;

@@ -17,12 +17,15 @@ pub use sqlite::SqliteStore;
 use crate::domain::Result;
 use crate::domain::catalogue::Usage;
 use crate::domain::faults::FaultRule;
+use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::lifecycle::{AutoTermination, ServerEvent};
+use crate::domain::placement::HostUsage;
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::scheduled_events::ScheduledEvent;
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::TaskState;
+use crate::domain::tags::TagQuery;
 use crate::domain::templates::{LaunchTemplate, TemplateVersion};
 
 /// The answer a create gave, kept under its `X-Client-Token`.
@@ -126,10 +129,11 @@ pub trait SnapshotReads {
 }
 
 pub trait SnapshotWrites: SnapshotReads {
-    /// Removes the servers, addresses, jobs and idempotency tokens of one project, or of all
-    /// (and then every fault rule too).
+    /// Removes the servers, addresses, jobs, ECS groups and idempotency tokens of one project,
+    /// or of all (and then every fault rule too).
     fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
-    /// Saves servers, addresses, jobs and idempotency tokens under a name (replacing it).
+    /// Saves servers, addresses, jobs, ECS groups and idempotency tokens under a name
+    /// (replacing it).
     fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
     /// Puts a snapshot back in place of the current state; false if there is none by that name.
     fn restore_snapshot(&mut self, name: &str) -> Result<bool>;
@@ -203,6 +207,45 @@ pub trait TemplateWrites: TemplateReads {
     fn delete_launch_template(&mut self, project_id: &str, template_id: &str) -> Result<bool>;
 }
 
+/// The tags of a project's servers, which the store keeps from the server documents.
+pub trait TagReads {
+    /// Every tag key of the project's servers with its distinct values, both sorted.
+    fn project_tags(&mut self, project_id: &str) -> Result<Vec<(String, Vec<String>)>>;
+    /// How many servers match `query`, and `limit` of them after skipping `offset`, newest
+    /// first (the server list's order).
+    fn servers_by_tag(
+        &mut self,
+        project_id: &str,
+        query: &TagQuery,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<Server>)>;
+}
+
+/// ECS groups. Their members are the servers whose documents name them, so a deleted server
+/// leaves its group by itself.
+pub trait ServerGroupReads {
+    /// A group with its members, oldest server first.
+    fn server_group(&mut self, project_id: &str, group_id: &str) -> Result<Option<ServerGroup>>;
+    /// Up to `limit` groups, oldest first, after the group `marker` (from the first when
+    /// `None`), with their members; `None` when the marker is not a group of the project.
+    fn server_groups(&mut self, project_id: &str, marker: Option<&str>, limit: u64)
+    -> Result<Option<Vec<ServerGroup>>>;
+    fn server_group_count(&mut self, project_id: &str) -> Result<u64>;
+}
+
+pub trait ServerGroupWrites: ServerGroupReads {
+    fn insert_server_group(&mut self, group: &ServerGroup) -> Result<()>;
+    fn delete_server_group(&mut self, group_id: &str) -> Result<()>;
+}
+
+/// What the servers on each simulated host hold of it, kept by the store beside the servers
+/// (every project's servers share the hosts).
+pub trait PlacementReads {
+    /// The usage of these hosts; a host no server is on is absent.
+    fn host_usage(&mut self, hosts: &[String]) -> Result<HashMap<String, HostUsage>>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
     ServerReads
@@ -214,6 +257,9 @@ pub trait ReadTx:
     + IdempotencyReads
     + LifecycleReads
     + TemplateReads
+    + TagReads
+    + ServerGroupReads
+    + PlacementReads
 {
 }
 
@@ -227,6 +273,9 @@ impl<T> ReadTx for T where
         + IdempotencyReads
         + LifecycleReads
         + TemplateReads
+        + TagReads
+        + ServerGroupReads
+        + PlacementReads
         + ?Sized
 {
 }
@@ -243,6 +292,7 @@ pub trait WriteTx:
     + IdempotencyWrites
     + LifecycleWrites
     + TemplateWrites
+    + ServerGroupWrites
 {
 }
 
@@ -257,6 +307,7 @@ impl<T> WriteTx for T where
         + IdempotencyWrites
         + LifecycleWrites
         + TemplateWrites
+        + ServerGroupWrites
         + ?Sized
 {
 }

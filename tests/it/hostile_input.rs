@@ -999,6 +999,9 @@ async fn garbage_on_every_route() {
             .replace("{launch_template_id}", "no-such-template")
             .replace("{id}", "no-such-rule")
             .replace("{name}", "no-such-snapshot")
+            .replace("{key}", "no%20such%20key")
+            .replace("{server_group_id}", "ffffffff-ffff-4fff-bfff-ffffffffffff")
+            .replace("{flavor_id}", "s6.small.1")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1065,6 +1068,55 @@ async fn garbage_on_every_route() {
         (Method::PUT, "/v3/{project_id}/instance-scheduled-events/{id}", Some(b"{\"not_before\": []}")),
         (Method::POST, "/_ecsd/scheduled-events", Some(b"{\"type\": []}")),
         (Method::GET, "/_ecsd/auto-terminations", None),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/{server_id}/tags/action",
+            Some(b"{\"action\": \"create\", \"tags\": {}}"),
+        ),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/tags", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/tags", None),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/resource_instances/action",
+            Some(b"{\"action\": [], \"limit\": 5}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/servers/resource_instances/action",
+            Some(b"{\"action\": \"filter\", \"offset\": \"-1\"}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/metadata", Some(b"{\"metadata\": {\"k\": 1}}")),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/{server_id}/metadata/{key}", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/metadata-options", None),
+        (
+            Method::PUT,
+            "/v1/{project_id}/cloudservers/{server_id}/metadata-options",
+            Some(b"{\"http_tokens\": \"sometimes\"}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/os-server-groups", Some(b"{\"server_group\": {\"name\": 7}}")),
+        (Method::GET, "/v1/{project_id}/cloudservers/os-server-groups", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}", None),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}", None),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action",
+            Some(b"{\"add_member\": []}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/add_members",
+            Some(b"{\"server_ids\": 1}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/remove_members",
+            Some(b"\xff"),
+        ),
+        (Method::GET, "/v1.1/{project_id}/cloudservers/detail", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/os-server-password", None),
+        (Method::DELETE, "/v1/{project_id}/cloudservers/{server_id}/os-server-password", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/flavor-sell-policies", None),
+        (Method::GET, "/v1/{project_id}/cloudservers/flavors/{flavor_id}/resources", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();

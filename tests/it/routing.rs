@@ -33,10 +33,12 @@ async fn a_word_of_the_api_is_never_taken_for_a_server_id() {
         (Method::GET, ecs.v1("/cloudservers/action")),
         (Method::GET, ecs.v1("/cloudservers/delete")),
         (Method::POST, ecs.v1("/cloudservers/flavors/resize")),
+        (Method::PUT, ecs.v1("/cloudservers/tags")),
+        (Method::PUT, ecs.v1("/cloudservers/os-server-groups")),
+        (Method::GET, ecs.v1("/cloudservers/flavor-sell-policies/x")),
         // Paths of the real API not served yet.
-        (Method::GET, ecs.v1("/cloudservers/tags")),
         (Method::PUT, ecs.v1("/cloudservers/nics")),
-        (Method::GET, ecs.v1("/cloudservers/os-server-groups")),
+        (Method::GET, ecs.v1("/cloudservers/actions")),
         (Method::GET, format!("/v1.1/{}/cloudservers/detail/resize", ecs.project())),
     ] {
         let body = if method == Method::GET { None } else { Some(json!({"server": {"name": "x"}})) };

@@ -53,6 +53,8 @@ async fn show_answers_the_full_server_document_with_the_contract_types() {
     take(&mut doc, "/OS-SRV-USG:launched_at", |s| has_shape(s, "dddd-dd-ddTdd:dd:dd.dddddd"), "LAUNCHED");
     take(&mut doc, "/OS-EXT-SRV-ATTR:instance_name", |s| s.starts_with("instance-"), "INSTANCE");
     take(&mut doc, "/OS-EXT-SRV-ATTR:reservation_id", |s| s.starts_with("r-") && s.len() > 2, "RESERVATION");
+    // The first server of an empty zone lands on its first host; hostId hashes project and host.
+    assert_eq!(doc["hostId"], ecsd::domain::placement::host_id(ecs.project(), Some("pod01.eu-de-02")));
     take(&mut doc, "/hostId", is_hex, "HOST_ID");
     let address = format!("/addresses/{VPC}/0");
     take(&mut doc, &format!("{address}/OS-EXT-IPS-MAC:mac_addr"), is_mac, "MAC");
@@ -90,7 +92,7 @@ async fn show_answers_the_full_server_document_with_the_contract_types() {
             "security_groups": [{"id": "1c3a5f4e-2b7d-4d8e-9f10-a1b2c3d4e5f6", "name": "default"}],
             "OS-EXT-AZ:availability_zone": "eu-de-02",
             "OS-EXT-SRV-ATTR:host": "pod01.eu-de-02",
-            "OS-EXT-SRV-ATTR:hypervisor_hostname": "pod01.eu-de-02.compute",
+            "OS-EXT-SRV-ATTR:hypervisor_hostname": "nova-pod01.eu-de-02",
             "OS-EXT-SRV-ATTR:instance_name": "INSTANCE",
             "OS-EXT-SRV-ATTR:hostname": "full",
             "OS-EXT-SRV-ATTR:reservation_id": "RESERVATION",

@@ -13,10 +13,13 @@ use std::time::Duration;
 
 use ecsd::domain::catalogue::Usage;
 use ecsd::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec};
+use ecsd::domain::groups::ServerGroup;
 use ecsd::domain::job::{Failure, Job, JobStatus, SubJob};
+use ecsd::domain::placement::HostUsage;
 use ecsd::domain::query::{Page, ServerFilter, Start};
 use ecsd::domain::server::{Nic, Server, Tag, Timestamp, Volume};
 use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState};
+use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::{Error, ErrorCode, Result};
 use ecsd::store::{AccessKey, ReadTx, RememberedCreate, SqliteStore, Store, WriteTx, read, transact};
 
@@ -119,6 +122,10 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         launched_at: Some(at(created_ms)),
         password_hash: None,
         pending_password_hash: None,
+        host: None,
+        server_group_id: None,
+        metadata_options: Default::default(),
+        encrypted_password: None,
         auto_terminate_time: None,
     }
 }
@@ -1072,6 +1079,176 @@ fn concurrent_writers_all_commit_and_lose_no_update() {
             list(store, P, &ServerFilter { name: Some("web".into()), ..Default::default() }, &page(1, 1)).0,
             total as u64
         );
+    });
+}
+
+fn tagged(project_id: &str, id: &str, created_ms: i64, tags: &[(&str, &str)]) -> Server {
+    let mut server = server(project_id, id, &format!("name-{id}"), created_ms, created_ms as u8 + 100);
+    server.tags = tags.iter().map(|(k, v)| tag(k, v)).collect();
+    server
+}
+
+fn by_tag(store: &dyn Store, query: &TagQuery, offset: u64, limit: u64) -> (u64, Vec<String>) {
+    let (total, servers) = look(store, |tx| tx.servers_by_tag(P, query, offset, limit));
+    (total, servers.into_iter().map(|s| s.id).collect())
+}
+
+fn key(key: &str, values: &[&str]) -> TagMatch {
+    TagMatch { key: key.into(), values: values.iter().map(|v| v.to_string()).collect() }
+}
+
+#[test]
+fn tags_follow_the_server_documents_for_project_tags_and_queries_by_tag() {
+    on_every_store(|store| {
+        insert(
+            store,
+            &[
+                tagged(P, "t1", 1, &[("env", "prod"), ("tier", "web")]),
+                tagged(P, "t2", 2, &[("env", "dev"), ("tier", "web")]),
+                tagged(P, "t3", 3, &[("env", "prod"), ("tier", "db")]),
+                tagged(P, "t4", 4, &[]),
+                tagged(Q, "q1", 5, &[("secret", "x")]),
+            ],
+        );
+        let project_tags = look(store, |tx| tx.project_tags(P));
+        assert_eq!(
+            project_tags,
+            vec![("env".into(), strings(&["dev", "prod"])), ("tier".into(), strings(&["db", "web"]))]
+        );
+        let query = |all, any, not_all, not_any| TagQuery { all, any, not_all, not_any, name: None };
+        assert_eq!(
+            by_tag(store, &query(vec![key("env", &["prod"])], vec![], vec![], vec![]), 0, 10),
+            (2, strings(&["t3", "t1"]))
+        );
+        assert_eq!(
+            by_tag(
+                store,
+                &query(vec![key("env", &["prod", "dev"]), key("tier", &["web"])], vec![], vec![], vec![]),
+                0,
+                10
+            )
+            .0,
+            2
+        );
+        assert_eq!(
+            by_tag(store, &query(vec![], vec![key("env", &["dev"]), key("tier", &["db"])], vec![], vec![]), 0, 10),
+            (2, strings(&["t3", "t2"]))
+        );
+        assert_eq!(
+            by_tag(store, &query(vec![], vec![], vec![key("env", &["prod"]), key("tier", &[])], vec![]), 0, 10),
+            (2, strings(&["t4", "t2"]))
+        );
+        assert_eq!(
+            by_tag(store, &query(vec![], vec![], vec![], vec![key("tier", &["web"]), key("env", &["prod"])]), 0, 10),
+            (1, strings(&["t4"]))
+        );
+        assert_eq!(
+            by_tag(store, &query(vec![key("secret", &[])], vec![], vec![], vec![]), 0, 10).0,
+            0,
+            "another project's tags"
+        );
+        let named = TagQuery { name: Some("e-t2".into()), ..TagQuery::default() };
+        assert_eq!(by_tag(store, &named, 0, 10), (1, strings(&["t2"])));
+        assert_eq!(by_tag(store, &TagQuery::default(), 1, 2), (4, strings(&["t3", "t2"])));
+        assert_eq!(by_tag(store, &TagQuery::default(), 0, 0), (4, vec![]));
+
+        // Changing a server's tags changes what the queries see; a deleted server leaves them.
+        commit(store, |tx| {
+            let mut t4 = tx.server(P, "t4")?.expect("t4");
+            t4.tags = vec![tag("env", "prod")];
+            tx.update_server(&t4, None, reserving(1))?;
+            tx.delete_server("t1")
+        });
+        assert_eq!(
+            by_tag(store, &query(vec![key("env", &["prod"])], vec![], vec![], vec![]), 0, 10),
+            (2, strings(&["t4", "t3"]))
+        );
+        let project_tags = look(store, |tx| tx.project_tags(P));
+        assert_eq!(project_tags[1], ("tier".into(), strings(&["db", "web"])));
+    });
+}
+
+#[test]
+fn host_usage_follows_the_servers_on_each_host() {
+    on_every_store(|store| {
+        let on = |id: &str, host: &str, ms: i64| {
+            let mut server = server(P, id, id, ms, ms as u8 + 10);
+            server.host = Some(host.into());
+            server
+        };
+        insert(store, &[on("h1", "pod01.z", 1), on("h2", "pod01.z", 2), on("h3", "pod02.z", 3)]);
+        let hosts = strings(&["pod01.z", "pod02.z", "pod03.z"]);
+        let usage = look(store, |tx| tx.host_usage(&hosts));
+        assert_eq!(usage.get("pod01.z"), Some(&HostUsage { instances: 2, vcpus: 2, ram_mib: 2048 }));
+        assert_eq!(usage.get("pod02.z"), Some(&HostUsage { instances: 1, vcpus: 1, ram_mib: 1024 }));
+        assert!(!usage.contains_key("pod03.z"));
+        // A move and a larger reservation, then a delete.
+        commit(store, |tx| {
+            let mut moved = tx.server(P, "h2")?.expect("h2");
+            moved.host = Some("pod03.z".into());
+            tx.update_server(&moved, None, reserving(4))?;
+            tx.delete_server("h3")
+        });
+        let usage = look(store, |tx| tx.host_usage(&hosts));
+        assert_eq!(usage.get("pod01.z"), Some(&HostUsage { instances: 1, vcpus: 1, ram_mib: 1024 }));
+        assert_eq!(usage.get("pod02.z").copied().unwrap_or_default(), HostUsage::default());
+        assert_eq!(usage.get("pod03.z"), Some(&HostUsage { instances: 1, vcpus: 4, ram_mib: 4096 }));
+    });
+}
+
+fn group(project_id: &str, id: &str, created_ms: i64) -> ServerGroup {
+    ServerGroup {
+        id: id.into(),
+        project_id: project_id.into(),
+        name: format!("group-{id}"),
+        policies: vec!["anti-affinity".into()],
+        created: at(created_ms),
+        members: vec![],
+    }
+}
+
+#[test]
+fn server_groups_round_trip_with_their_members_and_page_by_marker() {
+    on_every_store(|store| {
+        let member = |id: &str, group: &str, ms: i64| {
+            let mut server = server(P, id, id, ms, ms as u8 + 20);
+            server.server_group_id = Some(group.into());
+            server
+        };
+        commit(store, |tx| {
+            tx.ensure_project(P, "")?;
+            for (id, ms) in [("g2", 2), ("g1", 1), ("g3", 3)] {
+                tx.insert_server_group(&group(P, id, ms))?;
+            }
+            tx.insert_server_group(&group(Q, "gq", 1))?;
+            insert_in(tx, &[member("m2", "g1", 20), member("m1", "g1", 10), member("m3", "g2", 30)])
+        });
+        let g1 = look(store, |tx| tx.server_group(P, "g1")).expect("g1");
+        assert_eq!(g1, ServerGroup { members: strings(&["m1", "m2"]), ..group(P, "g1", 1) });
+        assert_eq!(look(store, |tx| tx.server_group(Q, "g1")), None, "another project's group");
+        assert_eq!(look(store, |tx| tx.server_group_count(P)), 3);
+        let ids = |groups: Option<Vec<ServerGroup>>| groups.map(|g| g.into_iter().map(|g| g.id).collect::<Vec<_>>());
+        assert_eq!(ids(look(store, |tx| tx.server_groups(P, None, 2))), Some(strings(&["g1", "g2"])));
+        assert_eq!(ids(look(store, |tx| tx.server_groups(P, Some("g2"), 2))), Some(strings(&["g3"])));
+        assert_eq!(ids(look(store, |tx| tx.server_groups(P, Some("gq"), 2))), None, "a marker of another project");
+        // A member leaves when its document says so, or when it is deleted.
+        commit(store, |tx| {
+            let mut m1 = tx.server(P, "m1")?.expect("m1");
+            m1.server_group_id = None;
+            tx.update_server(&m1, None, reserving(1))?;
+            tx.delete_server("m2")
+        });
+        assert_eq!(look(store, |tx| tx.server_group(P, "g1")).map(|g| g.members), Some(vec![]));
+        // Snapshots hold groups; a reset of one project removes its groups only.
+        commit(store, |tx| tx.save_snapshot("groups", at(9)));
+        commit(store, |tx| tx.delete_server_group("g3"));
+        assert_eq!(look(store, |tx| tx.server_group_count(P)), 2);
+        assert!(commit(store, |tx| tx.restore_snapshot("groups")));
+        assert_eq!(look(store, |tx| tx.server_group_count(P)), 3);
+        assert_eq!(look(store, |tx| tx.server_group(P, "g2")).map(|g| g.members), Some(strings(&["m3"])));
+        commit(store, |tx| tx.reset(Some(P)));
+        assert_eq!(look(store, |tx| tx.server_group_count(P)), 0);
+        assert!(look(store, |tx| tx.server_group(Q, "gq")).is_some());
     });
 }
 

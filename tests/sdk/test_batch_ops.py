@@ -568,7 +568,9 @@ def test_a_server_busy_with_a_resize_is_refused_per_server_and_the_resize_passes
     allowed = {("ACTIVE", "active", "powering-off"), ("SHUTOFF", "stopped", None), ("SHUTOFF", "stopped", "powering-on")}
     allowed |= {("RESIZE", "stopped", t) for t in resize_tasks}
     allowed |= {("VERIFY_RESIZE", "resized", None)}
-    assert set(seen) <= allowed, f"undocumented intermediate states: {seen}"
+    # The job may finish between reading it and reading the server: the last state seen can be the end state.
+    intermediate = seen[:-1] if seen and seen[-1] == ("ACTIVE", "active", None) else seen
+    assert set(intermediate) <= allowed, f"undocumented intermediate states: {seen}"
     assert any(st == "RESIZE" for st, _, _ in seen), f"RESIZE never observed: {seen}"
     s = ecsd.show(busy)
     assert (s.status, s.os_ext_st_stask_state, s.flavor.id) == ("ACTIVE", None, target), "stopped twice?"

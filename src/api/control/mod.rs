@@ -23,7 +23,7 @@ use crate::domain::faults::{FaultRule, FaultSpec};
 use crate::domain::scheduled_events::{EventState, EventType};
 use crate::domain::{Error, ErrorCode};
 use crate::iam::Caller;
-use crate::service::{Ecs, FixtureServer, Fixtures, NewEvent};
+use crate::service::{Ecs, FixtureServer, FixtureServerGroup, Fixtures, NewEvent};
 use wire::{AutoTerminations, ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
 
 pub fn operations() -> Vec<Row> {
@@ -307,6 +307,9 @@ pub struct FixturesRequest {
     /// on, required when it is off.
     project_id: Option<String>,
     servers: Vec<FixtureServer>,
+    /// ECS groups (anti-affinity) to create, which servers join by naming them.
+    #[serde(default)]
+    server_groups: Vec<FixtureServerGroup>,
 }
 
 /// `POST /_ecsd/fixtures`: servers created directly in their stable statuses, in the caller's
@@ -335,7 +338,7 @@ pub async fn load_fixtures(
         if !ecs.project_exists(&project_id)? {
             return Err(Error::new(ErrorCode::Forbidden, format!("The project {project_id} does not exist.")));
         }
-        ecs.load_fixtures(&project_id, &Fixtures { servers: request.servers })
+        ecs.load_fixtures(&project_id, &Fixtures { servers: request.servers, server_groups: request.server_groups })
     })
     .await?;
     Ok((StatusCode::CREATED, Json(FixtureIds { servers: ids })).into_response())

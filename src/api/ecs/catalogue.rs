@@ -140,8 +140,10 @@ pub async fn show_server_limits(
     State(ecs): State<Arc<Ecs>>,
     Project(project_id): Project,
 ) -> ApiResult<Json<LimitsResponse>> {
-    let usage = blocking(&ecs, move |ecs| ecs.show_server_limits(&project_id)).await?;
-    Ok(Json(LimitsResponse::of(&ecs.catalogue().quota, usage)))
+    let (usage, groups) =
+        blocking(&ecs, move |ecs| Ok((ecs.show_server_limits(&project_id)?, ecs.server_groups_used(&project_id)?)))
+            .await?;
+    Ok(Json(LimitsResponse::of(&ecs.catalogue().quota, usage, groups)))
 }
 
 /// `GET /v1/{pid}/availability-zones`.

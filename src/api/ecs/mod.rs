@@ -3,10 +3,14 @@
 mod batch;
 mod catalogue;
 mod consoles;
+mod groups;
 mod jobs;
 mod lifecycle;
+mod metadata;
+mod reads;
 pub mod scheduled_events;
 mod servers;
+mod tags;
 mod templates;
 pub mod wire;
 
@@ -59,17 +63,43 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(scheduled_events::list_scheduled_events)).fault(Fault::ScheduledEvent),
         Row::new(routes!(scheduled_events::accept_scheduled_event)).fault(Fault::ScheduledEvent),
         Row::new(routes!(scheduled_events::update_scheduled_event)).fault(Fault::ScheduledEvent),
+        Row::by_body(
+            routes!(tags::batch_server_tags_action),
+            [
+                (BodyMark::Field("action", "create"), "BatchCreateServerTags", Fault::Tags),
+                (BodyMark::Field("action", "delete"), "BatchDeleteServerTags", Fault::Tags),
+            ],
+        ),
+        Row::new(routes!(tags::show_server_tags)),
+        Row::new(routes!(tags::list_server_tags)),
+        Row::new(routes!(tags::list_servers_by_tag)),
+        Row::new(routes!(tags::list_servers_by_tag_otc_path)),
+        Row::new(routes!(metadata::update_server_metadata)).fault(Fault::Metadata),
+        Row::new(routes!(metadata::delete_server_metadata)).fault(Fault::Metadata),
+        Row::new(routes!(metadata::show_metadata_options)),
+        Row::new(routes!(metadata::update_metadata_options)).fault(Fault::Metadata),
+        Row::new(routes!(groups::create_server_group)).fault(Fault::ServerGroup),
+        Row::new(routes!(groups::list_server_groups)),
+        Row::new(routes!(groups::show_server_group)),
+        Row::new(routes!(groups::delete_server_group)).fault(Fault::ServerGroup),
+        Row::by_body(
+            routes!(groups::server_group_member_action),
+            [
+                (BodyMark::Key("add_member"), "AddServerGroupMember", Fault::ServerGroup),
+                (BodyMark::Key("remove_member"), "DeleteServerGroupMember", Fault::ServerGroup),
+            ],
+        ),
+        Row::new(routes!(groups::batch_add_server_group_member)).fault(Fault::ServerGroup),
+        Row::new(routes!(groups::batch_delete_server_group_member)).fault(Fault::ServerGroup),
+        Row::new(routes!(reads::list_cloud_servers)),
+        Row::new(routes!(reads::show_server_password)),
+        Row::new(routes!(reads::delete_server_password)).fault(Fault::Password),
+        Row::new(routes!(reads::list_flavor_sell_policies)),
+        Row::new(routes!(reads::show_flavor_capacity)),
     ]
 }
 
 /// Paths of `EcsClient` ecsd does not serve yet whose words sit where a served path has a
 /// parameter: they are reserved, so `GET .../cloudservers/tags` is an unknown API (404
 /// `Ecs.1000`) rather than a lookup of a server named `tags`.
-pub const UNSERVED_PATHS: &[&str] = &[
-    "/v1/{project_id}/cloudservers/tags",
-    "/v1/{project_id}/cloudservers/resource_instances/action",
-    "/v1/{project_id}/cloudservers/os-server-groups",
-    "/v1/{project_id}/cloudservers/nics/{nic_id}",
-    "/v1/{project_id}/cloudservers/flavor-sell-policies",
-    "/v1.1/{project_id}/cloudservers/detail",
-];
+pub const UNSERVED_PATHS: &[&str] = &["/v1/{project_id}/cloudservers/nics/{nic_id}"];

@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::wire::PageInfo;
 use super::wire::scheduled_events::{
     AcceptScheduledEventRequest, EventView, ListScheduledEventsQuery, ListScheduledEventsResponse,
     UpdateScheduledEventRequest,
 };
-use super::wire::templates::{PageInfo, csv};
+use super::wire::templates::csv;
 use crate::api::blocking;
 use crate::api::error::{ApiResult, EcsErrorBody as EcsError};
 use crate::api::extract::{EcsJson, EcsPath, EcsQuery, OptionalEcsJson, Project, ProjectPath};

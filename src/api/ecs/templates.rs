@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::wire::PageInfo;
 use super::wire::templates::{
     CreateLaunchTemplateRequest, CreateLaunchTemplateResponse, LaunchTemplateView, ListLaunchTemplateVersionsQuery,
-    ListLaunchTemplateVersionsResponse, ListTemplatesQuery, ListTemplatesResponse, PageInfo, TemplateVersionView, csv,
+    ListLaunchTemplateVersionsResponse, ListTemplatesQuery, ListTemplatesResponse, TemplateVersionView, csv,
 };
 use crate::api::blocking;
 use crate::api::error::{ApiResult, EcsErrorBody as EcsError};

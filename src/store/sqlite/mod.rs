@@ -4,12 +4,15 @@
 
 mod clock;
 mod faults;
+mod groups;
 mod idempotency;
 mod identity;
 mod jobs;
 mod lifecycle;
+mod placement;
 mod servers;
 mod snapshots;
+mod tags;
 mod templates;
 
 use std::path::Path;
@@ -27,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_auth.sql"),
     include_str!("migrations/0003_control.sql"),
     include_str!("migrations/0004_day2.sql"),
+    include_str!("migrations/0005_tags_groups_placement.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

@@ -41,7 +41,7 @@ fn tag_needle(tag: &str) -> String {
 
 /// The list's `name` filter as a GLOB: a substring where `.` matches any one character, and
 /// GLOB's own wildcards taken literally.
-fn name_glob(pattern: &str) -> String {
+pub(super) fn name_glob(pattern: &str) -> String {
     let mut glob = String::from("*");
     for c in pattern.chars() {
         match c {
@@ -56,7 +56,7 @@ fn name_glob(pattern: &str) -> String {
     glob
 }
 
-fn server_from_doc(doc: String) -> Result<Server> {
+pub(super) fn server_from_doc(doc: String) -> Result<Server> {
     serde_json::from_str(&doc).map_err(Error::internal)
 }
 

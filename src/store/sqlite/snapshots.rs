@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 10] = [
+const SNAPSHOT_TABLES: [&str; 11] = [
     "servers",
     "addresses",
     "jobs",
@@ -20,6 +20,7 @@ const SNAPSHOT_TABLES: [&str; 10] = [
     "scheduled_events",
     "launch_templates",
     "launch_template_versions",
+    "server_groups",
 ];
 
 impl SqliteTx<'_> {

@@ -148,7 +148,7 @@ pub struct LimitsResponse {
 }
 
 impl LimitsResponse {
-    pub fn of(quota: &Quota, usage: Usage) -> Self {
+    pub fn of(quota: &Quota, usage: Usage, server_groups: u64) -> Self {
         LimitsResponse {
             absolute: Absolute {
                 max_total_instances: quota.max_instances,
@@ -169,7 +169,7 @@ impl LimitsResponse {
                 total_ram_used: usage.ram_mib,
                 total_security_groups_used: 1,
                 total_floating_ips_used: 0,
-                total_server_groups_used: 0,
+                total_server_groups_used: server_groups as i64,
             },
         }
     }

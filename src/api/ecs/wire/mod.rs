@@ -4,10 +4,14 @@
 pub mod batch;
 pub mod catalogue;
 pub mod consoles;
+pub mod groups;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metadata;
+pub mod reads;
 pub mod scheduled_events;
 pub mod servers;
+pub mod tags;
 pub mod templates;
 
 use serde::{Deserialize, Serialize};
@@ -17,4 +21,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ServerId {
     pub id: String,
+}
+
+/// The `page_info` of a list paged by marker (ECS groups, launch templates, scheduled events).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageInfo {
+    /// The marker of the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
 }

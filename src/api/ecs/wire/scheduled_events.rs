@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::templates::PageInfo;
+use super::PageInfo;
 use crate::api::format::server_time;
 use crate::domain::scheduled_events::{EventState, EventType};
 use crate::service::ShownEvent;

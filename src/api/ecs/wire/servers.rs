@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
+use crate::domain::placement::{self, Host};
 use crate::domain::server::{Server, Tag};
 use crate::domain::status::Status;
 use crate::domain::{Error, Result};
@@ -72,6 +73,28 @@ pub struct CreateServer {
     /// v1.1: `chargingMode` must be `postPaid` (or 0) when given; other keys are ignored.
     #[schema(value_type = Option<Object>)]
     pub extendparam: Option<Value>,
+    #[serde(rename = "os:scheduler_hints")]
+    pub scheduler_hints: Option<SchedulerHints>,
+    pub metadata_options: Option<super::metadata::MetadataOptionsBody>,
+}
+
+/// Where the servers may be placed.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SchedulerHints {
+    /// An ECS group (anti-affinity) of the project: the servers join it, each on a host no
+    /// other member uses.
+    pub group: Option<String>,
+    /// Only `shared` (dedicated hosts are not simulated).
+    pub tenancy: Option<Tenancy>,
+    /// Not supported: any value is refused.
+    pub dedicated_host_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tenancy {
+    Shared,
+    Dedicated,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -161,6 +184,15 @@ impl CreateServer {
             })
             .collect();
         tags.extend(self.server_tags.into_iter().map(|t| Tag { key: t.key, value: t.value }));
+        let server_group_id = match self.scheduler_hints {
+            Some(SchedulerHints { tenancy: Some(Tenancy::Dedicated), .. })
+            | Some(SchedulerHints { dedicated_host_id: Some(_), .. }) => {
+                return Err(Error::invalid("Dedicated hosts are not supported: tenancy must be shared."));
+            }
+            Some(hints) => hints.group.filter(|group| !group.is_empty()),
+            None => None,
+        };
+        let metadata_options = self.metadata_options.map(|o| o.apply_to(Default::default())).unwrap_or_default();
         Ok(CreateServers {
             name: self.name,
             count: self.count.unwrap_or(1),
@@ -179,6 +211,8 @@ impl CreateServer {
             user_data: self.user_data,
             admin_pass: self.admin_pass,
             description: self.description,
+            server_group_id,
+            metadata_options,
         })
     }
 }
@@ -316,28 +350,40 @@ pub struct SecurityOptions {
     pub secure_boot_enabled: bool,
 }
 
-/// A stable pseudo host id: servers of one project in one AZ share a host, as in small clouds.
 fn host_id(server: &Server) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha224::digest(format!("{}:{}", server.project_id, server.availability_zone)))
+    placement::host_id(&server.project_id, server.host.as_deref())
+}
+
+/// The metadata a server document shows: what the cloud sets, and the user's pairs.
+pub fn shown_metadata(server: &Server, catalogue: &Catalogue) -> BTreeMap<String, String> {
+    let image = catalogue.image(&server.image_id);
+    let mut metadata: BTreeMap<String, String> = BTreeMap::from([
+        ("charging_mode".into(), "0".into()),
+        ("vpc_id".into(), server.vpc_id.clone()),
+        ("metering.image_id".into(), server.image_id.clone()),
+        ("metering.imagetype".into(), "gold".into()),
+        ("metering.resourcespeccode".into(), format!("{}.linux", server.flavor_id)),
+        ("metering.resourcetype".into(), "1".into()),
+        ("image_name".into(), image.map(|i| i.name.clone()).unwrap_or_default()),
+        ("os_type".into(), image.map(|i| i.os_type.clone()).unwrap_or_default()),
+        ("os_bit".into(), "64".into()),
+    ]);
+    metadata.extend(server.metadata.clone());
+    metadata
+}
+
+/// The security groups of a server: the project's default one when it names none.
+pub fn security_groups(server: &Server) -> Vec<SecurityGroup> {
+    if server.security_group_ids.is_empty() {
+        vec![SecurityGroup { id: DEFAULT_SECURITY_GROUP.into(), name: "default".into() }]
+    } else {
+        server.security_group_ids.iter().map(|id| SecurityGroup { id: id.clone(), name: id.clone() }).collect()
+    }
 }
 
 impl ServerDetail {
     pub fn of(server: &Server, catalogue: &Catalogue) -> Self {
         let flavor = catalogue.flavor(&server.flavor_id);
-        let image = catalogue.image(&server.image_id);
-        let mut metadata: BTreeMap<String, String> = BTreeMap::from([
-            ("charging_mode".into(), "0".into()),
-            ("vpc_id".into(), server.vpc_id.clone()),
-            ("metering.image_id".into(), server.image_id.clone()),
-            ("metering.imagetype".into(), "gold".into()),
-            ("metering.resourcespeccode".into(), format!("{}.linux", server.flavor_id)),
-            ("metering.resourcetype".into(), "1".into()),
-            ("image_name".into(), image.map(|i| i.name.clone()).unwrap_or_default()),
-            ("os_type".into(), image.map(|i| i.os_type.clone()).unwrap_or_default()),
-            ("os_bit".into(), "64".into()),
-        ]);
-        metadata.extend(server.metadata.clone());
         let mut addresses: BTreeMap<String, Vec<Address>> = BTreeMap::new();
         for (index, nic) in server.nics.iter().enumerate() {
             addresses.entry(server.vpc_id.clone()).or_default().push(Address {
@@ -349,12 +395,11 @@ impl ServerDetail {
                 primary: index == 0,
             });
         }
-        let security_groups = if server.security_group_ids.is_empty() {
-            vec![SecurityGroup { id: DEFAULT_SECURITY_GROUP.into(), name: "default".into() }]
-        } else {
-            server.security_group_ids.iter().map(|id| SecurityGroup { id: id.clone(), name: id.clone() }).collect()
-        };
-        let host = format!("pod01.{}", server.availability_zone);
+        let metadata = shown_metadata(server, catalogue);
+        let security_groups = security_groups(server);
+        let host = server.host.clone().unwrap_or_default();
+        let scheduler_hints =
+            server.server_group_id.iter().map(|group| ("group".to_string(), vec![group.clone()])).collect();
         ServerDetail {
             id: server.id.clone(),
             name: server.name.clone(),
@@ -380,7 +425,7 @@ impl ServerDetail {
             key_name: server.key_name.clone().unwrap_or_default(),
             security_groups,
             availability_zone: server.availability_zone.clone(),
-            hypervisor_hostname: format!("{host}.compute"),
+            hypervisor_hostname: server.host.as_deref().map(Host::hypervisor_hostname).unwrap_or_default(),
             host,
             instance_name: server.instance_name.clone(),
             hostname: server.hostname.clone(),
@@ -404,7 +449,7 @@ impl ServerDetail {
             metadata,
             tags: server.tag_strings(),
             sys_tags: vec![ServerTag { key: "_sys_enterprise_project_id".into(), value: "0".into() }],
-            scheduler_hints: BTreeMap::new(),
+            scheduler_hints,
             locked: server.locked,
             host_status: "UP",
             host_id: host_id(server),

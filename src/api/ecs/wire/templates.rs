@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::PageInfo;
 use crate::api::format::server_time;
 use crate::domain::templates::{LaunchTemplate, TemplateData, TemplateVersion};
 
@@ -28,14 +29,6 @@ pub struct LaunchTemplateOption {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreateLaunchTemplateResponse {
     pub launch_template_id: String,
-}
-
-/// The markers of a v3 list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageInfo {
-    /// The marker of the next page; absent on the last one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_marker: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
