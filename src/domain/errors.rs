@@ -89,6 +89,12 @@ pub enum ErrorCode {
     ResourceNotFound,
     /// `Ecs.1001`: the server is already being deleted.
     AlreadyDeleting,
+    /// `Common.0503` with 503: the store has no space left for the write (ecsd's own code).
+    StoreFull,
+    /// `Common.0503` with 503: ecsd cannot serve the request now (it is shutting down).
+    Unavailable,
+    /// `Ecs.0003` with 403: a control action across projects, without an admin credential.
+    NotAdmin,
 }
 
 impl ErrorCode {
@@ -137,6 +143,9 @@ impl ErrorCode {
             NameInvalid => ("Ecs.0915", 400, "The ECS name contains invalid characters."),
             ResourceNotFound => ("Ecs.1000", 404, "Resource not found."),
             AlreadyDeleting => ("Ecs.1001", 400, "The ECS is already being deleted."),
+            StoreFull => ("Common.0503", 503, "The store is out of space."),
+            Unavailable => ("Common.0503", 503, "The service is unavailable; try again later."),
+            NotAdmin => ("Ecs.0003", 403, "This control action reaches every project: it needs an admin credential."),
         }
     }
 

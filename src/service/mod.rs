@@ -15,7 +15,7 @@ use crate::engine::EngineHandle;
 use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
-pub use control::{FixtureServer, FixtureStatus, Fixtures, RequestFault};
+pub use control::{FixtureServer, FixtureStatus, Fixtures, Reach, RequestFault};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
 
 pub struct Ecs {
@@ -38,11 +38,6 @@ impl Ecs {
     /// The simulated time.
     pub fn now(&self) -> crate::domain::server::Timestamp {
         self.clock.now()
-    }
-
-    /// Finishes every pending transition (held sub-jobs stay held).
-    pub async fn settle(&self) {
-        self.engine.settle().await;
     }
 
     pub fn project_exists(&self, project_id: &str) -> Result<bool> {

@@ -145,7 +145,7 @@ fn second_project() -> Credential {
 
 #[tokio::test]
 async fn two_projects_see_and_touch_only_their_own_servers() {
-    let (running, _dir) = start(|c| c.access_keys.push(second_project())).await;
+    let (running, _dir) = start(|c| c.access_keys.push(key_config(second_project(), false))).await;
     let base = format!("http://{}", running.addr);
     let first = test_credential();
     let second = second_project();

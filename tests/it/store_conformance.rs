@@ -237,6 +237,7 @@ fn access_key(id: &str, created_ms: i64) -> AccessKey {
         description: "test".into(),
         created: at(created_ms),
         revoked: None,
+        admin: false,
     }
 }
 
@@ -766,9 +767,10 @@ fn projects_access_keys_and_tokens() {
         assert_eq!(revoked.revoked, Some(at(5000)), "revoked when first revoked");
         assert_eq!(look(store, |tx| tx.access_key("AK3")).expect("AK3").revoked, None);
 
-        // Written again (a configured key at start), the key is whole and active again.
+        // Written again, the key is whole as written (start keeps a revocation itself).
         let mut configured = access_key("AK1", 7000);
         configured.description = "configured".into();
+        configured.admin = true;
         commit(store, |tx| tx.put_access_key(&configured));
         assert_eq!(look(store, |tx| tx.access_key("AK1")), Some(configured));
         assert_eq!(look(store, |tx| tx.access_keys()).len(), 3);

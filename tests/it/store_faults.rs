@@ -1,7 +1,8 @@
 //! Faults of the store under the real binary: the data dir runs full, or is read-only. Writes
-//! must answer a clean 5xx `Common.0001` body (no panic, no hang, no reset connection), reads
-//! keep working, and once the space is back ecsd recovers without a restart; after a restart
-//! the database passes `PRAGMA integrity_check`.
+//! must answer a clean 5xx body (503 `Common.0503` "The store is out of space." on a full disk,
+//! `Common.0001` otherwise; no panic, no hang, no reset connection), reads keep working, settle
+//! and shutdown return, and once the space is back ecsd recovers without a restart; after a
+//! restart the database passes `PRAGMA integrity_check`.
 //!
 //! Needs to mount a tmpfs (root, or CAP_SYS_ADMIN); prints a skip message otherwise.
 
@@ -79,6 +80,13 @@ async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>)
     ecs.try_call(method, path, bytes, &[], PATIENCE).await
 }
 
+/// What a write answered while the disk was full: 503, its own code, a message that says so.
+fn assert_out_of_space(what: &str, answer: &Answer) {
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "Common.0503", "{what}: {}", answer.body);
+    assert_eq!(answer.body["error"]["message"], "The store is out of space.", "{what}: {}", answer.body);
+}
+
 /// What a write answered while the store could not write.
 fn assert_clean_store_failure(what: &str, answer: &Answer) {
     assert!(answer.status.is_server_error(), "{what}: expected a 5xx, got {} {}", answer.status, answer.body);
@@ -127,7 +135,7 @@ async fn wait_jobs(ecs: &TestServer, jobs: &[String]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_data_dir_answers_common_0001_keeps_reading_and_recovers_when_space_is_freed() {
+async fn a_full_data_dir_answers_503_out_of_space_keeps_reading_and_recovers_when_space_is_freed() {
     let (_dir, data, config) = layout();
     let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("full data dir") };
     let mut process = EcsProcess::spawn(&data, Some(&config), "instant");
@@ -154,13 +162,13 @@ async fn a_full_data_dir_answers_common_0001_keeps_reading_and_recovers_when_spa
         break;
     }
     let refused = refused.expect("some write fails once the disk is full");
-    assert_clean_store_failure("create on a full disk", &refused);
+    assert_out_of_space("create on a full disk", &refused);
 
     // Other writes fail the same way; reads keep working.
     let stop = json!({"os-stop": {"servers": server_ids(&first[..2])}});
     let answer = call(&ecs, Method::POST, &ecs.v1("/cloudservers/action"), Some(stop.clone())).await.expect("answer");
     if answer.status != StatusCode::OK {
-        assert_clean_store_failure("stop on a full disk", &answer);
+        assert_out_of_space("stop on a full disk", &answer);
     } else {
         jobs.push(answer.body["job_id"].as_str().expect("job").to_string());
     }
@@ -234,7 +242,7 @@ async fn engine_steps_that_hit_a_full_disk_are_retried_and_finish() {
             .await
             .expect("answer");
         if !answer.status.is_success() {
-            assert_clean_store_failure("create while the engine runs", &answer);
+            assert_out_of_space("create while the engine runs", &answer);
             break;
         }
     }
