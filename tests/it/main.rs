@@ -11,6 +11,7 @@ mod catalogue;
 mod common;
 mod concurrency;
 mod control;
+mod control_tenancy;
 mod crash;
 mod create_servers;
 mod delete_servers;
