@@ -26,7 +26,7 @@ pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
 pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Password checks waiting for a turn, per check that may run at once; more are refused (429).
-const WAITING_PER_CHECK: usize = 4;
+const WAITING_PER_CHECK: usize = 16;
 
 /// A user who may get tokens with the password method (from the TOML file).
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -17,6 +17,7 @@ mod create_servers;
 mod delete_servers;
 mod hostile_input;
 mod lifecycle;
+mod limits;
 mod list_servers_details;
 mod openapi;
 mod routing;
