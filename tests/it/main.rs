@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+mod at_rest;
 mod auth;
 mod batch_actions;
 mod batch_format_ops;

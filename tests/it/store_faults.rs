@@ -343,3 +343,94 @@ async fn refusing_a_read_only_data_dir_names_the_cause() {
         "the error does not say why: {last}"
     );
 }
+
+/// Fills the disk, then keeps creating until the store refuses, so that the WAL holds no
+/// room for the engine's own writes either; returns the filler.
+async fn fill_the_store(ecs: &TestServer, dir: &Path) -> PathBuf {
+    let filler = fill(dir);
+    for attempt in 0..60 {
+        let answer = call(ecs, Method::POST, &ecs.v1("/cloudservers"), Some(create(&format!("w{attempt}"), 100)))
+            .await
+            .expect("answer");
+        if !answer.status.is_success() {
+            assert_out_of_space("create on a full disk", &answer);
+            break;
+        }
+    }
+    filler
+}
+
+/// A fleet of `count` running servers and a stop of them whose steps wait 10 minutes.
+async fn pending_stop(ecs: &TestServer, count: u32) -> (Vec<String>, String) {
+    let ids = ecs.create_servers("pending", "s6.small.1", count).await;
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (ids, body["job_id"].as_str().expect("job").to_string())
+}
+
+const LONG_STOPS: &str = "\n[timings]\ncreate_ms = 0\nstop_ms = 600000\n";
+
+/// Issue 20, finding 6: on a full disk a settle answers 503 out of space instead of waiting
+/// forever; the engine takes fewer steps at a time, backs off, and finishes the work by itself
+/// once space is freed, without a restart or another settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_settle_answers_out_of_space_and_the_engine_resumes_by_itself() {
+    let (_dir, data, config) = layout();
+    let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("settle on a full disk") };
+    std::fs::write(&config, format!("{CONFIG}{LONG_STOPS}")).expect("config");
+    let process = EcsProcess::spawn(&data, Some(&config), "realistic");
+    let ecs = process.client();
+    let (ids, job) = pending_stop(&ecs, 100).await;
+    let filler = fill_the_store(&ecs, &tmpfs.path).await;
+
+    let settled = call(&ecs, Method::POST, "/_ecsd/clock/settle", None)
+        .await
+        .unwrap_or_else(|e| panic!("settle on a full disk: no answer ({e}); log:\n{}", process.log_text()));
+    assert_out_of_space("settle on a full disk", &settled);
+    let log = process.log_text();
+    assert!(log.contains("retrying with fewer at a time"), "the engine did not split its transaction:\n{log}");
+
+    std::fs::remove_file(&filler).expect("free the space");
+    wait_jobs(&ecs, std::slice::from_ref(&job)).await;
+    assert_eq!(ecs.job(&job).await["status"], "SUCCESS");
+    for id in &ids {
+        assert_eq!(ecs.server(id).await["status"], "SHUTOFF");
+    }
+    drop(process);
+    assert_eq!(integrity(&data), "ok");
+    drop(tmpfs);
+}
+
+/// Issue 20, finding 6: SIGTERM while a settle is in flight on a full disk exits at once and
+/// cleanly; the work is stored and finishes after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_sigterm_during_a_settle_exits_cleanly() {
+    let (_dir, data, config) = layout();
+    let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("shutdown on a full disk") };
+    std::fs::write(&config, format!("{CONFIG}{LONG_STOPS}")).expect("config");
+    let mut process = EcsProcess::spawn(&data, Some(&config), "realistic");
+    let ecs = process.client();
+    let (_, job) = pending_stop(&ecs, 100).await;
+    let filler = fill_the_store(&ecs, &tmpfs.path).await;
+    let base = ecs.base.clone();
+    let settle = tokio::spawn(async move {
+        let ecs = TestServer::remote(&base, test_credential());
+        call(&ecs, Method::POST, "/_ecsd/clock/settle", None).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    process.terminate();
+    let exit = process.wait_exit(Duration::from_secs(15));
+    let exit = exit.unwrap_or_else(|| panic!("ecsd did not exit within 15 s; log:\n{}", process.log_text()));
+    assert!(exit.success(), "exit {exit:?}");
+    let _ = settle.await;
+
+    std::fs::remove_file(&filler).expect("free the space");
+    let process = EcsProcess::spawn(&data, Some(&config), "instant");
+    let ecs = process.client();
+    wait_jobs(&ecs, std::slice::from_ref(&job)).await;
+    assert_eq!(ecs.job(&job).await["status"], "SUCCESS");
+    drop(process);
+    assert_eq!(integrity(&data), "ok");
+    drop(tmpfs);
+}
