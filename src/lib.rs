@@ -145,9 +145,12 @@ fn register_identities(
             tx.ensure_project(&project.id, &project.name)?;
         }
         // The bootstrap credential is an admin one.
-        let bootstrap = (bootstrap.access_key.as_str(), bootstrap.secret_key.as_str(), bootstrap.project_id.as_str(), true);
-        let configured =
-            config.access_keys.iter().map(|k| (k.access_key.as_str(), k.secret_key.as_str(), k.project_id.as_str(), k.admin));
+        let bootstrap =
+            (bootstrap.access_key.as_str(), bootstrap.secret_key.as_str(), bootstrap.project_id.as_str(), true);
+        let configured = config
+            .access_keys
+            .iter()
+            .map(|k| (k.access_key.as_str(), k.secret_key.as_str(), k.project_id.as_str(), k.admin));
         for (access_key, secret_key, project_id, admin) in std::iter::once(bootstrap).chain(configured) {
             tx.ensure_project(project_id, "")?;
             let stored = tx.access_key(access_key)?;
@@ -155,7 +158,10 @@ fn register_identities(
             // not undo it.
             let revoked = stored.as_ref().and_then(|key| key.revoked);
             if revoked.is_some() {
-                tracing::warn!(access_key, "this configured access key was revoked with `ecsd keys revoke`: it stays refused");
+                tracing::warn!(
+                    access_key,
+                    "this configured access key was revoked with `ecsd keys revoke`: it stays refused"
+                );
             }
             tx.put_access_key(&store::AccessKey {
                 access_key: access_key.to_string(),

@@ -134,8 +134,11 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     }
     let declared_project_id =
         authorization.signed_headers.contains(&"x-project-id").then(|| to_verify.header("x-project-id")).flatten();
-    let caller =
-        Caller { project_id: key.project_id, declared_project_id: declared_project_id.map(String::from), admin: key.admin };
+    let caller = Caller {
+        project_id: key.project_id,
+        declared_project_id: declared_project_id.map(String::from),
+        admin: key.admin,
+    };
     let request = Request::from_parts(parts, Body::from(bytes));
     with_caller(request, caller, next).await
 }

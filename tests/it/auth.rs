@@ -305,3 +305,31 @@ async fn an_empty_token_header_does_not_hide_a_valid_signature() {
         ecs.call_raw(Method::GET, &ecs.v1("/cloudservers/detail"), vec![], &[("x-auth-token", "")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// Issue 20, finding 7: `ecsd keys revoke` of a key from the configuration lasts across
+/// restarts, though the key is still configured.
+#[tokio::test]
+async fn revoking_a_configured_key_lasts_across_restarts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config(dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
+    config.access_keys.push(key_config(second_project(), false));
+    let list = |base: &str| {
+        let ecs = TestServer::remote(base, second_project());
+        async move { ecs.get(&ecs.v1("/cloudservers/detail")).await }
+    };
+    let running = ecsd::start(config.clone()).await.expect("starts");
+    assert_eq!(list(&format!("http://{}", running.addr)).await.0, StatusCode::OK);
+    ecsd::keys::run(dir.path(), ecsd::keys::Action::Revoke { access_key: second_project().access_key })
+        .expect("revoked");
+    let (status, body) = list(&format!("http://{}", running.addr)).await;
+    assert_gateway_refusal(status, &body, "APIG.0301");
+    running.stop().await.expect("stops");
+
+    let running = ecsd::start(config).await.expect("starts again");
+    let (status, body) = list(&format!("http://{}", running.addr)).await;
+    assert_gateway_refusal(status, &body, "APIG.0301");
+    // The bootstrap credential still works.
+    let ecs = TestServer::remote(&format!("http://{}", running.addr), test_credential());
+    assert_eq!(ecs.get(&ecs.v1("/cloudservers/detail")).await.0, StatusCode::OK);
+    running.stop().await.expect("stops");
+}

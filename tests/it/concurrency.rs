@@ -999,7 +999,10 @@ async fn restore_settle_and_advance_racing_a_20000_server_settle_all_take_effect
     let restored_at = std::time::Instant::now();
     let (status, body) = ecs.post("/_ecsd/clock/settle", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(third.await.expect("third settle") > restored_at, "the settle ended before the restore: make the fleet larger");
+    assert!(
+        third.await.expect("third settle") > restored_at,
+        "the settle ended before the restore: make the fleet larger"
+    );
     assert_eq!(ecs.job(&restored_job).await["status"], "SUCCESS", "the restored job was not settled");
     let server = ecs.server(&restored_server).await;
     assert_eq!(server["status"], "ACTIVE", "{server}");

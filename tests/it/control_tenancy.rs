@@ -201,7 +201,8 @@ async fn fault_rules_of_a_project_key_reach_only_its_project() {
     let (_, listed) = a.get("/_ecsd/faults").await;
     let seen: Vec<&Value> = listed["faults"].as_array().expect("faults").iter().map(|r| &r["id"]).collect();
     assert_eq!(seen, vec![&json!(id)], "A sees its own rule only");
-    let (status, _) = a.call(Method::DELETE, &format!("/_ecsd/faults/{}", rule_b["id"].as_str().expect("id")), None).await;
+    let (status, _) =
+        a.call(Method::DELETE, &format!("/_ecsd/faults/{}", rule_b["id"].as_str().expect("id")), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, listed) = root.get("/_ecsd/faults").await;
     assert_eq!(listed["faults"].as_array().expect("faults").len(), 2);

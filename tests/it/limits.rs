@@ -79,8 +79,11 @@ async fn a_body_is_not_read_for_a_missing_or_unknown_credential_or_an_oversized_
 
 #[tokio::test]
 async fn a_slow_request_head_and_an_idle_connection_are_closed() {
-    let limits =
-        Limits { header_read_timeout: Duration::from_secs(1), idle_timeout: Duration::from_secs(2), ..Limits::default() };
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
     let ecs = start(|config| config.limits = limits).await;
 
     // Half a head, then nothing: closed after the header read timeout.
@@ -89,7 +92,10 @@ async fn a_slow_request_head_and_an_idle_connection_are_closed() {
     slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.expect("half a head");
     read_until_closed(&mut slow, PATIENCE).await.expect("a slow head is cut");
     let waited = began.elapsed();
-    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "slow head closed after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "slow head closed after {waited:?}"
+    );
 
     // A connection that sends nothing at all owes its first head as well.
     let began = Instant::now();
@@ -169,7 +175,10 @@ fn spawn_with_alice(dir: &std::path::Path) -> EcsProcess {
     let config = dir.join("ecsd.toml");
     std::fs::write(
         &config,
-        format!("[[users]]\nname = \"alice\"\npassword = \"{ALICE}\"\nproject_id = \"{}\"\n", test_credential().project_id),
+        format!(
+            "[[users]]\nname = \"alice\"\npassword = \"{ALICE}\"\nproject_id = \"{}\"\n",
+            test_credential().project_id
+        ),
     )
     .expect("config");
     EcsProcess::spawn(&dir.join("data"), Some(&config), "instant")
@@ -186,7 +195,12 @@ fn rss_mib(pid: u32) -> f64 {
     kib / 1024.0
 }
 
-async fn ask_token(http: &reqwest::Client, base: &str, user: &str, password: &str) -> (StatusCode, Option<String>, Value) {
+async fn ask_token(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> (StatusCode, Option<String>, Value) {
     let response =
         http.post(format!("{base}/v3/auth/tokens")).json(&token_request(user, password)).send().await.expect("sent");
     let status = response.status();

@@ -414,14 +414,15 @@ async fn on_a_full_disk_sigterm_during_a_settle_exits_cleanly() {
     let (_, job) = pending_stop(&ecs, 100).await;
     let filler = fill_the_store(&ecs, &tmpfs.path).await;
     let base = ecs.base.clone();
+    // The settle's client waits far longer than the exit may take.
     let settle = tokio::spawn(async move {
         let ecs = TestServer::remote(&base, test_credential());
-        call(&ecs, Method::POST, "/_ecsd/clock/settle", None).await
+        ecs.try_call(Method::POST, "/_ecsd/clock/settle", vec![], &[], Duration::from_secs(120)).await
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     process.terminate();
-    let exit = process.wait_exit(Duration::from_secs(15));
-    let exit = exit.unwrap_or_else(|| panic!("ecsd did not exit within 15 s; log:\n{}", process.log_text()));
+    let exit = process.wait_exit(Duration::from_secs(10));
+    let exit = exit.unwrap_or_else(|| panic!("ecsd did not exit within 10 s; log:\n{}", process.log_text()));
     assert!(exit.success(), "exit {exit:?}");
     let _ = settle.await;
 
