@@ -3,8 +3,9 @@
 //! and p99 of the requests answered in that window, and the errors; at the end it prints the
 //! series and whether memory stayed flat and nothing failed.
 //!
-//! An error is a request without an answer, a 5xx, or a 401/403 (every request is signed for
-//! its own project). A 4xx that the state explains (a busy or stopped server refused by a
+//! Each client waits for the jobs it starts, as automation does, so the fleets stay between
+//! 50 and 300 servers a project. An error is a request without an answer, a 5xx, or a 401/403
+//! (every request is signed for its own project). A 4xx that the state explains (a busy or stopped server refused by a
 //! batch, a server deleted by another client of the project) is a refusal, counted apart.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -163,6 +164,26 @@ impl Client {
         self.fleet.lock().map(|f| f.len()).unwrap_or(0)
     }
 
+    /// Polls a job until it ends, as automation does (every 50 ms, for at most a minute);
+    /// the ids of the servers whose sub-jobs succeeded.
+    async fn wait_job(&self, job_id: &str) -> Vec<String> {
+        let path = self.v1(&format!("/jobs/{job_id}"));
+        let began = Instant::now();
+        while began.elapsed() < Duration::from_secs(60) && !self.shared.stop.load(Ordering::Relaxed) {
+            let Some((200, job)) = self.call(Method::GET, &path, None).await else { return Vec::new() };
+            if job["status"] == "SUCCESS" || job["status"] == "FAIL" {
+                let subs = job["entities"]["sub_jobs"].as_array().cloned().unwrap_or_default();
+                return subs
+                    .iter()
+                    .filter(|sub| sub["status"] == "SUCCESS")
+                    .filter_map(|sub| sub["entities"]["server_id"].as_str().map(String::from))
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Vec::new()
+    }
+
     async fn run(self, seed: usize) {
         let mut jobs: Vec<String> = Vec::new();
         let mut i = 0;
@@ -174,13 +195,14 @@ impl Client {
                 let count = 1 + pick(seed + 1, i, 10);
                 let body = json!({"server": {"imageRef": IMAGE, "flavorRef": "s6.small.1", "name": format!("soak-{seed}-{i}"),
                     "vpcid": VPC, "nics": [{"subnet_id": SUBNET}], "root_volume": {"volumetype": "SSD"}, "count": count}});
-                if let Some((200, answer)) = self.call(Method::POST, &self.v1("/cloudservers"), Some(body)).await {
-                    if let Some(ids) = answer["serverIds"].as_array()
-                        && let Ok(mut fleet) = self.fleet.lock()
-                    {
-                        fleet.extend(ids.iter().filter_map(|v| v.as_str().map(String::from)));
+                if let Some((200, answer)) = self.call(Method::POST, &self.v1("/cloudservers"), Some(body)).await
+                    && let Some(job) = answer["job_id"].as_str()
+                {
+                    let created = self.wait_job(job).await;
+                    if let Ok(mut fleet) = self.fleet.lock() {
+                        fleet.extend(created);
                     }
-                    jobs.extend(answer["job_id"].as_str().map(String::from));
+                    jobs.push(job.to_string());
                 }
                 continue;
             }
@@ -215,8 +237,10 @@ impl Client {
                                 Some(json!({action: {"servers": servers}})),
                             )
                             .await
+                        && let Some(job) = answer["job_id"].as_str()
                     {
-                        jobs.extend(answer["job_id"].as_str().map(String::from));
+                        self.wait_job(job).await;
+                        jobs.push(job.to_string());
                     }
                 }
                 77..=83 => {
@@ -230,12 +254,15 @@ impl Client {
                 84..=89 if size > FLEET_MIN * 2 => {
                     let ids = self.some(seed + 6, i, 10);
                     let servers: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
-                    if let Some((200, _)) = self
+                    if let Some((200, answer)) = self
                         .call(Method::POST, &self.v1("/cloudservers/delete"), Some(json!({"servers": servers})))
                         .await
-                        && let Ok(mut fleet) = self.fleet.lock()
+                        && let Some(job) = answer["job_id"].as_str()
                     {
-                        fleet.retain(|id| !ids.contains(id));
+                        let deleted = self.wait_job(job).await;
+                        if let Ok(mut fleet) = self.fleet.lock() {
+                            fleet.retain(|id| !deleted.contains(id));
+                        }
                     }
                 }
                 _ => {
