@@ -1075,3 +1075,17 @@ fn concurrent_writers_all_commit_and_lose_no_update() {
         );
     });
 }
+
+#[test]
+fn the_fingerprint_key_is_made_once_and_stays_the_same() {
+    on_every_database(|database| {
+        let store = database.open();
+        let key = look(store.as_ref(), |tx| tx.fingerprint_key());
+        assert!(key.len() >= 32, "a key of {} bytes", key.len());
+        assert_eq!(commit(store.as_ref(), |tx| tx.fingerprint_key()), key, "the same in a write transaction");
+        commit(store.as_ref(), |tx| tx.reset(None));
+        assert_eq!(look(store.as_ref(), |tx| tx.fingerprint_key()), key, "a reset keeps it");
+        drop(store);
+        assert_eq!(look(database.open().as_ref(), |tx| tx.fingerprint_key()), key, "reopened, the same");
+    });
+}
