@@ -27,6 +27,49 @@ pub struct Credential {
     pub project_id: String,
 }
 
+/// A key of the file's `[[access_keys]]`: a credential, and whether it is an admin one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    pub access_key: String,
+    pub secret_key: String,
+    pub project_id: String,
+    /// Its control calls may reach every project (docs/testing.md), like the bootstrap
+    /// credential's.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// What one client may hold of the server: connections and how long they may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections at most; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// A request head must arrive whole within this, counted from the connection's opening
+    /// (or the TLS handshake's start), or from the first byte of a later request's head.
+    pub header_read_timeout: std::time::Duration,
+    /// A kept-alive connection with no request being answered is closed after this long
+    /// without a byte read or written.
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// The certificate chain and private key (PEM files) of `--tls-cert`/`--tls-key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -39,10 +82,13 @@ pub struct Config {
     pub auth: bool,
     /// More projects, access keys and token users from the file.
     pub projects: Vec<ProjectConfig>,
-    pub access_keys: Vec<Credential>,
+    pub access_keys: Vec<AccessKeyConfig>,
     pub users: Vec<crate::iam::User>,
     /// A fleet to load into the bootstrap project when it has no servers yet.
     pub fixtures: Option<serde_json::Value>,
+    pub limits: Limits,
+    /// Serve HTTPS with these files instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -68,7 +114,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub projects: Vec<ProjectConfig>,
     #[serde(default)]
-    pub access_keys: Vec<Credential>,
+    pub access_keys: Vec<AccessKeyConfig>,
     #[serde(default)]
     pub users: Vec<crate::iam::User>,
 }

@@ -2,19 +2,31 @@
 //! who may ask for tokens. Keys and tokens live in the store, so `ecsd keys` can change them
 //! while the server runs; users come from the configuration file.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use argon2::{PasswordHash, PasswordVerifier};
+use argon2::PasswordHash;
 use serde::Deserialize;
 use sha2::Digest;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
-use crate::domain::Result;
 use crate::domain::server::Timestamp;
+use crate::domain::{Error, Result};
 use crate::store::{Store, read, transact};
 
 /// How long an IAM token is accepted.
 pub const TOKEN_LIFETIME: time::Duration = time::Duration::hours(24);
+
+/// A user or an access key is locked after more than this many consecutive failed
+/// authentications (the API gateway's rule for access keys, contract 7.4)...
+pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
+/// ...for this long; requests are refused meanwhile, right credentials or not.
+pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Password checks waiting for a turn, per check that may run at once; more are refused (429).
+const WAITING_PER_CHECK: usize = 16;
 
 /// A user who may get tokens with the password method (from the TOML file).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -41,6 +53,9 @@ pub struct Caller {
     pub project_id: String,
     /// The signed `X-Project-Id` header, which must name the project of the URL.
     pub declared_project_id: Option<String>,
+    /// An admin credential (the bootstrap one, or a key configured with `admin = true`): its
+    /// control calls may reach every project.
+    pub admin: bool,
 }
 
 pub struct IssuedToken {
@@ -52,23 +67,122 @@ pub struct IssuedToken {
     pub expires: Timestamp,
 }
 
+/// The key a signature is checked with, and what it grants.
+pub struct SigningKey {
+    pub secret_key: String,
+    pub project_id: String,
+    pub admin: bool,
+}
+
 pub struct Iam {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// Users with their password hashes (clear passwords from the file are hashed at start).
     users: Vec<(User, String)>,
+    /// The hash of a random password, checked for an unknown user name, so that an unknown
+    /// name takes as long to refuse as a wrong password (the answer time tells nothing).
+    decoy_hash: String,
+    checks: PasswordChecks,
+    lockout: Lockout,
 }
 
-/// Why a credential was refused; the api layer renders these as gateway errors.
+/// Why a credential was refused; the api layer renders these as gateway or IAM errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
     UnknownAccessKey,
     BadPassword,
     BadToken,
+    /// Locked for [`LOCKOUT`] after more than [`MAX_CONSECUTIVE_FAILURES`] failures.
+    Locked,
+    /// Too many password checks at once: try again shortly.
+    Busy,
 }
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// Password checks run argon2, which takes its memory (19 MiB by default) and tens of
+/// milliseconds of CPU each: at most one per CPU runs at a time, a few more wait for a turn,
+/// and the rest are refused. Each running check reuses one of a few memory areas, so no burst
+/// of requests grows the memory.
+struct PasswordChecks {
+    running: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
+    memory: Mutex<Vec<Vec<argon2::Block>>>,
+}
+
+/// A turn to check a password: held until the check is done, even if the request is gone.
+struct Turn {
+    _running: OwnedSemaphorePermit,
+    _waiting: OwnedSemaphorePermit,
+}
+
+impl PasswordChecks {
+    fn new(at_once: usize) -> Self {
+        PasswordChecks {
+            running: Arc::new(Semaphore::new(at_once)),
+            waiting: Arc::new(Semaphore::new(at_once * (1 + WAITING_PER_CHECK))),
+            memory: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A turn, after waiting for one; `None` when too many checks wait already.
+    async fn turn(&self) -> Option<Turn> {
+        let waiting = Arc::clone(&self.waiting).try_acquire_owned().ok()?;
+        let running = Arc::clone(&self.running).acquire_owned().await.ok()?;
+        Some(Turn { _running: running, _waiting: waiting })
+    }
+
+    /// Checks `password` against a PHC hash in a reused memory area (needs a [`Turn`]).
+    fn verify(&self, _turn: &Turn, password: &str, hash: &str) -> bool {
+        let mut memory = self.memory.lock().ok().and_then(|mut areas| areas.pop()).unwrap_or_default();
+        let verified = crate::secrets::verify_password(password, hash, &mut memory);
+        if let Ok(mut areas) = self.memory.lock() {
+            areas.push(memory);
+        }
+        verified
+    }
+}
+
+/// Consecutive failed authentications per user or access key, and the locks they led to.
+/// Kept in memory (a restart forgets them), for known users and keys only, so that it is no
+/// larger than they are.
+struct Lockout {
+    duration: Duration,
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Default)]
+struct Failures {
+    consecutive: u32,
+    locked_until: Option<Instant>,
+}
+
+impl Lockout {
+    fn is_locked(&self, who: &str) -> bool {
+        let Ok(failures) = self.failures.lock() else { return false };
+        failures.get(who).and_then(|f| f.locked_until).is_some_and(|until| Instant::now() < until)
+    }
+
+    fn failed(&self, who: &str) {
+        let Ok(mut failures) = self.failures.lock() else { return };
+        let entry = failures.entry(who.to_string()).or_default();
+        if entry.locked_until.is_some_and(|until| Instant::now() >= until) {
+            *entry = Failures::default();
+        }
+        entry.consecutive += 1;
+        if entry.consecutive > MAX_CONSECUTIVE_FAILURES {
+            entry.locked_until = Some(Instant::now() + self.duration);
+            tracing::warn!(who, "locked after more than {MAX_CONSECUTIVE_FAILURES} consecutive failed authentications");
+        }
+    }
+
+    fn succeeded(&self, who: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(who);
+        }
+    }
 }
 
 impl Iam {
@@ -90,16 +204,37 @@ impl Iam {
                 Ok((kept, hash))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Iam { store, clock, users })
+        let decoy_hash = crate::secrets::hash_password(&crate::credentials::generate().secret_key)?;
+        let at_once = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Iam {
+            store,
+            clock,
+            users,
+            decoy_hash,
+            checks: PasswordChecks::new(at_once),
+            lockout: Lockout { duration: LOCKOUT, failures: Mutex::new(HashMap::new()) },
+        })
     }
 
-    /// The secret key of an active access key and the project it is granted.
-    pub fn secret_key(&self, access_key: &str) -> Result<Result<(String, String), Refused>> {
+    /// The key an access key signs with, while it is active and not locked.
+    pub fn signing_key(&self, access_key: &str) -> Result<Result<SigningKey, Refused>> {
         let key = read(self.store.as_ref(), |tx| tx.access_key(access_key))?;
         Ok(match key {
-            Some(key) if key.revoked.is_none() => Ok((key.secret_key, key.project_id)),
+            Some(key) if key.revoked.is_none() => {
+                if self.lockout.is_locked(&key_lock(access_key)) {
+                    Err(Refused::Locked)
+                } else {
+                    Ok(SigningKey { secret_key: key.secret_key, project_id: key.project_id, admin: key.admin })
+                }
+            }
             _ => Err(Refused::UnknownAccessKey),
         })
+    }
+
+    /// Records whether a signature made with an existing access key matched: more than
+    /// [`MAX_CONSECUTIVE_FAILURES`] mismatches in a row lock the key.
+    pub fn signature_checked(&self, access_key: &str, matched: bool) {
+        if matched { self.lockout.succeeded(&key_lock(access_key)) } else { self.lockout.failed(&key_lock(access_key)) }
     }
 
     /// The caller a token stands for, while it has not expired.
@@ -107,26 +242,53 @@ impl Iam {
         let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
         Ok(match found {
             Some((project_id, expires)) if expires > self.clock.now() => {
-                Ok(Caller { project_id, declared_project_id: None })
+                Ok(Caller { project_id, declared_project_id: None, admin: false })
             }
             _ => Err(Refused::BadToken),
         })
     }
 
-    /// The password method of `POST /v3/auth/tokens`, scoped to the user's project.
-    pub fn issue_token(
+    /// The password method of `POST /v3/auth/tokens`, scoped to the user's project. Waits for
+    /// a turn to check the password, or is refused as [`Refused::Busy`].
+    pub async fn issue_token(
+        self: &Arc<Self>,
+        user_name: String,
+        domain: Option<String>,
+        password: String,
+        project_id: Option<String>,
+    ) -> Result<Result<IssuedToken, Refused>> {
+        let Some(turn) = self.checks.turn().await else { return Ok(Err(Refused::Busy)) };
+        let iam = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            iam.check_and_issue(&turn, &user_name, domain.as_deref(), &password, project_id.as_deref())
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    fn check_and_issue(
         &self,
+        turn: &Turn,
         user_name: &str,
         domain: Option<&str>,
         password: &str,
         project_id: Option<&str>,
     ) -> Result<Result<IssuedToken, Refused>> {
         let user = self.users.iter().find(|(u, _)| u.name == user_name && domain.is_none_or(|d| d == u.domain));
-        let Some((user, hash)) = user else { return Ok(Err(Refused::BadPassword)) };
-        let verified = PasswordHash::new(hash)
-            .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false);
-        if !verified || project_id.is_some_and(|p| p != user.project_id) {
+        let Some((user, hash)) = user else {
+            self.checks.verify(turn, password, &self.decoy_hash);
+            return Ok(Err(Refused::BadPassword));
+        };
+        let lock = format!("user:{}/{}", user.domain, user.name);
+        if self.lockout.is_locked(&lock) {
+            return Ok(Err(Refused::Locked));
+        }
+        if !self.checks.verify(turn, password, hash) {
+            self.lockout.failed(&lock);
+            return Ok(Err(Refused::BadPassword));
+        }
+        self.lockout.succeeded(&lock);
+        if project_id.is_some_and(|p| p != user.project_id) {
             return Ok(Err(Refused::BadPassword));
         }
         let mut bytes = [0u8; 32];
@@ -143,5 +305,41 @@ impl Iam {
             issued,
             expires,
         }))
+    }
+}
+
+fn key_lock(access_key: &str) -> String {
+    format!("key:{access_key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_than_five_consecutive_failures_lock_until_the_lockout_ends() {
+        let lockout = Lockout { duration: Duration::from_millis(50), failures: Mutex::new(HashMap::new()) };
+        for _ in 0..MAX_CONSECUTIVE_FAILURES {
+            lockout.failed("key:A");
+        }
+        assert!(!lockout.is_locked("key:A"), "five failures do not lock");
+        lockout.failed("key:A");
+        assert!(lockout.is_locked("key:A"));
+        assert!(!lockout.is_locked("key:B"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!lockout.is_locked("key:A"), "the lock ends");
+        lockout.failed("key:A");
+        assert!(!lockout.is_locked("key:A"), "counting starts again after a lock");
+    }
+
+    #[test]
+    fn a_success_resets_the_count() {
+        let lockout = Lockout { duration: LOCKOUT, failures: Mutex::new(HashMap::new()) };
+        for _ in 0..MAX_CONSECUTIVE_FAILURES {
+            lockout.failed("user:default/alice");
+        }
+        lockout.succeeded("user:default/alice");
+        lockout.failed("user:default/alice");
+        assert!(!lockout.is_locked("user:default/alice"));
     }
 }

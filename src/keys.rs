@@ -12,7 +12,7 @@ pub enum Action {
 }
 
 pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
+    crate::create_data_dir(data_dir)?;
     let store = SqliteStore::open(&data_dir.join("ecsd.sqlite3"))?;
     let now = time::OffsetDateTime::now_utc();
     match action {
@@ -29,6 +29,7 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
                 description,
                 created: now,
                 revoked: None,
+                admin: false,
             };
             transact(&store, |tx| {
                 tx.ensure_project(&key.project_id, "")?;
@@ -42,7 +43,11 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
         Action::List => {
             println!("{:<22} {:<34} {:<8} description", "access key", "project id", "state");
             for key in transact(&store, |tx| tx.access_keys())? {
-                let state = if key.revoked.is_some() { "revoked" } else { "active" };
+                let state = match (key.revoked, key.admin) {
+                    (Some(_), _) => "revoked",
+                    (None, true) => "admin",
+                    (None, false) => "active",
+                };
                 println!("{:<22} {:<34} {:<8} {}", key.access_key, key.project_id, state, key.description);
             }
         }
@@ -50,7 +55,7 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
             if !transact(&store, |tx| tx.revoke_access_key(&access_key, now))? {
                 anyhow::bail!("no access key {access_key}");
             }
-            println!("revoked {access_key}");
+            println!("revoked {access_key}: requests signed with it are refused from now on, across restarts too");
         }
     }
     Ok(())

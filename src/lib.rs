@@ -12,6 +12,7 @@ pub mod engine;
 pub mod iam;
 pub mod keys;
 pub mod secrets;
+pub mod serve;
 pub mod service;
 pub mod store;
 
@@ -59,8 +60,7 @@ impl Running {
 
 /// Opens the store, resumes unfinished jobs and starts serving on `config.listen`.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+    create_data_dir(&config.data_dir)?;
     check_writable(&config.data_dir)?;
     let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
@@ -77,6 +77,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
 
+    let tls = match &config.tls {
+        Some(files) => Some(serve::tls_acceptor(&files.cert, &files.key)?),
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     announce(&config, addr, &credential, origin);
@@ -88,14 +92,35 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let app = api::router(ecs, auth);
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let stopped = async move {
+        let _ = shutdown_rx.wait_for(|stop| *stop).await;
+    };
+    let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
     Ok(Running { addr, credential, server, engine: engine_task, timers, shutdown })
+}
+
+/// Creates the data dir so that only its owner may enter it: the store in it holds secret
+/// keys. A dir that exists is left as it is (it may be shared on purpose, or be a home
+/// directory), with a warning when others may enter it; the store's files are private anyway.
+pub fn create_data_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).with_context(|| format!("creating the data dir {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                data_dir = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "other users may enter the data dir; `chmod 700` it to keep even file names private"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Fails early, naming the data dir and the cause, when it cannot be written: otherwise the
@@ -122,15 +147,33 @@ fn register_identities(
         for project in &config.projects {
             tx.ensure_project(&project.id, &project.name)?;
         }
-        for key in std::iter::once(bootstrap).chain(&config.access_keys) {
-            tx.ensure_project(&key.project_id, "")?;
+        // The bootstrap credential is an admin one.
+        let bootstrap =
+            (bootstrap.access_key.as_str(), bootstrap.secret_key.as_str(), bootstrap.project_id.as_str(), true);
+        let configured = config
+            .access_keys
+            .iter()
+            .map(|k| (k.access_key.as_str(), k.secret_key.as_str(), k.project_id.as_str(), k.admin));
+        for (access_key, secret_key, project_id, admin) in std::iter::once(bootstrap).chain(configured) {
+            tx.ensure_project(project_id, "")?;
+            let stored = tx.access_key(access_key)?;
+            // A revocation (`ecsd keys revoke`) outlives restarts: configuring the key again does
+            // not undo it.
+            let revoked = stored.as_ref().and_then(|key| key.revoked);
+            if revoked.is_some() {
+                tracing::warn!(
+                    access_key,
+                    "this configured access key was revoked with `ecsd keys revoke`: it stays refused"
+                );
+            }
             tx.put_access_key(&store::AccessKey {
-                access_key: key.access_key.clone(),
-                secret_key: key.secret_key.clone(),
-                project_id: key.project_id.clone(),
+                access_key: access_key.to_string(),
+                secret_key: secret_key.to_string(),
+                project_id: project_id.to_string(),
                 description: "configured".into(),
-                created: now,
-                revoked: None,
+                created: stored.map_or(now, |key| key.created),
+                revoked,
+                admin,
             })?;
         }
         for user in &config.users {
@@ -155,7 +198,8 @@ fn load_start_fixtures(ecs: &service::Ecs, project_id: &str, fixtures: &serde_js
 }
 
 fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: Origin) {
-    let endpoint = format!("http://{addr}");
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let endpoint = format!("{scheme}://{addr}");
     tracing::info!(%endpoint, data_dir = %config.data_dir.display(), "ecsd is listening");
     if !config.auth {
         tracing::warn!("authentication is OFF (--no-auth): every request is accepted unsigned");

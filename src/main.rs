@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use ecsd::config::{Config, ConfigFile, Credential, TimingsMode};
+use ecsd::config::{Config, ConfigFile, Credential, Limits, TimingsMode, TlsFiles};
 
 #[derive(Parser)]
 #[command(
@@ -164,6 +164,30 @@ struct ServeArgs {
     /// Accept every request unsigned: for quick local experiments only.
     #[arg(long, env = "ECSD_NO_AUTH")]
     no_auth: bool,
+    /// Open connections at most; more wait in the listen backlog until one closes.
+    #[arg(long, env = "ECSD_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a connection has to send a whole request head (from its opening, or from the
+    /// first byte of a later head).
+    #[arg(long, env = "ECSD_HEADER_READ_TIMEOUT", default_value_t = 10.0)]
+    header_read_timeout: f64,
+    /// Seconds a kept-alive connection may idle between requests before it is closed.
+    #[arg(long, env = "ECSD_IDLE_TIMEOUT", default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "ECSD_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "ECSD_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+/// A number of seconds from the command line, as a duration (a tenth of a second to a day).
+fn seconds(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
+    if !(0.1..=86_400.0).contains(&value) {
+        anyhow::bail!("--{name} must be between 0.1 and 86400 seconds, not {value}");
+    }
+    Ok(std::time::Duration::from_secs_f64(value))
 }
 
 /// Store calls run on tokio's blocking pool; a bounded pool keeps memory flat under load
@@ -228,6 +252,12 @@ async fn run() -> anyhow::Result<()> {
         access_keys: file.access_keys.clone(),
         users: file.users.clone(),
         fixtures: args.fixtures.as_deref().map(ecsd::ctl::read_fixtures).transpose()?,
+        limits: Limits {
+            max_connections: args.max_connections.max(1),
+            header_read_timeout: seconds("header-read-timeout", args.header_read_timeout)?,
+            idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        },
+        tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();

@@ -14,6 +14,7 @@ mod api;
 mod load;
 mod report;
 mod server;
+mod soak;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -95,6 +96,16 @@ struct Args {
     /// Keep the temporary data dir.
     #[arg(long)]
     keep: bool,
+    /// Instead of the benchmark: a soak of mixed signed traffic from 5 projects against one
+    /// server, reporting RSS, p99 and errors over time.
+    #[arg(long, conflicts_with_all = ["quick", "moto_json"])]
+    soak: bool,
+    /// Minutes the soak runs.
+    #[arg(long, default_value_t = 10.0, requires = "soak")]
+    soak_minutes: f64,
+    /// Seconds between two samples of the soak.
+    #[arg(long, default_value_t = 10, requires = "soak")]
+    soak_sample_seconds: u64,
 }
 
 struct Bench {
@@ -281,8 +292,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
     let data_dir = std::env::temp_dir().join(format!("ecsd-bench-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&data_dir)?;
-    std::fs::write(data_dir.join("bench.toml"), CONFIG_TOML)?;
     eprintln!("ecsd-bench: {} on {}", bin.display(), data_dir.display());
+    if args.soak {
+        std::fs::write(data_dir.join("bench.toml"), soak::config_toml(CONFIG_TOML))?;
+        let sample = Duration::from_secs(args.soak_sample_seconds.max(1));
+        let result = soak::soak(&bin, &data_dir, args.soak_minutes.clamp(0.05, 600.0), sample).await;
+        if !args.keep {
+            let _ = std::fs::remove_dir_all(&data_dir);
+        }
+        return result;
+    }
+    std::fs::write(data_dir.join("bench.toml"), CONFIG_TOML)?;
     let result = bench(&args, &bin, &data_dir).await;
     if args.keep {
         eprintln!("kept {}", data_dir.display());

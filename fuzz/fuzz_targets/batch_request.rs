@@ -10,11 +10,11 @@
 use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
-use ecsd::api::wire::batch::{
+use ecsd::api::ecs::wire::batch::{
     BatchActionRequest, BatchRenameRequest, BatchResetPasswordRequest, BatchResizeRequest, DeleteServersRequest,
     ResetPasswordRequest, ResizeRequest, ids,
 };
-use ecsd::api::wire::servers::{CreateServersRequest, UpdateServerRequest};
+use ecsd::api::ecs::wire::servers::{CreateServersRequest, UpdateServerRequest};
 use ecsd::domain::batch::{Duplicates, MAX_BATCH_RESIZE_SERVERS, MAX_BATCH_SERVERS, server_ids};
 use ecsd::domain::catalogue::Catalogue;
 use ecsd::domain::create::MAX_COUNT;
@@ -133,7 +133,7 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             // The body parser every JSON route uses: an empty body, valid JSON or an error.
-            let _ = ecsd::api::error::parse_json::<serde_json::Value>(body);
+            let _ = ecsd::api::extract::parse_json::<serde_json::Value>(body);
         }
     }
 });

@@ -64,6 +64,10 @@ fn new_server() -> Server {
         password_hash: None,
         pending_password_hash: Some("pending".into()),
         auto_terminate_time: None,
+        host: None,
+        server_group_id: None,
+        metadata_options: Default::default(),
+        encrypted_password: None,
     }
 }
 

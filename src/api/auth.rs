@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::signing::{self, RequestToVerify, SignatureError};
-use super::{MAX_BODY_BYTES, RequestId};
+use super::{MAX_BODY_BYTES, MAX_PUBLIC_BODY_BYTES, RequestId};
 use crate::clock::Clock;
 use crate::iam::{Caller, Iam, Refused};
 
@@ -48,9 +48,20 @@ fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
     )
 }
 
+/// The body size a request declares in `Content-Length`, when it declares one.
+fn declared_length(request: &Request) -> Option<u64> {
+    request.headers().get(axum::http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Authenticates every request that needs it. Whatever can be decided from the head is decided
+/// before the body is read: a request without a known, active access key, or one declaring a
+/// body over the limit, is refused without buffering a byte of its body.
 pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, next: Next) -> Response {
-    if !auth.enabled || super::table().is_public(request.method(), request.uri().path()) {
+    if !auth.enabled {
         return next.run(request).await;
+    }
+    if super::table().is_public(request.method(), request.uri().path()) {
+        return public(request, next).await;
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     if let Some(token) = request.headers().get("x-auth-token").filter(|t| !t.is_empty()) {
@@ -66,31 +77,28 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
             Err(error) => ApiError(error).into_response(),
         };
     }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::body_too_large().into_response();
-    };
     // Header values as raw UTF-8: the SDK signs non-ASCII values byte for byte.
-    let headers: Vec<(String, String)> = parts
-        .headers
+    let headers: Vec<(String, String)> = request
+        .headers()
         .iter()
         .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
-    let to_verify = RequestToVerify {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &headers,
-        body: &bytes,
-    };
-    let authorization = match to_verify.authorization() {
+    let head = RequestToVerify { method: "", path: "", query: None, headers: &headers, body: &[] };
+    let authorization = match head.authorization() {
         Ok(authorization) => authorization,
         Err(error) => return signature_refusal(&error, &request_id),
     };
     // A point read on a read connection: done in place (see `api::point_read`).
-    let (secret_key, project_id) = match auth.iam.secret_key(authorization.access_key) {
-        Ok(Ok(found)) => found,
-        Ok(Err(Refused::UnknownAccessKey | Refused::BadPassword | Refused::BadToken)) => {
+    let key = match auth.iam.signing_key(authorization.access_key) {
+        Ok(Ok(key)) => key,
+        Ok(Err(Refused::Locked)) => {
+            return gateway_refusal(
+                "APIG.0301",
+                "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.".into(),
+                &request_id,
+            );
+        }
+        Ok(Err(Refused::UnknownAccessKey | Refused::BadPassword | Refused::BadToken | Refused::Busy)) => {
             return gateway_refusal(
                 "APIG.0301",
                 "Incorrect IAM authentication information: Get secretKey failed,ak:******,err:ak not exist".into(),
@@ -99,7 +107,25 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         }
         Err(error) => return ApiError(error).into_response(),
     };
-    let verified = signing::verify_signature(secret_key.as_bytes(), &to_verify, &authorization)
+    if declared_length(&request).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::body_too_large().into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::body_too_large().into_response();
+    };
+    let to_verify = RequestToVerify {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &headers,
+        body: &bytes,
+    };
+    let signed = signing::verify_signature(key.secret_key.as_bytes(), &to_verify, &authorization);
+    if matches!(signed, Ok(()) | Err(SignatureError::SignatureMismatch)) {
+        auth.iam.signature_checked(authorization.access_key, signed.is_ok());
+    }
+    let verified = signed
         .and_then(|()| to_verify.sdk_date())
         .and_then(|signed_at| signing::check_clock_skew(signed_at, auth.clock.now()));
     if let Err(error) = verified {
@@ -108,9 +134,27 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     }
     let declared_project_id =
         authorization.signed_headers.contains(&"x-project-id").then(|| to_verify.header("x-project-id")).flatten();
-    let caller = Caller { project_id, declared_project_id: declared_project_id.map(String::from) };
+    let caller = Caller {
+        project_id: key.project_id,
+        declared_project_id: declared_project_id.map(String::from),
+        admin: key.admin,
+    };
     let request = Request::from_parts(parts, Body::from(bytes));
     with_caller(request, caller, next).await
+}
+
+/// An operation anyone may call (the token call, the versions and OpenAPI documents): its
+/// body is read here, up to the small limit of such bodies, so that no one unauthenticated can
+/// make the server hold large bodies.
+async fn public(request: Request, next: Next) -> Response {
+    if declared_length(&request).is_some_and(|length| length > MAX_PUBLIC_BODY_BYTES as u64) {
+        return ApiError::body_over(MAX_PUBLIC_BODY_BYTES).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PUBLIC_BODY_BYTES).await else {
+        return ApiError::body_over(MAX_PUBLIC_BODY_BYTES).into_response();
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 async fn with_caller(mut request: Request, caller: Caller, next: Next) -> Response {

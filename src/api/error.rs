@@ -28,10 +28,12 @@ impl From<ErrorCode> for ApiError {
 
 impl ApiError {
     pub fn body_too_large() -> Self {
-        ApiError(Error::new(
-            ErrorCode::BodyTooLarge,
-            format!("The request body is over {} bytes.", super::MAX_BODY_BYTES),
-        ))
+        Self::body_over(super::MAX_BODY_BYTES)
+    }
+
+    /// A body over `limit` bytes.
+    pub fn body_over(limit: usize) -> Self {
+        ApiError(Error::new(ErrorCode::BodyTooLarge, format!("The request body is over {limit} bytes.")))
     }
 }
 

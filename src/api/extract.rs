@@ -152,6 +152,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-        Ok(BaseUrl(format!("http://{host}")))
+        let scheme = parts.extensions.get::<crate::serve::Scheme>().map_or("http", |scheme| scheme.0);
+        Ok(BaseUrl(format!("{scheme}://{host}")))
     }
 }

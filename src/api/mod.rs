@@ -33,6 +33,10 @@ use operation::Row;
 /// Most bytes a request body may have (the AK/SK signing limit of the real gateway).
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 
+/// Most bytes the body of an operation anyone may call (`POST /v3/auth/tokens`) may have: a
+/// token request is a few hundred bytes, and these bodies are read before anyone is known.
+pub const MAX_PUBLIC_BODY_BYTES: usize = 64 * 1024;
+
 /// What handlers may extract with `State<...>`: the service, or the authentication state.
 #[derive(Clone)]
 pub struct ApiState {

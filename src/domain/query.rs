@@ -1,6 +1,22 @@
 //! Filters and paging of the server list (contract T1.10); the store evaluates them.
 
 use super::status::Status;
+use super::{Error, Result};
+
+/// Longest a text parameter of the list (a filter, `marker`, one id of `server_id`) may be, in
+/// characters: more than any value it can match (names have at most 128, ids 36), and little
+/// enough for the store's pattern matching.
+pub const MAX_FILTER_CHARS: usize = 255;
+/// Most ids one `server_id` parameter may list (as many as one batch may name).
+pub const MAX_FILTER_IDS: usize = 1000;
+
+/// Refuses a text parameter over [`MAX_FILTER_CHARS`].
+pub fn check_length(name: &str, value: &str) -> Result<()> {
+    if value.chars().count() > MAX_FILTER_CHARS {
+        return Err(Error::invalid(format!("{name} may have at most {MAX_FILTER_CHARS} characters.")));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerFilter {
@@ -14,6 +30,27 @@ pub struct ServerFilter {
     pub tags: Option<String>,
     pub not_tags: Option<String>,
     pub reservation_id: Option<String>,
+}
+
+impl ServerFilter {
+    /// Every text filter within [`MAX_FILTER_CHARS`].
+    pub fn validate(&self) -> Result<()> {
+        let texts = [
+            ("name", &self.name),
+            ("flavor", &self.flavor),
+            ("ip", &self.ip),
+            ("ip_eq", &self.ip_eq),
+            ("tags", &self.tags),
+            ("not-tags", &self.not_tags),
+            ("reservation_id", &self.reservation_id),
+        ];
+        for (name, value) in texts {
+            if let Some(value) = value {
+                check_length(name, value)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A page of the list: `page` is 1-based, as the v1 list's `offset` is a page number.
@@ -69,6 +106,16 @@ mod tests {
         assert!(!fuzzy_contains("web-0001", "db"));
         assert!(fuzzy_contains("web", ""));
         assert!(!fuzzy_contains("ab", "abc"));
+    }
+
+    #[test]
+    fn text_filters_are_capped() {
+        let filter = |name: &str| ServerFilter { name: Some(name.to_string()), ..ServerFilter::default() };
+        assert!(filter(&"x".repeat(MAX_FILTER_CHARS)).validate().is_ok());
+        assert!(filter(&"雲".repeat(MAX_FILTER_CHARS)).validate().is_ok(), "characters, not bytes");
+        assert!(filter(&"x".repeat(MAX_FILTER_CHARS + 1)).validate().is_err());
+        let tags = ServerFilter { not_tags: Some("k".repeat(MAX_FILTER_CHARS + 1)), ..ServerFilter::default() };
+        assert!(tags.validate().is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod driver;
 pub mod sim;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +24,8 @@ use crate::domain::faults::{FaultEffect, FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Operation, OperationKind};
-use crate::domain::{ErrorCode, Result};
-use crate::store::{Store, WriteTx, transact};
+use crate::domain::{Error, ErrorCode, Result};
+use crate::store::{Store, WriteTx, read, transact};
 use driver::ComputeDriver;
 
 /// Most steps applied in one transaction, so a huge batch does not hold the store for long.
@@ -57,16 +57,21 @@ enum Command {
     Wake(Vec<Wakeup>),
     /// Forget the queue and load every unfinished sub-job from the store again.
     Reload,
-    /// Apply every pending step now, then answer.
-    Settle(oneshot::Sender<()>),
+    /// Apply every pending step (of one project, or of every project), then answer.
+    Settle(Option<String>, oneshot::Sender<Result<()>>),
     /// Move virtual time forward, apply what became due, then answer.
-    Advance(Duration, oneshot::Sender<()>),
+    Advance(Duration, oneshot::Sender<Result<()>>),
 }
 
 /// How the rest of ecsd hands work to the engine.
 #[derive(Clone)]
 pub struct EngineHandle {
     sender: mpsc::UnboundedSender<Command>,
+}
+
+/// The answer when the engine is gone (only while ecsd shuts down).
+fn stopped() -> Error {
+    Error::new(ErrorCode::Unavailable, "The job engine has stopped: ecsd is shutting down.")
 }
 
 impl EngineHandle {
@@ -90,18 +95,20 @@ impl EngineHandle {
         self.send(Command::Reload);
     }
 
-    /// Finishes every pending transition (held sub-jobs stay held).
-    pub async fn settle(&self) {
+    /// Finishes every pending transition of `project` (of every project when `None`); held
+    /// sub-jobs stay held. Answers once they are applied, or with the store's error when it
+    /// cannot take even one step (the engine then keeps retrying on its own).
+    pub async fn settle(&self, project: Option<&str>) -> Result<()> {
         let (reply, done) = oneshot::channel();
-        self.send(Command::Settle(reply));
-        let _ = done.await;
+        self.send(Command::Settle(project.map(String::from), reply));
+        done.await.unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Moves time forward and applies every transition that became due.
-    pub async fn advance(&self, by: Duration) {
+    pub async fn advance(&self, by: Duration) -> Result<()> {
         let (reply, done) = oneshot::channel();
         self.send(Command::Advance(by, reply));
-        let _ = done.await;
+        done.await.unwrap_or_else(|_| Err(stopped()))
     }
 }
 
@@ -112,36 +119,96 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
 }
 
-/// The timer queue, on virtual time.
+/// The timer queue, on virtual time, and how hard the store may be pushed.
 struct Queue {
     heap: BinaryHeap<Reverse<(Instant, u64, Wakeup)>>,
     sequence: u64,
     /// How far virtual time is ahead of real time.
     skew: Duration,
+    /// Most steps the next transaction takes: halved after one fails (a smaller transaction
+    /// may fit where a large one does not, as on a nearly full disk), doubled after one commits.
+    steps_per_transaction: usize,
+    /// Once a transaction of a single step failed, no step is tried before this (real time).
+    paused_until: Option<Instant>,
+    /// The pause after the next such failure.
+    backoff: Duration,
 }
 
+/// The pauses after failed single-step transactions: from the first to the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 impl Queue {
+    fn new() -> Self {
+        Queue {
+            heap: BinaryHeap::new(),
+            sequence: 0,
+            skew: Duration::ZERO,
+            steps_per_transaction: MAX_STEPS_PER_TRANSACTION,
+            paused_until: None,
+            backoff: FIRST_BACKOFF,
+        }
+    }
+
     fn now(&self) -> Instant {
         Instant::now() + self.skew
     }
 
+    /// When the main loop should next try to apply steps (real time).
     fn next_due(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((due, _, _))| *due - self.skew)
+        let due = self.heap.peek().map(|Reverse((due, _, _))| *due - self.skew)?;
+        Some(self.paused_until.map_or(due, |paused| due.max(paused)))
     }
 
-    /// Takes the entries due by `until` (all of them when `None`), at most one transaction's worth.
-    fn take_due(&mut self, until: Option<Instant>) -> Vec<Wakeup> {
+    fn paused(&self) -> bool {
+        self.paused_until.is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Takes the entries due by `until` (all of them when `None`) that `wanted` picks, at most
+    /// one transaction's worth.
+    fn take(&mut self, until: Option<Instant>, wanted: impl Fn(&Wakeup) -> bool) -> Vec<Wakeup> {
         let mut due = Vec::new();
-        while due.len() < MAX_STEPS_PER_TRANSACTION
+        let mut passed = Vec::new();
+        while due.len() < self.steps_per_transaction
             && self.heap.peek().is_some_and(|Reverse((at, _, _))| until.is_none_or(|until| *at <= until))
         {
-            if let Some(Reverse((_, _, wakeup))) = self.heap.pop() {
-                due.push(wakeup);
+            if let Some(Reverse(entry)) = self.heap.pop() {
+                if wanted(&entry.2) { due.push(entry.2) } else { passed.push(Reverse(entry)) }
             }
         }
+        self.heap.extend(passed);
         due
     }
+
+    /// Whether a step `wanted` picks is queued.
+    fn has(&self, wanted: impl Fn(&Wakeup) -> bool) -> bool {
+        self.heap.iter().any(|Reverse((_, _, wakeup))| wanted(wakeup))
+    }
+
+    fn committed(&mut self) {
+        self.steps_per_transaction = (self.steps_per_transaction * 2).min(MAX_STEPS_PER_TRANSACTION);
+        self.paused_until = None;
+        self.backoff = FIRST_BACKOFF;
+    }
+
+    fn failed(&mut self, steps: usize, error: &Error) {
+        if self.steps_per_transaction > 1 {
+            self.steps_per_transaction = (steps / 2).max(1);
+            tracing::warn!(%error, steps, "job engine could not apply steps; retrying with fewer at a time");
+        } else {
+            tracing::warn!(%error, pause_ms = self.backoff.as_millis() as u64, "job engine could not apply a step; retrying after a pause");
+            self.paused_until = Some(Instant::now() + self.backoff);
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        }
+    }
 }
+
+/// Whose pending steps a settle waits for: one project's, or every project's.
+fn in_scope(project: Option<&str>) -> impl Fn(&Wakeup) -> bool + '_ {
+    move |wakeup| project.is_none_or(|project| wakeup.project_id == project)
+}
+
+type Reply = oneshot::Sender<Result<()>>;
 
 impl Engine {
     pub fn new(
@@ -166,66 +233,119 @@ impl Engine {
 
     /// Unfinished sub-jobs that are not held by a fault rule.
     fn unfinished(&self) -> Result<Vec<Wakeup>> {
-        let subs = transact(self.store.as_ref(), |tx| tx.unfinished_sub_jobs())?;
+        let subs = read(self.store.as_ref(), |tx| tx.unfinished_sub_jobs())?;
         Ok(subs.iter().filter(|s| s.held_by.is_none()).map(Wakeup::of).collect())
     }
 
+    fn reload(&self, queue: &mut Queue) {
+        queue.heap.clear();
+        match self.unfinished() {
+            Ok(unfinished) => self.schedule(queue, unfinished),
+            Err(error) => tracing::error!(%error, "job engine could not reload"),
+        }
+    }
+
+    /// Every command is carried out, and answered only once it has taken effect: a settle
+    /// reads what arrives while it runs ([`Engine::settle`]), and the rest waits in the
+    /// channel or in `deferred`.
     async fn run(self: Arc<Self>, mut receiver: mpsc::UnboundedReceiver<Command>, resumed: Vec<Wakeup>) {
-        let mut queue = Queue { heap: BinaryHeap::new(), sequence: 0, skew: Duration::ZERO };
+        let mut queue = Queue::new();
         self.schedule(&mut queue, resumed);
+        let mut deferred = VecDeque::new();
         loop {
-            let command = tokio::select! {
-                command = receiver.recv() => match command {
-                    Some(command) => Some(command),
-                    None => return,
+            let command = match deferred.pop_front() {
+                Some(command) => Some(command),
+                None => tokio::select! {
+                    command = receiver.recv() => match command {
+                        Some(command) => Some(command),
+                        None => return,
+                    },
+                    _ = sleep_until(queue.next_due()) => None,
                 },
-                _ = sleep_until(queue.next_due()) => None,
             };
             match command {
                 Some(Command::Wake(wakeups)) => self.schedule(&mut queue, wakeups),
-                Some(Command::Reload) => {
-                    queue.heap.clear();
-                    match self.unfinished() {
-                        Ok(unfinished) => self.schedule(&mut queue, unfinished),
-                        Err(error) => tracing::error!(%error, "job engine could not reload"),
-                    }
-                }
-                Some(Command::Settle(reply)) => {
-                    while !queue.heap.is_empty() {
-                        while let Ok(Command::Wake(wakeups)) = receiver.try_recv() {
-                            self.schedule(&mut queue, wakeups);
-                        }
-                        let due = queue.take_due(None);
-                        self.apply(&mut queue, due).await;
-                    }
-                    let _ = reply.send(());
+                Some(Command::Reload) => self.reload(&mut queue),
+                Some(Command::Settle(project, reply)) => {
+                    self.settle(&mut queue, &mut receiver, &mut deferred, vec![(project, reply)]).await;
                     continue;
                 }
                 Some(Command::Advance(by, reply)) => {
-                    self.advance_time(&mut queue, by).await;
-                    let _ = reply.send(());
+                    let _ = reply.send(self.advance_time(&mut queue, by).await);
                     continue;
                 }
                 None => {}
             }
-            self.apply_due(&mut queue).await;
+            if !queue.paused() {
+                // A failure is logged and retried by the queue; nobody waits for this answer.
+                let _ = self.apply_due(&mut queue).await;
+            }
+        }
+    }
+
+    /// Applies every pending step of the waiting settles' projects. Commands that arrive
+    /// meanwhile are read between transactions: woken or reloaded sub-jobs are settled too, a
+    /// settle joins the wait (and is answered when its own work is done), and an advance waits
+    /// in `deferred` until the settles are answered. When the store cannot take even one step,
+    /// the settles are answered with its error and the engine retries on its own.
+    async fn settle(
+        self: &Arc<Self>,
+        queue: &mut Queue,
+        receiver: &mut mpsc::UnboundedReceiver<Command>,
+        deferred: &mut VecDeque<Command>,
+        mut waiting: Vec<(Option<String>, Reply)>,
+    ) {
+        loop {
+            while let Ok(command) = receiver.try_recv() {
+                match command {
+                    Command::Wake(wakeups) => self.schedule(queue, wakeups),
+                    Command::Reload => self.reload(queue),
+                    Command::Settle(project, reply) => waiting.push((project, reply)),
+                    advance @ Command::Advance(..) => deferred.push_back(advance),
+                }
+            }
+            let (done, pending): (Vec<_>, Vec<_>) =
+                waiting.into_iter().partition(|(project, _)| !queue.has(in_scope(project.as_deref())));
+            for (_, reply) in done {
+                let _ = reply.send(Ok(()));
+            }
+            waiting = pending;
+            if waiting.is_empty() {
+                return;
+            }
+            let projects: Option<BTreeSet<String>> = waiting.iter().map(|(project, _)| project.clone()).collect();
+            let due = queue.take(None, |wakeup| projects.as_ref().is_none_or(|p| p.contains(&wakeup.project_id)));
+            if let Err(error) = self.apply(queue, due).await
+                && queue.paused()
+            {
+                for (_, reply) in waiting {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                return;
+            }
         }
     }
 
     /// Moves virtual time forward event by event, so that a step scheduled by an earlier step
-    /// within the window is applied too, at its own time.
-    async fn advance_time(self: &Arc<Self>, queue: &mut Queue, by: Duration) {
+    /// within the window is applied too, at its own time. Time moves by `by` in any case; the
+    /// error is the store's when it could not take the steps that became due.
+    async fn advance_time(self: &Arc<Self>, queue: &mut Queue, by: Duration) -> Result<()> {
         let target = queue.now() + by;
+        let mut outcome = Ok(());
         while let Some(Reverse((due, _, _))) = queue.heap.peek() {
             if *due > target {
                 break;
             }
             let step = due.saturating_duration_since(queue.now());
             self.skip(queue, step);
-            self.apply_due(queue).await;
+            if let Err(error) = self.apply_due(queue).await {
+                outcome = Err(error);
+                break;
+            }
         }
         let rest = target.saturating_duration_since(queue.now());
         self.skip(queue, rest);
+        outcome
     }
 
     /// Jumps virtual time, and the clock timestamps come from, forward.
@@ -234,33 +354,45 @@ impl Engine {
         self.clock.advance(by);
     }
 
-    /// Applies every step due by now, including steps that become due while doing so.
-    async fn apply_due(self: &Arc<Self>, queue: &mut Queue) {
+    /// Applies every step due by now, including steps that become due while doing so. Fails
+    /// only when the store cannot take even one step (the queue then pauses).
+    async fn apply_due(self: &Arc<Self>, queue: &mut Queue) -> Result<()> {
         loop {
-            let due = queue.take_due(Some(queue.now()));
+            let due = queue.take(Some(queue.now()), |_| true);
             if due.is_empty() {
-                return;
+                return Ok(());
             }
-            self.apply(queue, due).await;
+            if let Err(error) = self.apply(queue, due).await
+                && queue.paused()
+            {
+                return Err(error);
+            }
         }
     }
 
-    async fn apply(self: &Arc<Self>, queue: &mut Queue, due: Vec<Wakeup>) {
+    /// One transaction of steps. When it fails it rolled back: the steps are queued again,
+    /// due at once, and the queue takes fewer at a time or pauses.
+    async fn apply(self: &Arc<Self>, queue: &mut Queue, due: Vec<Wakeup>) -> Result<()> {
         if due.is_empty() {
-            return;
+            return Ok(());
         }
         let worker = Arc::clone(self);
         let retry = due.clone();
-        match tokio::task::spawn_blocking(move || worker.advance(&due)).await {
-            Ok(Ok(next)) => self.schedule(queue, next),
-            Ok(Err(error)) => {
-                // The transaction rolled back; the steps are still due and are retried after a
-                // pause, so a store that is briefly unavailable loses nothing.
-                tracing::error!(%error, "job engine could not apply steps; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                self.schedule_at(queue, retry, Duration::ZERO);
+        let outcome = match tokio::task::spawn_blocking(move || worker.advance(&due)).await {
+            Ok(outcome) => outcome,
+            Err(join_error) => Err(Error::internal(join_error)),
+        };
+        match outcome {
+            Ok(next) => {
+                queue.committed();
+                self.schedule(queue, next);
+                Ok(())
             }
-            Err(join_error) => tracing::error!(%join_error, "job engine worker failed"),
+            Err(error) => {
+                queue.failed(retry.len(), &error);
+                self.schedule_at(queue, retry, Duration::ZERO);
+                Err(error)
+            }
         }
     }
 

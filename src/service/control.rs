@@ -20,6 +20,38 @@ use crate::store::{WriteTx, read, transact};
 const MAX_CLOCK_ADVANCE_YEARS: i64 = 100;
 const MAX_CLOCK_ADVANCE_MS: i64 = MAX_CLOCK_ADVANCE_YEARS * 366 * 24 * 3600 * 1000;
 
+/// Whose state a control call may reach: an admin credential (or any caller when
+/// authentication is off) reaches every project, any other credential only its own project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Everything,
+    Project(String),
+}
+
+impl Reach {
+    /// Whether a fault rule is one the caller may see and change: an admin sees every rule,
+    /// others the rules of their own project.
+    fn sees(&self, rule: &FaultRule) -> bool {
+        match self {
+            Reach::Everything => true,
+            Reach::Project(own) => rule.spec.project_id.as_deref() == Some(own.as_str()),
+        }
+    }
+
+    /// Refuses an action on the whole state unless the caller may reach every project.
+    fn must_reach_everything(&self) -> Result<()> {
+        match self {
+            Reach::Everything => Ok(()),
+            Reach::Project(_) => Err(Error::of(ErrorCode::NotAdmin)),
+        }
+    }
+}
+
+/// Another project than the caller's, named by a caller without an admin credential.
+fn other_project(what: &str) -> Error {
+    Error::new(ErrorCode::Forbidden, format!("{what} only the caller's own project without an admin credential."))
+}
+
 /// What a request-level fault asks of the request.
 pub enum RequestFault {
     Delay(std::time::Duration),
@@ -111,22 +143,32 @@ impl Ecs {
         })
     }
 
-    pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultRule> {
+    /// Adds a rule. Without an admin credential the rule is the caller's project's: it
+    /// matches only that project, and naming another is refused.
+    pub fn add_fault(&self, reach: &Reach, mut spec: FaultSpec) -> Result<FaultRule> {
         spec.validate()?;
+        if let Reach::Project(own) = reach {
+            match &spec.project_id {
+                Some(named) if named != own => return Err(other_project("A fault rule can name")),
+                _ => spec.project_id = Some(own.clone()),
+            }
+        }
         let rule = FaultRule { id: new_job_id(), spec, fired: 0, evaluations: 0 };
         transact(self.store.as_ref(), |tx| tx.put_fault_rule(&rule))?;
         tracing::info!(rule_id = %rule.id, operation = ?rule.spec.operation, "fault rule added");
         Ok(rule)
     }
 
-    pub fn list_faults(&self) -> Result<Vec<FaultRule>> {
-        read(self.store.as_ref(), |tx| tx.fault_rules())
+    /// The rules the caller may see, in creation order.
+    pub fn list_faults(&self, reach: &Reach) -> Result<Vec<FaultRule>> {
+        let rules = read(self.store.as_ref(), |tx| tx.fault_rules())?;
+        Ok(rules.into_iter().filter(|rule| reach.sees(rule)).collect())
     }
 
-    /// Removes a rule; the sub-jobs it held go on.
-    pub fn delete_fault(&self, id: &str) -> Result<()> {
+    /// Removes a rule; the sub-jobs it held go on. Another project's rule is not found.
+    pub fn delete_fault(&self, reach: &Reach, id: &str) -> Result<()> {
         let released = transact(self.store.as_ref(), |tx| {
-            if !tx.delete_fault_rule(id)? {
+            if !tx.fault_rules()?.iter().any(|rule| rule.id == id && reach.sees(rule)) || !tx.delete_fault_rule(id)? {
                 return Err(not_found("fault rule", id));
             }
             tx.release_held(id)
@@ -136,9 +178,9 @@ impl Ecs {
     }
 
     /// Lets the sub-jobs a `hang` rule holds go on; the rule stays. Returns how many.
-    pub fn release_fault(&self, id: &str) -> Result<usize> {
+    pub fn release_fault(&self, reach: &Reach, id: &str) -> Result<usize> {
         let released = transact(self.store.as_ref(), |tx| {
-            if !tx.fault_rules()?.iter().any(|r| r.id == id) {
+            if !tx.fault_rules()?.iter().any(|rule| rule.id == id && reach.sees(rule)) {
                 return Err(not_found("fault rule", id));
             }
             tx.release_held(id)
@@ -148,7 +190,14 @@ impl Ecs {
         Ok(count)
     }
 
-    pub fn reset(&self, project_id: Option<&str>) -> Result<()> {
+    /// Resets one project, or with `None` every project (which needs an admin credential).
+    pub fn reset(&self, reach: &Reach, project_id: Option<&str>) -> Result<()> {
+        match (reach, project_id) {
+            (Reach::Everything, _) => {}
+            (Reach::Project(own), Some(named)) if named == own => {}
+            (Reach::Project(_), Some(_)) => return Err(other_project("A reset can name")),
+            (Reach::Project(_), None) => return Err(Error::of(ErrorCode::NotAdmin)),
+        }
         transact(self.store.as_ref(), |tx| tx.reset(project_id))?;
         self.engine.reload();
         tracing::info!(project_id = project_id.unwrap_or("all"), "state reset");
@@ -157,7 +206,9 @@ impl Ecs {
 
     /// Moves simulated time forward (persisted, so it never moves back), applying every
     /// transition that becomes due.
-    pub async fn advance_clock(&self, by: std::time::Duration) -> Result<()> {
+    /// Simulated time is one for every project, so moving it needs an admin credential.
+    pub async fn advance_clock(&self, reach: &Reach, by: std::time::Duration) -> Result<()> {
+        reach.must_reach_everything()?;
         let too_far = || {
             Error::invalid(format!("Simulated time can be advanced by at most {MAX_CLOCK_ADVANCE_YEARS} years in all."))
         };
@@ -171,14 +222,27 @@ impl Ecs {
         self.advance_with_timers(by).await
     }
 
-    pub fn save_snapshot(&self, name: &str) -> Result<()> {
+    /// Finishes the pending transitions of the caller's project, or of every project for an
+    /// admin credential (held sub-jobs stay held).
+    pub async fn settle(&self, reach: &Reach) -> Result<()> {
+        match reach {
+            Reach::Everything => self.engine.settle(None).await,
+            Reach::Project(own) => self.engine.settle(Some(own)).await,
+        }
+    }
+
+    /// Snapshots hold the state of every project, so each snapshot call needs an admin
+    /// credential.
+    pub fn save_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
+        reach.must_reach_everything()?;
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
             return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));
         }
         transact(self.store.as_ref(), |tx| tx.save_snapshot(name, self.clock.now()))
     }
 
-    pub fn restore_snapshot(&self, name: &str) -> Result<()> {
+    pub fn restore_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
+        reach.must_reach_everything()?;
         let found = transact(self.store.as_ref(), |tx| tx.restore_snapshot(name))?;
         if !found {
             return Err(not_found("snapshot", name));
@@ -187,11 +251,13 @@ impl Ecs {
         Ok(())
     }
 
-    pub fn snapshots(&self) -> Result<Vec<(String, Timestamp)>> {
+    pub fn snapshots(&self, reach: &Reach) -> Result<Vec<(String, Timestamp)>> {
+        reach.must_reach_everything()?;
         read(self.store.as_ref(), |tx| tx.snapshots())
     }
 
-    pub fn delete_snapshot(&self, name: &str) -> Result<()> {
+    pub fn delete_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
+        reach.must_reach_everything()?;
         if transact(self.store.as_ref(), |tx| tx.delete_snapshot(name))? {
             Ok(())
         } else {

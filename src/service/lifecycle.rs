@@ -253,7 +253,7 @@ impl Ecs {
             if ahead > remaining {
                 break;
             }
-            self.engine.advance(ahead).await;
+            self.engine.advance(ahead).await?;
             remaining -= ahead;
             // A transaction like the advance's own bookkeeping; the engine is idle meanwhile.
             let started = self.fire_due()?;
@@ -261,7 +261,7 @@ impl Ecs {
                 break;
             }
         }
-        self.engine.advance(remaining).await;
+        self.engine.advance(remaining).await?;
         self.fire_due()?;
         Ok(())
     }

@@ -25,7 +25,7 @@ use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
 pub use consoles::ConsoleProtocol;
-pub use control::{FixtureServer, FixtureServerGroup, FixtureStatus, Fixtures, RequestFault};
+pub use control::{FixtureServer, FixtureServerGroup, FixtureStatus, Fixtures, Reach, RequestFault};
 pub use lifecycle::{ChargeModeAccepted, ChargeModeChange, run_timers};
 pub use scheduled_events::{EventFilter, NewEvent, ShownEvent};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
@@ -51,11 +51,6 @@ impl Ecs {
     /// The simulated time.
     pub fn now(&self) -> crate::domain::server::Timestamp {
         self.clock.now()
-    }
-
-    /// Finishes every pending transition (held sub-jobs stay held).
-    pub async fn settle(&self) {
-        self.engine.settle().await;
     }
 
     pub fn project_exists(&self, project_id: &str) -> Result<bool> {

@@ -18,10 +18,23 @@ use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 /// How long an `X-Client-Token` answers with its first result (contract 1.5).
 const CLIENT_TOKEN_LIFETIME: time::Duration = time::Duration::hours(8);
 
-/// An `X-Client-Token` with a fingerprint of the request it came with.
+/// An `X-Client-Token` with the request it came with.
 pub struct ClientToken {
     pub token: String,
-    pub fingerprint: String,
+    /// The request as it is fingerprinted: without its password, so that no stored
+    /// fingerprint can be checked against guessed passwords.
+    pub fingerprinted: Vec<u8>,
+}
+
+impl ClientToken {
+    /// HMAC-SHA256 of the request under the store's fingerprint key: a copy of the stored
+    /// fingerprints alone does not let anyone test guesses of what the request held.
+    fn fingerprint(&self, key: &[u8]) -> Result<String> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).map_err(Error::internal)?;
+        mac.update(&self.fingerprinted);
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,13 +93,17 @@ impl Ecs {
         let outcome = transact(self.store.as_ref(), |tx| {
             // Read under the write lock, so times follow the order in which operations commit.
             let now = self.clock.now();
+            let fingerprint = match client_token {
+                Some(token) => Some(token.fingerprint(&tx.fingerprint_key()?)?),
+                None => None,
+            };
             if let Some(token) = client_token
                 && let Some(first) = tx.remembered_create(project_id, &token.token)?
             {
                 if now - first.created > CLIENT_TOKEN_LIFETIME {
                     return Err(Error::of(ErrorCode::ClientTokenExpired));
                 }
-                if first.fingerprint != token.fingerprint {
+                if Some(&first.fingerprint) != fingerprint.as_ref() {
                     return Err(Error::of(ErrorCode::ClientTokenReused));
                 }
                 return Ok(Ok((CreateAccepted::Job { job_id: first.job_id, server_ids: first.server_ids }, vec![])));
@@ -156,9 +173,9 @@ impl Ecs {
             let job = new_job(project_id, OperationKind::Create, planned, false, now);
             tx.insert_job(&job)?;
             let server_ids: Vec<String> = servers.iter().map(|s| s.id.clone()).collect();
-            if let Some(token) = client_token {
+            if let (Some(token), Some(fingerprint)) = (client_token, &fingerprint) {
                 let remembered = RememberedCreate {
-                    fingerprint: token.fingerprint.clone(),
+                    fingerprint: fingerprint.clone(),
                     job_id: job.id.clone(),
                     server_ids: server_ids.clone(),
                     created: now,

@@ -46,6 +46,8 @@ pub struct AccessKey {
     pub description: String,
     pub created: Timestamp,
     pub revoked: Option<Timestamp>,
+    /// The key's control calls may reach every project.
+    pub admin: bool,
 }
 
 /// Servers, the project usage kept beside them, and their private addresses.
@@ -153,6 +155,8 @@ pub trait ClockWrites: ClockReads {
 /// The `X-Client-Token`s of creates.
 pub trait IdempotencyReads {
     fn remembered_create(&mut self, project_id: &str, token: &str) -> Result<Option<RememberedCreate>>;
+    /// The secret key of the fingerprints (made once per store, the same ever after).
+    fn fingerprint_key(&mut self) -> Result<Vec<u8>>;
 }
 
 pub trait IdempotencyWrites: IdempotencyReads {

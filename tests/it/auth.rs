@@ -145,7 +145,7 @@ fn second_project() -> Credential {
 
 #[tokio::test]
 async fn two_projects_see_and_touch_only_their_own_servers() {
-    let (running, _dir) = start(|c| c.access_keys.push(second_project())).await;
+    let (running, _dir) = start(|c| c.access_keys.push(key_config(second_project(), false))).await;
     let base = format!("http://{}", running.addr);
     let first = test_credential();
     let second = second_project();
@@ -353,4 +353,32 @@ async fn a_request_signed_like_golangsdk_without_host_is_accepted_and_the_date_i
     let (status, body) = send_signed_like_golangsdk(&ecs, &["accept", "host", "user-agent"], b"").await;
     assert_gateway_refusal(status, &body, "APIG.0301");
     assert!(body["error_msg"].as_str().is_some_and(|m| m.contains("x-sdk-date")), "{body}");
+}
+
+/// Issue 20, finding 7: `ecsd keys revoke` of a key from the configuration lasts across
+/// restarts, though the key is still configured.
+#[tokio::test]
+async fn revoking_a_configured_key_lasts_across_restarts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config(dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
+    config.access_keys.push(key_config(second_project(), false));
+    let list = |base: &str| {
+        let ecs = TestServer::remote(base, second_project());
+        async move { ecs.get(&ecs.v1("/cloudservers/detail")).await }
+    };
+    let running = ecsd::start(config.clone()).await.expect("starts");
+    assert_eq!(list(&format!("http://{}", running.addr)).await.0, StatusCode::OK);
+    ecsd::keys::run(dir.path(), ecsd::keys::Action::Revoke { access_key: second_project().access_key })
+        .expect("revoked");
+    let (status, body) = list(&format!("http://{}", running.addr)).await;
+    assert_gateway_refusal(status, &body, "APIG.0301");
+    running.stop().await.expect("stops");
+
+    let running = ecsd::start(config).await.expect("starts again");
+    let (status, body) = list(&format!("http://{}", running.addr)).await;
+    assert_gateway_refusal(status, &body, "APIG.0301");
+    // The bootstrap credential still works.
+    let ecs = TestServer::remote(&format!("http://{}", running.addr), test_credential());
+    assert_eq!(ecs.get(&ecs.v1("/cloudservers/detail")).await.0, StatusCode::OK);
+    running.stop().await.expect("stops");
 }

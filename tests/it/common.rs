@@ -44,6 +44,18 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         access_keys: vec![],
         users: vec![],
         fixtures: None,
+        limits: ecsd::config::Limits::default(),
+        tls: None,
+    }
+}
+
+/// A `[[access_keys]]` entry of `credential`, an admin one or not.
+pub fn key_config(credential: Credential, admin: bool) -> ecsd::config::AccessKeyConfig {
+    ecsd::config::AccessKeyConfig {
+        access_key: credential.access_key,
+        secret_key: credential.secret_key,
+        project_id: credential.project_id,
+        admin,
     }
 }
 
@@ -248,7 +260,7 @@ impl TestServer {
     pub async fn start_with_two_projects() -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = config(data_dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
-        config.access_keys.push(other_credential());
+        config.access_keys.push(key_config(other_credential(), false));
         let running = ecsd::start(config).await.expect("ecsd starts");
         let base = format!("http://{}", running.addr);
         let credential = running.credential.clone();

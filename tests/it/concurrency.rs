@@ -916,3 +916,95 @@ async fn job_times_show_the_operations_of_a_server_one_after_another() {
     }
     assert!(overlaps.is_empty(), "{} overlap(s):\n  {}", overlaps.len(), overlaps.join("\n  "));
 }
+
+/// Issue 20, finding 2: commands that reach the engine while it settles are carried out and
+/// answered only once they have taken effect. A settle of 20,000 reboots (60,000 steps) runs
+/// while a second settle, five clock advances and a snapshot restore arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restore_settle_and_advance_racing_a_20000_server_settle_all_take_effect() {
+    const LONG: u64 = 600_000;
+    let mut catalogue = Catalogue::default();
+    catalogue.quota.max_instances = 100_000;
+    catalogue.quota.max_cores = 1_000_000;
+    catalogue.quota.max_ram_mib = 1_000_000_000;
+    let timings = Timings { create_ms: LONG, reboot_ms: LONG, ..Timings::INSTANT };
+    let ecs = Arc::new(TestServer::start_with(catalogue, timings).await);
+    let fleet: Vec<Value> = (0..200).map(|i| json!({"name": format!("f{i:03}"), "count": 100})).collect();
+    let (status, body) = ecs.post("/_ecsd/fixtures", json!({"servers": fleet})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ids: Vec<String> =
+        body["servers"].as_array().expect("ids").iter().map(|v| v.as_str().expect("id").to_string()).collect();
+    assert_eq!(ids.len(), 20_000);
+    let reboot_all = || async {
+        let mut jobs = Vec::new();
+        for chunk in ids.chunks(1000) {
+            let body = json!({"reboot": {"servers": server_ids(chunk), "type": "SOFT"}});
+            let (status, answer) = ecs.post(&ecs.v1("/cloudservers/action"), body).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            jobs.push(answer["job_id"].as_str().expect("job").to_string());
+        }
+        jobs
+    };
+    let settle = |ecs: Arc<TestServer>| {
+        tokio::spawn(async move {
+            let (status, body) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            std::time::Instant::now()
+        })
+    };
+    let now = |body: &Value| {
+        time::OffsetDateTime::parse(body["now"].as_str().expect("now"), &time::format_description::well_known::Rfc3339)
+            .expect("a time")
+    };
+
+    // A second settle and five advances arrive while the first settle runs.
+    let reboots = reboot_all().await;
+    let (_, before) = ecs.post("/_ecsd/clock/advance", json!({"seconds": 0})).await;
+    let first = settle(Arc::clone(&ecs));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let raced_at = std::time::Instant::now();
+    let advances: Vec<_> = (0..5)
+        .map(|_| {
+            let ecs = Arc::clone(&ecs);
+            tokio::spawn(async move { ecs.post("/_ecsd/clock/advance", json!({"seconds": 60})).await })
+        })
+        .collect();
+    let (status, body) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for job in &reboots {
+        assert_eq!(ecs.job(job).await["status"], "SUCCESS", "the second settle answered before its work was done");
+    }
+    for advance in advances {
+        let (status, body) = advance.await.expect("advance");
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let first_done = first.await.expect("first settle");
+    assert!(first_done > raced_at, "the first settle ended before the race: make the fleet larger");
+    let (_, after) = ecs.post("/_ecsd/clock/advance", json!({"seconds": 0})).await;
+    let moved = now(&after) - now(&before);
+    assert!(moved >= time::Duration::seconds(300), "five advances of 60 s moved the clock by {moved}");
+
+    // A restore arrives while a settle runs: the restored job is settled too.
+    let (status, body) = ecs.post(&ecs.v1("/cloudservers"), create_body("restored", "s6.small.1", 1)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let restored_job = body["job_id"].as_str().expect("job").to_string();
+    let restored_server = body["serverIds"][0].as_str().expect("id").to_string();
+    let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "pending"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    reboot_all().await;
+    let third = settle(Arc::clone(&ecs));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = ecs.call(Method::POST, "/_ecsd/snapshots/pending/restore", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let restored_at = std::time::Instant::now();
+    let (status, body) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        third.await.expect("third settle") > restored_at,
+        "the settle ended before the restore: make the fleet larger"
+    );
+    assert_eq!(ecs.job(&restored_job).await["status"], "SUCCESS", "the restored job was not settled");
+    let server = ecs.server(&restored_server).await;
+    assert_eq!(server["status"], "ACTIVE", "{server}");
+    assert!(server["OS-EXT-STS:task_state"].is_null(), "{server}");
+}

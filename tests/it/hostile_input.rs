@@ -1193,3 +1193,63 @@ async fn unknown_fields_are_ignored_except_as_action_keys() {
     assert_plain_error(status, &body, 400, "Ecs.0005");
     assert_eq!(ecs.server(&server).await["status"], "ACTIVE");
 }
+
+/// docs/behaviour.md: a path parameter that does not decode to UTF-8 is `Ecs.0005` (400), on
+/// every method and route that has a parameter, one parameter at a time, the others valid.
+#[tokio::test]
+async fn every_path_parameter_that_is_not_utf8_is_a_400_ecs_0005() {
+    let (ecs, server, _) = target().await;
+    let valid = |name: &str| match name {
+        "project_id" => ecs.project().to_string(),
+        "server_id" => server.clone(),
+        _ => "0123456789abcdef0123456789abcdef".to_string(),
+    };
+    let mut failures = Vec::new();
+    for (method, template, _) in ecsd::api::table().operations() {
+        let segments: Vec<&str> = template.split('/').collect();
+        let params: Vec<usize> = (0..segments.len()).filter(|&i| segments[i].starts_with('{')).collect();
+        for &bad in &params {
+            let path: Vec<String> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, segment)| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(_) if i == bad => "%FF%FE".to_string(),
+                    Some(name) => valid(name),
+                    None => segment.to_string(),
+                })
+                .collect();
+            let path = path.join("/");
+            let answer = ecs.try_call(method.clone(), &path, b"{}".to_vec(), &[], PATIENCE).await;
+            match answer {
+                Ok(answer)
+                    if answer.status == StatusCode::BAD_REQUEST && answer.body["error"]["code"] == "Ecs.0005" => {}
+                Ok(answer) => failures.push(format!("{method} {path}: {} {}", answer.status, answer.body)),
+                Err(e) => failures.push(format!("{method} {path}: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} answered otherwise:\n  {}", failures.len(), failures.join("\n  "));
+}
+
+/// Issue 20, finding 7: list filters are capped at 255 characters (and `server_id` at 1,000
+/// ids): a longer one is 400 `Ecs.0005`, not a 500 from the store's pattern matcher.
+#[tokio::test]
+async fn list_filters_over_their_length_cap_are_ecs_0005() {
+    let ecs = TestServer::start().await;
+    ecs.create_servers("web", "s6.small.1", 1).await;
+    let long = "x".repeat(49_999);
+    let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?name={long}"))).await;
+    assert_plain_error(status, &body, 400, "Ecs.0005");
+    for filter in ["name", "flavor", "ip", "ip_eq", "tags", "not-tags", "reservation_id", "marker", "server_id"] {
+        let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?{filter}={}", "a".repeat(256)))).await;
+        assert_plain_error(status, &body, 400, "Ecs.0005");
+        let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?{filter}={}", "a".repeat(255)))).await;
+        assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{filter} of 255: {status} {body}");
+    }
+    let ids = random_ids(1001).join(",");
+    let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?server_id={ids}"))).await;
+    assert_plain_error(status, &body, 400, "Ecs.0005");
+    let ids = random_ids(1000).join(",");
+    let (status, body) = ecs.get(&ecs.v1(&format!("/cloudservers/detail?server_id={ids}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

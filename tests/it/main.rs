@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+mod at_rest;
 mod auth;
 mod batch_actions;
 mod batch_format_ops;
@@ -11,6 +12,7 @@ mod catalogue;
 mod common;
 mod concurrency;
 mod control;
+mod control_tenancy;
 mod crash;
 mod create_servers;
 mod day2;
@@ -18,6 +20,7 @@ mod delete_servers;
 mod groups;
 mod hostile_input;
 mod lifecycle;
+mod limits;
 mod list_servers_details;
 mod metadata;
 mod openapi;

@@ -245,6 +245,7 @@ fn access_key(id: &str, created_ms: i64) -> AccessKey {
         description: "test".into(),
         created: at(created_ms),
         revoked: None,
+        admin: false,
     }
 }
 
@@ -774,9 +775,10 @@ fn projects_access_keys_and_tokens() {
         assert_eq!(revoked.revoked, Some(at(5000)), "revoked when first revoked");
         assert_eq!(look(store, |tx| tx.access_key("AK3")).expect("AK3").revoked, None);
 
-        // Written again (a configured key at start), the key is whole and active again.
+        // Written again, the key is whole as written (start keeps a revocation itself).
         let mut configured = access_key("AK1", 7000);
         configured.description = "configured".into();
+        configured.admin = true;
         commit(store, |tx| tx.put_access_key(&configured));
         assert_eq!(look(store, |tx| tx.access_key("AK1")), Some(configured));
         assert_eq!(look(store, |tx| tx.access_keys()).len(), 3);
@@ -1361,5 +1363,19 @@ fn a_servers_history_deletion_and_events_follow_it_and_are_in_snapshots_and_rese
             assert_eq!(tx.next_due()?, None, "nothing due is left");
             Ok(())
         });
+    });
+}
+
+#[test]
+fn the_fingerprint_key_is_made_once_and_stays_the_same() {
+    on_every_database(|database| {
+        let store = database.open();
+        let key = look(store.as_ref(), |tx| tx.fingerprint_key());
+        assert!(key.len() >= 32, "a key of {} bytes", key.len());
+        assert_eq!(commit(store.as_ref(), |tx| tx.fingerprint_key()), key, "the same in a write transaction");
+        commit(store.as_ref(), |tx| tx.reset(None));
+        assert_eq!(look(store.as_ref(), |tx| tx.fingerprint_key()), key, "a reset keeps it");
+        drop(store);
+        assert_eq!(look(database.open().as_ref(), |tx| tx.fingerprint_key()), key, "reopened, the same");
     });
 }

@@ -1,7 +1,8 @@
 //! Faults of the store under the real binary: the data dir runs full, or is read-only. Writes
-//! must answer a clean 5xx `Common.0001` body (no panic, no hang, no reset connection), reads
-//! keep working, and once the space is back ecsd recovers without a restart; after a restart
-//! the database passes `PRAGMA integrity_check`.
+//! must answer a clean 5xx body (503 `Common.0503` "The store is out of space." on a full disk,
+//! `Common.0001` otherwise; no panic, no hang, no reset connection), reads keep working, settle
+//! and shutdown return, and once the space is back ecsd recovers without a restart; after a
+//! restart the database passes `PRAGMA integrity_check`.
 //!
 //! Needs to mount a tmpfs (root, or CAP_SYS_ADMIN); prints a skip message otherwise.
 
@@ -79,6 +80,13 @@ async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>)
     ecs.try_call(method, path, bytes, &[], PATIENCE).await
 }
 
+/// What a write answered while the disk was full: 503, its own code, a message that says so.
+fn assert_out_of_space(what: &str, answer: &Answer) {
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "Common.0503", "{what}: {}", answer.body);
+    assert_eq!(answer.body["error"]["message"], "The store is out of space.", "{what}: {}", answer.body);
+}
+
 /// What a write answered while the store could not write.
 fn assert_clean_store_failure(what: &str, answer: &Answer) {
     assert!(answer.status.is_server_error(), "{what}: expected a 5xx, got {} {}", answer.status, answer.body);
@@ -127,7 +135,7 @@ async fn wait_jobs(ecs: &TestServer, jobs: &[String]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_data_dir_answers_common_0001_keeps_reading_and_recovers_when_space_is_freed() {
+async fn a_full_data_dir_answers_503_out_of_space_keeps_reading_and_recovers_when_space_is_freed() {
     let (_dir, data, config) = layout();
     let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("full data dir") };
     let mut process = EcsProcess::spawn(&data, Some(&config), "instant");
@@ -154,13 +162,13 @@ async fn a_full_data_dir_answers_common_0001_keeps_reading_and_recovers_when_spa
         break;
     }
     let refused = refused.expect("some write fails once the disk is full");
-    assert_clean_store_failure("create on a full disk", &refused);
+    assert_out_of_space("create on a full disk", &refused);
 
     // Other writes fail the same way; reads keep working.
     let stop = json!({"os-stop": {"servers": server_ids(&first[..2])}});
     let answer = call(&ecs, Method::POST, &ecs.v1("/cloudservers/action"), Some(stop.clone())).await.expect("answer");
     if answer.status != StatusCode::OK {
-        assert_clean_store_failure("stop on a full disk", &answer);
+        assert_out_of_space("stop on a full disk", &answer);
     } else {
         jobs.push(answer.body["job_id"].as_str().expect("job").to_string());
     }
@@ -234,7 +242,7 @@ async fn engine_steps_that_hit_a_full_disk_are_retried_and_finish() {
             .await
             .expect("answer");
         if !answer.status.is_success() {
-            assert_clean_store_failure("create while the engine runs", &answer);
+            assert_out_of_space("create while the engine runs", &answer);
             break;
         }
     }
@@ -334,4 +342,96 @@ async fn refusing_a_read_only_data_dir_names_the_cause() {
         last.contains("read-only") || last.contains("readonly") || last.contains(&data.display().to_string()),
         "the error does not say why: {last}"
     );
+}
+
+/// Fills the disk, then keeps creating until the store refuses, so that the WAL holds no
+/// room for the engine's own writes either; returns the filler.
+async fn fill_the_store(ecs: &TestServer, dir: &Path) -> PathBuf {
+    let filler = fill(dir);
+    for attempt in 0..60 {
+        let answer = call(ecs, Method::POST, &ecs.v1("/cloudservers"), Some(create(&format!("w{attempt}"), 100)))
+            .await
+            .expect("answer");
+        if !answer.status.is_success() {
+            assert_out_of_space("create on a full disk", &answer);
+            break;
+        }
+    }
+    filler
+}
+
+/// A fleet of `count` running servers and a stop of them whose steps wait 10 minutes.
+async fn pending_stop(ecs: &TestServer, count: u32) -> (Vec<String>, String) {
+    let ids = ecs.create_servers("pending", "s6.small.1", count).await;
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (ids, body["job_id"].as_str().expect("job").to_string())
+}
+
+const LONG_STOPS: &str = "\n[timings]\ncreate_ms = 0\nstop_ms = 600000\n";
+
+/// Issue 20, finding 6: on a full disk a settle answers 503 out of space instead of waiting
+/// forever; the engine takes fewer steps at a time, backs off, and finishes the work by itself
+/// once space is freed, without a restart or another settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_settle_answers_out_of_space_and_the_engine_resumes_by_itself() {
+    let (_dir, data, config) = layout();
+    let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("settle on a full disk") };
+    std::fs::write(&config, format!("{CONFIG}{LONG_STOPS}")).expect("config");
+    let process = EcsProcess::spawn(&data, Some(&config), "realistic");
+    let ecs = process.client();
+    let (ids, job) = pending_stop(&ecs, 100).await;
+    let filler = fill_the_store(&ecs, &tmpfs.path).await;
+
+    let settled = call(&ecs, Method::POST, "/_ecsd/clock/settle", None)
+        .await
+        .unwrap_or_else(|e| panic!("settle on a full disk: no answer ({e}); log:\n{}", process.log_text()));
+    assert_out_of_space("settle on a full disk", &settled);
+    let log = process.log_text();
+    assert!(log.contains("retrying with fewer at a time"), "the engine did not split its transaction:\n{log}");
+
+    std::fs::remove_file(&filler).expect("free the space");
+    wait_jobs(&ecs, std::slice::from_ref(&job)).await;
+    assert_eq!(ecs.job(&job).await["status"], "SUCCESS");
+    for id in &ids {
+        assert_eq!(ecs.server(id).await["status"], "SHUTOFF");
+    }
+    drop(process);
+    assert_eq!(integrity(&data), "ok");
+    drop(tmpfs);
+}
+
+/// Issue 20, finding 6: SIGTERM while a settle is in flight on a full disk exits at once and
+/// cleanly; the work is stored and finishes after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_sigterm_during_a_settle_exits_cleanly() {
+    let (_dir, data, config) = layout();
+    let Some(tmpfs) = Tmpfs::mount(&data, "24m") else { return skip("shutdown on a full disk") };
+    std::fs::write(&config, format!("{CONFIG}{LONG_STOPS}")).expect("config");
+    let mut process = EcsProcess::spawn(&data, Some(&config), "realistic");
+    let ecs = process.client();
+    let (_, job) = pending_stop(&ecs, 100).await;
+    let filler = fill_the_store(&ecs, &tmpfs.path).await;
+    let base = ecs.base.clone();
+    // The settle's client waits far longer than the exit may take.
+    let settle = tokio::spawn(async move {
+        let ecs = TestServer::remote(&base, test_credential());
+        ecs.try_call(Method::POST, "/_ecsd/clock/settle", vec![], &[], Duration::from_secs(120)).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    process.terminate();
+    let exit = process.wait_exit(Duration::from_secs(10));
+    let exit = exit.unwrap_or_else(|| panic!("ecsd did not exit within 10 s; log:\n{}", process.log_text()));
+    assert!(exit.success(), "exit {exit:?}");
+    let _ = settle.await;
+
+    std::fs::remove_file(&filler).expect("free the space");
+    let process = EcsProcess::spawn(&data, Some(&config), "instant");
+    let ecs = process.client();
+    wait_jobs(&ecs, std::slice::from_ref(&job)).await;
+    assert_eq!(ecs.job(&job).await["status"], "SUCCESS");
+    drop(process);
+    assert_eq!(integrity(&data), "ok");
+    drop(tmpfs);
 }

@@ -509,11 +509,14 @@ def test_a_token_is_refused_once_24_hours_have_passed_on_the_simulated_clock(ecs
     token = get_token(first).headers["X-Subject-Token"]
     list_url = f"{first.endpoint}/v1/{TEAM_B_PROJECT}/cloudservers/detail"
     assert with_token("GET", list_url, token).status_code == 200
-    # Moved with the token itself (an SK-signed call would meet the skew check on the advanced clock).
-    advanced = with_token("POST", f"{first.endpoint}/_ecsd/clock/advance", token, {"seconds": 23 * 3600})
+    # A user's token is a project credential: simulated time is every project's, so moving it
+    # needs an admin credential (the bootstrap key; signatures are checked against real time).
+    refused = with_token("POST", f"{first.endpoint}/_ecsd/clock/advance", token, {"seconds": 23 * 3600})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "Ecs.0003", refused.text
+    advanced = first.raw("POST", "/_ecsd/clock/advance", {"seconds": 23 * 3600})
     assert advanced.status_code == 200, advanced.text
     assert with_token("GET", list_url, token).status_code == 200
-    assert with_token("POST", f"{first.endpoint}/_ecsd/clock/advance", token, {"seconds": 3600 + 60}).status_code == 200
+    assert first.raw("POST", "/_ecsd/clock/advance", {"seconds": 3600 + 60}).status_code == 200
     assert_gateway_refusal(with_token("GET", list_url, token), "APIG.0307")
 
 

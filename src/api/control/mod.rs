@@ -6,8 +6,9 @@ mod wire;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +24,7 @@ use crate::domain::faults::{FaultRule, FaultSpec};
 use crate::domain::scheduled_events::{EventState, EventType};
 use crate::domain::{Error, ErrorCode};
 use crate::iam::Caller;
-use crate::service::{Ecs, FixtureServer, FixtureServerGroup, Fixtures, NewEvent};
+use crate::service::{Ecs, FixtureServer, FixtureServerGroup, Fixtures, NewEvent, Reach};
 use wire::{AutoTerminations, ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
 
 pub fn operations() -> Vec<Row> {
@@ -43,6 +44,27 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(schedule_event)),
         Row::new(routes!(list_auto_terminations)),
     ]
+}
+
+/// Who calls the control API: what the call may reach (see docs/testing.md), and the caller's
+/// own project (none when authentication is off).
+pub struct Controller {
+    reach: Reach,
+    project: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Controller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(match parts.extensions.get::<Caller>() {
+            None => Controller { reach: Reach::Everything, project: None },
+            Some(caller) => Controller {
+                reach: if caller.admin { Reach::Everything } else { Reach::Project(caller.project_id.clone()) },
+                project: Some(caller.project_id.clone()),
+            },
+        })
+    }
 }
 
 /// A fault rule of a path.
@@ -72,10 +94,16 @@ pub struct SnapshotPath {
         (status = 201, description = "The stored rule.", body = FaultRule),
         (status = 400, description = "Malformed rule, probability outside [0, 1], `http_error` status outside 400 \
 to 599, a missing code, or a delay over 600000 ms (`Ecs.0005`).", body = EcsError),
+        (status = 403, description = "Another project's `project_id` without an admin credential (`Ecs.0003`).",
+         body = EcsError),
     )
 )]
-pub async fn add_fault(State(ecs): State<Arc<Ecs>>, EcsJson(spec): EcsJson<FaultSpec>) -> ApiResult<Response> {
-    let rule = blocking(&ecs, move |ecs| ecs.add_fault(spec)).await?;
+pub async fn add_fault(
+    State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
+    EcsJson(spec): EcsJson<FaultSpec>,
+) -> ApiResult<Response> {
+    let rule = blocking(&ecs, move |ecs| ecs.add_fault(&caller.reach, spec)).await?;
     Ok((StatusCode::CREATED, Json(rule)).into_response())
 }
 
@@ -85,10 +113,11 @@ pub async fn add_fault(State(ecs): State<Arc<Ecs>>, EcsJson(spec): EcsJson<Fault
     path = "/_ecsd/faults",
     operation_id = "EcsdListFaults",
     tag = "ecsd control",
-    responses((status = 200, description = "Every fault rule with its counters.", body = FaultRules))
+    responses((status = 200, description = "Every fault rule the caller may see (an admin credential: all; any \
+other: those of its project), with its counters.", body = FaultRules))
 )]
-pub async fn list_faults(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<FaultRules>> {
-    let faults = blocking(&ecs, |ecs| ecs.list_faults()).await?;
+pub async fn list_faults(State(ecs): State<Arc<Ecs>>, caller: Controller) -> ApiResult<Json<FaultRules>> {
+    let faults = blocking(&ecs, move |ecs| ecs.list_faults(&caller.reach)).await?;
     Ok(Json(FaultRules { faults }))
 }
 
@@ -101,14 +130,15 @@ pub async fn list_faults(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<FaultRul
     params(FaultPath),
     responses(
         (status = 204, description = "Removed."),
-        (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
+        (status = 404, description = "No such rule, or another project's (`Ecs.1000`).", body = EcsError),
     )
 )]
 pub async fn delete_fault(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsPath(FaultPath { id }): EcsPath<FaultPath>,
 ) -> ApiResult<StatusCode> {
-    blocking(&ecs, move |ecs| ecs.delete_fault(&id)).await?;
+    blocking(&ecs, move |ecs| ecs.delete_fault(&caller.reach, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -121,25 +151,27 @@ pub async fn delete_fault(
     params(FaultPath),
     responses(
         (status = 200, description = "How many sub-jobs were released; the rule stays.", body = Released),
-        (status = 404, description = "No such rule (`Ecs.1000`).", body = EcsError),
+        (status = 404, description = "No such rule, or another project's (`Ecs.1000`).", body = EcsError),
     )
 )]
 pub async fn release_fault(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsPath(FaultPath { id }): EcsPath<FaultPath>,
 ) -> ApiResult<Json<Released>> {
-    let released = blocking(&ecs, move |ecs| ecs.release_fault(&id)).await?;
+    let released = blocking(&ecs, move |ecs| ecs.release_fault(&caller.reach, &id)).await?;
     Ok(Json(Released { released }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
-    /// Reset only this project; everything when absent.
+    /// Reset only this project; everything when absent (which needs an admin credential).
     project_id: Option<String>,
 }
 
-/// `POST /_ecsd/reset`, with an optional `{"project_id": ...}` (everything when absent).
+/// `POST /_ecsd/reset`, with an optional `{"project_id": ...}` (everything when absent, for
+/// an admin credential).
 #[utoipa::path(
     post,
     path = "/_ecsd/reset",
@@ -149,13 +181,16 @@ pub struct ResetRequest {
     responses(
         (status = 204, description = "Servers, jobs and client tokens are gone (of the project, or all)."),
         (status = 400, description = "Malformed body (`Ecs.0005`).", body = EcsError),
+        (status = 403, description = "Another project, or every project, without an admin credential \
+(`Ecs.0003`).", body = EcsError),
     )
 )]
 pub async fn reset(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     OptionalEcsJson(request): OptionalEcsJson<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    blocking(&ecs, move |ecs| ecs.reset(request.project_id.as_deref())).await?;
+    blocking(&ecs, move |ecs| ecs.reset(&caller.reach, request.project_id.as_deref())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,14 +212,17 @@ pub struct SnapshotRequest {
     responses(
         (status = 201, description = "Saved.", body = SnapshotName),
         (status = 400, description = "Malformed body or name (`Ecs.0005`).", body = EcsError),
+        (status = 403, description = "Not an admin credential: snapshots hold every project (`Ecs.0003`).",
+         body = EcsError),
     )
 )]
 pub async fn save_snapshot(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsJson(request): EcsJson<SnapshotRequest>,
 ) -> ApiResult<Response> {
     let name = request.name.clone();
-    blocking(&ecs, move |ecs| ecs.save_snapshot(&request.name)).await?;
+    blocking(&ecs, move |ecs| ecs.save_snapshot(&caller.reach, &request.name)).await?;
     Ok((StatusCode::CREATED, Json(SnapshotName { name })).into_response())
 }
 
@@ -194,10 +232,14 @@ pub async fn save_snapshot(
     path = "/_ecsd/snapshots",
     operation_id = "EcsdListSnapshots",
     tag = "ecsd control",
-    responses((status = 200, description = "The saved snapshots.", body = Snapshots))
+    responses(
+        (status = 200, description = "The saved snapshots.", body = Snapshots),
+        (status = 403, description = "Not an admin credential: snapshots hold every project (`Ecs.0003`).",
+         body = EcsError),
+    )
 )]
-pub async fn list_snapshots(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<Snapshots>> {
-    let snapshots = blocking(&ecs, |ecs| ecs.snapshots()).await?;
+pub async fn list_snapshots(State(ecs): State<Arc<Ecs>>, caller: Controller) -> ApiResult<Json<Snapshots>> {
+    let snapshots = blocking(&ecs, move |ecs| ecs.snapshots(&caller.reach)).await?;
     Ok(Json(Snapshots::of(snapshots)))
 }
 
@@ -210,14 +252,17 @@ pub async fn list_snapshots(State(ecs): State<Arc<Ecs>>) -> ApiResult<Json<Snaps
     params(SnapshotPath),
     responses(
         (status = 204, description = "Restored."),
+        (status = 403, description = "Not an admin credential: snapshots hold every project (`Ecs.0003`).",
+         body = EcsError),
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
 pub async fn restore_snapshot(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsPath(SnapshotPath { name }): EcsPath<SnapshotPath>,
 ) -> ApiResult<StatusCode> {
-    blocking(&ecs, move |ecs| ecs.restore_snapshot(&name)).await?;
+    blocking(&ecs, move |ecs| ecs.restore_snapshot(&caller.reach, &name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,14 +275,17 @@ pub async fn restore_snapshot(
     params(SnapshotPath),
     responses(
         (status = 204, description = "Deleted."),
+        (status = 403, description = "Not an admin credential: snapshots hold every project (`Ecs.0003`).",
+         body = EcsError),
         (status = 404, description = "No such snapshot (`Ecs.1000`).", body = EcsError),
     )
 )]
 pub async fn delete_snapshot(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsPath(SnapshotPath { name }): EcsPath<SnapshotPath>,
 ) -> ApiResult<StatusCode> {
-    blocking(&ecs, move |ecs| ecs.delete_snapshot(&name)).await?;
+    blocking(&ecs, move |ecs| ecs.delete_snapshot(&caller.reach, &name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -261,16 +309,21 @@ pub struct AdvanceRequest {
         (status = 200, description = "The simulated time after the advance.", body = ClockNow),
         (status = 400, description = "Malformed body or `seconds` outside 0 to 31536000 (`Ecs.0005`).",
          body = EcsError),
+        (status = 403, description = "Not an admin credential: simulated time is every project's (`Ecs.0003`).",
+         body = EcsError),
+        (status = 503, description = "Time moved, but the store had no space for the steps that became due \
+(`Common.0503`); the engine applies them once it has.", body = EcsError),
     )
 )]
 pub async fn advance_clock(
     State(ecs): State<Arc<Ecs>>,
+    caller: Controller,
     EcsJson(request): EcsJson<AdvanceRequest>,
 ) -> ApiResult<Json<ClockNow>> {
     if !(0.0..=31_536_000.0).contains(&request.seconds) {
         return Err(Error::invalid("seconds must be between 0 and 31536000.").into());
     }
-    ecs.advance_clock(std::time::Duration::from_secs_f64(request.seconds)).await?;
+    ecs.advance_clock(&caller.reach, std::time::Duration::from_secs_f64(request.seconds)).await?;
     Ok(Json(ClockNow::at(ecs.now())))
 }
 
@@ -280,31 +333,39 @@ pub async fn advance_clock(
     path = "/_ecsd/clock/settle",
     operation_id = "EcsdSettleClock",
     tag = "ecsd control",
-    responses((status = 200, description = "The simulated time once nothing is pending.", body = ClockNow))
+    responses(
+        (status = 200, description = "The simulated time once nothing is pending (in the caller's project; in \
+every project for an admin credential).", body = ClockNow),
+        (status = 503, description = "The store has no space to apply a step (`Common.0503`); what was applied \
+stays, and the engine goes on once it has space.", body = EcsError),
+    )
 )]
-pub async fn settle_clock(State(ecs): State<Arc<Ecs>>) -> Json<ClockNow> {
-    ecs.settle().await;
-    Json(ClockNow::at(ecs.now()))
+pub async fn settle_clock(State(ecs): State<Arc<Ecs>>, caller: Controller) -> ApiResult<Json<ClockNow>> {
+    ecs.settle(&caller.reach).await?;
+    Ok(Json(ClockNow::at(ecs.now())))
 }
 
 /// The project a control request acts on: the caller's (the only one allowed) when
 /// authentication is on, the one given when it is off.
-fn control_project(caller: Option<axum::Extension<Caller>>, asked: Option<String>) -> Result<String, Error> {
-    match (caller, asked) {
-        (Some(axum::Extension(caller)), Some(asked)) if asked != caller.project_id => {
-            Err(Error::new(ErrorCode::Forbidden, "The control API acts only on the caller's project."))
-        }
-        (Some(axum::Extension(caller)), _) => Ok(caller.project_id),
-        (None, Some(asked)) => Ok(asked),
-        (None, None) => Err(Error::invalid("project_id is required when authentication is off.")),
+/// The project a control call acts on: the one asked for, which without an admin credential
+/// must be the caller's own; the caller's by default; required when authentication is off.
+fn control_project(caller: Controller, asked: Option<String>) -> Result<String, Error> {
+    match (&caller.reach, caller.project, asked) {
+        (Reach::Project(own), _, Some(asked)) if asked != *own => Err(Error::new(
+            ErrorCode::Forbidden,
+            "The control API acts only on the caller's project without an admin credential.",
+        )),
+        (_, _, Some(asked)) => Ok(asked),
+        (_, Some(own), None) => Ok(own),
+        (_, None, None) => Err(Error::invalid("project_id is required when authentication is off.")),
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixturesRequest {
-    /// The project to load into: the caller's (the only one allowed) when authentication is
-    /// on, required when it is off.
+    /// The project to load into: the caller's by default; another project needs an admin
+    /// credential. Required when authentication is off.
     project_id: Option<String>,
     servers: Vec<FixtureServer>,
     /// ECS groups (anti-affinity) to create, which servers join by naming them.
@@ -313,7 +374,7 @@ pub struct FixturesRequest {
 }
 
 /// `POST /_ecsd/fixtures`: servers created directly in their stable statuses, in the caller's
-/// project (or the `project_id` given, when authentication is off).
+/// project (or the `project_id` given, for an admin credential or when authentication is off).
 #[utoipa::path(
     post,
     path = "/_ecsd/fixtures",
@@ -324,13 +385,13 @@ pub struct FixturesRequest {
         (status = 201, description = "The servers exist, in their stable statuses.", body = FixtureIds),
         (status = 400, description = "Malformed body, an invalid fixture (status, flavor, image, name, count), or \
 no `project_id` with authentication off.", body = EcsError),
-        (status = 403, description = "Another project than the caller's, or an unknown one (`Ecs.0003`).",
-         body = EcsError),
+        (status = 403, description = "Another project than the caller's without an admin credential, or an \
+unknown one (`Ecs.0003`).", body = EcsError),
     )
 )]
 pub async fn load_fixtures(
     State(ecs): State<Arc<Ecs>>,
-    caller: Option<axum::Extension<Caller>>,
+    caller: Controller,
     EcsJson(request): EcsJson<FixturesRequest>,
 ) -> ApiResult<Response> {
     let project_id = control_project(caller, request.project_id)?;
@@ -379,7 +440,7 @@ pub struct ScheduleEventRequest {
 )]
 pub async fn schedule_event(
     State(ecs): State<Arc<Ecs>>,
-    caller: Option<axum::Extension<Caller>>,
+    caller: Controller,
     EcsJson(request): EcsJson<ScheduleEventRequest>,
 ) -> ApiResult<Response> {
     let project_id = control_project(caller, request.project_id)?;
@@ -424,7 +485,7 @@ pub struct ProjectQuery {
 )]
 pub async fn list_auto_terminations(
     State(ecs): State<Arc<Ecs>>,
-    caller: Option<axum::Extension<Caller>>,
+    caller: Controller,
     super::extract::EcsQuery(query): super::extract::EcsQuery<ProjectQuery>,
 ) -> ApiResult<Json<AutoTerminations>> {
     let project_id = control_project(caller, query.project_id)?;

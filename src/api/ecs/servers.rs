@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sha2::Digest;
 use utoipa::IntoParams;
 
 use super::wire::servers::{
@@ -18,7 +17,7 @@ use super::wire::servers::{
 use crate::api::error::{ApiError, ApiResult, EcsErrorBody as EcsError};
 use crate::api::extract::{EcsBody, EcsJson, EcsPath, EcsQuery, Project, ProjectPath, ServerPath, parse_json};
 use crate::api::{blocking, point_read};
-use crate::domain::query::{Page, ServerFilter, Start};
+use crate::domain::query::{MAX_FILTER_IDS, Page, ServerFilter, Start, check_length};
 use crate::domain::status::Status;
 use crate::domain::{Error, ErrorCode};
 use crate::service::{ClientToken, CreateAccepted, Ecs, ServerUpdate};
@@ -27,9 +26,9 @@ use crate::service::{ClientToken, CreateAccepted, Ecs, ServerUpdate};
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct ClientTokenHeader {
-    /// Idempotency token: a lower-case UUID (`Ecs.0123` otherwise). The same token with a
-    /// byte-identical body within 8 hours answers the first job again and creates nothing;
-    /// a different body is `Ecs.0122`, an older token `Ecs.0124`.
+    /// Idempotency token: a lower-case UUID (`Ecs.0123` otherwise). The same token with the
+    /// same body (as JSON, `adminPass` aside) within 8 hours answers the first job again and
+    /// creates nothing; a different body is `Ecs.0122`, an older token `Ecs.0124`.
     #[param(rename = "X-Client-Token")]
     pub x_client_token: Option<String>,
 }
@@ -103,9 +102,8 @@ async fn create(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let request: CreateServersRequest = parse_json(&body)?;
-    let client_token = client_token
-        .x_client_token
-        .map(|token| ClientToken { token, fingerprint: hex::encode(sha2::Sha256::digest(&body)) });
+    let client_token =
+        client_token.x_client_token.map(|token| ClientToken { token, fingerprinted: without_password(&body) });
     let dry_run = request.dry_run;
     let create = request.server.into_domain()?;
     let accepted =
@@ -116,6 +114,15 @@ async fn create(
             Json(CreateServersResponse { job_id, server_ids }).into_response()
         }
     })
+}
+
+/// What an `X-Client-Token` remembers of a create body: its JSON without `server.adminPass`.
+fn without_password(body: &[u8]) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(server) = value.get_mut("server").and_then(serde_json::Value::as_object_mut) {
+        server.remove("adminPass");
+    }
+    serde_json::to_vec(&value).unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -159,8 +166,8 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "The servers that match, newest first, and how many match in all.",
          body = ListServersDetailsResponse),
-        (status = 400, description = "`limit` outside 1 to 1000, an unknown `status`, or a malformed query \
-(`Ecs.0005`).", body = EcsError),
+        (status = 400, description = "`limit` outside 1 to 1000, an unknown `status`, a text parameter over 255 \
+characters, more than 1000 ids in `server_id`, or a malformed query (`Ecs.0005`).", body = EcsError),
     )
 )]
 pub async fn list_servers_details(
@@ -173,7 +180,10 @@ pub async fn list_servers_details(
         return Err(Error::invalid(format!("limit must range from 1 to {}.", Page::MAX_LIMIT)).into());
     }
     let start = match query.marker {
-        Some(marker) => Start::After(marker),
+        Some(marker) => {
+            check_length("marker", &marker)?;
+            Start::After(marker)
+        }
         None => Start::Page(query.offset.unwrap_or(1).max(1)),
     };
     let page = Page { start, limit };
@@ -187,8 +197,17 @@ pub async fn list_servers_details(
         not_tags: query.not_tags,
         reservation_id: query.reservation_id,
     };
+    filter.validate()?;
     let server_ids: Option<Vec<String>> =
         query.server_id.map(|ids| ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
+    if let Some(ids) = &server_ids {
+        if ids.len() > MAX_FILTER_IDS {
+            return Err(Error::invalid(format!("server_id may list at most {MAX_FILTER_IDS} ids.")).into());
+        }
+        for id in ids {
+            check_length("server_id", id)?;
+        }
+    }
     let catalogue = ecs.catalogue();
     let (count, servers) = match server_ids {
         // With `server_id`, every other filter is ignored, and an unknown id gets an entry of

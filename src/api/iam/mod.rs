@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::routes;
@@ -16,6 +17,7 @@ use super::error::{ApiError, EcsErrorBody as EcsError};
 use super::extract::{BaseUrl, EcsJson};
 use super::operation::Row;
 use crate::domain::Error;
+use crate::iam::Refused;
 pub use wire::{IamError, TokenRequest, TokenResponse};
 
 pub fn operations() -> Vec<Row> {
@@ -39,7 +41,10 @@ pub const TOKENS_PATH: &str = "/v3/auth/tokens";
          headers(("X-Subject-Token" = String, description = "The token to send as `X-Auth-Token`."))),
         (status = 400, description = "Malformed body, no name or password, or a method other than `password` \
 (`Ecs.0005`).", body = EcsError),
-        (status = 401, description = "Wrong user name or password (`IAM.0101`).", body = IamError),
+        (status = 401, description = "Wrong user name or password (`IAM.0101`), or a user locked for 5 minutes \
+after more than 5 consecutive wrong passwords (\"The account is locked.\").", body = IamError),
+        (status = 429, description = "Too many password checks at once (Keystone's body, with `Retry-After`).",
+         body = IamError),
     )
 )]
 pub async fn keystone_create_user_token_by_password(
@@ -58,15 +63,16 @@ pub async fn keystone_create_user_token_by_password(
     }
     let domain = user.and_then(|u| u.domain.as_ref()).and_then(|d| d.name.clone());
     let project = request.auth.scope.and_then(|s| s.project).and_then(|p| p.id);
-    let iam = Arc::clone(&auth.iam);
-    let issued =
-        tokio::task::spawn_blocking(move || iam.issue_token(&name, domain.as_deref(), &password, project.as_deref()))
-            .await;
-    let token = match issued {
-        Ok(Ok(Ok(token))) => token,
-        Ok(Ok(Err(_))) => return (StatusCode::UNAUTHORIZED, Json(IamError::wrong_password())).into_response(),
-        Ok(Err(error)) => return ApiError(error).into_response(),
-        Err(join) => return ApiError(Error::internal(join)).into_response(),
+    let token = match auth.iam.issue_token(name, domain, password, project).await {
+        Ok(Ok(token)) => token,
+        Ok(Err(Refused::Busy)) => {
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(IamError::too_many_requests())).into_response();
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+        Ok(Err(Refused::Locked)) => return (StatusCode::UNAUTHORIZED, Json(IamError::locked())).into_response(),
+        Ok(Err(_)) => return (StatusCode::UNAUTHORIZED, Json(IamError::wrong_password())).into_response(),
+        Err(error) => return ApiError(error).into_response(),
     };
     let mut response = (StatusCode::CREATED, Json(TokenResponse::of(&token, &base))).into_response();
     if let Ok(value) = HeaderValue::from_str(&token.token) {

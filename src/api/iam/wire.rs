@@ -137,18 +137,21 @@ impl TokenResponse {
     }
 }
 
-/// IAM's refusal of a user name and password, with 401.
+/// IAM's refusals, in Keystone's shape (`error`), with IAM's own code beside it where IAM
+/// gives one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IamError {
     pub error: IamErrorDetail,
-    /// `IAM.0101`.
-    pub error_code: &'static str,
-    pub error_msg: &'static str,
+    /// `IAM.0101` (wrong user name or password).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IamErrorDetail {
-    /// 401.
+    /// The HTTP status: 401 or 429.
     pub code: u16,
     pub title: &'static str,
     pub message: &'static str,
@@ -159,8 +162,29 @@ impl IamError {
         const MESSAGE: &str = "The username or password is wrong.";
         IamError {
             error: IamErrorDetail { code: 401, title: "Unauthorized", message: MESSAGE },
-            error_code: "IAM.0101",
-            error_msg: MESSAGE,
+            error_code: Some("IAM.0101"),
+            error_msg: Some(MESSAGE),
+        }
+    }
+
+    /// The user is locked after repeated wrong passwords (IAM's answer has only `error`).
+    pub fn locked() -> Self {
+        IamError {
+            error: IamErrorDetail { code: 401, title: "Unauthorized", message: "The account is locked." },
+            error_code: None,
+            error_msg: None,
+        }
+    }
+
+    pub fn too_many_requests() -> Self {
+        IamError {
+            error: IamErrorDetail {
+                code: 429,
+                title: "Too Many Requests",
+                message: "Too many password checks at once; retry in a moment.",
+            },
+            error_code: None,
+            error_msg: None,
         }
     }
 }

@@ -25,6 +25,13 @@ impl IdempotencyReads for SqliteTx<'_> {
         })
         .transpose()
     }
+
+    fn fingerprint_key(&mut self) -> Result<Vec<u8>> {
+        self.tx
+            .prepare_cached("SELECT key FROM fingerprint_key WHERE id = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(db)
+    }
 }
 
 impl IdempotencyWrites for SqliteTx<'_> {

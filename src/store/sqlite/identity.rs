@@ -15,6 +15,7 @@ fn access_key_from_row(row: &Row) -> rusqlite::Result<AccessKey> {
         description: row.get(3)?,
         created: from_ms(row.get(4)?),
         revoked: row.get::<_, Option<i64>>(5)?.map(from_ms),
+        admin: row.get(6)?,
     })
 }
 
@@ -29,7 +30,7 @@ impl IdentityReads for SqliteTx<'_> {
     fn access_key(&mut self, access_key: &str) -> Result<Option<AccessKey>> {
         self.tx
             .prepare_cached(
-                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms FROM access_keys
+                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms, admin FROM access_keys
                  WHERE access_key = ?1",
             )
             .and_then(|mut s| s.query_row([access_key], access_key_from_row).optional())
@@ -40,7 +41,7 @@ impl IdentityReads for SqliteTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms FROM access_keys
+                "SELECT access_key, secret_key, project_id, description, created_ms, revoked_ms, admin FROM access_keys
                  ORDER BY created_ms, access_key",
             )
             .map_err(db)?;
@@ -66,9 +67,9 @@ impl IdentityWrites for SqliteTx<'_> {
     fn put_access_key(&mut self, key: &AccessKey) -> Result<()> {
         self.tx
             .execute(
-                "INSERT OR REPLACE INTO access_keys (access_key, secret_key, project_id, description, created_ms, revoked_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![key.access_key, key.secret_key, key.project_id, key.description, ms(key.created), key.revoked.map(ms)],
+                "INSERT OR REPLACE INTO access_keys (access_key, secret_key, project_id, description, created_ms, revoked_ms, admin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![key.access_key, key.secret_key, key.project_id, key.description, ms(key.created), key.revoked.map(ms), key.admin],
             )
             .map(drop)
             .map_err(db)

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_control.sql"),
     include_str!("migrations/0004_day2.sql"),
     include_str!("migrations/0005_tags_groups_placement.sql"),
+    include_str!("migrations/0006_hardening.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
@@ -48,6 +49,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        make_private(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -87,12 +89,44 @@ impl SqliteStore {
     }
 }
 
+/// The database and its `-wal` and `-shm` files hold secret keys, so only their owner may read
+/// them. The database is created here, mode 0600, before SQLite opens it: SQLite gives the
+/// `-wal` and `-shm` files it creates the database's mode. Files made wider by an older ecsd
+/// are narrowed; none is ever widened.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_os_string();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            let Ok(meta) = std::fs::metadata(&file) else { continue };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0
+                && let Err(error) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+            {
+                tracing::warn!(file = %file.display(), %error, "could not make the file private");
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> Result<()>) -> Result<()> {
         let mut conn = self.writer.lock().map_err(|_| Error::internal("store lock poisoned"))?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::internal)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
         work(&mut SqliteTx { tx: &tx })?;
-        tx.commit().map_err(Error::internal)
+        tx.commit().map_err(db)
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
@@ -122,7 +156,13 @@ struct SqliteTx<'c> {
     tx: &'c Connection,
 }
 
+/// A store error: out of space is one the client is told of (and which passes once space is
+/// freed); anything else is internal.
 fn db(e: rusqlite::Error) -> Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        tracing::warn!(error = %e, "the store is out of space");
+        return Error::of(crate::domain::ErrorCode::StoreFull);
+    }
     Error::internal(e)
 }
 
