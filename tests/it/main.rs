@@ -31,4 +31,5 @@ mod show_server;
 mod store_conformance;
 mod store_faults;
 mod tags;
+mod terraform_replay;
 mod update_server;
