@@ -39,6 +39,15 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// Reinstalling a server's OS from its own image.
+    Reinstall,
+    /// Changing a server's OS to another image.
+    ChangeOs,
+    /// Cold migration (`MigrateServer`), and the live migration of a scheduled event.
+    Migrate,
+    Redeploy,
+    /// The recycle bin's settings, its list, a revert or a purge of a server in it.
+    RecycleBin,
     Any,
 }
 
@@ -208,6 +217,11 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+            K::Reinstall => FaultOperation::Reinstall,
+            K::ChangeOs => FaultOperation::ChangeOs,
+            K::Migrate => FaultOperation::Migrate,
+            K::Redeploy => FaultOperation::Redeploy,
+            K::Restore => FaultOperation::RecycleBin,
         }
     }
 }

@@ -15,6 +15,8 @@ pub enum VmState {
     Stopped,
     Error,
     Deleted,
+    /// In the recycle bin: stopped, hidden from the server lists, restorable until purged.
+    SoftDeleted,
 }
 
 /// The operation in progress on a server (`OS-EXT-STS:task_state`); `None` when idle.
@@ -34,9 +36,16 @@ pub enum TaskState {
     ResizeMigrating,
     ResizeMigrated,
     ResizeFinish,
+    /// Cold migration of a running server the platform moves (a scheduled event): `MIGRATING`.
+    Migrating,
+    Rebuilding,
+    RebuildBlockDeviceMapping,
+    RebuildSpawning,
     PoweringOff,
     PoweringOn,
     Deleting,
+    /// Coming back out of the recycle bin.
+    Restoring,
 }
 
 /// What a client sees as `status`.
@@ -48,9 +57,12 @@ pub enum Status {
     Shutoff,
     Reboot,
     HardReboot,
+    Rebuild,
+    Migrating,
     Resize,
     Error,
     Deleted,
+    SoftDeleted,
 }
 
 impl VmState {
@@ -61,25 +73,28 @@ impl VmState {
             VmState::Stopped => "stopped",
             VmState::Error => "error",
             VmState::Deleted => "deleted",
+            VmState::SoftDeleted => "soft-delete",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted].into_iter().find(|v| v.as_str() == s)
+        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted, Self::SoftDeleted]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 
     /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN.
     pub const fn power_state(self) -> u8 {
         match self {
             VmState::Active => 1,
-            VmState::Stopped => 4,
+            VmState::Stopped | VmState::SoftDeleted => 4,
             VmState::Building | VmState::Error | VmState::Deleted => 0,
         }
     }
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 17] = [
+    pub const ALL: [TaskState; 22] = [
         TaskState::Scheduling,
         TaskState::BlockDeviceMapping,
         TaskState::Networking,
@@ -94,9 +109,14 @@ impl TaskState {
         TaskState::ResizeMigrating,
         TaskState::ResizeMigrated,
         TaskState::ResizeFinish,
+        TaskState::Migrating,
+        TaskState::Rebuilding,
+        TaskState::RebuildBlockDeviceMapping,
+        TaskState::RebuildSpawning,
         TaskState::PoweringOff,
         TaskState::PoweringOn,
         TaskState::Deleting,
+        TaskState::Restoring,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -115,9 +135,14 @@ impl TaskState {
             TaskState::ResizeMigrating => "resize_migrating",
             TaskState::ResizeMigrated => "resize_migrated",
             TaskState::ResizeFinish => "resize_finish",
+            TaskState::Migrating => "migrating",
+            TaskState::Rebuilding => "rebuilding",
+            TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
+            TaskState::RebuildSpawning => "rebuild_spawning",
             TaskState::PoweringOff => "powering-off",
             TaskState::PoweringOn => "powering-on",
             TaskState::Deleting => "deleting",
+            TaskState::Restoring => "restoring",
         }
     }
 
@@ -127,15 +152,18 @@ impl TaskState {
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 11] = [
         Status::Build,
         Status::Active,
         Status::Shutoff,
         Status::Reboot,
         Status::HardReboot,
+        Status::Rebuild,
+        Status::Migrating,
         Status::Resize,
         Status::Error,
         Status::Deleted,
+        Status::SoftDeleted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -145,9 +173,12 @@ impl Status {
             Status::Shutoff => "SHUTOFF",
             Status::Reboot => "REBOOT",
             Status::HardReboot => "HARD_REBOOT",
+            Status::Rebuild => "REBUILD",
+            Status::Migrating => "MIGRATING",
             Status::Resize => "RESIZE",
             Status::Error => "ERROR",
             Status::Deleted => "DELETED",
+            Status::SoftDeleted => "SOFT_DELETED",
         }
     }
 
@@ -160,6 +191,11 @@ impl Status {
         use TaskState::*;
         match (vm, task) {
             (VmState::Building, _) => Status::Build,
+            (
+                VmState::Active | VmState::Stopped | VmState::Error,
+                Some(Rebuilding | RebuildBlockDeviceMapping | RebuildSpawning),
+            ) => Status::Rebuild,
+            (VmState::Active, Some(Migrating)) => Status::Migrating,
             (VmState::Active, Some(Rebooting | RebootPending | RebootStarted)) => Status::Reboot,
             (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => Status::HardReboot,
             (VmState::Active, _) => Status::Active,
@@ -167,6 +203,7 @@ impl Status {
             (VmState::Stopped, _) => Status::Shutoff,
             (VmState::Error, _) => Status::Error,
             (VmState::Deleted, _) => Status::Deleted,
+            (VmState::SoftDeleted, _) => Status::SoftDeleted,
         }
     }
 }
@@ -181,9 +218,28 @@ pub enum OperationKind {
     Reboot,
     Resize,
     Delete,
+    Reinstall,
+    ChangeOs,
+    Migrate,
+    Redeploy,
+    Restore,
 }
 
 impl OperationKind {
+    pub const ALL: [OperationKind; 11] = [
+        OperationKind::Create,
+        OperationKind::Start,
+        OperationKind::Stop,
+        OperationKind::Reboot,
+        OperationKind::Resize,
+        OperationKind::Delete,
+        OperationKind::Reinstall,
+        OperationKind::ChangeOs,
+        OperationKind::Migrate,
+        OperationKind::Redeploy,
+        OperationKind::Restore,
+    ];
+
     /// Parent and sub-job `job_type` (contract 3.3).
     pub const fn job_types(self) -> (&'static str, &'static str) {
         match self {
@@ -193,6 +249,11 @@ impl OperationKind {
             OperationKind::Reboot => ("rebootServer", "rebootSingleServer"),
             OperationKind::Resize => ("resizeServer", "resizeSingleServer"),
             OperationKind::Delete => ("deleteServer", "deleteSingleServer"),
+            OperationKind::Reinstall => ("reinstallServer", "reinstallSingleServer"),
+            OperationKind::ChangeOs => ("changeServerOs", "changeSingleServerOs"),
+            OperationKind::Migrate => ("migrateServer", "migrateSingleServer"),
+            OperationKind::Redeploy => ("redeployServer", "redeploySingleServer"),
+            OperationKind::Restore => ("restoreServer", "restoreSingleServer"),
         }
     }
 }
@@ -203,10 +264,36 @@ impl OperationKind {
 pub enum Operation {
     Create,
     Start,
-    Stop { hard: bool },
-    Reboot { hard: bool },
-    Resize { flavor_id: String, with_stop: bool },
+    Stop {
+        hard: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
+    Resize {
+        flavor_id: String,
+        with_stop: bool,
+    },
     Delete,
+    /// The system disk re-created from the server's image (`Server::rebuild` says with what).
+    Reinstall {
+        with_stop: bool,
+    },
+    /// The system disk re-created from another image (`Server::rebuild` names it).
+    ChangeOs {
+        with_stop: bool,
+    },
+    /// A move to another host, chosen when the migration was accepted: cold for a stopped
+    /// server (`MigrateServer`), live for a running one (a scheduled event's).
+    Migrate {
+        live: bool,
+    },
+    /// A move off a faulty host: a running server is stopped, moved and started again.
+    Redeploy,
+    /// A delete that keeps the server in the recycle bin (a `deleteServer` job).
+    Recycle,
+    /// Out of the recycle bin again (`RevertRecycleBinServer`).
+    Restore,
 }
 
 /// What applying a step does besides setting the states.
@@ -219,6 +306,12 @@ pub enum Effect {
     Boot,
     /// The target flavor becomes the server's flavor.
     ApplyFlavor,
+    /// The re-created system disk holds the new image: the pending rebuild takes effect.
+    ApplyImage,
+    /// The server is in the recycle bin (the store notes until when).
+    Recycle,
+    /// The server is out of the recycle bin.
+    Restore,
     /// The server is gone.
     Remove,
 }
@@ -253,6 +346,12 @@ impl Operation {
             Operation::Reboot { .. } => OperationKind::Reboot,
             Operation::Resize { .. } => OperationKind::Resize,
             Operation::Delete => OperationKind::Delete,
+            Operation::Reinstall { .. } => OperationKind::Reinstall,
+            Operation::ChangeOs { .. } => OperationKind::ChangeOs,
+            Operation::Migrate { .. } => OperationKind::Migrate,
+            Operation::Redeploy => OperationKind::Redeploy,
+            Operation::Recycle => OperationKind::Delete,
+            Operation::Restore => OperationKind::Restore,
         }
     }
 
@@ -280,6 +379,15 @@ impl Operation {
                 s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
             }
             Operation::Delete => s.vm_state != VmState::Deleted,
+            // Stopped, or where an earlier rebuild failed (ecsd's `error`); a running one only
+            // with `withStopServer`.
+            Operation::Reinstall { with_stop } | Operation::ChangeOs { with_stop } => {
+                matches!(s.vm_state, VmState::Stopped | VmState::Error) || (*with_stop && s.vm_state == VmState::Active)
+            }
+            Operation::Migrate { live: false } => s.vm_state == VmState::Stopped,
+            Operation::Migrate { live: true } => s.vm_state == VmState::Active,
+            Operation::Redeploy | Operation::Recycle => matches!(s.vm_state, VmState::Active | VmState::Stopped),
+            Operation::Restore => s.vm_state == VmState::SoftDeleted,
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -334,6 +442,50 @@ impl Operation {
                 steps
             }
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => {
+                // A failed rebuild is retried from `error`; a successful one leaves it stopped.
+                let during = if from == Error { Error } else { Stopped };
+                let mut steps = Vec::with_capacity(6);
+                if from == Active {
+                    steps.push(step(Active, Some(PoweringOff), E::None));
+                }
+                steps.extend([
+                    step(during, Some(Rebuilding), E::None),
+                    step(during, Some(RebuildBlockDeviceMapping), E::None),
+                    step(during, Some(RebuildSpawning), E::None),
+                ]);
+                if from == Active {
+                    steps.push(step(Stopped, Some(PoweringOn), E::ApplyImage));
+                    steps.push(step(Active, None, E::Boot));
+                } else {
+                    steps.push(step(Stopped, None, E::ApplyImage));
+                }
+                steps
+            }
+            Operation::Recycle => vec![step(from, Some(Deleting), E::None), step(SoftDeleted, None, E::Recycle)],
+            Operation::Restore => vec![step(SoftDeleted, Some(Restoring), E::None), step(Stopped, None, E::Restore)],
+            Operation::Migrate { live: true } => {
+                vec![step(Active, Some(Migrating), E::None), step(Active, None, E::None)]
+            }
+            Operation::Migrate { live: false } | Operation::Redeploy => {
+                let mut steps = Vec::with_capacity(7);
+                if from == Active {
+                    steps.push(step(Active, Some(PoweringOff), E::None));
+                }
+                steps.extend([
+                    step(Stopped, Some(ResizePrep), E::None),
+                    step(Stopped, Some(ResizeMigrating), E::None),
+                    step(Stopped, Some(ResizeMigrated), E::None),
+                    step(Stopped, Some(ResizeFinish), E::None),
+                ]);
+                if from == Active {
+                    steps.push(step(Stopped, Some(PoweringOn), E::None));
+                    steps.push(step(Active, None, E::Boot));
+                } else {
+                    steps.push(step(Stopped, None, E::None));
+                }
+                steps
+            }
         }
     }
 }
@@ -367,7 +519,7 @@ pub enum InstantOperation {
 
 impl InstantOperation {
     pub fn check(self, s: ServerState) -> Result<(), ErrorCode> {
-        if s.task_state == Some(TaskState::Deleting) || s.vm_state == VmState::Deleted {
+        if s.task_state == Some(TaskState::Deleting) || matches!(s.vm_state, VmState::Deleted | VmState::SoftDeleted) {
             return Err(ErrorCode::WrongStatus);
         }
         if s.locked {
@@ -458,6 +610,15 @@ mod tests {
             (Operation::Resize { flavor_id: "x".into(), with_stop: true }, VmState::Active),
             (Operation::Resize { flavor_id: "x".into(), with_stop: false }, VmState::Stopped),
             (Operation::Delete, VmState::Stopped),
+            (Operation::Reinstall { with_stop: true }, VmState::Active),
+            (Operation::Reinstall { with_stop: false }, VmState::Error),
+            (Operation::ChangeOs { with_stop: false }, VmState::Stopped),
+            (Operation::Migrate { live: false }, VmState::Stopped),
+            (Operation::Migrate { live: true }, VmState::Active),
+            (Operation::Redeploy, VmState::Active),
+            (Operation::Redeploy, VmState::Stopped),
+            (Operation::Recycle, VmState::Active),
+            (Operation::Restore, VmState::SoftDeleted),
         ];
         for (op, from) in ops {
             let plan = op.plan(from);
@@ -518,6 +679,50 @@ mod tests {
             let locked = ServerState { locked: true, ..idle(VmState::Stopped) };
             assert_eq!(operation.check(locked), Err(ErrorCode::ServerLocked));
         }
+    }
+
+    #[test]
+    fn a_rebuild_needs_a_stopped_or_failed_server_unless_it_may_stop_it_and_shows_as_rebuild() {
+        let plain = Operation::ChangeOs { with_stop: false };
+        assert_eq!(plain.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Error)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Reinstall { with_stop: true }.check(idle(VmState::Active)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+        let plan = Operation::Reinstall { with_stop: true }.plan(VmState::Active);
+        assert_eq!(Status::of(plan[1].vm_state, plan[1].task_state), Status::Rebuild);
+        assert!(plan.iter().any(|s| s.effect == Effect::ApplyImage));
+        assert_eq!(plan.last().map(|s| s.vm_state), Some(VmState::Active));
+        let repaired = plain.plan(VmState::Error);
+        assert_eq!(Status::of(repaired[0].vm_state, repaired[0].task_state), Status::Rebuild);
+        assert_eq!(repaired.last().map(|s| s.vm_state), Some(VmState::Stopped));
+    }
+
+    #[test]
+    fn a_cold_migration_needs_a_stopped_server_and_a_redeploy_keeps_the_power_state() {
+        assert_eq!(Operation::Migrate { live: false }.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(Operation::Migrate { live: false }.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Migrate { live: true }.check(idle(VmState::Active)), Ok(()));
+        let live = Operation::Migrate { live: true }.plan(VmState::Active);
+        assert_eq!(Status::of(live[0].vm_state, live[0].task_state), Status::Migrating);
+        assert_eq!(Operation::Redeploy.check(idle(VmState::Error)), Err(ErrorCode::WrongStatus));
+        for from in [VmState::Active, VmState::Stopped] {
+            assert_eq!(Operation::Redeploy.check(idle(from)), Ok(()));
+            assert_eq!(Operation::Redeploy.plan(from).last().map(|s| s.vm_state), Some(from));
+        }
+    }
+
+    #[test]
+    fn a_recycled_server_refuses_everything_but_a_restore_or_a_delete() {
+        let binned = idle(VmState::SoftDeleted);
+        assert_eq!(Status::of(VmState::SoftDeleted, None), Status::SoftDeleted);
+        assert_eq!(Operation::Restore.check(binned), Ok(()));
+        assert_eq!(Operation::Delete.check(binned), Ok(()));
+        assert_eq!(Operation::Recycle.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Start.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(InstantOperation::Rename.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Restore.check(idle(VmState::Stopped)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Restore.plan(VmState::SoftDeleted).last().map(|s| s.vm_state), Some(VmState::Stopped));
     }
 
     #[test]

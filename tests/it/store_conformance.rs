@@ -17,7 +17,8 @@ use ecsd::domain::groups::ServerGroup;
 use ecsd::domain::job::{Failure, Job, JobStatus, SubJob};
 use ecsd::domain::placement::HostUsage;
 use ecsd::domain::query::{Page, ServerFilter, Start};
-use ecsd::domain::server::{Nic, Server, Tag, Timestamp, Volume};
+use ecsd::domain::recycle_bin::{RecycleBin, Recycled};
+use ecsd::domain::server::{Nic, Rebuild, Server, Tag, Timestamp, Volume};
 use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState};
 use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::{Error, ErrorCode, Result};
@@ -127,6 +128,8 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         metadata_options: Default::default(),
         encrypted_password: None,
         auto_terminate_time: None,
+        previous_host: None,
+        rebuild: None,
     }
 }
 
@@ -383,12 +386,26 @@ fn a_server_round_trips_whole() {
         assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(rich.clone()));
         assert_eq!(look(store, |tx| tx.server(Q, "srv-1")), None, "a server is seen only in its project");
 
+        let mut rebuilding = rich.clone();
+        rebuilding.task_state = Some(TaskState::Rebuilding);
+        rebuilding.vm_state = VmState::Stopped;
+        rebuilding.rebuild = Some(Rebuild {
+            image_id: "image-2".into(),
+            password_hash: Some("$argon2id$rebuilt".into()),
+            key_name: None,
+            user_data: Some("IyEvYmluL3NoCg==".into()),
+            disk_metadata: BTreeMap::from([("__system__encrypted".into(), "0".into())]),
+            encrypted_password: None,
+        });
+        commit(store, |tx| tx.update_server(&rebuilding, None, reserving(1)));
+        assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(rebuilding), "a pending rebuild is kept");
+
         let mut resized = rich.clone();
         resized.resize_target = Some(LARGE.into());
         resized.task_state = Some(TaskState::ResizePrep);
         resized.vm_state = VmState::Stopped;
         resized.pending_password_hash = Some("$argon2id$next".into());
-        commit(store, |tx| tx.update_server(&resized, None, reserving(2)));
+        commit(store, |tx| tx.update_server(&resized, Some(TaskState::Rebuilding), reserving(2)));
         assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(resized.clone()));
         let (_, listed) = look(store, |tx| tx.list_servers(P, &ServerFilter::default(), &page(1, 25)));
         assert_eq!(listed, vec![resized]);
@@ -1377,5 +1394,56 @@ fn the_fingerprint_key_is_made_once_and_stays_the_same() {
         assert_eq!(look(store.as_ref(), |tx| tx.fingerprint_key()), key, "a reset keeps it");
         drop(store);
         assert_eq!(look(database.open().as_ref(), |tx| tx.fingerprint_key()), key, "reopened, the same");
+    });
+}
+
+#[test]
+fn the_recycle_bin_keeps_settings_and_servers_per_project_through_snapshots_and_deletes() {
+    on_every_store(|store| {
+        insert(store, &[server(P, "srv-1", "a", 0, 10), server(P, "srv-2", "b", 1, 11)]);
+        let bin = RecycleBin { project_id: P.into(), enabled: true, retention_hours: 2, threshold_days: 1 };
+        commit(store, |tx| {
+            tx.put_recycle_bin(&bin)?;
+            for (id, purge) in [("srv-1", 500), ("srv-2", 300)] {
+                tx.put_recycled(&Recycled {
+                    project_id: P.into(),
+                    server_id: id.into(),
+                    at: at(100),
+                    purge_at: at(purge),
+                    job_id: None,
+                })?;
+            }
+            Ok(())
+        });
+        look(store, |tx| {
+            assert_eq!(tx.recycle_bin(P)?, Some(bin.clone()));
+            assert_eq!(tx.recycle_bin(Q)?, None);
+            assert_eq!(tx.recycled_count(P)?, 2);
+            assert_eq!(tx.recycled(Q, "srv-1")?, None, "another project sees none");
+            assert_eq!(tx.next_due()?, Some(at(300)));
+            let due: Vec<String> = tx.due_recycled(at(400))?.into_iter().map(|r| r.server_id).collect();
+            assert_eq!(due, vec!["srv-2".to_string()]);
+            Ok(())
+        });
+        commit(store, |tx| {
+            tx.save_snapshot("binned", at(5))?;
+            tx.delete_recycled("srv-1")?;
+            tx.delete_server("srv-2")
+        });
+        look(store, |tx| {
+            assert_eq!(tx.recycled_count(P)?, 0, "a deleted server leaves the bin with it");
+            Ok(())
+        });
+        assert!(commit(store, |tx| tx.restore_snapshot("binned")));
+        look(store, |tx| {
+            assert_eq!(tx.recycled_count(P)?, 2);
+            assert_eq!(tx.recycled(P, "srv-1")?.map(|r| r.purge_at), Some(at(500)));
+            Ok(())
+        });
+        commit(store, |tx| tx.reset(Some(P)));
+        look(store, |tx| {
+            assert_eq!((tx.recycle_bin(P)?, tx.recycled_count(P)?), (None, 0));
+            Ok(())
+        });
     });
 }
