@@ -166,6 +166,7 @@ fuzz_target!(|data: &[u8]| {
             Operation::Stop { .. } => VmState::Stopped,
             Operation::Resize { .. } => from,
             Operation::Delete => unreachable!("delete removes"),
+            other => unreachable!("{other:?}: only operations with a plan of server states are drawn"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");
         match &op {

@@ -39,6 +39,20 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// `AttachServerVolume`, `BatchAttachSharableVolumes`.
+    AttachVolume,
+    /// `DetachServerVolume`, `BatchDetachVolumes`.
+    DetachVolume,
+    /// `UpdateServerBlockDevice`.
+    UpdateBlockDevice,
+    /// EVS `CreateVolume`.
+    CreateVolume,
+    /// EVS `ResizeVolume` (`os-extend`).
+    ResizeVolume,
+    /// EVS `UpdateVolume`.
+    UpdateVolume,
+    /// EVS `DeleteVolume`.
+    DeleteVolume,
     Any,
 }
 
@@ -208,6 +222,11 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+            K::AttachVolume => FaultOperation::AttachVolume,
+            K::DetachVolume => FaultOperation::DetachVolume,
+            K::CreateVolume => FaultOperation::CreateVolume,
+            K::ExtendVolume => FaultOperation::ResizeVolume,
+            K::DeleteVolume => FaultOperation::DeleteVolume,
         }
     }
 }
@@ -225,6 +244,7 @@ impl From<super::status::InstantOperation> for FaultOperation {
             I::TriggerCrashDump => FaultOperation::CrashDump,
             I::UpdateMetadata => FaultOperation::Metadata,
             I::JoinGroup => FaultOperation::ServerGroup,
+            I::UpdateBlockDevice => FaultOperation::UpdateBlockDevice,
         }
     }
 }

@@ -18,5 +18,6 @@ pub mod status;
 pub mod tags;
 pub mod templates;
 pub mod validate;
+pub mod volumes;
 
 pub use errors::{Error, ErrorCode, Result};

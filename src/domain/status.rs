@@ -181,9 +181,28 @@ pub enum OperationKind {
     Reboot,
     Resize,
     Delete,
+    AttachVolume,
+    DetachVolume,
+    CreateVolume,
+    ExtendVolume,
+    DeleteVolume,
 }
 
 impl OperationKind {
+    pub const ALL: [OperationKind; 11] = [
+        OperationKind::Create,
+        OperationKind::Start,
+        OperationKind::Stop,
+        OperationKind::Reboot,
+        OperationKind::Resize,
+        OperationKind::Delete,
+        OperationKind::AttachVolume,
+        OperationKind::DetachVolume,
+        OperationKind::CreateVolume,
+        OperationKind::ExtendVolume,
+        OperationKind::DeleteVolume,
+    ];
+
     /// Parent and sub-job `job_type` (contract 3.3).
     pub const fn job_types(self) -> (&'static str, &'static str) {
         match self {
@@ -193,6 +212,12 @@ impl OperationKind {
             OperationKind::Reboot => ("rebootServer", "rebootSingleServer"),
             OperationKind::Resize => ("resizeServer", "resizeSingleServer"),
             OperationKind::Delete => ("deleteServer", "deleteSingleServer"),
+            OperationKind::AttachVolume => ("attachVolume", "attachSingleVolume"),
+            OperationKind::DetachVolume => ("detachVolume", "detachSingleVolume"),
+            // EVS names a create of one disk `createVolume`, of several `batchCreateVolume`.
+            OperationKind::CreateVolume => ("batchCreateVolume", "createVolume"),
+            OperationKind::ExtendVolume => ("extendVolume", "extendVolume"),
+            OperationKind::DeleteVolume => ("deleteVolume", "deleteVolume"),
         }
     }
 }
@@ -203,11 +228,44 @@ impl OperationKind {
 pub enum Operation {
     Create,
     Start,
-    Stop { hard: bool },
-    Reboot { hard: bool },
-    Resize { flavor_id: String, with_stop: bool },
+    Stop {
+        hard: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
+    Resize {
+        flavor_id: String,
+        with_stop: bool,
+    },
     Delete,
+    /// A disk joins the server at `device` (a server sub-job that changes no server state).
+    AttachVolume {
+        volume_id: String,
+        device: String,
+    },
+    /// A disk leaves the server.
+    DetachVolume {
+        volume_id: String,
+    },
+    /// An EVS disk is made (a sub-job on no server), with what its job shows of it.
+    CreateVolume {
+        volume_id: String,
+        name: String,
+        volume_type: String,
+        size_gib: u32,
+    },
+    ExtendVolume {
+        volume_id: String,
+        new_size_gib: u32,
+    },
+    DeleteVolume {
+        volume_id: String,
+    },
 }
+
+/// Steps of the work on a disk: step 0 when it is accepted, step 1 when it is done.
+pub const VOLUME_STEPS: usize = 2;
 
 /// What applying a step does besides setting the states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +311,30 @@ impl Operation {
             Operation::Reboot { .. } => OperationKind::Reboot,
             Operation::Resize { .. } => OperationKind::Resize,
             Operation::Delete => OperationKind::Delete,
+            Operation::AttachVolume { .. } => OperationKind::AttachVolume,
+            Operation::DetachVolume { .. } => OperationKind::DetachVolume,
+            Operation::CreateVolume { .. } => OperationKind::CreateVolume,
+            Operation::ExtendVolume { .. } => OperationKind::ExtendVolume,
+            Operation::DeleteVolume { .. } => OperationKind::DeleteVolume,
         }
+    }
+
+    /// The disk the operation works on, for the work on disks (which follows the volume's
+    /// status machine, `domain::volumes`, not a plan of server states).
+    pub fn volume_id(&self) -> Option<&str> {
+        match self {
+            Operation::AttachVolume { volume_id, .. }
+            | Operation::DetachVolume { volume_id }
+            | Operation::CreateVolume { volume_id, .. }
+            | Operation::ExtendVolume { volume_id, .. }
+            | Operation::DeleteVolume { volume_id } => Some(volume_id),
+            _ => None,
+        }
+    }
+
+    /// How many steps the operation has from `from`: its plan's, or the work on a disk's.
+    pub fn steps(&self, from: VmState) -> usize {
+        if self.volume_id().is_some() { VOLUME_STEPS } else { self.plan(from).len() }
     }
 
     /// Whether the operation may start on a server in this state (contract 5.5). This is the
@@ -280,12 +361,17 @@ impl Operation {
                 s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
             }
             Operation::Delete => s.vm_state != VmState::Deleted,
+            // Nova attaches and detaches on an idle running or stopped server.
+            Operation::AttachVolume { .. } | Operation::DetachVolume { .. } => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
+            Operation::CreateVolume { .. } | Operation::ExtendVolume { .. } | Operation::DeleteVolume { .. } => false,
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
 
     /// The states the server passes through, starting from `from` (its stable state when the
-    /// operation was accepted).
+    /// operation was accepted). The work on disks passes through none: it moves a volume.
     pub fn plan(&self, from: VmState) -> Vec<Step> {
         use Effect as E;
         use TaskState::*;
@@ -334,6 +420,11 @@ impl Operation {
                 steps
             }
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
+            Operation::AttachVolume { .. }
+            | Operation::DetachVolume { .. }
+            | Operation::CreateVolume { .. }
+            | Operation::ExtendVolume { .. }
+            | Operation::DeleteVolume { .. } => vec![],
         }
     }
 }
@@ -363,6 +454,9 @@ pub enum InstantOperation {
     /// Joining an ECS group, which may move the server to another host: an idle running or
     /// stopped server.
     JoinGroup,
+    /// Whether a disk is deleted with the server (`UpdateServerBlockDevice`): any stable
+    /// status, idle.
+    UpdateBlockDevice,
 }
 
 impl InstantOperation {
@@ -380,7 +474,8 @@ impl InstantOperation {
             InstantOperation::Rename
             | InstantOperation::AutoTerminate
             | InstantOperation::SerialConsole
-            | InstantOperation::RegisterMonitor => true,
+            | InstantOperation::RegisterMonitor
+            | InstantOperation::UpdateBlockDevice => true,
             InstantOperation::ResetPassword
             | InstantOperation::ChangeChargeMode
             | InstantOperation::UpdateMetadata

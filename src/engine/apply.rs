@@ -7,12 +7,15 @@ use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Effect, Step, TaskState};
+use crate::domain::volumes;
 use crate::store::WriteTx;
 
-/// Inserts new servers, each holding the quota of its flavor.
+/// Inserts new servers, each holding the quota of its flavor, with their disks attached.
 pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
-    tx.insert_servers(servers, &reserved)
+    tx.insert_servers(servers, &reserved)?;
+    let disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    tx.insert_volumes(&disks)
 }
 
 /// Stores `server` if its task state is still `expected` (`Ecs.0603` otherwise).
@@ -32,6 +35,7 @@ pub fn enter(
     now: Timestamp,
 ) -> Result<()> {
     if step.effect == Effect::Remove {
+        super::disks::release(tx, server, false, now)?;
         return tx.delete_server(&server.id);
     }
     server.enter(step, now);

@@ -18,15 +18,42 @@ pub struct Timings {
     pub reboot_ms: u64,
     pub resize_ms: u64,
     pub delete_ms: u64,
+    pub attach_volume_ms: u64,
+    pub detach_volume_ms: u64,
+    pub create_volume_ms: u64,
+    pub extend_volume_ms: u64,
+    pub delete_volume_ms: u64,
 }
 
 impl Timings {
     /// Every transition completes at once.
-    pub const INSTANT: Timings =
-        Timings { create_ms: 0, start_ms: 0, stop_ms: 0, reboot_ms: 0, resize_ms: 0, delete_ms: 0 };
+    pub const INSTANT: Timings = Timings {
+        create_ms: 0,
+        start_ms: 0,
+        stop_ms: 0,
+        reboot_ms: 0,
+        resize_ms: 0,
+        delete_ms: 0,
+        attach_volume_ms: 0,
+        detach_volume_ms: 0,
+        create_volume_ms: 0,
+        extend_volume_ms: 0,
+        delete_volume_ms: 0,
+    };
     /// Close to what the cloud takes.
-    pub const REALISTIC: Timings =
-        Timings { create_ms: 5000, start_ms: 2000, stop_ms: 2000, reboot_ms: 3000, resize_ms: 6000, delete_ms: 2000 };
+    pub const REALISTIC: Timings = Timings {
+        create_ms: 5000,
+        start_ms: 2000,
+        stop_ms: 2000,
+        reboot_ms: 3000,
+        resize_ms: 6000,
+        delete_ms: 2000,
+        attach_volume_ms: 3000,
+        detach_volume_ms: 3000,
+        create_volume_ms: 2000,
+        extend_volume_ms: 2000,
+        delete_volume_ms: 1000,
+    };
 
     fn total(&self, kind: OperationKind) -> u64 {
         match kind {
@@ -36,6 +63,11 @@ impl Timings {
             OperationKind::Reboot => self.reboot_ms,
             OperationKind::Resize => self.resize_ms,
             OperationKind::Delete => self.delete_ms,
+            OperationKind::AttachVolume => self.attach_volume_ms,
+            OperationKind::DetachVolume => self.detach_volume_ms,
+            OperationKind::CreateVolume => self.create_volume_ms,
+            OperationKind::ExtendVolume => self.extend_volume_ms,
+            OperationKind::DeleteVolume => self.delete_volume_ms,
         }
     }
 }

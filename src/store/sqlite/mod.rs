@@ -14,6 +14,7 @@ mod servers;
 mod snapshots;
 mod tags;
 mod templates;
+mod volumes;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_day2.sql"),
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
+    include_str!("migrations/0007_volumes.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

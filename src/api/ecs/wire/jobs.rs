@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use crate::api::format::job_time;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::server::Timestamp;
+use crate::domain::status::OperationKind;
 
 /// What a job and a sub-job show alike.
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,6 +109,26 @@ impl ShowJobResponse {
         ShowJobResponse {
             job: JobFields::of(&job.id, job_type, job.status, (job.begin_time, job.end_time), job.failure.as_ref()),
             entities,
+        }
+    }
+}
+
+/// A job as `ShowJob` answers it: ECS's document, or EVS's for a job of the EVS API (a disk
+/// made, extended or deleted), which EVS serves on the same path.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ShownJob {
+    Ecs(ShowJobResponse),
+    Evs(crate::api::evs::wire::EvsJob),
+}
+
+impl ShownJob {
+    pub fn of(job: &Job) -> Self {
+        match job.kind {
+            OperationKind::CreateVolume | OperationKind::ExtendVolume | OperationKind::DeleteVolume => {
+                ShownJob::Evs(crate::api::evs::wire::EvsJob::of(job))
+            }
+            _ => ShownJob::Ecs(ShowJobResponse::of(job)),
         }
     }
 }
