@@ -25,7 +25,8 @@ pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expect
 }
 
 /// Moves `server` into `step` of its operation and stores it, if its task state is still
-/// `expected`; a `Remove` step deletes it.
+/// `expected`; a `Remove` step deletes it (and releases its disks), an `ApplyImage` step
+/// makes the system disk the new image's.
 pub fn enter(
     tx: &mut dyn WriteTx,
     catalogue: &Catalogue,
@@ -39,5 +40,8 @@ pub fn enter(
         return tx.delete_server(&server.id);
     }
     server.enter(step, now);
+    if step.effect == Effect::ApplyImage {
+        super::disks::reimage(tx, server, now)?;
+    }
     save(tx, catalogue, server, expected)
 }

@@ -147,3 +147,12 @@ pub fn release(tx: &mut dyn WriteTx, server: &Server, all: bool, now: Timestamp)
     }
     Ok(())
 }
+
+/// A rebuilt server's system disk holds its new image.
+pub fn reimage(tx: &mut dyn WriteTx, server: &Server, now: Timestamp) -> Result<()> {
+    let Some(system) = server.volumes.iter().find(|v| v.boot_index == Some(0)) else { return Ok(()) };
+    let Some(mut volume) = tx.volume(&server.project_id, &system.id)? else { return Ok(()) };
+    volume.image_id = Some(server.image_id.clone());
+    volume.updated = now;
+    tx.update_volume(&volume)
+}

@@ -394,3 +394,25 @@ async fn snapshots_and_resets_hold_the_disks() {
     let (_, body) = ecs.get(&v2(&ecs, "/cloudvolumes/detail")).await;
     assert_eq!(body["count"], 0);
 }
+
+#[tokio::test]
+async fn a_change_of_os_gives_the_system_disk_the_new_image() {
+    const CENTOS: &str = "8f2a3c9e-5d1b-4c7a-9e0f-1a2b3c4d5e02";
+    let ecs = TestServer::start().await;
+    let mut body = create_body("reimage", "s6.small.1", 1);
+    body["server"]["root_volume"] = json!({"volumetype": "SSD", "size": 40});
+    let server = ecs.create_from(body).await.remove(0);
+    ecs.batch("os-stop", std::slice::from_ref(&server), json!({})).await;
+    let (status, answer) = ecs
+        .post(
+            &format!("/v2/{}/cloudservers/{server}/changeos", ecs.project()),
+            json!({"os-change": {"imageid": CENTOS, "adminpass": "Rebuilt-Pass-2024"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(ecs.wait_job(answer["job_id"].as_str().expect("job")).await["status"], "SUCCESS");
+    let system = ids_of(&block_devices(&ecs, &server).await).remove(0);
+    let volume = show_volume(&ecs, &system).await;
+    assert_eq!(volume["volume_image_metadata"]["image_id"], CENTOS);
+    assert_eq!(volume["volume_image_metadata"]["image_name"], "Standard_CentOS_7_latest");
+}
