@@ -115,7 +115,7 @@ impl ShowJobResponse {
 
 /// A job as `ShowJob` answers it: ECS's document, or EVS's for a job of the EVS API (a disk
 /// made, extended or deleted), which EVS serves on the same path.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum ShownJob {
     Ecs(ShowJobResponse),
@@ -130,5 +130,29 @@ impl ShownJob {
             }
             _ => ShownJob::Ecs(ShowJobResponse::of(job)),
         }
+    }
+}
+
+/// `anyOf` the two documents, not the `oneOf` an untagged enum would get: they share their
+/// fields, so an answer fits both.
+impl utoipa::PartialSchema for ShownJob {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::AnyOfBuilder;
+        use utoipa::openapi::{Ref, RefOr};
+        AnyOfBuilder::new()
+            .item(RefOr::Ref(Ref::from_schema_name("ShowJobResponse")))
+            .item(RefOr::Ref(Ref::from_schema_name("EvsJob")))
+            .description(Some("ECS's job document, or EVS's for a disk made, extended or deleted."))
+            .into()
+    }
+}
+
+impl ToSchema for ShownJob {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use crate::api::evs::wire::EvsJob;
+        schemas.push((ShowJobResponse::name().into(), <ShowJobResponse as utoipa::PartialSchema>::schema()));
+        <ShowJobResponse as ToSchema>::schemas(schemas);
+        schemas.push((EvsJob::name().into(), <EvsJob as utoipa::PartialSchema>::schema()));
+        <EvsJob as ToSchema>::schemas(schemas);
     }
 }
