@@ -177,6 +177,7 @@ fuzz_target!(|data: &[u8]| {
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } | Operation::Restore => VmState::Stopped,
             Operation::Recycle => VmState::SoftDeleted,
             Operation::Delete => unreachable!("delete removes"),
+            other => unreachable!("{other:?}: only operations with a plan of server states are drawn"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");
         match &op {

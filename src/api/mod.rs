@@ -7,6 +7,7 @@ pub mod auth;
 pub mod control;
 pub mod ecs;
 pub mod error;
+pub mod evs;
 pub mod extract;
 pub mod format;
 pub mod iam;
@@ -62,11 +63,18 @@ pub struct RequestId(pub String);
 
 /// Every operation ecsd serves: the tables of its APIs, in the order the document lists them.
 fn rows() -> Vec<Row> {
-    [nova::operations(), openapi::operations(), ecs::operations(), ims::operations(), vpc::operations()]
-        .into_iter()
-        .chain([iam::operations(), control::operations()])
-        .flatten()
-        .collect()
+    [
+        nova::operations(),
+        openapi::operations(),
+        ecs::operations(),
+        ims::operations(),
+        vpc::operations(),
+        evs::operations(),
+    ]
+    .into_iter()
+    .chain([iam::operations(), control::operations()])
+    .flatten()
+    .collect()
 }
 
 /// The operation table of the running process; the rows depend on no state, so it is built once.

@@ -60,7 +60,12 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         | Operation::Migrate { .. }
         | Operation::Redeploy
         | Operation::Recycle
-        | Operation::Restore => vec![],
+        | Operation::Restore
+        | Operation::AttachVolume { .. }
+        | Operation::DetachVolume { .. }
+        | Operation::CreateVolume { .. }
+        | Operation::ExtendVolume { .. }
+        | Operation::DeleteVolume { .. } => vec![],
     }
 }
 

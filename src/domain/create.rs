@@ -9,6 +9,7 @@ use super::errors::{Error, ErrorCode, Result};
 use super::metadata::MetadataOptions;
 use super::server::{Nic, Server, Tag, Timestamp, Volume};
 use super::status::{Operation, VmState};
+use super::volumes::{VOLUME_TYPES, device_name};
 use super::{metadata, tags, validate};
 
 /// Most servers one create may ask for (contract T1.8: `count` at most 100).
@@ -16,7 +17,6 @@ pub const MAX_COUNT: u32 = 100;
 pub const MAX_NICS: usize = 12;
 pub const MAX_DATA_VOLUMES: usize = 59;
 pub const MAX_METADATA: usize = 10;
-pub const VOLUME_TYPES: [&str; 6] = ["SSD", "SAS", "SATA", "GPSSD", "ESSD", "GPSSD2"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NicRequest {
@@ -216,7 +216,7 @@ impl CreateServers {
                     volume_type: v.volume_type.clone(),
                     size_gib: v.size_gib.unwrap_or(10),
                     boot_index: None,
-                    device: format!("/dev/vd{}", (b'b' + i as u8).min(b'z') as char),
+                    device: device_name(i + 1),
                     delete_on_termination: false,
                 }));
                 let nics = self

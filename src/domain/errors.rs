@@ -101,6 +101,58 @@ pub enum ErrorCode {
     Unavailable,
     /// `Ecs.0003` with 403: a control action across projects, without an admin credential.
     NotAdmin,
+    /// `Ecs.0057`: the disk is already attached to the server.
+    VolumeAlreadyAttached,
+    /// `Ecs.0103`: the disk does not exist or is not available (nor shared and in use).
+    VolumeNotAvailable,
+    /// `Ecs.0104`: the server holds the most disks it can.
+    TooManyVolumes,
+    /// `Ecs.0111`: the disk is not attached to the server.
+    VolumeNotAttached,
+    /// `Ecs.0121`: the disk and the server are in different availability zones.
+    VolumeOtherZone,
+    /// `EVS.5400`: a malformed EVS request (body, query or path).
+    EvsMalformed,
+    /// `EVS.5400` with 413: an EVS request body over the size limit.
+    EvsBodyTooLarge,
+    /// `EVS.1003`: the disk name is too long.
+    EvsInvalidName,
+    /// `EVS.1004`: the disk description is too long or has `<`/`>`.
+    EvsInvalidDescription,
+    /// `EVS.1007`: an update with neither name nor description.
+    EvsNothingToUpdate,
+    /// `EVS.1010`: the disk size is missing or out of range.
+    EvsInvalidSize,
+    /// `EVS.1015`: an extend to a size not over the current one.
+    EvsSizeNotLarger,
+    /// `EVS.1020`: the disk type does not exist.
+    EvsInvalidVolumeType,
+    /// `EVS.1021`: `count` is out of range.
+    EvsInvalidCount,
+    /// `EVS.1023`: the list `limit` is out of range.
+    EvsInvalidLimit,
+    /// `EVS.1024`: the list `marker` is not a disk of the project.
+    EvsInvalidMarker,
+    /// `EVS.1036`: the availability zone does not exist.
+    EvsInvalidZone,
+    /// `EVS.1039`: the list `sort_key` is unknown.
+    EvsInvalidSortKey,
+    /// `EVS.1040`: the list `sort_dir` is neither `asc` nor `desc`.
+    EvsInvalidSortDir,
+    /// `EVS.1046`: a delete of a disk that is not `available` (or `error`).
+    EvsDeleteStatus,
+    /// `EVS.1064`: an extend of a disk that is neither `available` nor `in-use`.
+    EvsExtendStatus,
+    /// `EVS.1065`: an extend of a shared disk that is not `available`.
+    EvsExtendShared,
+    /// `EVS.5403` with 403: the project is unknown or the caller may not use it (EVS paths).
+    EvsForbidden,
+    /// `EVS.5404` with 404: no such disk in the project.
+    VolumeNotFound,
+    /// `EVS.5500` with 500: an unexpected failure, on EVS paths.
+    EvsInternal,
+    /// `EVS.5503` with 503: ecsd cannot serve the EVS request now.
+    EvsUnavailable,
 }
 
 impl ErrorCode {
@@ -157,6 +209,32 @@ impl ErrorCode {
             StoreFull => ("Common.0503", 503, "The store is out of space."),
             Unavailable => ("Common.0503", 503, "The service is unavailable; try again later."),
             NotAdmin => ("Ecs.0003", 403, "This control action reaches every project: it needs an admin credential."),
+            VolumeAlreadyAttached => ("Ecs.0057", 400, "The disk has already been attached to the ECS."),
+            VolumeNotAvailable => ("Ecs.0103", 400, "The disk can be attached only when it exists and is available."),
+            TooManyVolumes => ("Ecs.0104", 400, "The ECS holds the most disks it can; detach some first."),
+            VolumeNotAttached => ("Ecs.0111", 400, "The disk is not attached to the ECS."),
+            VolumeOtherZone => ("Ecs.0121", 400, "The disk and the ECS are in different availability zones."),
+            EvsMalformed => ("EVS.5400", 400, "Malformed request body."),
+            EvsBodyTooLarge => ("EVS.5400", 413, "The request body is too large."),
+            EvsInvalidName => ("EVS.1003", 400, "invalid volume name!"),
+            EvsInvalidDescription => ("EVS.1004", 400, "invalid volume description!"),
+            EvsNothingToUpdate => ("EVS.1007", 400, "volume name and description can not both be empty!"),
+            EvsInvalidSize => ("EVS.1010", 400, "invalid volume size!"),
+            EvsSizeNotLarger => ("EVS.1015", 400, "new volume Size must be greater than old Size!"),
+            EvsInvalidVolumeType => ("EVS.1020", 400, "invalid volume type!"),
+            EvsInvalidCount => ("EVS.1021", 400, "the quantity of volume is invalid!"),
+            EvsInvalidLimit => ("EVS.1023", 400, "invalid filter limit!"),
+            EvsInvalidMarker => ("EVS.1024", 400, "invalid filter marker!"),
+            EvsInvalidZone => ("EVS.1036", 400, "invalid availability zone!"),
+            EvsInvalidSortKey => ("EVS.1039", 400, "invalid sort_key!"),
+            EvsInvalidSortDir => ("EVS.1040", 400, "invalid sort_dir!"),
+            EvsDeleteStatus => ("EVS.1046", 400, "volume status must be available or error when delete volume!"),
+            EvsExtendStatus => ("EVS.1064", 400, "volume status must be available or in-use when extending!"),
+            EvsExtendShared => ("EVS.1065", 400, "multiattach volume status must be available when extending!"),
+            EvsForbidden => ("EVS.5403", 403, "Policy check failed."),
+            VolumeNotFound => ("EVS.5404", 404, "Resource(Volume, Snapshot, Backup .etc) cound not be found."),
+            EvsInternal => ("EVS.5500", 500, "Internal server error."),
+            EvsUnavailable => ("EVS.5503", 503, "Service unavailable."),
         }
     }
 

@@ -48,6 +48,20 @@ pub enum FaultOperation {
     Redeploy,
     /// The recycle bin's settings, its list, a revert or a purge of a server in it.
     RecycleBin,
+    /// `AttachServerVolume`, `BatchAttachSharableVolumes`.
+    AttachVolume,
+    /// `DetachServerVolume`, `BatchDetachVolumes`.
+    DetachVolume,
+    /// `UpdateServerBlockDevice`.
+    UpdateBlockDevice,
+    /// EVS `CreateVolume`.
+    CreateVolume,
+    /// EVS `ResizeVolume` (`os-extend`).
+    ResizeVolume,
+    /// EVS `UpdateVolume`.
+    UpdateVolume,
+    /// EVS `DeleteVolume`.
+    DeleteVolume,
     Any,
 }
 
@@ -222,6 +236,11 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Migrate => FaultOperation::Migrate,
             K::Redeploy => FaultOperation::Redeploy,
             K::Restore => FaultOperation::RecycleBin,
+            K::AttachVolume => FaultOperation::AttachVolume,
+            K::DetachVolume => FaultOperation::DetachVolume,
+            K::CreateVolume => FaultOperation::CreateVolume,
+            K::ExtendVolume => FaultOperation::ResizeVolume,
+            K::DeleteVolume => FaultOperation::DeleteVolume,
         }
     }
 }
@@ -239,6 +258,7 @@ impl From<super::status::InstantOperation> for FaultOperation {
             I::TriggerCrashDump => FaultOperation::CrashDump,
             I::UpdateMetadata => FaultOperation::Metadata,
             I::JoinGroup => FaultOperation::ServerGroup,
+            I::UpdateBlockDevice => FaultOperation::UpdateBlockDevice,
         }
     }
 }

@@ -20,5 +20,6 @@ pub mod status;
 pub mod tags;
 pub mod templates;
 pub mod validate;
+pub mod volumes;
 
 pub use errors::{Error, ErrorCode, Result};

@@ -223,10 +223,15 @@ pub enum OperationKind {
     Migrate,
     Redeploy,
     Restore,
+    AttachVolume,
+    DetachVolume,
+    CreateVolume,
+    ExtendVolume,
+    DeleteVolume,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 11] = [
+    pub const ALL: [OperationKind; 16] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -238,6 +243,11 @@ impl OperationKind {
         OperationKind::Migrate,
         OperationKind::Redeploy,
         OperationKind::Restore,
+        OperationKind::AttachVolume,
+        OperationKind::DetachVolume,
+        OperationKind::CreateVolume,
+        OperationKind::ExtendVolume,
+        OperationKind::DeleteVolume,
     ];
 
     /// Parent and sub-job `job_type` (contract 3.3).
@@ -254,6 +264,12 @@ impl OperationKind {
             OperationKind::Migrate => ("migrateServer", "migrateSingleServer"),
             OperationKind::Redeploy => ("redeployServer", "redeploySingleServer"),
             OperationKind::Restore => ("restoreServer", "restoreSingleServer"),
+            OperationKind::AttachVolume => ("attachVolume", "attachSingleVolume"),
+            OperationKind::DetachVolume => ("detachVolume", "detachSingleVolume"),
+            // EVS names a create of one disk `createVolume`, of several `batchCreateVolume`.
+            OperationKind::CreateVolume => ("batchCreateVolume", "createVolume"),
+            OperationKind::ExtendVolume => ("extendVolume", "extendVolume"),
+            OperationKind::DeleteVolume => ("deleteVolume", "deleteVolume"),
         }
     }
 }
@@ -294,7 +310,33 @@ pub enum Operation {
     Recycle,
     /// Out of the recycle bin again (`RevertRecycleBinServer`).
     Restore,
+    /// A disk joins the server at `device` (a server sub-job that changes no server state).
+    AttachVolume {
+        volume_id: String,
+        device: String,
+    },
+    /// A disk leaves the server.
+    DetachVolume {
+        volume_id: String,
+    },
+    /// An EVS disk is made (a sub-job on no server), with what its job shows of it.
+    CreateVolume {
+        volume_id: String,
+        name: String,
+        volume_type: String,
+        size_gib: u32,
+    },
+    ExtendVolume {
+        volume_id: String,
+        new_size_gib: u32,
+    },
+    DeleteVolume {
+        volume_id: String,
+    },
 }
+
+/// Steps of the work on a disk: step 0 when it is accepted, step 1 when it is done.
+pub const VOLUME_STEPS: usize = 2;
 
 /// What applying a step does besides setting the states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,7 +394,30 @@ impl Operation {
             Operation::Redeploy => OperationKind::Redeploy,
             Operation::Recycle => OperationKind::Delete,
             Operation::Restore => OperationKind::Restore,
+            Operation::AttachVolume { .. } => OperationKind::AttachVolume,
+            Operation::DetachVolume { .. } => OperationKind::DetachVolume,
+            Operation::CreateVolume { .. } => OperationKind::CreateVolume,
+            Operation::ExtendVolume { .. } => OperationKind::ExtendVolume,
+            Operation::DeleteVolume { .. } => OperationKind::DeleteVolume,
         }
+    }
+
+    /// The disk the operation works on, for the work on disks (which follows the volume's
+    /// status machine, `domain::volumes`, not a plan of server states).
+    pub fn volume_id(&self) -> Option<&str> {
+        match self {
+            Operation::AttachVolume { volume_id, .. }
+            | Operation::DetachVolume { volume_id }
+            | Operation::CreateVolume { volume_id, .. }
+            | Operation::ExtendVolume { volume_id, .. }
+            | Operation::DeleteVolume { volume_id } => Some(volume_id),
+            _ => None,
+        }
+    }
+
+    /// How many steps the operation has from `from`: its plan's, or the work on a disk's.
+    pub fn steps(&self, from: VmState) -> usize {
+        if self.volume_id().is_some() { VOLUME_STEPS } else { self.plan(from).len() }
     }
 
     /// Whether the operation may start on a server in this state (contract 5.5). This is the
@@ -388,12 +453,17 @@ impl Operation {
             Operation::Migrate { live: true } => s.vm_state == VmState::Active,
             Operation::Redeploy | Operation::Recycle => matches!(s.vm_state, VmState::Active | VmState::Stopped),
             Operation::Restore => s.vm_state == VmState::SoftDeleted,
+            // Nova attaches and detaches on an idle running or stopped server.
+            Operation::AttachVolume { .. } | Operation::DetachVolume { .. } => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
+            Operation::CreateVolume { .. } | Operation::ExtendVolume { .. } | Operation::DeleteVolume { .. } => false,
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
 
     /// The states the server passes through, starting from `from` (its stable state when the
-    /// operation was accepted).
+    /// operation was accepted). The work on disks passes through none: it moves a volume.
     pub fn plan(&self, from: VmState) -> Vec<Step> {
         use Effect as E;
         use TaskState::*;
@@ -486,6 +556,11 @@ impl Operation {
                 }
                 steps
             }
+            Operation::AttachVolume { .. }
+            | Operation::DetachVolume { .. }
+            | Operation::CreateVolume { .. }
+            | Operation::ExtendVolume { .. }
+            | Operation::DeleteVolume { .. } => vec![],
         }
     }
 }
@@ -515,6 +590,9 @@ pub enum InstantOperation {
     /// Joining an ECS group, which may move the server to another host: an idle running or
     /// stopped server.
     JoinGroup,
+    /// Whether a disk is deleted with the server (`UpdateServerBlockDevice`): any stable
+    /// status, idle.
+    UpdateBlockDevice,
 }
 
 impl InstantOperation {
@@ -532,7 +610,8 @@ impl InstantOperation {
             InstantOperation::Rename
             | InstantOperation::AutoTerminate
             | InstantOperation::SerialConsole
-            | InstantOperation::RegisterMonitor => true,
+            | InstantOperation::RegisterMonitor
+            | InstantOperation::UpdateBlockDevice => true,
             InstantOperation::ResetPassword
             | InstantOperation::ChangeChargeMode
             | InstantOperation::UpdateMetadata

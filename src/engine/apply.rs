@@ -8,12 +8,15 @@ use crate::domain::catalogue::Catalogue;
 use crate::domain::recycle_bin::{RecycleBin, Recycled};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Effect, Step, TaskState};
+use crate::domain::volumes;
 use crate::store::WriteTx;
 
-/// Inserts new servers, each holding the quota of its flavor.
+/// Inserts new servers, each holding the quota of its flavor, with their disks attached.
 pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
-    tx.insert_servers(servers, &reserved)
+    tx.insert_servers(servers, &reserved)?;
+    let disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    tx.insert_volumes(&disks)
 }
 
 /// Stores `server` if its task state is still `expected` (`Ecs.0603` otherwise).
@@ -23,7 +26,8 @@ pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expect
 }
 
 /// Moves `server` into `step` of its operation and stores it, if its task state is still
-/// `expected`; a `Remove` step deletes it, a `Recycle` or `Restore` one puts it in the recycle
+/// `expected`; a `Remove` step deletes it (and releases its disks), an `ApplyImage` step
+/// makes the system disk the new image's, a `Recycle` or `Restore` one puts it in the recycle
 /// bin or takes it out.
 pub fn enter(
     tx: &mut dyn WriteTx,
@@ -34,9 +38,13 @@ pub fn enter(
     now: Timestamp,
 ) -> Result<()> {
     if step.effect == Effect::Remove {
+        super::disks::release(tx, server, false, now)?;
         return tx.delete_server(&server.id);
     }
     server.enter(step, now);
+    if step.effect == Effect::ApplyImage {
+        super::disks::reimage(tx, server, now)?;
+    }
     save(tx, catalogue, server, expected)?;
     match step.effect {
         Effect::Recycle => {

@@ -7,6 +7,7 @@
 //! pending step at once.
 
 pub mod apply;
+pub mod disks;
 pub mod driver;
 pub mod sim;
 
@@ -48,7 +49,7 @@ impl Wakeup {
             sub_job_id: sub.id.clone(),
             kind: sub.operation.kind(),
             applied_step: sub.step as usize,
-            steps: sub.operation.plan(sub.from).len(),
+            steps: sub.operation.steps(sub.from),
         }
     }
 }
@@ -457,6 +458,9 @@ impl Engine {
         faults: &mut LoadedRules,
         now: Timestamp,
     ) -> Result<Step> {
+        if sub.operation.volume_id().is_some() {
+            return disks::advance(tx, &self.catalogue, sub, faults, now);
+        }
         let plan = sub.operation.plan(sub.from);
         let next = sub.step as usize + 1;
         let (Some(previous), Some(step)) = (plan.get(next - 1), plan.get(next)) else {
@@ -513,6 +517,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<()> {
         if sub.operation == Operation::Create {
+            disks::release(tx, server, true, now)?;
             return tx.delete_server(&server.id);
         }
         server.vm_state = sub.from;

@@ -22,6 +22,11 @@ pub struct Timings {
     pub change_os_ms: u64,
     pub migrate_ms: u64,
     pub redeploy_ms: u64,
+    pub attach_volume_ms: u64,
+    pub detach_volume_ms: u64,
+    pub create_volume_ms: u64,
+    pub extend_volume_ms: u64,
+    pub delete_volume_ms: u64,
 }
 
 impl Timings {
@@ -37,6 +42,11 @@ impl Timings {
         change_os_ms: 0,
         migrate_ms: 0,
         redeploy_ms: 0,
+        attach_volume_ms: 0,
+        detach_volume_ms: 0,
+        create_volume_ms: 0,
+        extend_volume_ms: 0,
+        delete_volume_ms: 0,
     };
     /// Close to what the cloud takes.
     pub const REALISTIC: Timings = Timings {
@@ -50,6 +60,11 @@ impl Timings {
         change_os_ms: 8000,
         migrate_ms: 6000,
         redeploy_ms: 8000,
+        attach_volume_ms: 3000,
+        detach_volume_ms: 3000,
+        create_volume_ms: 2000,
+        extend_volume_ms: 2000,
+        delete_volume_ms: 1000,
     };
 
     fn total(&self, kind: OperationKind) -> u64 {
@@ -65,6 +80,11 @@ impl Timings {
             OperationKind::ChangeOs => self.change_os_ms,
             OperationKind::Migrate => self.migrate_ms,
             OperationKind::Redeploy => self.redeploy_ms,
+            OperationKind::AttachVolume => self.attach_volume_ms,
+            OperationKind::DetachVolume => self.detach_volume_ms,
+            OperationKind::CreateVolume => self.create_volume_ms,
+            OperationKind::ExtendVolume => self.extend_volume_ms,
+            OperationKind::DeleteVolume => self.delete_volume_ms,
         }
     }
 }

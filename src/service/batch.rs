@@ -23,9 +23,16 @@ use crate::store::{WriteTx, transact};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchAction {
     Start,
-    Stop { hard: bool },
-    Reboot { hard: bool },
-    Delete,
+    Stop {
+        hard: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
+    /// With `delete_volume`, the servers' data disks are deleted with them too.
+    Delete {
+        delete_volume: bool,
+    },
 }
 
 impl BatchAction {
@@ -38,7 +45,7 @@ impl BatchAction {
             BatchAction::Start => Operation::Start,
             BatchAction::Stop { hard } => Operation::Stop { hard },
             BatchAction::Reboot { hard } => Operation::Reboot { hard },
-            BatchAction::Delete => Operation::Delete,
+            BatchAction::Delete { .. } => Operation::Delete,
         }
     }
 }
@@ -123,7 +130,7 @@ impl Ecs {
             }
             // With the project's recycle bin on, a delete keeps the servers it takes there.
             let bin = match action {
-                BatchAction::Delete => tx.recycle_bin(project_id)?,
+                BatchAction::Delete { .. } => tx.recycle_bin(project_id)?,
                 _ => None,
             };
             let mut planned = Vec::with_capacity(ids.len());
@@ -139,7 +146,11 @@ impl Ecs {
                     .and_then(|()| prechecks.check(server));
                 let refused = match checked {
                     Ok(()) => {
-                        self.begin(tx, server, &operation, loaded.now)?;
+                        let mut server = server.clone();
+                        if let BatchAction::Delete { delete_volume: true } = action {
+                            super::volumes::delete_disks_with(&mut server);
+                        }
+                        self.begin(tx, &server, &operation, loaded.now)?;
                         None
                     }
                     Err(error) => Some(Failure { code: error.wire_code().into(), reason: error.message }),

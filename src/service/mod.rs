@@ -16,6 +16,7 @@ mod scheduled_events;
 mod servers;
 mod tags;
 mod templates;
+mod volumes;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub use lifecycle::{ChargeModeAccepted, ChargeModeChange, run_timers};
 pub use scheduled_events::{EventFilter, NewEvent, ShownEvent};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};
 pub use templates::{NewTemplate, TemplateFilter, VersionFilter};
+pub use volumes::{VolumeUpdate, VolumesAccepted};
 
 pub struct Ecs {
     store: Arc<dyn Store>,

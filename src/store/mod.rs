@@ -28,6 +28,7 @@ use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::TaskState;
 use crate::domain::tags::TagQuery;
 use crate::domain::templates::{LaunchTemplate, TemplateVersion};
+use crate::domain::volumes::{CloudVolume, VolumeFilter};
 
 /// The answer a create gave, kept under its `X-Client-Token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +133,10 @@ pub trait SnapshotReads {
 }
 
 pub trait SnapshotWrites: SnapshotReads {
-    /// Removes the servers, addresses, jobs, ECS groups and idempotency tokens of one project,
+    /// Removes the servers, addresses, disks, jobs, ECS groups and idempotency tokens of one project,
     /// or of all (and then every fault rule too).
     fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
-    /// Saves servers, addresses, jobs, ECS groups and idempotency tokens under a name
+    /// Saves servers, addresses, disks, jobs, ECS groups and idempotency tokens under a name
     /// (replacing it).
     fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
     /// Puts a snapshot back in place of the current state; false if there is none by that name.
@@ -271,6 +272,23 @@ pub trait PlacementReads {
     fn host_usage(&mut self, hosts: &[String]) -> Result<HashMap<String, HostUsage>>;
 }
 
+/// EVS disks. A disk's side of an attachment is here; the server's side is its document's
+/// block devices; every write of an attachment writes both in one transaction.
+pub trait VolumeReads {
+    fn volume(&mut self, project_id: &str, volume_id: &str) -> Result<Option<CloudVolume>>;
+    /// The disks of the project among `ids`, by id; ids of other projects are absent.
+    fn volumes(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, CloudVolume>>;
+    /// How many disks match `filter`, and its page in its order; `None` when the filter's
+    /// marker is not a disk of the project.
+    fn list_volumes(&mut self, project_id: &str, filter: &VolumeFilter) -> Result<Option<(u64, Vec<CloudVolume>)>>;
+}
+
+pub trait VolumeWrites: VolumeReads {
+    fn insert_volumes(&mut self, volumes: &[CloudVolume]) -> Result<()>;
+    fn update_volume(&mut self, volume: &CloudVolume) -> Result<()>;
+    fn delete_volume(&mut self, volume_id: &str) -> Result<()>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
     ServerReads
@@ -286,6 +304,7 @@ pub trait ReadTx:
     + ServerGroupReads
     + PlacementReads
     + RecycleBinReads
+    + VolumeReads
 {
 }
 
@@ -303,6 +322,7 @@ impl<T> ReadTx for T where
         + ServerGroupReads
         + PlacementReads
         + RecycleBinReads
+        + VolumeReads
         + ?Sized
 {
 }
@@ -321,6 +341,7 @@ pub trait WriteTx:
     + TemplateWrites
     + ServerGroupWrites
     + RecycleBinWrites
+    + VolumeWrites
 {
 }
 
@@ -337,6 +358,7 @@ impl<T> WriteTx for T where
         + TemplateWrites
         + ServerGroupWrites
         + RecycleBinWrites
+        + VolumeWrites
         + ?Sized
 {
 }

@@ -593,7 +593,7 @@ pub fn documented_error_shape(body: &Value) -> Result<(), String> {
     }
     if let Some(error) = object.get("error") {
         let code = error["code"].as_str().ok_or_else(|| format!("error.code missing: {body}"))?;
-        if !code_like(code, &["Ecs.", "Common."]) {
+        if !code_like(code, &["Ecs.", "Common.", "EVS."]) {
             return Err(format!("undocumented code {code}: {body}"));
         }
         if error["message"].as_str().is_none_or(str::is_empty) {

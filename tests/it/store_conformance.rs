@@ -21,6 +21,7 @@ use ecsd::domain::recycle_bin::{RecycleBin, Recycled};
 use ecsd::domain::server::{Nic, Rebuild, Server, Tag, Timestamp, Volume};
 use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState};
 use ecsd::domain::tags::{TagMatch, TagQuery};
+use ecsd::domain::volumes::{Attachment, CloudVolume, VolumeFilter, VolumeSortKey, VolumeStatus};
 use ecsd::domain::{Error, ErrorCode, Result};
 use ecsd::store::{AccessKey, ReadTx, RememberedCreate, SqliteStore, Store, WriteTx, read, transact};
 
@@ -1445,5 +1446,113 @@ fn the_recycle_bin_keeps_settings_and_servers_per_project_through_snapshots_and_
             assert_eq!((tx.recycle_bin(P)?, tx.recycled_count(P)?), (None, 0));
             Ok(())
         });
+    });
+}
+
+fn disk(project_id: &str, id: &str, name: &str, size_gib: u32, created_ms: i64) -> CloudVolume {
+    CloudVolume {
+        id: id.into(),
+        project_id: project_id.into(),
+        name: name.into(),
+        description: String::new(),
+        size_gib,
+        volume_type: "SSD".into(),
+        availability_zone: "az1".into(),
+        status: VolumeStatus::Available,
+        multiattach: false,
+        bootable: false,
+        image_id: None,
+        metadata: BTreeMap::new(),
+        attachments: vec![],
+        created: at(created_ms),
+        updated: at(created_ms),
+    }
+}
+
+fn disk_ids(store: &dyn Store, project_id: &str, filter: &VolumeFilter) -> Option<(u64, Vec<String>)> {
+    look(store, |tx| tx.list_volumes(project_id, filter))
+        .map(|(total, found)| (total, found.into_iter().map(|v| v.id).collect()))
+}
+
+#[test]
+fn disks_round_trip_filter_sort_page_and_follow_snapshots_and_resets() {
+    on_every_store(|store| {
+        let mut system = disk(P, "vol-a", "system", 40, 1);
+        system.bootable = true;
+        system.image_id = Some("img-1".into());
+        system.status = VolumeStatus::InUse;
+        system.metadata = BTreeMap::from([("env".into(), "prod".into())]);
+        system.attachments = vec![Attachment {
+            server_id: "srv-1".into(),
+            attachment_id: "att-1".into(),
+            device: "/dev/vda".into(),
+            host_name: "host-1".into(),
+            attached_at: at(2) + Duration::from_nanos(5_000),
+        }];
+        let mut shared = disk(P, "vol-b", "shared", 10, 2);
+        shared.multiattach = true;
+        let other = disk(Q, "vol-q", "theirs", 20, 3);
+        commit(store, |tx| tx.insert_volumes(&[system.clone(), shared.clone(), other.clone()]));
+        assert_eq!(look(store, |tx| tx.volume(P, "vol-a")), Some(system.clone()));
+        assert_eq!(look(store, |tx| tx.volume(Q, "vol-a")), None, "a disk is seen only in its project");
+        let found = look(store, |tx| tx.volumes(P, &strings(&["vol-a", "vol-q", "vol-x"])));
+        assert_eq!(found.keys().collect::<Vec<_>>(), vec!["vol-a"]);
+
+        let all = VolumeFilter::default();
+        assert_eq!(disk_ids(store, P, &all), Some((2, strings(&["vol-b", "vol-a"]))), "newest first");
+        let by = |change: &dyn Fn(&mut VolumeFilter)| {
+            let mut filter = VolumeFilter::default();
+            change(&mut filter);
+            disk_ids(store, P, &filter)
+        };
+        assert_eq!(by(&|f| f.server_id = Some("srv-1".into())), Some((1, strings(&["vol-a"]))));
+        assert_eq!(by(&|f| f.multiattach = Some(true)), Some((1, strings(&["vol-b"]))));
+        assert_eq!(by(&|f| f.status = Some(VolumeStatus::InUse)), Some((1, strings(&["vol-a"]))));
+        assert_eq!(by(&|f| f.name = Some("shared".into())), Some((1, strings(&["vol-b"]))));
+        assert_eq!(
+            by(&|f| f.metadata = BTreeMap::from([("env".into(), "prod".into())])),
+            Some((1, strings(&["vol-a"])))
+        );
+        assert_eq!(by(&|f| f.ids = Some(strings(&["vol-a", "vol-q"]))), Some((1, strings(&["vol-a"]))));
+        let ascending = |f: &mut VolumeFilter| {
+            f.sort_key = VolumeSortKey::Size;
+            f.descending = false;
+        };
+        assert_eq!(by(&ascending), Some((2, strings(&["vol-b", "vol-a"]))));
+        assert_eq!(
+            by(&|f| {
+                ascending(f);
+                f.marker = Some("vol-b".into());
+            }),
+            Some((2, strings(&["vol-a"]))),
+            "the page after the marker, in the list's order"
+        );
+        assert_eq!(by(&|f| f.marker = Some("vol-q".into())), None, "another project's disk is no marker");
+        assert_eq!(
+            by(&|f| {
+                f.limit = 1;
+                f.offset = 1;
+            }),
+            Some((2, strings(&["vol-a"])))
+        );
+
+        let mut renamed = shared.clone();
+        renamed.name = "renamed".into();
+        renamed.size_gib = 30;
+        renamed.status = VolumeStatus::Extending;
+        commit(store, |tx| tx.update_volume(&renamed));
+        assert_eq!(look(store, |tx| tx.volume(P, "vol-b")), Some(renamed.clone()));
+        assert_eq!(by(&|f| f.name = Some("renamed".into())), Some((1, strings(&["vol-b"]))));
+
+        commit(store, |tx| tx.save_snapshot("disks", at(10)));
+        commit(store, |tx| tx.delete_volume("vol-a"));
+        assert_eq!(look(store, |tx| tx.volume(P, "vol-a")), None);
+        assert!(commit(store, |tx| tx.restore_snapshot("disks")));
+        assert_eq!(look(store, |tx| tx.volume(P, "vol-a")), Some(system.clone()));
+        commit(store, |tx| tx.reset(Some(P)));
+        assert_eq!(disk_ids(store, P, &all), Some((0, vec![])));
+        assert_eq!(look(store, |tx| tx.volume(Q, "vol-q")), Some(other.clone()), "the other project keeps its disks");
+        commit(store, |tx| tx.reset(None));
+        assert_eq!(look(store, |tx| tx.volume(Q, "vol-q")), None);
     });
 }

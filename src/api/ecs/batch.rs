@@ -78,8 +78,8 @@ pub async fn delete_servers(
     Project(project_id): Project,
     EcsJson(request): EcsJson<DeleteServersRequest>,
 ) -> ApiResult<Json<JobAccepted>> {
-    let job_id =
-        blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(request.servers), BatchAction::Delete)).await?;
+    let action = BatchAction::Delete { delete_volume: request.delete_volume.unwrap_or(false) };
+    let job_id = blocking(&ecs, move |ecs| ecs.batch_operate(&project_id, ids(request.servers), action)).await?;
     Ok(Json(JobAccepted { job_id }))
 }
 

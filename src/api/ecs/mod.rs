@@ -3,6 +3,7 @@
 mod batch;
 mod catalogue;
 mod consoles;
+mod disks;
 mod groups;
 mod jobs;
 mod lifecycle;
@@ -93,6 +94,15 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(metadata::delete_server_metadata)).fault(Fault::Metadata),
         Row::new(routes!(metadata::show_metadata_options)),
         Row::new(routes!(metadata::update_metadata_options)).fault(Fault::Metadata),
+        Row::new(routes!(disks::attach_server_volume)).fault(Fault::AttachVolume),
+        Row::new(routes!(disks::detach_server_volume)).fault(Fault::DetachVolume),
+        Row::new(routes!(disks::list_server_block_devices)),
+        Row::new(routes!(disks::show_server_block_device)),
+        Row::new(routes!(disks::update_server_block_device)).fault(Fault::UpdateBlockDevice),
+        Row::new(routes!(disks::list_server_volume_attachments)),
+        Row::new(routes!(disks::show_appendable_volume_quota)),
+        Row::new(routes!(disks::batch_attach_sharable_volumes)).fault(Fault::AttachVolume),
+        Row::new(routes!(disks::batch_detach_volumes)).fault(Fault::DetachVolume),
         Row::new(routes!(groups::create_server_group)).fault(Fault::ServerGroup),
         Row::new(routes!(groups::list_server_groups)),
         Row::new(routes!(groups::show_server_group)),

@@ -15,6 +15,7 @@ mod servers;
 mod snapshots;
 mod tags;
 mod templates;
+mod volumes;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
     include_str!("migrations/0007_recycle_bin.sql"),
+    include_str!("migrations/0008_volumes.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 13] = [
+const SNAPSHOT_TABLES: [&str; 14] = [
     "servers",
     "addresses",
     "jobs",
@@ -23,6 +23,7 @@ const SNAPSHOT_TABLES: [&str; 13] = [
     "server_groups",
     "recycle_bins",
     "recycled_servers",
+    "volumes",
 ];
 
 impl SqliteTx<'_> {

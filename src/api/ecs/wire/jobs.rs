@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use crate::api::format::job_time;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::server::Timestamp;
+use crate::domain::status::OperationKind;
 
 /// What a job and a sub-job show alike.
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,5 +110,49 @@ impl ShowJobResponse {
             job: JobFields::of(&job.id, job_type, job.status, (job.begin_time, job.end_time), job.failure.as_ref()),
             entities,
         }
+    }
+}
+
+/// A job as `ShowJob` answers it: ECS's document, or EVS's for a job of the EVS API (a disk
+/// made, extended or deleted), which EVS serves on the same path.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ShownJob {
+    Ecs(ShowJobResponse),
+    Evs(crate::api::evs::wire::EvsJob),
+}
+
+impl ShownJob {
+    pub fn of(job: &Job) -> Self {
+        match job.kind {
+            OperationKind::CreateVolume | OperationKind::ExtendVolume | OperationKind::DeleteVolume => {
+                ShownJob::Evs(crate::api::evs::wire::EvsJob::of(job))
+            }
+            _ => ShownJob::Ecs(ShowJobResponse::of(job)),
+        }
+    }
+}
+
+/// `anyOf` the two documents, not the `oneOf` an untagged enum would get: they share their
+/// fields, so an answer fits both.
+impl utoipa::PartialSchema for ShownJob {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::AnyOfBuilder;
+        use utoipa::openapi::{Ref, RefOr};
+        AnyOfBuilder::new()
+            .item(RefOr::Ref(Ref::from_schema_name("ShowJobResponse")))
+            .item(RefOr::Ref(Ref::from_schema_name("EvsJob")))
+            .description(Some("ECS's job document, or EVS's for a disk made, extended or deleted."))
+            .into()
+    }
+}
+
+impl ToSchema for ShownJob {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use crate::api::evs::wire::EvsJob;
+        schemas.push((ShowJobResponse::name().into(), <ShowJobResponse as utoipa::PartialSchema>::schema()));
+        <ShowJobResponse as ToSchema>::schemas(schemas);
+        schemas.push((EvsJob::name().into(), <EvsJob as utoipa::PartialSchema>::schema()));
+        <EvsJob as ToSchema>::schemas(schemas);
     }
 }

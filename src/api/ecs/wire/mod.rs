@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod catalogue;
 pub mod consoles;
+pub mod disks;
 pub mod groups;
 pub mod jobs;
 pub mod lifecycle;
