@@ -39,6 +39,13 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// Creating, updating or deleting a port or a private IP (VPC).
+    Port,
+    /// Creating or deleting a security group or a rule (VPC).
+    SecurityGroup,
+    /// Adding, deleting or changing a server's NICs, its virtual IPs, or moving it to
+    /// another VPC.
+    Nics,
     Any,
 }
 

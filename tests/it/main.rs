@@ -32,3 +32,4 @@ mod store_conformance;
 mod store_faults;
 mod tags;
 mod update_server;
+mod vpc;

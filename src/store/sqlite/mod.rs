@@ -9,6 +9,7 @@ mod idempotency;
 mod identity;
 mod jobs;
 mod lifecycle;
+mod network;
 mod placement;
 mod servers;
 mod snapshots;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_day2.sql"),
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
+    include_str!("migrations/0007_network.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
