@@ -173,7 +173,10 @@ pub fn check_group_list(ids: &[String]) -> Result<()> {
         ));
     }
     if let Some(dup) = ids.iter().enumerate().find(|(i, id)| ids[..*i].contains(id)) {
-        return Err(Error::new(ErrorCode::SecurityGroupInvalid, format!("The security group {} is named twice.", dup.1)));
+        return Err(Error::new(
+            ErrorCode::SecurityGroupInvalid,
+            format!("The security group {} is named twice.", dup.1),
+        ));
     }
     Ok(())
 }
@@ -268,7 +271,7 @@ impl SecurityGroupRule {
         }
         if let Some(protocol) = &self.protocol
             && !matches!(protocol.as_str(), "tcp" | "udp" | "icmp" | "icmpv6")
-            && !protocol.parse::<u8>().is_ok()
+            && protocol.parse::<u8>().is_err()
         {
             return invalid(format!("protocol must be tcp, udp, icmp, icmpv6 or a number, not {protocol:?}."));
         }
@@ -392,7 +395,12 @@ mod tests {
         let (group, rules) = default_group("p", Timestamp::UNIX_EPOCH);
         assert!(group.is_default());
         assert_eq!(rules.len(), 4);
-        assert!(rules.iter().filter(|r| r.direction == Direction::Ingress).all(|r| r.remote_group_id == Some(group.id.clone())));
+        assert!(
+            rules
+                .iter()
+                .filter(|r| r.direction == Direction::Ingress)
+                .all(|r| r.remote_group_id == Some(group.id.clone()))
+        );
         assert!(rules.iter().all(|r| r.check().is_ok()));
     }
 

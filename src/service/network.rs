@@ -58,8 +58,6 @@ pub(super) struct AddressCodes {
 
 pub(super) const VPC_CODES: AddressCodes =
     AddressCodes { in_use: ErrorCode::VpcIpInUse, full: ErrorCode::VpcSubnetFull, outside: ErrorCode::PortInvalid };
-pub(super) const ECS_CODES: AddressCodes =
-    AddressCodes { in_use: ErrorCode::IpInUse, full: ErrorCode::SubnetFull, outside: ErrorCode::IpNotInSubnet };
 
 /// Takes an address of the subnet for a new port: `wanted` if it is free, else the lowest free
 /// one. Moves the subnet's hint past an address it picks.
@@ -256,7 +254,8 @@ impl Ecs {
     /// Stores the groups of a server's ports as the server's own.
     pub(super) fn refresh_server_groups(&self, tx: &mut dyn WriteTx, project_id: &str, server_id: &str) -> Result<()> {
         let Some(mut server) = tx.server(project_id, server_id)? else { return Ok(()) };
-        let ports = tx.ports(project_id, &PortFilter { device_id: Some(server_id.to_string()), ..Default::default() })?;
+        let ports =
+            tx.ports(project_id, &PortFilter { device_id: Some(server_id.to_string()), ..Default::default() })?;
         server.security_group_ids = server_groups_of(&ports, &server);
         apply::save(tx, &self.catalogue, &server, server.task_state)
     }
@@ -280,9 +279,8 @@ impl Ecs {
 
     /// `ShowPrivateip`: a private IP is the port that holds it.
     pub fn show_privateip(&self, project_id: &str, id: &str) -> Result<Port> {
-        read(self.store.as_ref(), |tx| tx.port(project_id, id))?.ok_or_else(|| {
-            Error::new(ErrorCode::PrivateIpNotFound, format!("Private IP {id} does not exist."))
-        })
+        read(self.store.as_ref(), |tx| tx.port(project_id, id))?
+            .ok_or_else(|| Error::new(ErrorCode::PrivateIpNotFound, format!("Private IP {id} does not exist.")))
     }
 
     /// `CreatePrivateip`: all the addresses asked for, or none.
@@ -327,9 +325,9 @@ impl Ecs {
     /// `DeletePrivateip`: refused while the address is a server's or another service's.
     pub fn delete_privateip(&self, project_id: &str, id: &str) -> Result<()> {
         transact(self.store.as_ref(), |tx| {
-            let port = tx.port(project_id, id)?.ok_or_else(|| {
-                Error::new(ErrorCode::PrivateIpNotFound, format!("Private IP {id} does not exist."))
-            })?;
+            let port = tx
+                .port(project_id, id)?
+                .ok_or_else(|| Error::new(ErrorCode::PrivateIpNotFound, format!("Private IP {id} does not exist.")))?;
             port.check_deletable()?;
             tx.delete_port(project_id, id)
         })
@@ -477,13 +475,20 @@ impl Ecs {
         })
     }
 
-    pub fn list_security_group_rules(&self, project_id: &str, group_id: Option<&str>) -> Result<Vec<SecurityGroupRule>> {
+    pub fn list_security_group_rules(
+        &self,
+        project_id: &str,
+        group_id: Option<&str>,
+    ) -> Result<Vec<SecurityGroupRule>> {
         read(self.store.as_ref(), |tx| tx.security_group_rules(project_id, group_id))
     }
 
     pub fn show_security_group_rule(&self, project_id: &str, rule_id: &str) -> Result<SecurityGroupRule> {
         read(self.store.as_ref(), |tx| tx.security_group_rule(project_id, rule_id))?.ok_or_else(|| {
-            Error::new(ErrorCode::SecurityGroupRuleNotFound, format!("Security group rule {rule_id} could not be found."))
+            Error::new(
+                ErrorCode::SecurityGroupRuleNotFound,
+                format!("Security group rule {rule_id} could not be found."),
+            )
         })
     }
 

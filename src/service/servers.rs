@@ -139,8 +139,13 @@ impl Ecs {
                 None => None,
             };
             let allocation = self.allocate_addresses(tx, project_id, request)?;
-            let groups =
-                network::resolve_groups(tx, project_id, &request.security_group_ids, ErrorCode::SecurityGroupMissing, now)?;
+            let groups = network::resolve_groups(
+                tx,
+                project_id,
+                &request.security_group_ids,
+                ErrorCode::SecurityGroupMissing,
+                now,
+            )?;
             if dry_run {
                 return Ok(Ok((CreateAccepted::DryRun, vec![])));
             }

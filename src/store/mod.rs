@@ -257,15 +257,15 @@ pub trait PlacementReads {
 /// among them), security groups and their rules.
 pub trait NetworkReads {
     fn port(&mut self, project_id: &str, port_id: &str) -> Result<Option<Port>>;
-    /// The project's ports matching `filter`, oldest first.
+    /// The project's ports matching `filter`, oldest first (in the order inserted).
     fn ports(&mut self, project_id: &str, filter: &PortFilter) -> Result<Vec<Port>>;
     /// The project's ports holding addresses of one subnet, by address.
     fn subnet_ports(&mut self, project_id: &str, subnet_id: &str) -> Result<Vec<Port>>;
     fn security_group(&mut self, project_id: &str, group_id: &str) -> Result<Option<SecurityGroup>>;
-    /// The project's groups, oldest first.
+    /// The project's groups, oldest first (in the order inserted).
     fn security_groups(&mut self, project_id: &str) -> Result<Vec<SecurityGroup>>;
     fn security_group_rule(&mut self, project_id: &str, rule_id: &str) -> Result<Option<SecurityGroupRule>>;
-    /// The project's rules (of one group when given), oldest first.
+    /// The project's rules (of one group when given), oldest first (in the order inserted).
     fn security_group_rules(&mut self, project_id: &str, group_id: Option<&str>) -> Result<Vec<SecurityGroupRule>>;
     /// Whether a port of the project carries the group, or a rule of another group names it.
     fn security_group_in_use(&mut self, project_id: &str, group_id: &str) -> Result<bool>;

@@ -115,7 +115,7 @@ async fn a_server_can_be_created_in_named_groups_and_unknown_ones_are_refused() 
 
     let (status, answer) = delete(&ecs, &format!("/security-groups/{}", web["id"].as_str().expect("id"))).await;
     assert_vpc_error(status, &answer, 409, "VPC.0602");
-    let job = ecs.delete(&[id.clone()]).await;
+    let job = ecs.delete(std::slice::from_ref(&id)).await;
     assert_eq!(job["status"], "SUCCESS");
     assert_eq!(ports_of(&ecs, &id).await, Vec::<Value>::new(), "the server's ports go with it");
     let (status, _) = delete(&ecs, &format!("/security-groups/{}", web["id"].as_str().expect("id"))).await;
@@ -140,11 +140,13 @@ async fn ports_are_created_updated_listed_and_deleted() {
     assert_eq!(port["device_id"], "");
     assert_eq!(port["security_groups"].as_array().map(Vec::len), Some(1), "the default group");
 
-    let (status, body) =
-        ecs.post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "192.168.7.7"}]}})).await;
+    let (status, body) = ecs
+        .post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "192.168.7.7"}]}}))
+        .await;
     assert_vpc_error(status, &body, 409, "VPC.0701");
-    let (status, body) =
-        ecs.post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "10.9.9.9"}]}})).await;
+    let (status, body) = ecs
+        .post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "10.9.9.9"}]}}))
+        .await;
     assert_vpc_error(status, &body, 400, "VPC.2500");
     let (status, body) = ecs.post(&ecs.v1("/ports"), json!({"port": {"network_id": "nope"}})).await;
     assert_vpc_error(status, &body, 400, "VPC.2500");
@@ -167,7 +169,10 @@ async fn ports_are_created_updated_listed_and_deleted() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["port"]["name"], "vip-2");
     assert_eq!(body["port"]["security_groups"], json!([web["id"]]));
-    assert_eq!(body["port"]["allowed_address_pairs"], json!([{"ip_address": "1.1.1.1/0", "mac_address": port["mac_address"]}]));
+    assert_eq!(
+        body["port"]["allowed_address_pairs"],
+        json!([{"ip_address": "1.1.1.1/0", "mac_address": port["mac_address"]}])
+    );
     assert_eq!(body["port"]["mac_address"], port["mac_address"], "a port keeps its MAC");
     let (status, body) = ecs
         .put(&ecs.v1(&format!("/ports/{port_id}")), json!({"port": {"allowed_address_pairs": [{"ip_address": "x"}]}}))
@@ -180,7 +185,12 @@ async fn ports_are_created_updated_listed_and_deleted() {
         async move {
             let (status, body) = ecs.get(&ecs.v1(&format!("/ports?{query}"))).await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            body["ports"].as_array().expect("ports").iter().map(|p| p["id"].as_str().expect("id").to_string()).collect::<Vec<_>>()
+            body["ports"]
+                .as_array()
+                .expect("ports")
+                .iter()
+                .map(|p| p["id"].as_str().expect("id").to_string())
+                .collect::<Vec<_>>()
         }
     };
     let server_port = ports_of(&ecs, &server).await[0]["id"].as_str().expect("id").to_string();
@@ -207,8 +217,9 @@ async fn ports_are_created_updated_listed_and_deleted() {
     assert_vpc_error(status, &body, 404, "VPC.2501");
     let (status, body) = ecs.put(&ecs.v1(&format!("/ports/{port_id}")), json!({"port": {"name": "x"}})).await;
     assert_vpc_error(status, &body, 404, "VPC.2501");
-    let (status, body) =
-        ecs.post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "192.168.7.7"}]}})).await;
+    let (status, body) = ecs
+        .post(&ecs.v1("/ports"), json!({"port": {"network_id": SUBNET, "fixed_ips": [{"ip_address": "192.168.7.7"}]}}))
+        .await;
     assert_eq!(status, StatusCode::OK, "the address is free again: {body}");
 }
 
@@ -259,8 +270,12 @@ async fn security_groups_and_rules_are_managed_and_refused_in_the_vpc_shape() {
         let (status, body) = ecs.post(&ecs.v1("/security-group-rules"), json!({"security_group_rule": bad})).await;
         assert_vpc_error(status, &body, 400, "VPC.0601");
     }
-    let (status, body) =
-        ecs.post(&ecs.v1("/security-group-rules"), json!({"security_group_rule": {"security_group_id": web_id, "direction": "sideways"}})).await;
+    let (status, body) = ecs
+        .post(
+            &ecs.v1("/security-group-rules"),
+            json!({"security_group_rule": {"security_group_id": web_id, "direction": "sideways"}}),
+        )
+        .await;
     assert_vpc_error(status, &body, 400, "VPC.0101");
 
     let (status, body) = ecs.get(&ecs.v1(&format!("/security-group-rules/{rule_id}"))).await;
@@ -350,7 +365,10 @@ async fn private_ips_are_the_addresses_ports_hold() {
     assert_vpc_error(status, &body, 404, "VPC.0702");
 
     let (status, body) = ecs
-        .post(&ecs.v1("/privateips"), json!({"privateips": [{"subnet_id": SUBNET}, {"subnet_id": SUBNET, "ip_address": server_ip}]}))
+        .post(
+            &ecs.v1("/privateips"),
+            json!({"privateips": [{"subnet_id": SUBNET}, {"subnet_id": SUBNET, "ip_address": server_ip}]}),
+        )
         .await;
     assert_vpc_error(status, &body, 409, "VPC.0701");
     let (_, body) = ecs.get(&ecs.v1(&format!("/subnets/{SUBNET}/privateips"))).await;

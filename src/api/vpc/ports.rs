@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::error::{Vpc, VpcError, VpcErrorBody, VpcJson, VpcResult};
 use super::networks::SubnetPath;
 use super::wire::{
-    CreatePortRequest, CreatePrivateipRequest, Port, PortResponse, Ports, PrivateipResponse, Privateip, Privateips,
+    CreatePortRequest, CreatePrivateipRequest, Port, PortResponse, Ports, Privateip, PrivateipResponse, Privateips,
     UpdatePortRequest,
 };
 use crate::api::blocking;
@@ -88,7 +88,8 @@ impl ListPortsQuery {
                 "security_groups" => query.security_groups.push(value),
                 "fixed_ips" => query.fixed_ips.push(value),
                 "limit" => {
-                    query.limit = Some(value.parse().map_err(|_| invalid(format!("limit {value:?} is not a number.")))?);
+                    query.limit =
+                        Some(value.parse().map_err(|_| invalid(format!("limit {value:?} is not a number.")))?);
                 }
                 // Filters ecsd keeps no state for match every port, as absent ones do.
                 _ => {}
@@ -251,8 +252,7 @@ pub async fn update_port(
         security_group_ids: option.security_groups,
         allowed_address_pairs: option.allowed_address_pairs.map(|pairs| pairs.into_iter().map(Into::into).collect()),
     };
-    let port =
-        blocking(&ecs, move |ecs| Ok(shown(ecs, &ecs.update_port(&project_id, &port_id, &update)?))).await?;
+    let port = blocking(&ecs, move |ecs| Ok(shown(ecs, &ecs.update_port(&project_id, &port_id, &update)?))).await?;
     Ok(Json(PortResponse { port }))
 }
 

@@ -244,8 +244,7 @@ pub async fn show_security_group_rule(
     Vpc(Project(project_id)): Vpc<Project>,
     Vpc(EcsPath(SecurityGroupRulePath { security_group_rule_id })): Vpc<EcsPath<SecurityGroupRulePath>>,
 ) -> VpcResult<Json<SecurityGroupRuleResponse>> {
-    let rule =
-        blocking(&ecs, move |ecs| ecs.show_security_group_rule(&project_id, &security_group_rule_id)).await?;
+    let rule = blocking(&ecs, move |ecs| ecs.show_security_group_rule(&project_id, &security_group_rule_id)).await?;
     Ok(Json(SecurityGroupRuleResponse { security_group_rule: SecurityGroupRule::of(&rule) }))
 }
 

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::catalogue::{Subnet as CatalogueSubnet, Vpc as CatalogueVpc};
-use crate::domain::network::{AddressPair, Direction, Port as DomainPort, SecurityGroup as DomainGroup, SecurityGroupRule as DomainRule};
+use crate::domain::network::{
+    AddressPair, Direction, Port as DomainPort, SecurityGroup as DomainGroup, SecurityGroupRule as DomainRule,
+};
 
 /// `GET /v1/{project_id}/vpcs`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -83,21 +83,19 @@ impl NetworkReads for SqliteTx<'_> {
         let ports: Vec<Port> = match (&filter.device_id, &filter.id) {
             (_, Some(id)) => self.port(project_id, id)?.into_iter().collect(),
             (Some(device), None) => self.docs(
-                "SELECT doc FROM ports WHERE device_id = ?1 AND project_id = ?2 ORDER BY created_ns, id",
+                "SELECT doc FROM ports WHERE device_id = ?1 AND project_id = ?2 ORDER BY created_ns, rowid",
                 [device.as_str(), project_id],
             )?,
             (None, None) => {
-                self.docs("SELECT doc FROM ports WHERE project_id = ?1 ORDER BY created_ns, id", [project_id])?
+                self.docs("SELECT doc FROM ports WHERE project_id = ?1 ORDER BY created_ns, rowid", [project_id])?
             }
         };
         Ok(ports.into_iter().filter(|p| filter.matches(p)).collect())
     }
 
     fn subnet_ports(&mut self, project_id: &str, subnet_id: &str) -> Result<Vec<Port>> {
-        let mut ports: Vec<Port> = self.docs(
-            "SELECT doc FROM ports WHERE project_id = ?1 AND subnet_id = ?2",
-            [project_id, subnet_id],
-        )?;
+        let mut ports: Vec<Port> =
+            self.docs("SELECT doc FROM ports WHERE project_id = ?1 AND subnet_id = ?2", [project_id, subnet_id])?;
         ports.sort_by_key(|p| u32::from(p.ip));
         Ok(ports)
     }
@@ -107,7 +105,7 @@ impl NetworkReads for SqliteTx<'_> {
     }
 
     fn security_groups(&mut self, project_id: &str) -> Result<Vec<SecurityGroup>> {
-        self.docs("SELECT doc FROM security_groups WHERE project_id = ?1 ORDER BY created_ns, id", [project_id])
+        self.docs("SELECT doc FROM security_groups WHERE project_id = ?1 ORDER BY created_ns, rowid", [project_id])
     }
 
     fn security_group_rule(&mut self, project_id: &str, rule_id: &str) -> Result<Option<SecurityGroupRule>> {
@@ -118,11 +116,11 @@ impl NetworkReads for SqliteTx<'_> {
         match group_id {
             Some(group) => self.docs(
                 "SELECT doc FROM security_group_rules WHERE security_group_id = ?1 AND project_id = ?2
-                 ORDER BY created_ns, id",
+                 ORDER BY created_ns, rowid",
                 [group, project_id],
             ),
             None => self.docs(
-                "SELECT doc FROM security_group_rules WHERE project_id = ?1 ORDER BY created_ns, id",
+                "SELECT doc FROM security_group_rules WHERE project_id = ?1 ORDER BY created_ns, rowid",
                 [project_id],
             ),
         }
@@ -155,7 +153,10 @@ impl NetworkWrites for SqliteTx<'_> {
         if self.insert_port_row(port)? {
             Ok(())
         } else {
-            Err(Error::new(ErrorCode::VpcIpInUse, format!("IP {} is in use in the subnet {}.", port.ip, port.subnet_id)))
+            Err(Error::new(
+                ErrorCode::VpcIpInUse,
+                format!("IP {} is in use in the subnet {}.", port.ip, port.subnet_id),
+            ))
         }
     }
 

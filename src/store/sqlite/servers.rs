@@ -8,8 +8,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteTx, db, ns};
 use crate::domain::catalogue::Usage;
-use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::network::Port;
+use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::server::Server;
 use crate::domain::status::TaskState;
 use crate::domain::{Error, ErrorCode, Result};
