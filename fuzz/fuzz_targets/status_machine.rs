@@ -22,12 +22,14 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 6 {
+    match byte % 8 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
         3 => Operation::Reboot { hard },
         4 => Operation::Resize { flavor_id: FLAVORS[(byte as usize >> 5) % 3].into(), with_stop: hard },
+        5 => Operation::AddNics { nics: vec![] },
+        6 => Operation::DeleteNics { port_ids: vec![] },
         _ => Operation::Delete,
     }
 }
@@ -164,7 +166,7 @@ fuzz_target!(|data: &[u8]| {
         let expected = match &op {
             Operation::Create | Operation::Start | Operation::Reboot { .. } => VmState::Active,
             Operation::Stop { .. } => VmState::Stopped,
-            Operation::Resize { .. } => from,
+            Operation::Resize { .. } | Operation::AddNics { .. } | Operation::DeleteNics { .. } => from,
             Operation::Delete => unreachable!("delete removes"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");

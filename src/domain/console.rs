@@ -43,7 +43,9 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         Operation::Resize { .. } if sub.from == VmState::Active => {
             vec![Happening::Shutdown { reboot: false }, Happening::Boot { first: false }]
         }
-        Operation::Resize { .. } | Operation::Delete => vec![],
+        Operation::Resize { .. } | Operation::Delete | Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+            vec![]
+        }
     }
 }
 

@@ -215,6 +215,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+            K::AddNics | K::DeleteNics => FaultOperation::Nics,
         }
     }
 }

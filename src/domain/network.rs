@@ -94,6 +94,22 @@ impl Port {
     }
 }
 
+/// The groups of a server as the servers API shows them: those of its NICs' ports, in NIC
+/// order, each once.
+pub fn server_groups_of(ports: &[Port], server: &Server) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for nic in &server.nics {
+        if let Some(port) = ports.iter().find(|p| p.id == nic.port_id) {
+            for group in &port.security_group_ids {
+                if !groups.contains(group) {
+                    groups.push(group.clone());
+                }
+            }
+        }
+    }
+    groups
+}
+
 /// A locally administered MAC in the OpenStack `fa:16:3e` range.
 pub fn random_mac() -> String {
     let bytes: [u8; 3] = rand::random();

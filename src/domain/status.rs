@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::ErrorCode;
+use super::server::Nic;
 
 /// The stable state of a server (`OS-EXT-STS:vm_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -181,9 +182,22 @@ pub enum OperationKind {
     Reboot,
     Resize,
     Delete,
+    AddNics,
+    DeleteNics,
 }
 
 impl OperationKind {
+    pub const ALL: [OperationKind; 8] = [
+        OperationKind::Create,
+        OperationKind::Start,
+        OperationKind::Stop,
+        OperationKind::Reboot,
+        OperationKind::Resize,
+        OperationKind::Delete,
+        OperationKind::AddNics,
+        OperationKind::DeleteNics,
+    ];
+
     /// Parent and sub-job `job_type` (contract 3.3).
     pub const fn job_types(self) -> (&'static str, &'static str) {
         match self {
@@ -193,6 +207,8 @@ impl OperationKind {
             OperationKind::Reboot => ("rebootServer", "rebootSingleServer"),
             OperationKind::Resize => ("resizeServer", "resizeSingleServer"),
             OperationKind::Delete => ("deleteServer", "deleteSingleServer"),
+            OperationKind::AddNics => ("addNic", "addSingleNic"),
+            OperationKind::DeleteNics => ("deleteNic", "deleteSingleNic"),
         }
     }
 }
@@ -203,10 +219,26 @@ impl OperationKind {
 pub enum Operation {
     Create,
     Start,
-    Stop { hard: bool },
-    Reboot { hard: bool },
-    Resize { flavor_id: String, with_stop: bool },
+    Stop {
+        hard: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
+    Resize {
+        flavor_id: String,
+        with_stop: bool,
+    },
     Delete,
+    /// The NICs whose ports were made when the operation was accepted; they join the server at
+    /// the end.
+    AddNics {
+        nics: Vec<Nic>,
+    },
+    /// The ports that leave the server (and are deleted) at the end.
+    DeleteNics {
+        port_ids: Vec<String>,
+    },
 }
 
 /// What applying a step does besides setting the states.
@@ -253,6 +285,8 @@ impl Operation {
             Operation::Reboot { .. } => OperationKind::Reboot,
             Operation::Resize { .. } => OperationKind::Resize,
             Operation::Delete => OperationKind::Delete,
+            Operation::AddNics { .. } => OperationKind::AddNics,
+            Operation::DeleteNics { .. } => OperationKind::DeleteNics,
         }
     }
 
@@ -280,6 +314,9 @@ impl Operation {
                 s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
             }
             Operation::Delete => s.vm_state != VmState::Deleted,
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -334,6 +371,11 @@ impl Operation {
                 steps
             }
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
+            // The server stays as it is while its NICs change; `networking` keeps other
+            // operations off it meanwhile.
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                vec![step(from, Some(Networking), E::None), step(from, None, E::None)]
+            }
         }
     }
 }
@@ -409,6 +451,21 @@ mod tests {
         assert_eq!(Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)), Status::Resize);
         assert_eq!(Status::of(VmState::Building, Some(TaskState::Spawning)), Status::Build);
         assert_eq!(Status::of(VmState::Building, None), Status::Build);
+    }
+
+    #[test]
+    fn nics_change_on_an_idle_running_or_stopped_server_which_stays_as_it_is() {
+        let add = Operation::AddNics { nics: vec![] };
+        for vm_state in [VmState::Active, VmState::Stopped] {
+            assert_eq!(add.check(idle(vm_state)), Ok(()));
+            let plan = add.plan(vm_state);
+            assert_eq!(plan[0].task_state, Some(TaskState::Networking));
+            assert!(plan.iter().all(|s| s.vm_state == vm_state));
+        }
+        assert_eq!(add.check(idle(VmState::Error)), Err(ErrorCode::WrongStatus));
+        let busy = ServerState { task_state: Some(TaskState::Networking), ..idle(VmState::Active) };
+        assert_eq!(Operation::DeleteNics { port_ids: vec![] }.check(busy), Err(ErrorCode::ServerBusy));
+        assert_eq!(Operation::Stop { hard: false }.check(busy), Err(ErrorCode::ServerBusy));
     }
 
     #[test]

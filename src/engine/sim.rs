@@ -18,15 +18,24 @@ pub struct Timings {
     pub reboot_ms: u64,
     pub resize_ms: u64,
     pub delete_ms: u64,
+    /// Adding or deleting a server's NICs.
+    pub nic_ms: u64,
 }
 
 impl Timings {
     /// Every transition completes at once.
     pub const INSTANT: Timings =
-        Timings { create_ms: 0, start_ms: 0, stop_ms: 0, reboot_ms: 0, resize_ms: 0, delete_ms: 0 };
+        Timings { create_ms: 0, start_ms: 0, stop_ms: 0, reboot_ms: 0, resize_ms: 0, delete_ms: 0, nic_ms: 0 };
     /// Close to what the cloud takes.
-    pub const REALISTIC: Timings =
-        Timings { create_ms: 5000, start_ms: 2000, stop_ms: 2000, reboot_ms: 3000, resize_ms: 6000, delete_ms: 2000 };
+    pub const REALISTIC: Timings = Timings {
+        create_ms: 5000,
+        start_ms: 2000,
+        stop_ms: 2000,
+        reboot_ms: 3000,
+        resize_ms: 6000,
+        delete_ms: 2000,
+        nic_ms: 3000,
+    };
 
     fn total(&self, kind: OperationKind) -> u64 {
         match kind {
@@ -36,6 +45,7 @@ impl Timings {
             OperationKind::Reboot => self.reboot_ms,
             OperationKind::Resize => self.resize_ms,
             OperationKind::Delete => self.delete_ms,
+            OperationKind::AddNics | OperationKind::DeleteNics => self.nic_ms,
         }
     }
 }

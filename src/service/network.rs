@@ -10,7 +10,7 @@ use crate::domain::create::free_addresses;
 use crate::domain::network::{
     self, AddressPair, Port, PortFilter, SecurityGroup, SecurityGroupRule, VIP_OWNER, default_group, random_mac,
 };
-use crate::domain::server::{Server, Timestamp};
+use crate::domain::server::Timestamp;
 use crate::domain::{Error, ErrorCode, Result};
 use crate::engine::apply;
 use crate::store::{ReadTx, WriteTx, read, transact};
@@ -58,6 +58,8 @@ pub(super) struct AddressCodes {
 
 pub(super) const VPC_CODES: AddressCodes =
     AddressCodes { in_use: ErrorCode::VpcIpInUse, full: ErrorCode::VpcSubnetFull, outside: ErrorCode::PortInvalid };
+pub(super) const ECS_CODES: AddressCodes =
+    AddressCodes { in_use: ErrorCode::IpInUse, full: ErrorCode::SubnetFull, outside: ErrorCode::IpNotInSubnet };
 
 /// Takes an address of the subnet for a new port: `wanted` if it is free, else the lowest free
 /// one. Moves the subnet's hint past an address it picks.
@@ -117,22 +119,6 @@ pub(super) fn resolve_groups(
         }
     }
     Ok(ids.to_vec())
-}
-
-/// The groups of a server as the servers API shows them: those of its NICs' ports, in NIC
-/// order, each once.
-pub(super) fn server_groups_of(ports: &[Port], server: &Server) -> Vec<String> {
-    let mut groups: Vec<String> = Vec::new();
-    for nic in &server.nics {
-        if let Some(port) = ports.iter().find(|p| p.id == nic.port_id) {
-            for group in &port.security_group_ids {
-                if !groups.contains(group) {
-                    groups.push(group.clone());
-                }
-            }
-        }
-    }
-    groups
 }
 
 fn port_not_found(id: &str) -> Error {
@@ -256,7 +242,7 @@ impl Ecs {
         let Some(mut server) = tx.server(project_id, server_id)? else { return Ok(()) };
         let ports =
             tx.ports(project_id, &PortFilter { device_id: Some(server_id.to_string()), ..Default::default() })?;
-        server.security_group_ids = server_groups_of(&ports, &server);
+        server.security_group_ids = network::server_groups_of(&ports, &server);
         apply::save(tx, &self.catalogue, &server, server.task_state)
     }
 

@@ -1,6 +1,7 @@
 """Issue 12, the NIC and VPC half, driven by the official Python SDKs (ECS and VPC, pinned to the same
 version): a server created with two NICs sits on two ports of its subnet (ListPorts by device_id,
-ShowPort, ShowSubnet as Terraform reads them), security groups with rules (CreateSecurityGroup,
+ShowPort, ShowSubnet as Terraform reads them), its interfaces listed, a NIC added and deleted
+(BatchAddServerNics, BatchDeleteServerNics, ListServerInterfaces, ShowServerAttachableNicNum), security groups with rules (CreateSecurityGroup,
 CreateSecurityGroupRule, ListSecurityGroupRules, DeleteSecurityGroup refused while in use), ports and
 private IPs of their own, and a deleted server's ports gone. Every answer is checked against the SDK
 model."""
@@ -8,12 +9,21 @@ model."""
 from __future__ import annotations
 
 from huaweicloudsdkecs.v2 import (
+    BatchAddServerNicOption,
+    BatchAddServerNicsRequest,
+    BatchAddServerNicsRequestBody,
+    BatchDeleteServerNicOption,
+    BatchDeleteServerNicsRequest,
+    BatchDeleteServerNicsRequestBody,
     CreatePostPaidServersRequest,
     CreatePostPaidServersRequestBody,
     DeleteServersRequest,
     DeleteServersRequestBody,
     PostPaidServerNic,
+    ListServerInterfacesRequest,
     PostPaidServerSecurityGroup,
+    ServerNicSecurityGroup,
+    ShowServerAttachableNicNumRequest,
 )
 from huaweicloudsdkvpc.v2 import (
     AllowedAddressPair,
@@ -66,7 +76,7 @@ def create_group(ecsd, name: str):
 
 def create_server(ecsd, name: str, nics: int, groups=()):
     cat = ecsd.discover()
-    spec = ecsd.server_spec(name=name, flavor="s6.medium.2")
+    spec = ecsd.server_spec(name=name, flavor="s6.xlarge.2")
     spec.nics = [PostPaidServerNic(subnet_id=cat.subnet_id) for _ in range(nics)]
     spec.security_groups = [PostPaidServerSecurityGroup(id=g) for g in groups] or None
     resp = ecsd.ecs.create_post_paid_servers(CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec)))
@@ -183,3 +193,44 @@ def test_ports_and_private_ips_of_their_own(ecsd):
     ecsd.vpc.delete_privateip(DeletePrivateipRequest(privateip_id=made[0].id))
     ecsd.vpc.delete_port(DeletePortRequest(port_id=port.id))
     assert ecsd.vpc.list_ports(ListPortsRequest(fixed_ips=["ip_address=192.168.200.10"])).ports == []
+
+
+def test_a_nic_is_added_listed_and_deleted(ecsd):
+    cat = ecsd.discover()
+    group = create_group(ecsd, "sdk-nic")
+    server_id = create_server(ecsd, "nics", nics=2)
+    listed = ecsd.ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id))
+    assert len(listed.interface_attachments) == 2
+    assert listed.attachable_quantity.free_nic == 2, "s6.xlarge.2 takes 4 NICs"
+    r = ecsd.raw("GET", f"/v1/{{project_id}}/cloudservers/{server_id}/os-interface")
+    assert_fits_model(r.json(), "ListServerInterfacesResponse")
+
+    body = BatchAddServerNicsRequestBody(nics=[BatchAddServerNicOption(
+        subnet_id=cat.subnet_id, ip_address="192.168.201.7", security_groups=[ServerNicSecurityGroup(id=group.id)],
+    )])
+    job = ecsd.ecs.batch_add_server_nics(BatchAddServerNicsRequest(server_id=server_id, body=body))
+    assert ecsd.wait_job(job.job_id).status == "SUCCESS"
+    listed = ecsd.ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id)).interface_attachments
+    assert len(listed) == 3
+    added = listed[2]
+    assert added.fixed_ips[0].ip_address == "192.168.201.7" and added.net_id == cat.subnet_id
+    assert added.port_state == "ACTIVE"
+    port = ecsd.vpc.show_port(ShowPortRequest(port_id=added.port_id)).port
+    assert port.device_id == server_id and port.security_groups == [group.id] and port.mac_address == added.mac_addr
+    quantity = ecsd.ecs.show_server_attachable_nic_num(ShowServerAttachableNicNumRequest(server_id=server_id))
+    assert quantity.attachable_quantity.free_nic == 1
+    r = ecsd.raw("GET", f"/v1/{{project_id}}/cloudservers/{server_id}/os-interface_extension")
+    assert_fits_model(r.json(), "ShowServerAttachableNicNumResponse")
+
+    primary = listed[0].port_id
+    error = expect_client_error(ecsd.ecs.batch_delete_server_nics, BatchDeleteServerNicsRequest(
+        server_id=server_id, body=BatchDeleteServerNicsRequestBody(nics=[BatchDeleteServerNicOption(id=primary)])))
+    assert error.status_code == 403
+    job = ecsd.ecs.batch_delete_server_nics(BatchDeleteServerNicsRequest(
+        server_id=server_id, body=BatchDeleteServerNicsRequestBody(nics=[BatchDeleteServerNicOption(id=added.port_id)])))
+    assert ecsd.wait_job(job.job_id).status == "SUCCESS"
+    listed = ecsd.ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id)).interface_attachments
+    assert [a.port_id for a in listed] == [p.id for p in ecsd.vpc.list_ports(ListPortsRequest(device_id=server_id)).ports]
+    assert len(listed) == 2
+    error = expect_client_error(ecsd.vpc.show_port, ShowPortRequest(port_id=added.port_id))
+    assert error.status_code == 404
