@@ -22,14 +22,18 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 8 {
+    match byte % 12 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
         3 => Operation::Reboot { hard },
         4 => Operation::Resize { flavor_id: FLAVORS[(byte as usize >> 5) % 3].into(), with_stop: hard },
-        5 => Operation::AddNics { nics: vec![] },
-        6 => Operation::DeleteNics { port_ids: vec![] },
+        5 => Operation::Reinstall { with_stop: hard },
+        6 => Operation::ChangeOs { with_stop: hard },
+        7 => Operation::Migrate { live: hard },
+        8 => Operation::Redeploy,
+        9 => Operation::AddNics { nics: vec![] },
+        10 => Operation::DeleteNics { port_ids: vec![] },
         _ => Operation::Delete,
     }
 }
@@ -70,6 +74,7 @@ fn new_server() -> Server {
         server_group_id: None,
         metadata_options: Default::default(),
         encrypted_password: None,
+        rebuild: None,
     }
 }
 
@@ -166,7 +171,13 @@ fuzz_target!(|data: &[u8]| {
         let expected = match &op {
             Operation::Create | Operation::Start | Operation::Reboot { .. } => VmState::Active,
             Operation::Stop { .. } => VmState::Stopped,
-            Operation::Resize { .. } | Operation::AddNics { .. } | Operation::DeleteNics { .. } => from,
+            Operation::Resize { .. }
+            | Operation::Migrate { .. }
+            | Operation::Redeploy
+            | Operation::AddNics { .. }
+            | Operation::DeleteNics { .. } => from,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } if from == VmState::Active => VmState::Active,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => VmState::Stopped,
             Operation::Delete => unreachable!("delete removes"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");

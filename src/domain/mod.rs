@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod network;
 pub mod placement;
 pub mod query;
+pub mod rebuild;
 pub mod scheduled_events;
 pub mod server;
 pub mod status;
