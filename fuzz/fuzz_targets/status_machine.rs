@@ -22,7 +22,7 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 12 {
+    match byte % 14 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
@@ -32,8 +32,10 @@ fn operation(byte: u8) -> Operation {
         6 => Operation::ChangeOs { with_stop: hard },
         7 => Operation::Migrate { live: hard },
         8 => Operation::Redeploy,
-        9 => Operation::AddNics { nics: vec![] },
-        10 => Operation::DeleteNics { port_ids: vec![] },
+        9 => Operation::Recycle,
+        10 => Operation::Restore,
+        11 => Operation::AddNics { nics: vec![] },
+        12 => Operation::DeleteNics { port_ids: vec![] },
         _ => Operation::Delete,
     }
 }
@@ -74,6 +76,7 @@ fn new_server() -> Server {
         server_group_id: None,
         metadata_options: Default::default(),
         encrypted_password: None,
+        previous_host: None,
         rebuild: None,
     }
 }
@@ -177,7 +180,8 @@ fuzz_target!(|data: &[u8]| {
             | Operation::AddNics { .. }
             | Operation::DeleteNics { .. } => from,
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } if from == VmState::Active => VmState::Active,
-            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => VmState::Stopped,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } | Operation::Restore => VmState::Stopped,
+            Operation::Recycle => VmState::SoftDeleted,
             Operation::Delete => unreachable!("delete removes"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");

@@ -14,6 +14,7 @@ pub mod network;
 pub mod placement;
 pub mod query;
 pub mod rebuild;
+pub mod recycle_bin;
 pub mod scheduled_events;
 pub mod server;
 pub mod status;

@@ -13,6 +13,7 @@ mod nics;
 mod placement;
 mod reads;
 mod rebuild;
+mod recycle_bin;
 mod scheduled_events;
 mod servers;
 mod tags;

@@ -28,6 +28,7 @@ mod nics;
 mod openapi;
 mod os_change;
 mod reads;
+mod recycle_bin;
 mod routing;
 mod show_job;
 mod show_server;

@@ -11,6 +11,7 @@ mod jobs;
 mod lifecycle;
 mod network;
 mod placement;
+mod recycle_bin;
 mod servers;
 mod snapshots;
 mod tags;
@@ -33,7 +34,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_day2.sql"),
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
-    include_str!("migrations/0007_network.sql"),
+    include_str!("migrations/0007_recycle_bin.sql"),
+    include_str!("migrations/0008_network.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

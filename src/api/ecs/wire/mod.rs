@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod nics;
 pub mod os;
 pub mod reads;
+pub mod recycle_bin;
 pub mod scheduled_events;
 pub mod servers;
 pub mod tags;

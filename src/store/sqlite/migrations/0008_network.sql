@@ -1,4 +1,4 @@
--- VPC objects, version 7: ports, security groups and their rules.
+-- VPC objects, version 8: ports, security groups and their rules.
 
 -- A port holds one address of a subnet for its whole life: the unique key is what keeps two
 -- holders off one address. `doc` is the whole port (JSON); the columns repeat what queries use.
