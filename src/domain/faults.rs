@@ -62,6 +62,13 @@ pub enum FaultOperation {
     UpdateVolume,
     /// EVS `DeleteVolume`.
     DeleteVolume,
+    /// Creating, updating or deleting a port or a private IP (VPC).
+    Port,
+    /// Creating or deleting a security group or a rule (VPC).
+    SecurityGroup,
+    /// Adding, deleting or changing a server's NICs, its virtual IPs, or moving it to
+    /// another VPC.
+    Nics,
     Any,
 }
 
@@ -241,6 +248,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::CreateVolume => FaultOperation::CreateVolume,
             K::ExtendVolume => FaultOperation::ResizeVolume,
             K::DeleteVolume => FaultOperation::DeleteVolume,
+            K::AddNics | K::DeleteNics => FaultOperation::Nics,
         }
     }
 }

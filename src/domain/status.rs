@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::ErrorCode;
+use super::server::Nic;
 
 /// The stable state of a server (`OS-EXT-STS:vm_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -228,10 +229,12 @@ pub enum OperationKind {
     CreateVolume,
     ExtendVolume,
     DeleteVolume,
+    AddNics,
+    DeleteNics,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 16] = [
+    pub const ALL: [OperationKind; 18] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -248,6 +251,8 @@ impl OperationKind {
         OperationKind::CreateVolume,
         OperationKind::ExtendVolume,
         OperationKind::DeleteVolume,
+        OperationKind::AddNics,
+        OperationKind::DeleteNics,
     ];
 
     /// Parent and sub-job `job_type` (contract 3.3).
@@ -270,6 +275,8 @@ impl OperationKind {
             OperationKind::CreateVolume => ("batchCreateVolume", "createVolume"),
             OperationKind::ExtendVolume => ("extendVolume", "extendVolume"),
             OperationKind::DeleteVolume => ("deleteVolume", "deleteVolume"),
+            OperationKind::AddNics => ("addNic", "addSingleNic"),
+            OperationKind::DeleteNics => ("deleteNic", "deleteSingleNic"),
         }
     }
 }
@@ -332,6 +339,15 @@ pub enum Operation {
     },
     DeleteVolume {
         volume_id: String,
+    },
+    /// The NICs whose ports were made when the operation was accepted; they join the server at
+    /// the end.
+    AddNics {
+        nics: Vec<Nic>,
+    },
+    /// The ports that leave the server (and are deleted) at the end.
+    DeleteNics {
+        port_ids: Vec<String>,
     },
 }
 
@@ -399,6 +415,8 @@ impl Operation {
             Operation::CreateVolume { .. } => OperationKind::CreateVolume,
             Operation::ExtendVolume { .. } => OperationKind::ExtendVolume,
             Operation::DeleteVolume { .. } => OperationKind::DeleteVolume,
+            Operation::AddNics { .. } => OperationKind::AddNics,
+            Operation::DeleteNics { .. } => OperationKind::DeleteNics,
         }
     }
 
@@ -458,6 +476,9 @@ impl Operation {
                 matches!(s.vm_state, VmState::Active | VmState::Stopped)
             }
             Operation::CreateVolume { .. } | Operation::ExtendVolume { .. } | Operation::DeleteVolume { .. } => false,
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -561,6 +582,11 @@ impl Operation {
             | Operation::CreateVolume { .. }
             | Operation::ExtendVolume { .. }
             | Operation::DeleteVolume { .. } => vec![],
+            // The server stays as it is while its NICs change; `networking` keeps other
+            // operations off it meanwhile.
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                vec![step(from, Some(Networking), E::None), step(from, None, E::None)]
+            }
         }
     }
 }
@@ -640,6 +666,21 @@ mod tests {
         assert_eq!(Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)), Status::Resize);
         assert_eq!(Status::of(VmState::Building, Some(TaskState::Spawning)), Status::Build);
         assert_eq!(Status::of(VmState::Building, None), Status::Build);
+    }
+
+    #[test]
+    fn nics_change_on_an_idle_running_or_stopped_server_which_stays_as_it_is() {
+        let add = Operation::AddNics { nics: vec![] };
+        for vm_state in [VmState::Active, VmState::Stopped] {
+            assert_eq!(add.check(idle(vm_state)), Ok(()));
+            let plan = add.plan(vm_state);
+            assert_eq!(plan[0].task_state, Some(TaskState::Networking));
+            assert!(plan.iter().all(|s| s.vm_state == vm_state));
+        }
+        assert_eq!(add.check(idle(VmState::Error)), Err(ErrorCode::WrongStatus));
+        let busy = ServerState { task_state: Some(TaskState::Networking), ..idle(VmState::Active) };
+        assert_eq!(Operation::DeleteNics { port_ids: vec![] }.check(busy), Err(ErrorCode::ServerBusy));
+        assert_eq!(Operation::Stop { hard: false }.check(busy), Err(ErrorCode::ServerBusy));
     }
 
     #[test]

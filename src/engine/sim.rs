@@ -27,6 +27,8 @@ pub struct Timings {
     pub create_volume_ms: u64,
     pub extend_volume_ms: u64,
     pub delete_volume_ms: u64,
+    /// Adding or deleting a server's NICs.
+    pub nic_ms: u64,
 }
 
 impl Timings {
@@ -47,6 +49,7 @@ impl Timings {
         create_volume_ms: 0,
         extend_volume_ms: 0,
         delete_volume_ms: 0,
+        nic_ms: 0,
     };
     /// Close to what the cloud takes.
     pub const REALISTIC: Timings = Timings {
@@ -65,6 +68,7 @@ impl Timings {
         create_volume_ms: 2000,
         extend_volume_ms: 2000,
         delete_volume_ms: 1000,
+        nic_ms: 3000,
     };
 
     fn total(&self, kind: OperationKind) -> u64 {
@@ -85,6 +89,7 @@ impl Timings {
             OperationKind::CreateVolume => self.create_volume_ms,
             OperationKind::ExtendVolume => self.extend_volume_ms,
             OperationKind::DeleteVolume => self.delete_volume_ms,
+            OperationKind::AddNics | OperationKind::DeleteNics => self.nic_ms,
         }
     }
 }

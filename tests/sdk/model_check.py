@@ -8,12 +8,13 @@ import importlib
 import re
 
 _MODELS = importlib.import_module("huaweicloudsdkecs.v2.model")
+VPC_MODELS = importlib.import_module("huaweicloudsdkvpc.v2.model")
 
 
 def _check(value, type_name: str, where: str, problems: list, models=_MODELS) -> None:
     if value is None:
         return
-    if type_name in ("str",):
+    if type_name in ("str", "datetime"):
         if not isinstance(value, str):
             problems.append(f"{where}: {value!r} is not a string")
     elif type_name in ("int",):
@@ -55,11 +56,12 @@ def _check(value, type_name: str, where: str, problems: list, models=_MODELS) ->
             _check(item, model.openapi_types[attr], f"{where}.{key}", problems, models)
 
 
-def assert_fits_model(answer, model_name: str, skip: tuple = (), sdk: str = "huaweicloudsdkecs") -> None:
+def assert_fits_model(answer, model_name: str, skip: tuple = (), sdk: str = "huaweicloudsdkecs", models=None) -> None:
     """Fails listing every key of `answer` the SDK model `model_name` does not know or types otherwise.
     `skip`: top-level keys that are not part of the model's body (none for most answers); `sdk`: the SDK
-    package whose v2 models to check against (`huaweicloudsdkevs` for EVS answers)."""
+    package whose v2 models to check against (`huaweicloudsdkevs` for EVS answers), or `models`: the
+    model module itself (`VPC_MODELS` for the VPC API)."""
     problems: list = []
     body = {k: v for k, v in answer.items() if k not in skip} if isinstance(answer, dict) else answer
-    _check(body, model_name, model_name, problems, importlib.import_module(f"{sdk}.v2.model"))
+    _check(body, model_name, model_name, problems, models or importlib.import_module(f"{sdk}.v2.model"))
     assert not problems, "the SDK model does not fit the answer:\n  " + "\n  ".join(problems)

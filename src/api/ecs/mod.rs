@@ -9,6 +9,7 @@ mod jobs;
 mod lifecycle;
 mod maintenance;
 mod metadata;
+mod nics;
 mod os;
 mod reads;
 mod recycle_bin;
@@ -103,6 +104,10 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(disks::show_appendable_volume_quota)),
         Row::new(routes!(disks::batch_attach_sharable_volumes)).fault(Fault::AttachVolume),
         Row::new(routes!(disks::batch_detach_volumes)).fault(Fault::DetachVolume),
+        Row::new(routes!(nics::batch_add_server_nics)).fault(Fault::Nics),
+        Row::new(routes!(nics::batch_delete_server_nics)).fault(Fault::Nics),
+        Row::new(routes!(nics::list_server_interfaces)),
+        Row::new(routes!(nics::show_server_attachable_nic_num)),
         Row::new(routes!(groups::create_server_group)).fault(Fault::ServerGroup),
         Row::new(routes!(groups::list_server_groups)),
         Row::new(routes!(groups::show_server_group)),

@@ -9,6 +9,7 @@ mod idempotency;
 mod identity;
 mod jobs;
 mod lifecycle;
+mod network;
 mod placement;
 mod recycle_bin;
 mod servers;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_hardening.sql"),
     include_str!("migrations/0007_recycle_bin.sql"),
     include_str!("migrations/0008_volumes.sql"),
+    include_str!("migrations/0009_network.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
