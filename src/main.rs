@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use ecsd::config::{Config, ConfigFile, Credential, Limits, TimingsMode, TlsFiles};
@@ -12,8 +13,18 @@ use ecsd::config::{Config, ConfigFile, Credential, Limits, TimingsMode, TlsFiles
     about = "A local Elastic Cloud Server (ECS) API endpoint for testing cloud automation"
 )]
 struct Cli {
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object a line) for
+    /// machines. The level filter is `ECSD_LOG` (default `info`).
+    #[arg(long, env = "ECSD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +154,14 @@ struct ServeArgs {
     /// Where the embedded store and the bootstrap credential live.
     #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data")]
     data_dir: PathBuf,
+    /// Keep everything in a new temporary data dir, removed when ecsd exits (on SIGTERM or
+    /// Ctrl-C; a SIGKILL leaves it in the system's temporary dir). `--data-dir` is then unused.
+    #[arg(long, env = "ECSD_EPHEMERAL")]
+    ephemeral: bool,
+    /// Start from an empty store: servers, jobs, fault rules, snapshots, keys made with
+    /// `ecsd keys` and the clock go; the bootstrap credential file stays.
+    #[arg(long, env = "ECSD_RESET_ON_START")]
+    reset_on_start: bool,
     /// How long transitions take.
     #[arg(long, env = "ECSD_TIMINGS", value_enum, default_value = "realistic")]
     timings: TimingsMode,
@@ -215,14 +234,9 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG").unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let args = match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let args = match cli.command {
         Command::Serve(args) => args,
         Command::Keys { data_dir, action } => return ecsd::keys::run(&data_dir, action.into()),
         Command::Ctl { endpoint, data_dir, action } => {
@@ -230,6 +244,18 @@ async fn run() -> anyhow::Result<()> {
             return ecsd::ctl::run(&endpoint, &credential, action.try_into()?).await;
         }
     };
+    // Held until ecsd exits: dropping it removes the directory.
+    let ephemeral = if args.ephemeral {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("ecsd-ephemeral-");
+        // The store holds secret keys: only the owner may enter, as with a data dir ecsd creates.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        Some(builder.tempdir().context("creating a temporary data dir")?)
+    } else {
+        None
+    };
+    let data_dir = ephemeral.as_ref().map_or(args.data_dir, |dir| dir.path().to_path_buf());
     let file = match &args.config {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
@@ -243,7 +269,7 @@ async fn run() -> anyhow::Result<()> {
     };
     let config = Config {
         listen: args.listen,
-        data_dir: args.data_dir,
+        data_dir,
         timings: file.timings(args.timings),
         catalogue: file.catalogue()?,
         credential,
@@ -258,6 +284,7 @@ async fn run() -> anyhow::Result<()> {
             idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         },
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+        reset_on_start: args.reset_on_start,
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();
@@ -267,8 +294,24 @@ async fn run() -> anyhow::Result<()> {
         let _ = shutdown.send(true);
     });
     running.wait().await?;
+    if let Some(dir) = ephemeral {
+        let path = dir.path().display().to_string();
+        dir.close().with_context(|| format!("removing the temporary data dir {path}"))?;
+        tracing::info!(data_dir = path, "temporary data dir removed");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        // One object a line: the event's fields at the top level, the request span's id beside them.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn wait_for_signal() {

@@ -23,6 +23,7 @@ mod lifecycle;
 mod limits;
 mod list_servers_details;
 mod metadata;
+mod observability;
 mod openapi;
 mod reads;
 mod routing;
