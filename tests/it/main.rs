@@ -15,6 +15,7 @@ mod control;
 mod control_tenancy;
 mod crash;
 mod create_servers;
+mod ctl;
 mod day2;
 mod delete_servers;
 mod groups;
