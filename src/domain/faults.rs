@@ -39,6 +39,13 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// Reinstalling a server's OS from its own image.
+    Reinstall,
+    /// Changing a server's OS to another image.
+    ChangeOs,
+    /// Cold migration (`MigrateServer`), and the live migration of a scheduled event.
+    Migrate,
+    Redeploy,
     Any,
 }
 
@@ -208,6 +215,10 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+            K::Reinstall => FaultOperation::Reinstall,
+            K::ChangeOs => FaultOperation::ChangeOs,
+            K::Migrate => FaultOperation::Migrate,
+            K::Redeploy => FaultOperation::Redeploy,
         }
     }
 }
