@@ -11,6 +11,7 @@ mod metadata;
 mod placement;
 mod reads;
 mod rebuild;
+mod recycle_bin;
 mod scheduled_events;
 mod servers;
 mod tags;

@@ -29,6 +29,7 @@ mod observability;
 mod openapi;
 mod os_change;
 mod reads;
+mod recycle_bin;
 mod routing;
 mod show_job;
 mod show_server;
