@@ -10,7 +10,8 @@ use crate::domain::catalogue::{self, Catalogue, Flavor, Image, Quota, Subnet, Vp
 use crate::domain::placement::Placement;
 use crate::engine::sim::Timings;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum TimingsMode {
     /// Transitions take seconds, like the cloud (durations from the config file).
     Realistic,
@@ -89,6 +90,9 @@ pub struct Config {
     pub limits: Limits,
     /// Serve HTTPS with these files instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Start from an empty store: the data dir's store files are removed once the listener is
+    /// bound (the bootstrap credential file stays).
+    pub reset_on_start: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -170,6 +174,22 @@ impl ConfigFile {
             TimingsMode::Instant => Timings::INSTANT,
             TimingsMode::Realistic => self.timings.unwrap_or(Timings::REALISTIC),
         }
+    }
+}
+
+impl TimingsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimingsMode::Realistic => "realistic",
+            TimingsMode::Instant => "instant",
+        }
+    }
+}
+
+impl Config {
+    /// Whether transitions take time, as the health answer and the banner say.
+    pub fn timings_mode(&self) -> TimingsMode {
+        if self.timings == Timings::INSTANT { TimingsMode::Instant } else { TimingsMode::Realistic }
     }
 }
 

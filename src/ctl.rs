@@ -1,17 +1,25 @@
 //! `ecsd ctl`: the test-control API from the command line. Each action is one signed request
-//! to a running ecsd, with the credential from the environment or the data dir.
+//! to a running ecsd (a fault rule naming a server checks it first), with the credential from
+//! the environment or the data dir.
+//!
+//! What it prints: the answer's JSON, when there is one, on stdout (for `jq` and scripts), and
+//! one readable line on stderr saying what was done or what went wrong. Exit codes: 0 done,
+//! 1 ecsd refused the call, 2 the command itself is wrong (a rule that is not valid, an
+//! unreadable file, no credential), 3 no ecsd answers at the endpoint.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::api::signing::sign_request;
+use crate::api::signing::{percent_encode, sign_request};
 use crate::config::Credential;
+use crate::domain::faults::FaultSpec;
 
 pub enum Action {
     AddFault {
-        rule: Value,
+        rule: String,
     },
     ListFaults,
     DeleteFault {
@@ -45,6 +53,48 @@ pub enum Action {
         event: Value,
     },
     ListAutoTerminations,
+    Health,
+}
+
+/// Why a command did not do what it was asked, and the exit code that says so.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command is wrong: every mistake found, each on its own line.
+    Invalid(Vec<String>),
+    /// ecsd answered with an error.
+    Refused { status: u16, detail: String },
+    /// Nothing answers at the endpoint.
+    Unreachable(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Failure::Refused { .. } => 1,
+            Failure::Invalid(_) => 2,
+            Failure::Unreachable(_) => 3,
+        })
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid(mistakes) if mistakes.len() == 1 => write!(f, "{}", mistakes[0]),
+            Failure::Invalid(mistakes) => {
+                write!(f, "{} mistakes:", mistakes.len())?;
+                mistakes.iter().try_for_each(|mistake| write!(f, "\n  - {mistake}"))
+            }
+            Failure::Refused { status, detail } => write!(f, "ecsd answered {status}: {detail}"),
+            Failure::Unreachable(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Invalid(vec![format!("{error:#}")])
+    }
 }
 
 /// Reads a fixtures file: JSON, or TOML when the name ends in `.toml`.
@@ -58,49 +108,393 @@ pub fn read_fixtures(file: &Path) -> anyhow::Result<Value> {
     }
 }
 
-pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> anyhow::Result<()> {
-    let (method, path, body) = match action {
-        Action::AddFault { rule } => ("POST", "/_ecsd/faults".to_string(), Some(rule)),
-        Action::ListFaults => ("GET", "/_ecsd/faults".to_string(), None),
-        Action::DeleteFault { id } => ("DELETE", format!("/_ecsd/faults/{id}"), None),
-        Action::ReleaseFault { id } => ("POST", format!("/_ecsd/faults/{id}/release"), None),
+/// Runs one action; prints its data on stdout and what happened on stderr.
+pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> Result<(), Failure> {
+    let client = Client { endpoint: endpoint.trim_end_matches('/').to_string(), credential };
+    let (method, path, body, done): (&str, String, Option<Value>, Done) = match action {
+        Action::AddFault { rule } => {
+            let rule = check_rule(&rule)?;
+            client.check_server(&rule).await?;
+            ("POST", "/_ecsd/faults".into(), Some(rule), Box::new(added_rule))
+        }
+        Action::ListFaults => ("GET", "/_ecsd/faults".into(), None, counted("faults", "fault rules")),
+        Action::DeleteFault { id } => {
+            let line = format!("fault rule {id} deleted; the sub-jobs it held go on");
+            ("DELETE", format!("/_ecsd/faults/{id}"), None, fixed(line))
+        }
+        Action::ReleaseFault { id } => {
+            let path = format!("/_ecsd/faults/{id}/release");
+            let done = move |answer: &Value| format!("released {} sub-jobs held by {id}", answer["released"]);
+            ("POST", path, None, Box::new(done))
+        }
         Action::Reset { project_id } => {
-            ("POST", "/_ecsd/reset".to_string(), project_id.map(|p| json!({"project_id": p})))
+            let line = match &project_id {
+                Some(project) => format!("project {project} reset"),
+                None => "every project reset, every fault rule removed".to_string(),
+            };
+            ("POST", "/_ecsd/reset".into(), project_id.map(|p| json!({ "project_id": p })), fixed(line))
         }
-        Action::SaveSnapshot { name } => ("POST", "/_ecsd/snapshots".to_string(), Some(json!({ "name": name }))),
-        Action::RestoreSnapshot { name } => ("POST", format!("/_ecsd/snapshots/{name}/restore"), None),
-        Action::ListSnapshots => ("GET", "/_ecsd/snapshots".to_string(), None),
-        Action::DeleteSnapshot { name } => ("DELETE", format!("/_ecsd/snapshots/{name}"), None),
+        Action::SaveSnapshot { name } => {
+            let line = format!("snapshot {name} saved");
+            ("POST", "/_ecsd/snapshots".into(), Some(json!({ "name": name })), fixed(line))
+        }
+        Action::RestoreSnapshot { name } => {
+            let line = format!("snapshot {name} restored");
+            ("POST", format!("/_ecsd/snapshots/{name}/restore"), None, fixed(line))
+        }
+        Action::ListSnapshots => ("GET", "/_ecsd/snapshots".into(), None, counted("snapshots", "snapshots")),
+        Action::DeleteSnapshot { name } => {
+            let line = format!("snapshot {name} deleted");
+            ("DELETE", format!("/_ecsd/snapshots/{name}"), None, fixed(line))
+        }
         Action::AdvanceClock { seconds } => {
-            ("POST", "/_ecsd/clock/advance".to_string(), Some(json!({ "seconds": seconds })))
+            let done = move |answer: &Value| format!("clock advanced by {seconds} s; now {}", text(&answer["now"]));
+            ("POST", "/_ecsd/clock/advance".into(), Some(json!({ "seconds": seconds })), Box::new(done))
         }
-        Action::SettleClock => ("POST", "/_ecsd/clock/settle".to_string(), None),
-        Action::LoadFixtures { file } => ("POST", "/_ecsd/fixtures".to_string(), Some(read_fixtures(&file)?)),
-        Action::ScheduleEvent { event } => ("POST", "/_ecsd/scheduled-events".to_string(), Some(event)),
-        Action::ListAutoTerminations => ("GET", "/_ecsd/auto-terminations".to_string(), None),
+        Action::SettleClock => {
+            let done = |answer: &Value| format!("settled: nothing pending; now {}", text(&answer["now"]));
+            ("POST", "/_ecsd/clock/settle".into(), None, Box::new(done))
+        }
+        Action::LoadFixtures { file } => {
+            let fixtures = read_fixtures(&file)?;
+            ("POST", "/_ecsd/fixtures".into(), Some(fixtures), counted("servers", "servers loaded"))
+        }
+        Action::ScheduleEvent { event } => {
+            let done = |answer: &Value| format!("event {} raised", text(&answer["id"]));
+            ("POST", "/_ecsd/scheduled-events".into(), Some(event), Box::new(done))
+        }
+        Action::ListAutoTerminations => {
+            ("GET", "/_ecsd/auto-terminations".into(), None, counted("auto_terminations", "scheduled deletions"))
+        }
+        Action::Health => {
+            let done = |answer: &Value| {
+                format!(
+                    "ecsd {} is {}: store {}, {} timings, up {} s",
+                    text(&answer["version"]),
+                    text(&answer["status"]),
+                    text(&answer["store"]),
+                    text(&answer["timings"]),
+                    answer["uptime_seconds"]
+                )
+            };
+            ("GET", "/_ecsd/health".into(), None, Box::new(done))
+        }
     };
-    let body = body.map(|b| serde_json::to_vec(&b)).transpose()?.unwrap_or_default();
-    let url = format!("{}{path}", endpoint.trim_end_matches('/'));
-    let headers = sign_request(
-        &credential.access_key,
-        &credential.secret_key,
-        method,
-        &url,
-        &[("content-type", "application/json")],
-        &body,
-    )?;
-    let request = reqwest::Client::new().request(method.parse()?, &url);
-    let request = headers.iter().fold(request, |request, (name, value)| request.header(name, value));
-    let response = request.body(body).send().await.context("calling ecsd")?;
-    let status = response.status();
-    let text = response.text().await?;
-    match serde_json::from_str::<Value>(&text) {
-        Ok(value) => println!("{}", serde_json::to_string_pretty(&value)?),
-        Err(_) if text.is_empty() => println!("{status}"),
-        Err(_) => println!("{text}"),
+    let answer = client.call(method, &path, body.as_ref()).await?;
+    if !answer.is_null() {
+        println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
     }
-    if !status.is_success() {
-        anyhow::bail!("ecsd answered {status}");
-    }
+    eprintln!("{}", done(&answer));
     Ok(())
+}
+
+/// The line that says what was done, from the answer.
+type Done = Box<dyn FnOnce(&Value) -> String + Send>;
+
+fn fixed(line: String) -> Done {
+    Box::new(move |_| line)
+}
+
+/// "3 fault rules", from the length of the answer's list `key`.
+fn counted(key: &'static str, what: &'static str) -> Done {
+    Box::new(move |answer| format!("{} {what}", answer[key].as_array().map_or(0, Vec::len)))
+}
+
+fn added_rule(rule: &Value) -> String {
+    format!("fault rule {} added: {} → {}", text(&rule["id"]), text(&rule["operation"]), text(&rule["effect"]["kind"]))
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_string)
+}
+
+/// A fault rule as given on the command line, checked against the API's own schema (the
+/// OpenAPI document of this binary) so that every mistake is reported at once, with the valid
+/// choices; then against the type ecsd reads it into, for what the schema does not say.
+pub fn check_rule(text: &str) -> Result<Value, Failure> {
+    let rule: Value =
+        serde_json::from_str(text).map_err(|error| Failure::Invalid(vec![format!("the rule is not JSON: {error}")]))?;
+    let document = serde_json::to_value(crate::api::openapi::document()).map_err(anyhow::Error::from)?;
+    let mut mistakes = Vec::new();
+    Schema { document: &document }.check(&json!({"$ref": "#/components/schemas/FaultSpec"}), &rule, "", &mut mistakes);
+    if mistakes.is_empty()
+        && let Err(error) = serde_json::from_value::<FaultSpec>(rule.clone())
+    {
+        mistakes.push(error.to_string());
+    }
+    if mistakes.is_empty() { Ok(rule) } else { Err(Failure::Invalid(mistakes)) }
+}
+
+/// The subset of JSON Schema the document uses for request bodies: `$ref`, `type` (one or a
+/// list), `enum`, `required`, `properties`, `additionalProperties: false`, `minimum`,
+/// `maximum`, and `oneOf` over objects told apart by a property with one allowed value (the
+/// effect's `kind`).
+struct Schema<'a> {
+    document: &'a Value,
+}
+
+impl Schema<'_> {
+    fn resolve<'s>(&'s self, schema: &'s Value) -> &'s Value {
+        match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            Some(name) => &self.document["components"]["schemas"][name],
+            None => schema,
+        }
+    }
+
+    fn check(&self, schema: &Value, value: &Value, at: &str, mistakes: &mut Vec<String>) {
+        self.check_object(schema, value, at, false, mistakes);
+    }
+
+    /// `closed`: unknown fields are mistakes even where the schema does not say so (a variant
+    /// of an effect: ecsd's enums refuse unknown fields, which utoipa leaves out of `oneOf`).
+    fn check_object(&self, schema: &Value, value: &Value, at: &str, closed: bool, mistakes: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        let name = if at.is_empty() { "the rule" } else { at };
+        if let Some(variants) = schema["oneOf"].as_array() {
+            return self.check_variants(variants, value, at, mistakes);
+        }
+        if let Some(types) = types(schema)
+            && !types.iter().any(|t| is_type(value, t))
+        {
+            let wanted: Vec<&str> = types.iter().map(|t| type_name(t)).collect();
+            mistakes.push(format!("{name} must be {}, not {}", wanted.join(" or "), json_type(value)));
+            return;
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(value)
+        {
+            mistakes.push(format!("{name}: {value} is not one of {}", choices(allowed)));
+        }
+        if let Some(number) = value.as_f64() {
+            if let Some(minimum) = schema["minimum"].as_f64()
+                && number < minimum
+            {
+                mistakes.push(format!("{name} must be at least {}, not {value}", schema["minimum"]));
+            }
+            if let Some(maximum) = schema["maximum"].as_f64()
+                && number > maximum
+            {
+                mistakes.push(format!("{name} must be at most {}, not {value}", schema["maximum"]));
+            }
+        }
+        let (Some(object), Some(properties)) = (value.as_object(), schema["properties"].as_object()) else {
+            return;
+        };
+        for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !object.contains_key(required) {
+                mistakes.push(format!("{} is missing", join(at, required)));
+            }
+        }
+        for (key, field) in object {
+            match properties.get(key) {
+                Some(property) => self.check(property, field, &join(at, key), mistakes),
+                None if closed || schema["additionalProperties"] == Value::Bool(false) => {
+                    let known: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
+                    mistakes.push(format!("{}: unknown field; the fields are {}", join(at, key), choices(&known)));
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn check_variants(&self, variants: &[Value], value: &Value, at: &str, mistakes: &mut Vec<String>) {
+        let variants: Vec<&Value> = variants.iter().map(|v| self.resolve(v)).collect();
+        let Some(tag) = variants.first().and_then(|first| {
+            first["properties"].as_object()?.iter().find_map(|(key, property)| {
+                let single = property["enum"].as_array().is_some_and(|values| values.len() == 1);
+                single.then_some(key.as_str())
+            })
+        }) else {
+            return;
+        };
+        let kinds: Vec<Value> = variants.iter().map(|v| v["properties"][tag]["enum"][0].clone()).collect();
+        let Some(object) = value.as_object() else {
+            mistakes.push(format!("{at} must be an object with a {tag}: one of {}", choices(&kinds)));
+            return;
+        };
+        match object.get(tag) {
+            None => mistakes.push(format!("{} is missing: one of {}", join(at, tag), choices(&kinds))),
+            Some(kind) => match kinds.iter().position(|k| k == kind) {
+                Some(index) => self.check_object(variants[index], value, at, true, mistakes),
+                None => mistakes.push(format!("{}: {kind} is not one of {}", join(at, tag), choices(&kinds))),
+            },
+        }
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() { key.to_string() } else { format!("{at}.{key}") }
+}
+
+fn choices(values: &[Value]) -> String {
+    values.iter().map(text).collect::<Vec<_>>().join(", ")
+}
+
+fn types(schema: &Value) -> Option<Vec<&str>> {
+    match &schema["type"] {
+        Value::String(one) => Some(vec![one.as_str()]),
+        Value::Array(many) => Some(many.iter().filter_map(Value::as_str).collect()),
+        _ => None,
+    }
+}
+
+fn is_type(value: &Value, name: &str) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+fn type_name(name: &str) -> &str {
+    match name {
+        "boolean" => "a boolean",
+        "integer" => "an integer",
+        "number" => "a number",
+        "string" => "a string",
+        "array" => "a list",
+        "object" => "an object",
+        other => other,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a fraction",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+struct Client<'a> {
+    endpoint: String,
+    credential: &'a Credential,
+}
+
+impl Client<'_> {
+    /// One signed call; the answer's JSON (null when it has none), or why not.
+    async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Failure> {
+        let body = body.map(serde_json::to_vec).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
+        let url = format!("{}{path}", self.endpoint);
+        let headers = sign_request(
+            &self.credential.access_key,
+            &self.credential.secret_key,
+            method,
+            &url,
+            &[("content-type", "application/json")],
+            &body,
+        )
+        .map_err(|error| Failure::Invalid(vec![format!("{url} cannot be signed: {error}")]))?;
+        let method: reqwest::Method = method.parse().map_err(anyhow::Error::from)?;
+        let request = reqwest::Client::new().request(method, &url);
+        let request = headers.iter().fold(request, |request, (name, value)| request.header(name, value));
+        let response = request.body(body).send().await.map_err(|error| self.unreachable(&error))?;
+        let status = response.status();
+        let raw = response.text().await.map_err(|error| self.unreachable(&error))?;
+        let answer =
+            if raw.is_empty() { Value::Null } else { serde_json::from_str(&raw).unwrap_or(Value::String(raw)) };
+        if status.is_success() {
+            return Ok(answer);
+        }
+        // The ECS body, the gateway's, or whatever came.
+        let detail = match (&answer["error"]["code"], &answer["error_code"]) {
+            (Value::String(code), _) => format!("{code}: {}", text(&answer["error"]["message"])),
+            (_, Value::String(code)) => format!("{code}: {}", text(&answer["error_msg"])),
+            _ => text(&answer),
+        };
+        Err(Failure::Refused { status: status.as_u16(), detail })
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> Failure {
+        if error.is_connect() || error.is_timeout() {
+            Failure::Unreachable(format!("no ecsd answering at {} — is `ecsd serve` running?", self.endpoint))
+        } else {
+            Failure::Unreachable(format!("calling ecsd at {}: {error}", self.endpoint))
+        }
+    }
+
+    /// A rule naming a server must name one of the project's servers: a placeholder or a
+    /// mistyped id would make a rule that never fires.
+    async fn check_server(&self, rule: &Value) -> Result<(), Failure> {
+        let Some(server_id) = rule["server_id"].as_str() else { return Ok(()) };
+        let project = rule["project_id"].as_str().unwrap_or(&self.credential.project_id);
+        let not_a_server = || {
+            Failure::Invalid(vec![format!(
+                "server_id {server_id:?} is not a server of project {project} (`GET /v1/{project}/cloudservers/detail` lists them)"
+            )])
+        };
+        let path = format!("/v1/{project}/cloudservers/{}", percent_encode(server_id.as_bytes()));
+        match self.call("GET", &path, None).await {
+            // A word of the API (`detail`) answers too, with something else than this server.
+            Ok(answer) if answer["server"]["id"] == server_id => Ok(()),
+            Ok(_) | Err(Failure::Refused { status: 404, .. }) => Err(not_a_server()),
+            Err(Failure::Refused { status, detail }) => Err(Failure::Invalid(vec![format!(
+                "server_id {server_id:?} cannot be checked in project {project} with this credential ({status}: {detail})"
+            )])),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mistakes(rule: &str) -> Vec<String> {
+        match check_rule(rule) {
+            Err(Failure::Invalid(mistakes)) => mistakes,
+            other => panic!("{rule} was not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_mistake_of_a_rule_is_reported_with_the_choices() {
+        let found = mistakes(r#"{"operation": "sotp", "effect": {"kind": "sub_job_fail"}, "count": -1, "colour": 1}"#);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found.iter().any(|m| m.starts_with("operation: \"sotp\" is not one of create, start, stop")),
+            "{found:#?}"
+        );
+        assert!(found.contains(&"effect.code is missing".to_string()), "{found:#?}");
+        assert!(found.iter().any(|m| m.starts_with("count must be at least 0")), "{found:#?}");
+        assert!(
+            found.iter().any(|m| m.starts_with("colour: unknown field; the fields are count, effect")),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn an_effect_is_checked_by_its_kind() {
+        let found = mistakes(r#"{"operation": "stop", "effect": {"kind": "explode"}}"#);
+        assert_eq!(
+            found,
+            ["effect.kind: \"explode\" is not one of sub_job_fail, precheck_fail, http_error, delay, hang"]
+        );
+        let found = mistakes(r#"{"operation": "any", "effect": {"kind": "http_error", "status": 200, "code": 7}}"#);
+        assert_eq!(
+            found,
+            ["effect.code must be a string, not an integer", "effect.status must be at least 400, not 200"]
+        );
+        assert_eq!(mistakes(r#"{"operation": "stop"}"#), ["effect is missing"]);
+        assert_eq!(
+            mistakes(r#"{"operation": "stop", "effect": {"kind": "hang", "ms": 5}}"#),
+            ["effect.ms: unknown field; the fields are kind"]
+        );
+        assert!(mistakes("{not json")[0].starts_with("the rule is not JSON"));
+    }
+
+    #[test]
+    fn a_valid_rule_passes_as_given() {
+        let rule = r#"{"operation": "stop", "count": 1, "probability": 0.5, "effect": {"kind": "sub_job_fail", "code": "Ecs.0226"}}"#;
+        assert_eq!(check_rule(rule).expect("valid"), serde_json::from_str::<Value>(rule).expect("json"));
+    }
 }

@@ -90,6 +90,8 @@ pub struct Iam {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
     UnknownAccessKey,
+    /// Revoked with `ecsd keys revoke`: answered like an unknown key, logged as what it is.
+    RevokedAccessKey,
     BadPassword,
     BadToken,
     /// Locked for [`LOCKOUT`] after more than [`MAX_CONSECUTIVE_FAILURES`] failures.
@@ -227,7 +229,8 @@ impl Iam {
                     Ok(SigningKey { secret_key: key.secret_key, project_id: key.project_id, admin: key.admin })
                 }
             }
-            _ => Err(Refused::UnknownAccessKey),
+            Some(_) => Err(Refused::RevokedAccessKey),
+            None => Err(Refused::UnknownAccessKey),
         })
     }
 

@@ -13,7 +13,7 @@ pub enum Action {
 
 pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
     crate::create_data_dir(data_dir)?;
-    let store = SqliteStore::open(&data_dir.join("ecsd.sqlite3"))?;
+    let store = SqliteStore::open(&data_dir.join(crate::STORE_FILE))?;
     let now = time::OffsetDateTime::now_utc();
     match action {
         Action::Create { project_id, description } => {

@@ -58,11 +58,25 @@ impl Running {
     }
 }
 
-/// Opens the store, resumes unfinished jobs and starts serving on `config.listen`.
+/// The store's file in the data dir (SQLite keeps `-wal` and `-shm` files beside it).
+pub const STORE_FILE: &str = "ecsd.sqlite3";
+
+/// Binds `config.listen`, then opens the store, resumes unfinished jobs and starts serving.
+/// The listener comes first: a start that fails because the address is taken has written
+/// nothing (no data dir, no credential whose secret nobody saw).
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let tls = match &config.tls {
+        Some(files) => Some(serve::tls_acceptor(&files.cert, &files.key)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
     create_data_dir(&config.data_dir)?;
     check_writable(&config.data_dir)?;
-    let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join("ecsd.sqlite3"))?);
+    if config.reset_on_start {
+        remove_store(&config.data_dir)?;
+    }
+    let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join(STORE_FILE))?);
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
     let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::advanced_by_ms(advanced_ms));
@@ -76,13 +90,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
-
-    let tls = match &config.tls {
-        Some(files) => Some(serve::tls_acceptor(&files.cert, &files.key)?),
-        None => None,
-    };
-    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
-    let addr = listener.local_addr()?;
     announce(&config, addr, &credential, origin);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
@@ -91,12 +98,28 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let real_time = Arc::new(clock::SystemClock::default());
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
-    let app = api::router(ecs, auth);
+    let about = api::About::new(config.timings_mode());
+    let app = api::router(ecs, auth, about);
     let stopped = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;
     };
     let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
     Ok(Running { addr, credential, server, engine: engine_task, timers, shutdown })
+}
+
+/// `--reset-on-start`: removes the store's files, so the store opens empty. Only those files:
+/// the data dir may hold others (the bootstrap credential stays, so clients keep working).
+fn remove_store(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = data_dir.join(format!("{STORE_FILE}{suffix}"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("removing {}", path.display())),
+        }
+    }
+    tracing::info!(data_dir = %data_dir.display(), "store reset on start");
+    Ok(())
 }
 
 /// Creates the data dir so that only its owner may enter it: the store in it holds secret
@@ -192,15 +215,15 @@ fn load_start_fixtures(ecs: &service::Ecs, project_id: &str, fixtures: &serde_js
         tracing::info!("the project has servers already; fixtures not loaded again");
         return Ok(());
     }
-    let ids = ecs.load_fixtures(project_id, &fixtures)?;
-    tracing::info!(servers = ids.len(), "fixtures loaded");
+    ecs.load_fixtures(project_id, &fixtures)?;
     Ok(())
 }
 
 fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: Origin) {
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{addr}");
-    tracing::info!(%endpoint, data_dir = %config.data_dir.display(), "ecsd is listening");
+    let timings = config.timings_mode().as_str();
+    tracing::info!(%endpoint, data_dir = %config.data_dir.display(), timings, "ecsd is listening");
     if !config.auth {
         tracing::warn!("authentication is OFF (--no-auth): every request is accepted unsigned");
     }
@@ -215,7 +238,8 @@ fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: 
     };
     // Printed to stdout, not logged: the generated secret key is shown once, to the operator.
     println!(
-        "ecsd listening on {endpoint}\n  data dir:   {}\n  project id: {}\n  access key: {}\n  secret key: {secret}\n\
+        "ecsd listening on {endpoint}\n  health:     {endpoint}/_ecsd/health\n  timings:    {timings}\n  \
+         data dir:   {}\n  project id: {}\n  access key: {}\n  secret key: {secret}\n\
          Point the SDK at it:\n  EcsClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID))\
          .with_endpoint(\"{endpoint}\").build()",
         config.data_dir.display(),

@@ -1,6 +1,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use ecsd::config::{Config, ConfigFile, Credential, Limits, TimingsMode, TlsFiles};
@@ -12,13 +14,23 @@ use ecsd::config::{Config, ConfigFile, Credential, Limits, TimingsMode, TlsFiles
     about = "A local Elastic Cloud Server (ECS) API endpoint for testing cloud automation"
 )]
 struct Cli {
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object a line) for
+    /// machines. The level filter is `ECSD_LOG` (default `info`).
+    #[arg(long, env = "ECSD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the ECS API.
+    /// Serve the ECS API (and its neighbours, and the /_ecsd/ control API).
     Serve(ServeArgs),
     /// Create, list and revoke access keys in the data dir (works while the server runs).
     Keys {
@@ -29,11 +41,17 @@ enum Command {
         action: KeysAction,
     },
     /// Control a running ecsd for tests: fault rules, reset, snapshots, time, fixtures.
+    ///
+    /// Each command is one signed call to the control API under /_ecsd/ (docs/testing.md). The
+    /// answer's JSON goes to stdout; one line saying what was done, or what went wrong, goes to
+    /// stderr.
+    #[command(after_help = CTL_EXIT_CODES)]
     Ctl {
         /// The ecsd to control.
         #[arg(long, env = "ECSD_ENDPOINT", default_value = "http://127.0.0.1:8774", global = true)]
         endpoint: String,
-        /// Where to find the bootstrap credential when ECSD_ACCESS_KEY etc. are not set.
+        /// Where to find the bootstrap credential when ECSD_ACCESS_KEY, ECSD_SECRET_KEY and
+        /// ECSD_PROJECT_ID are not all set.
         #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data", global = true)]
         data_dir: PathBuf,
         #[command(subcommand)]
@@ -41,35 +59,51 @@ enum Command {
     },
 }
 
+const CTL_EXIT_CODES: &str = "Exit codes:
+  0  done
+  1  ecsd refused the call (the line on stderr has its status, code and message)
+  2  the command is wrong: an invalid fault rule (every mistake is listed), a server_id that
+     is not a server of the project, an unreadable file, no credential
+  3  no ecsd answers at the endpoint";
+
 #[derive(Subcommand)]
 enum CtlAction {
-    /// Fault rules: add '<json>', list, delete ID, release ID.
+    /// Fault rules: make the next operations fail, answer late, or hang.
     #[command(subcommand)]
     Faults(FaultsAction),
-    /// Wipe one project (or everything) back to the seeded catalogue.
+    /// Remove the servers, jobs and client tokens of one project (or, with an admin
+    /// credential and no --project-id, of every project, and every fault rule).
     Reset {
+        /// The project to reset (32 hex characters); every project when omitted.
         #[arg(long)]
         project_id: Option<String>,
     },
-    /// Named snapshots of the state: save, restore, list, delete.
+    /// Named snapshots of the whole state (admin credential): save, restore, list, delete.
     #[command(subcommand)]
     Snapshot(SnapshotAction),
-    /// Simulated time: advance SECONDS, or settle every pending transition.
+    /// Simulated time: advance it, or settle every pending transition now.
     #[command(subcommand)]
     Clock(ClockAction),
-    /// Load a fleet from a JSON or TOML file ({"servers": [{"name", "flavor", "status", "tags", "count"}]}).
-    Fixtures { file: PathBuf },
+    /// Load a fleet, created directly in its stable statuses, into the caller's project.
+    Fixtures {
+        /// A JSON or TOML (*.toml) file: {"servers": [{"name", "flavor", "status", "tags",
+        /// "count", "metadata", "server_group"}], "server_groups": [{"name"}]}.
+        file: PathBuf,
+    },
     /// Scheduled events, as the platform raises them for host maintenance.
     #[command(subcommand)]
     Events(EventsAction),
     /// List the scheduled deletions (UpdateServerAutoTerminateTime) and their delete jobs.
     AutoTerminations,
+    /// Whether ecsd answers: its version, store, timings and uptime (needs no credential).
+    Health,
 }
 
 #[derive(Subcommand)]
 enum EventsAction {
     /// Raise an event for a server; accepting it (or reaching not_before) runs its action as a job.
     Schedule {
+        /// The server the event is for (a server of the caller's project).
         #[arg(long)]
         server_id: String,
         /// instance-reboot, instance-stop, instance-migrate, instance-redeploy or system-maintenance.
@@ -78,12 +112,14 @@ enum EventsAction {
         /// inquiring (waits for AcceptScheduledEvent) or scheduled (runs at --not-before).
         #[arg(long, default_value = "inquiring")]
         state: String,
-        /// yyyy-MM-ddTHH:mm:ssZ.
+        /// When a scheduled event runs, yyyy-MM-ddTHH:mm:ssZ (24 hours from now by default).
         #[arg(long)]
         not_before: Option<String>,
-        /// yyyy-MM-ddTHH:mm:ssZ.
+        /// The latest not_before a user may move it to, yyyy-MM-ddTHH:mm:ssZ (7 days from now
+        /// by default).
         #[arg(long)]
         deadline: Option<String>,
+        /// What the event tells the user.
         #[arg(long)]
         description: Option<String>,
     },
@@ -91,31 +127,62 @@ enum EventsAction {
 
 #[derive(Subcommand)]
 enum FaultsAction {
-    /// Add a rule, given as JSON (e.g. '{"operation":"stop","effect":{"kind":"sub_job_fail","code":"Ecs.0226"},"count":1}').
+    /// Add a rule: checked first, every mistake reported at once; a server_id must be a server
+    /// of the project.
+    #[command(after_help = "Example:
+  ecsd ctl faults add '{\"operation\": \"stop\", \"count\": 1,
+    \"effect\": {\"kind\": \"sub_job_fail\", \"code\": \"Ecs.0226\", \"message\": \"stop failed\"}}'
+
+Fields: operation (required), effect (required: kind sub_job_fail, precheck_fail, http_error,
+delay or hang), server_id, name_pattern, tag, project_id, probability, count, seed.")]
     Add {
+        /// The rule as JSON (docs/testing.md, "Fault rules").
         rule: String,
     },
+    /// List the rules with how often each fired.
     List,
+    /// Remove a rule; the sub-jobs it holds go on.
     Delete {
+        /// The rule's id, as `faults add` or `faults list` shows it.
         id: String,
     },
-    /// Let the sub-jobs a hang rule holds go on.
+    /// Let the sub-jobs a hang rule holds go on; the rule stays.
     Release {
+        /// The rule's id.
         id: String,
     },
 }
 
 #[derive(Subcommand)]
 enum SnapshotAction {
-    Save { name: String },
-    Restore { name: String },
+    /// Save the whole state under a name (replacing a snapshot of that name).
+    Save {
+        /// 1 to 64 letters, digits, '_', '.' or '-'.
+        name: String,
+    },
+    /// Put a saved state back: list and show answer as when it was saved.
+    Restore {
+        /// The snapshot's name.
+        name: String,
+    },
+    /// List the saved snapshots.
     List,
-    Delete { name: String },
+    /// Delete a snapshot.
+    Delete {
+        /// The snapshot's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum ClockAction {
-    Advance { seconds: f64 },
+    /// Move simulated time forward; every transition and timer due meanwhile is applied first.
+    Advance {
+        /// How far, from 0 to 31536000 (a year).
+        seconds: f64,
+    },
+    /// Finish every pending transition now (of the caller's project, or all with an admin
+    /// credential).
     Settle,
 }
 
@@ -126,13 +193,17 @@ enum KeysAction {
         /// 32 lower-case hex characters; a new random project when omitted.
         #[arg(long)]
         project_id: Option<String>,
+        /// What the key is for, shown by `ecsd keys list`.
         #[arg(long, default_value = "")]
         description: String,
     },
     /// List access keys (never their secret keys).
     List,
     /// Revoke an access key: requests signed with it are refused from now on.
-    Revoke { access_key: String },
+    Revoke {
+        /// The access key to revoke.
+        access_key: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -143,6 +214,14 @@ struct ServeArgs {
     /// Where the embedded store and the bootstrap credential live.
     #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data")]
     data_dir: PathBuf,
+    /// Keep everything in a new temporary data dir, removed when ecsd exits (on SIGTERM or
+    /// Ctrl-C; a SIGKILL leaves it in the system's temporary dir). `--data-dir` is then unused.
+    #[arg(long, env = "ECSD_EPHEMERAL")]
+    ephemeral: bool,
+    /// Start from an empty store: servers, jobs, fault rules, snapshots, keys made with
+    /// `ecsd keys` and the clock go; the bootstrap credential file stays.
+    #[arg(long, env = "ECSD_RESET_ON_START")]
+    reset_on_start: bool,
     /// How long transitions take.
     #[arg(long, env = "ECSD_TIMINGS", value_enum, default_value = "realistic")]
     timings: TimingsMode,
@@ -194,42 +273,48 @@ fn seconds(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
 /// (each thread gets its own allocator arena), and writes queue on one connection anyway.
 const MAX_BLOCKING_THREADS: usize = 32;
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(MAX_BLOCKING_THREADS).build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("Error: starting the runtime: {error}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             // One line with every cause, and no backtrace: the operator needs the why.
             eprintln!("Error: {error:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG").unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let args = match Cli::parse().command {
+async fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let args = match cli.command {
         Command::Serve(args) => args,
-        Command::Keys { data_dir, action } => return ecsd::keys::run(&data_dir, action.into()),
-        Command::Ctl { endpoint, data_dir, action } => {
-            let credential = ctl_credential(&data_dir)?;
-            return ecsd::ctl::run(&endpoint, &credential, action.try_into()?).await;
+        Command::Keys { data_dir, action } => {
+            return ecsd::keys::run(&data_dir, action.into()).map(|()| ExitCode::SUCCESS);
         }
+        Command::Ctl { endpoint, data_dir, action } => return Ok(ctl(&endpoint, &data_dir, action).await),
     };
+    // Held until ecsd exits: dropping it removes the directory.
+    let ephemeral = if args.ephemeral {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("ecsd-ephemeral-");
+        // The store holds secret keys: only the owner may enter, as with a data dir ecsd creates.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        Some(builder.tempdir().context("creating a temporary data dir")?)
+    } else {
+        None
+    };
+    let data_dir = ephemeral.as_ref().map_or(args.data_dir, |dir| dir.path().to_path_buf());
     let file = match &args.config {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
@@ -243,7 +328,7 @@ async fn run() -> anyhow::Result<()> {
     };
     let config = Config {
         listen: args.listen,
-        data_dir: args.data_dir,
+        data_dir,
         timings: file.timings(args.timings),
         catalogue: file.catalogue()?,
         credential,
@@ -258,6 +343,7 @@ async fn run() -> anyhow::Result<()> {
             idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         },
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+        reset_on_start: args.reset_on_start,
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();
@@ -267,8 +353,45 @@ async fn run() -> anyhow::Result<()> {
         let _ = shutdown.send(true);
     });
     running.wait().await?;
+    if let Some(dir) = ephemeral {
+        let path = dir.path().display().to_string();
+        dir.close().with_context(|| format!("removing the temporary data dir {path}"))?;
+        tracing::info!(data_dir = path, "temporary data dir removed");
+    }
     tracing::info!("stopped");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecsd ctl`: the action's outcome as its exit code (see `CTL_EXIT_CODES`).
+async fn ctl(endpoint: &str, data_dir: &std::path::Path, action: CtlAction) -> ExitCode {
+    let credential = match (ctl_credential(data_dir), &action) {
+        (Ok(credential), _) => credential,
+        // The health answer needs no credential: any signature will do.
+        (Err(_), CtlAction::Health) => ecsd::credentials::generate(),
+        (Err(error), _) => {
+            eprintln!("error: {error:#}");
+            return ecsd::ctl::Failure::Invalid(vec![]).exit_code();
+        }
+    };
+    let outcome = ecsd::ctl::run(endpoint, &credential, action.into()).await;
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        // One object a line: the event's fields at the top level, the request span's id beside them.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn wait_for_signal() {
@@ -311,13 +434,11 @@ fn ctl_credential(data_dir: &std::path::Path) -> anyhow::Result<Credential> {
     })
 }
 
-impl TryFrom<CtlAction> for ecsd::ctl::Action {
-    type Error = anyhow::Error;
-
-    fn try_from(action: CtlAction) -> anyhow::Result<Self> {
+impl From<CtlAction> for ecsd::ctl::Action {
+    fn from(action: CtlAction) -> Self {
         use ecsd::ctl::Action as A;
-        Ok(match action {
-            CtlAction::Faults(FaultsAction::Add { rule }) => A::AddFault { rule: serde_json::from_str(&rule)? },
+        match action {
+            CtlAction::Faults(FaultsAction::Add { rule }) => A::AddFault { rule },
             CtlAction::Faults(FaultsAction::List) => A::ListFaults,
             CtlAction::Faults(FaultsAction::Delete { id }) => A::DeleteFault { id },
             CtlAction::Faults(FaultsAction::Release { id }) => A::ReleaseFault { id },
@@ -348,6 +469,35 @@ impl TryFrom<CtlAction> for ecsd::ctl::Action {
                 A::ScheduleEvent { event }
             }
             CtlAction::AutoTerminations => A::ListAutoTerminations,
-        })
+            CtlAction::Health => A::Health,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand and every flag or argument says what it is for in `--help`.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let generated = ["help", "version"].contains(&arg.get_id().as_str());
+                if !generated && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "ecsd", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
     }
 }

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::signing::{self, RequestToVerify, SignatureError};
-use super::{MAX_BODY_BYTES, MAX_PUBLIC_BODY_BYTES, RequestId};
+use super::{AnsweredError, MAX_BODY_BYTES, MAX_PUBLIC_BODY_BYTES, RequestId, RequestLog};
 use crate::clock::Clock;
 use crate::iam::{Caller, Iam, Refused};
 
@@ -36,8 +36,11 @@ pub struct GatewayError {
 }
 
 fn gateway_refusal(error_code: &'static str, error_msg: String, request_id: &str) -> Response {
+    let answered = AnsweredError { code: error_code.to_string(), message: error_msg.clone() };
     let body = GatewayError { error_msg, error_code, request_id: request_id.to_string() };
-    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response.extensions_mut().insert(answered);
+    response
 }
 
 fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
@@ -46,6 +49,29 @@ fn signature_refusal(error: &SignatureError, request_id: &str) -> Response {
         format!("Incorrect IAM authentication information: verify aksk signature fail: {error}"),
         request_id,
     )
+}
+
+/// Why a signature was refused, in the words of the request's log line.
+fn signature_reason(error: &SignatureError) -> &'static str {
+    match error {
+        SignatureError::MissingAuthorization => "no credential: neither Authorization nor X-Auth-Token",
+        SignatureError::SignatureMismatch => "bad signature",
+        SignatureError::ClockSkew => "clock skew: X-Sdk-Date more than 15 minutes from the server's time",
+        SignatureError::PayloadHashMismatch => "bad signature: X-Sdk-Content-Sha256 differs from the body",
+        SignatureError::MalformedAuthorization(_)
+        | SignatureError::UnsupportedAlgorithm
+        | SignatureError::RequiredHeaderNotSigned(_)
+        | SignatureError::SignedHeaderMissing(_)
+        | SignatureError::MalformedSdkDate
+        | SignatureError::UnsignedPayload => "malformed signature",
+    }
+}
+
+/// Notes on the request's log line why its credential was refused.
+fn note_refusal(request: &Request, access_key: Option<&str>, reason: &'static str) {
+    if let Some(log) = request.extensions().get::<RequestLog>() {
+        log.refused(access_key, reason);
+    }
 }
 
 /// The body size a request declares in `Content-Length`, when it declares one.
@@ -69,11 +95,14 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         // A point read on a read connection: done in place (see `api::point_read`).
         return match auth.iam.token_caller(&token) {
             Ok(Ok(caller)) => with_caller(request, caller, next).await,
-            Ok(Err(_)) => gateway_refusal(
-                "APIG.0307",
-                "The token must be updated: it is invalid or has expired.".into(),
-                &request_id,
-            ),
+            Ok(Err(_)) => {
+                note_refusal(&request, None, "invalid or expired token");
+                gateway_refusal(
+                    "APIG.0307",
+                    "The token must be updated: it is invalid or has expired.".into(),
+                    &request_id,
+                )
+            }
             Err(error) => ApiError(error).into_response(),
         };
     }
@@ -86,19 +115,28 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     let head = RequestToVerify { method: "", path: "", query: None, headers: &headers, body: &[] };
     let authorization = match head.authorization() {
         Ok(authorization) => authorization,
-        Err(error) => return signature_refusal(&error, &request_id),
+        Err(error) => {
+            note_refusal(&request, None, signature_reason(&error));
+            return signature_refusal(&error, &request_id);
+        }
     };
     // A point read on a read connection: done in place (see `api::point_read`).
     let key = match auth.iam.signing_key(authorization.access_key) {
         Ok(Ok(key)) => key,
         Ok(Err(Refused::Locked)) => {
+            note_refusal(&request, Some(authorization.access_key), "access key locked after repeated failures");
             return gateway_refusal(
                 "APIG.0301",
                 "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.".into(),
                 &request_id,
             );
         }
-        Ok(Err(Refused::UnknownAccessKey | Refused::BadPassword | Refused::BadToken | Refused::Busy)) => {
+        Ok(Err(refused)) => {
+            let reason = match refused {
+                Refused::RevokedAccessKey => "revoked access key",
+                _ => "unknown access key",
+            };
+            note_refusal(&request, Some(authorization.access_key), reason);
             return gateway_refusal(
                 "APIG.0301",
                 "Incorrect IAM authentication information: Get secretKey failed,ak:******,err:ak not exist".into(),
@@ -129,7 +167,9 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         .and_then(|()| to_verify.sdk_date())
         .and_then(|signed_at| signing::check_clock_skew(signed_at, auth.clock.now()));
     if let Err(error) = verified {
-        tracing::info!(access_key = %authorization.access_key, %error, "signature refused");
+        if let Some(log) = parts.extensions.get::<RequestLog>() {
+            log.refused(Some(authorization.access_key), signature_reason(&error));
+        }
         return signature_refusal(&error, &request_id);
     }
     let declared_project_id =

@@ -66,7 +66,10 @@ impl IntoResponse for ApiError {
             error: EcsErrorDetail { code: error.wire_code().to_string(), message: error.message.clone() },
             internal_error: error.refusals.iter().map(InternalError::from).collect(),
         };
-        (status, axum::Json(body)).into_response()
+        let answered = super::AnsweredError { code: body.error.code.clone(), message: body.error.message.clone() };
+        let mut response = (status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(answered);
+        response
     }
 }
 

@@ -18,13 +18,15 @@ pub mod operation;
 pub mod signing;
 pub mod vpc;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{FromRef, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use tracing::Instrument;
 
 use crate::domain::{Error, Result};
 use crate::service::Ecs;
@@ -38,11 +40,32 @@ pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 /// token request is a few hundred bytes, and these bodies are read before anyone is known.
 pub const MAX_PUBLIC_BODY_BYTES: usize = 64 * 1024;
 
-/// What handlers may extract with `State<...>`: the service, or the authentication state.
+/// What handlers may extract with `State<...>`: the service, the authentication state, or
+/// what the health answer tells of the process.
 #[derive(Clone)]
 pub struct ApiState {
     ecs: Arc<Ecs>,
     auth: Arc<auth::AuthState>,
+    about: Arc<About>,
+}
+
+/// The process as `GET /_ecsd/health` describes it: nothing of its data.
+#[derive(Debug)]
+pub struct About {
+    pub started: Instant,
+    pub timings: crate::config::TimingsMode,
+}
+
+impl About {
+    pub fn new(timings: crate::config::TimingsMode) -> Self {
+        About { started: Instant::now(), timings }
+    }
+}
+
+impl FromRef<ApiState> for Arc<About> {
+    fn from_ref(state: &ApiState) -> Self {
+        Arc::clone(&state.about)
+    }
 }
 
 impl FromRef<ApiState> for Arc<Ecs> {
@@ -60,6 +83,50 @@ impl FromRef<ApiState> for Arc<auth::AuthState> {
 /// The id given to a request, shared with the handlers that put it in error bodies.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// What the layers inside learn of a request for its log line: the SDK operation and the
+/// project (from [`operation::dispatch`]), and for a refused credential its access key and
+/// why (from [`auth::authenticate`]). Never a secret or a signature.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<LogFields>>);
+
+#[derive(Debug, Default)]
+struct LogFields {
+    operation: Option<&'static str>,
+    project: Option<String>,
+    access_key: Option<String>,
+    refused: Option<&'static str>,
+}
+
+impl RequestLog {
+    fn update(&self, change: impl FnOnce(&mut LogFields)) {
+        if let Ok(mut fields) = self.0.lock() {
+            change(&mut fields);
+        }
+    }
+
+    pub fn operation(&self, name: &'static str, project: Option<String>) {
+        self.update(|fields| {
+            fields.operation = Some(name);
+            fields.project = project;
+        });
+    }
+
+    /// A credential refused: the access key it named (when it named one) and the reason.
+    pub fn refused(&self, access_key: Option<&str>, reason: &'static str) {
+        self.update(|fields| {
+            fields.access_key = access_key.map(String::from);
+            fields.refused = Some(reason);
+        });
+    }
+}
+
+/// The code and message of an error answer, which the request's log line repeats.
+#[derive(Debug, Clone)]
+pub struct AnsweredError {
+    pub code: String,
+    pub message: String,
+}
 
 /// Every operation ecsd serves: the tables of its APIs, in the order the document lists them.
 fn rows() -> Vec<Row> {
@@ -90,8 +157,8 @@ pub fn route_paths() -> Vec<&'static str> {
     paths
 }
 
-pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
-    let state = ApiState { ecs, auth: Arc::clone(&auth) };
+pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router {
+    let state = ApiState { ecs, auth: Arc::clone(&auth), about: Arc::new(about) };
     let (routes, _, _) = operation::assemble(rows());
     routes
         .route_layer(middleware::from_fn_with_state((Arc::clone(&state.ecs), table()), operation::dispatch))
@@ -102,25 +169,25 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
         .with_state(state)
         .layer(middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(request_id))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            tracing::debug_span!(
-                "request",
-                method = %request.method(),
-                uri = %request.uri(),
-                operation = tracing::field::Empty,
-            )
-        }))
+        .layer(middleware::from_fn(observe))
 }
 
-/// Gives every response an `X-Request-Id`, which the SDKs copy into their exceptions.
-/// Nova paths also carry `X-Openstack-Request-Id` and `X-Compute-Request-Id` as `req-<uuid>`.
-async fn request_id(mut request: Request, next: Next) -> Response {
+/// Gives every request its id, which the response carries as `X-Request-Id` (the SDKs copy
+/// it into their exceptions), every line logged while it is served carries as the span
+/// `request{id=...}`, and its one log line (method, path, SDK operation, status, latency,
+/// project) ends with. Nova paths also carry `X-Openstack-Request-Id` and
+/// `X-Compute-Request-Id` as `req-<uuid>`.
+async fn observe(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
     let uuid = uuid::Uuid::new_v4();
     let id = uuid.simple().to_string();
-    let nova = request.uri().path().starts_with("/v2.1/") || request.uri().path().starts_with("/v2/");
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let nova = path.starts_with("/v2.1/") || path.starts_with("/v2/");
+    let log = RequestLog::default();
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
+    request.extensions_mut().insert(log.clone());
+    let mut response = next.run(request).instrument(tracing::info_span!("request", id = %id)).await;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
@@ -129,6 +196,24 @@ async fn request_id(mut request: Request, next: Next) -> Response {
         headers.insert(HeaderName::from_static("x-openstack-request-id"), value.clone());
         headers.insert(HeaderName::from_static("x-compute-request-id"), value);
     }
+    let error = response.extensions().get::<AnsweredError>();
+    let fields = log.0.lock().ok();
+    let fields = fields.as_deref();
+    tracing::info!(
+        target: "ecsd::request",
+        method = %method,
+        path,
+        operation = fields.and_then(|f| f.operation),
+        status = response.status().as_u16(),
+        latency_ms = format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        project = fields.and_then(|f| f.project.as_deref()),
+        request_id = id,
+        error_code = error.map(|e| e.code.as_str()),
+        error = error.map(|e| e.message.as_str()),
+        access_key = fields.and_then(|f| f.access_key.as_deref()),
+        refused = fields.and_then(|f| f.refused),
+        "answered"
+    );
     response
 }
 
@@ -145,5 +230,10 @@ async fn blocking<R: Send + 'static>(
     call: impl FnOnce(&Ecs) -> Result<R> + Send + 'static,
 ) -> ApiResult<R> {
     let ecs = Arc::clone(ecs);
-    tokio::task::spawn_blocking(move || call(&ecs)).await.map_err(|e| ApiError(Error::internal(e)))?.map_err(ApiError)
+    // The request's span goes along, so what the call logs carries the request id.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| call(&ecs)))
+        .await
+        .map_err(|e| ApiError(Error::internal(e)))?
+        .map_err(ApiError)
 }

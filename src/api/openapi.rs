@@ -64,7 +64,7 @@ pub fn document() -> OpenApiDocument {
         description = "A local emulation of the Huawei Cloud / Open Telekom Cloud Elastic Cloud Server (ECS) API \
 (v1 and v1.1), with the IMS, VPC and IAM calls automation needs beside it, and ecsd's own test-control API \
 under `/_ecsd/`.\n\n\
-Every path but `GET /`, `GET /openapi.json` and `POST /v3/auth/tokens` needs an AK/SK signature \
+Every path but `GET /`, `GET /openapi.json`, `GET /_ecsd/health` and `POST /v3/auth/tokens` needs an AK/SK signature \
 (`SDK-HMAC-SHA256`, as the official SDKs sign) or an `X-Auth-Token`. A refused credential answers 401 with the \
 API gateway's body `{\"error_msg\",\"error_code\",\"request_id\"}` (`APIG.0301` signature, `APIG.0307` token).\n\n\
 Other errors answer the ECS body `{\"error\":{\"code\",\"message\"}}`, with an `internalError` array when a \

@@ -4,7 +4,7 @@
 //! the documentation, plus what the layers around the handlers need to know of it.
 //!
 //! From the rows come the axum router, the OpenAPI document, and [`dispatch`]: the one layer
-//! that names the operation of every routed request (for spans and metrics), answers 404 when
+//! that names the operation of every routed request (for its log line), answers 404 when
 //! a word of the API stands where an id belongs, and applies the request-level fault rules.
 //! A handler never does any of that itself.
 
@@ -21,7 +21,7 @@ use utoipa::openapi::path::{HttpMethod, PathItem, Paths};
 use utoipa::openapi::{RefOr, schema::Schema};
 
 use super::error::{ApiError, unknown_path};
-use super::{ApiState, MAX_BODY_BYTES};
+use super::{ApiState, MAX_BODY_BYTES, RequestLog};
 use crate::domain::faults::FaultOperation;
 use crate::iam::Caller;
 use crate::service::{Ecs, RequestFault};
@@ -36,7 +36,7 @@ pub type Schemas = Vec<(String, RefOr<Schema>)>;
 /// One SDK operation, as the layers around its handler see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
-    /// The SDK's name of the operation (`BatchStopServers`), for spans, logs and metrics.
+    /// The SDK's name of the operation (`BatchStopServers`), for logs.
     pub name: String,
     /// The operation request-level fault rules (`http_error`, `delay`) match, if any.
     pub fault: Option<FaultOperation>,
@@ -315,10 +315,13 @@ pub async fn dispatch(
     let Some(operation) = operation else {
         return next.run(request).await;
     };
-    tracing::Span::current().record("operation", operation.name.as_str());
     request.extensions_mut().insert(Current(operation));
+    let (caller, in_path) = projects(&mut request).await;
+    if let Some(log) = request.extensions().get::<RequestLog>() {
+        log.operation(&operation.name, caller.clone().or(in_path.clone()));
+    }
     if let Some(fault) = operation.fault
-        && let Some(project_id) = fault_project(&mut request).await
+        && let Some(project_id) = fault_project(caller, in_path)
     {
         match request_fault(&ecs, project_id, fault).await {
             Ok(None) => {}
@@ -330,9 +333,8 @@ pub async fn dispatch(
     next.run(request).await
 }
 
-/// The project whose fault rules apply: the caller's, or with authentication off the path's.
-/// `None` when the path names another project than the caller's: the handler refuses that.
-async fn fault_project(request: &mut Request) -> Option<String> {
+/// The caller's project, and the project the path names.
+async fn projects(request: &mut Request) -> (Option<String>, Option<String>) {
     let (mut parts, body) = std::mem::take(request).into_parts();
     let in_path = RawPathParams::from_request_parts(&mut parts, &())
         .await
@@ -340,6 +342,12 @@ async fn fault_project(request: &mut Request) -> Option<String> {
         .and_then(|params| params.iter().find(|(name, _)| *name == "project_id").map(|(_, value)| value.to_string()));
     let caller = parts.extensions.get::<Caller>().map(|caller| caller.project_id.clone());
     *request = Request::from_parts(parts, body);
+    (caller, in_path)
+}
+
+/// The project whose fault rules apply: the caller's, or with authentication off the path's.
+/// `None` when the path names another project than the caller's: the handler refuses that.
+fn fault_project(caller: Option<String>, in_path: Option<String>) -> Option<String> {
     match (caller, in_path) {
         (Some(caller), Some(path)) if caller != path => None,
         (Some(caller), _) => Some(caller),
@@ -353,7 +361,8 @@ async fn request_fault(
     fault: FaultOperation,
 ) -> Result<Option<RequestFault>, ApiError> {
     let ecs = Arc::clone(ecs);
-    tokio::task::spawn_blocking(move || ecs.request_fault(&project_id, fault))
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| ecs.request_fault(&project_id, fault)))
         .await
         .map_err(|e| ApiError(crate::domain::Error::internal(e)))?
         .map_err(ApiError)

@@ -384,7 +384,7 @@ fn canonical_query(raw_query: Option<&str>) -> String {
 
 /// Encodes every byte except the RFC 3986 unreserved ones as `%XX` with upper-case hex, like Python's
 /// `quote(s, safe='~')` does in the SDK.
-fn percent_encode(bytes: &[u8]) -> String {
+pub fn percent_encode(bytes: &[u8]) -> String {
     const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut encoded = String::with_capacity(bytes.len());
     for &byte in bytes {

@@ -301,6 +301,14 @@ impl LoadedRules {
             rule.draw()
         })?;
         let rule = &self.rules[index];
+        tracing::info!(
+            rule_id = %rule.id,
+            effect = rule.spec.effect.kind(),
+            operation = wire_name(&operation),
+            project_id,
+            server_id = server.map(|s| s.id.as_str()),
+            "fault rule fired"
+        );
         Some((rule.id.clone(), rule.spec.effect.clone()))
     }
 
@@ -309,7 +317,26 @@ impl LoadedRules {
     }
 }
 
+/// A value's name on the wire (`reset-password`, `sub_job_fail`), for log lines.
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
 impl FaultEffect {
+    /// The effect's `kind`, as a rule names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FaultEffect::SubJobFail { .. } => "sub_job_fail",
+            FaultEffect::PrecheckFail { .. } => "precheck_fail",
+            FaultEffect::HttpError { .. } => "http_error",
+            FaultEffect::Delay { .. } => "delay",
+            FaultEffect::Hang => "hang",
+        }
+    }
+
     /// The code and message of an effect that fails something.
     pub fn failure(&self) -> Option<(&str, String)> {
         let text = |message: &Option<String>| message.clone().unwrap_or_else(|| "injected fault".to_string());

@@ -413,9 +413,11 @@ impl Engine {
     }
 
     /// Applies the next step of each due sub-job in one transaction; returns those that wait
-    /// for another step.
+    /// for another step. What finished is logged once the transaction has committed.
     fn advance(&self, due: &[Wakeup]) -> Result<Vec<Wakeup>> {
-        transact(self.store.as_ref(), |tx| {
+        let mut finished = Finished::default();
+        let waiting = transact(self.store.as_ref(), |tx| {
+            finished = Finished::default();
             // Read under the write lock, so times follow the order in which operations commit.
             let now = self.clock.now();
             let mut faults = LoadedRules::new(tx.fault_rules()?);
@@ -437,6 +439,9 @@ impl Engine {
                         tx.update_sub_job(&sub)?;
                     }
                 }
+                if sub.status.is_finished() {
+                    finished.sub_jobs.push(sub);
+                }
             }
             for rule in faults.changed() {
                 tx.put_fault_rule(rule)?;
@@ -445,9 +450,14 @@ impl Engine {
                 let (status, failure) = job::aggregate(tx.sub_job_statuses(job_id)?);
                 let end = status.is_finished().then_some(now);
                 tx.update_job(job_id, status, end, failure.as_ref())?;
+                if status.is_finished() {
+                    finished.jobs.push((job_id.clone(), status, failure));
+                }
             }
             Ok(waiting)
-        })
+        })?;
+        finished.log();
+        Ok(waiting)
     }
 
     /// One step of one sub-job. `Err` is a store failure (the whole transaction rolls back).
@@ -533,6 +543,40 @@ impl Engine {
         }
         server.updated = now;
         apply::save(tx, &self.catalogue, server, current_task)
+    }
+}
+
+/// The sub-jobs and jobs one transaction finished, for the log.
+#[derive(Default)]
+struct Finished {
+    sub_jobs: Vec<SubJob>,
+    jobs: Vec<(String, JobStatus, Option<Failure>)>,
+}
+
+impl Finished {
+    fn log(&self) {
+        for sub in &self.sub_jobs {
+            let failure = sub.failure.as_ref();
+            tracing::info!(
+                project_id = %sub.project_id,
+                job_id = %sub.job_id,
+                sub_job_id = %sub.id,
+                server_id = %sub.server_id,
+                job_type = sub.operation.kind().job_types().1,
+                status = sub.status.as_str(),
+                error_code = failure.map(|f| f.code.as_str()),
+                reason = failure.map(|f| f.reason.as_str()),
+                "sub-job done"
+            );
+        }
+        for (job_id, status, failure) in &self.jobs {
+            tracing::info!(
+                %job_id,
+                status = status.as_str(),
+                error_code = failure.as_ref().map(|f| f.code.as_str()),
+                "job done"
+            );
+        }
     }
 }
 

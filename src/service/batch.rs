@@ -50,6 +50,19 @@ impl BatchAction {
     }
 }
 
+/// The action in the API's words: `os-start`, `os-stop SOFT`, `reboot HARD`, `delete`.
+impl std::fmt::Display for BatchAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = |hard: bool| if hard { "HARD" } else { "SOFT" };
+        match self {
+            BatchAction::Start => f.write_str("os-start"),
+            BatchAction::Stop { hard } => write!(f, "os-stop {}", kind(*hard)),
+            BatchAction::Reboot { hard } => write!(f, "reboot {}", kind(*hard)),
+            BatchAction::Delete => f.write_str("delete"),
+        }
+    }
+}
+
 pub struct ResizeRequest {
     pub flavor_id: String,
     pub with_stop: bool,
@@ -168,7 +181,7 @@ impl Ecs {
                 job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
             Ok(Ok((job.id, wakeups)))
         })?;
-        tracing::info!(%project_id, %job_id, servers = ids.len(), action = ?action, "batch accepted");
+        tracing::info!(%project_id, %job_id, servers = ids.len(), action = %action, "batch accepted");
         self.engine.wake(wakeups);
         Ok(job_id)
     }

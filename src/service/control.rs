@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{Ecs, placement};
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
-use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, LoadedRules, Stage};
+use crate::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec, LoadedRules, Stage, wire_name};
 use crate::domain::groups::{self, ServerGroup};
 use crate::domain::metadata::MetadataOptions;
 use crate::domain::server::{Server, Tag, Timestamp};
@@ -121,6 +121,11 @@ pub struct Fixtures {
 }
 
 impl Ecs {
+    /// Whether the store answers a read, for the health answer.
+    pub fn check_store(&self) -> Result<()> {
+        read(self.store.as_ref(), |tx| tx.clock_advanced_ms()).map(|_| ())
+    }
+
     /// The request-level fault (`http_error`, `delay`) that fires for this operation, if any.
     pub fn request_fault(&self, project_id: &str, operation: FaultOperation) -> Result<Option<RequestFault>> {
         // Every write request asks; without a matching rule it must not queue for the writer.
@@ -155,7 +160,13 @@ impl Ecs {
         }
         let rule = FaultRule { id: new_job_id(), spec, fired: 0, evaluations: 0 };
         transact(self.store.as_ref(), |tx| tx.put_fault_rule(&rule))?;
-        tracing::info!(rule_id = %rule.id, operation = ?rule.spec.operation, "fault rule added");
+        tracing::info!(
+            rule_id = %rule.id,
+            operation = wire_name(&rule.spec.operation),
+            effect = rule.spec.effect.kind(),
+            project_id = rule.spec.project_id.as_deref().unwrap_or("all"),
+            "fault rule added"
+        );
         Ok(rule)
     }
 
@@ -173,6 +184,7 @@ impl Ecs {
             }
             tx.release_held(id)
         })?;
+        tracing::info!(rule_id = id, released = released.len(), "fault rule deleted");
         self.engine.wake(released.iter().map(crate::engine::Wakeup::of).collect());
         Ok(())
     }
@@ -186,6 +198,7 @@ impl Ecs {
             tx.release_held(id)
         })?;
         let count = released.len();
+        tracing::info!(rule_id = id, released = count, "fault rule released");
         self.engine.wake(released.iter().map(crate::engine::Wakeup::of).collect());
         Ok(count)
     }
@@ -219,16 +232,20 @@ impl Ecs {
             }
             tx.advance_clock(by_ms)
         })?;
+        tracing::info!(seconds = by.as_secs_f64(), "clock advanced");
         self.advance_with_timers(by).await
     }
 
     /// Finishes the pending transitions of the caller's project, or of every project for an
     /// admin credential (held sub-jobs stay held).
     pub async fn settle(&self, reach: &Reach) -> Result<()> {
-        match reach {
-            Reach::Everything => self.engine.settle(None).await,
-            Reach::Project(own) => self.engine.settle(Some(own)).await,
-        }
+        let project = match reach {
+            Reach::Everything => None,
+            Reach::Project(own) => Some(own.as_str()),
+        };
+        self.engine.settle(project).await?;
+        tracing::info!(project_id = project.unwrap_or("all"), "settled: no transition pending");
+        Ok(())
     }
 
     /// Snapshots hold the state of every project, so each snapshot call needs an admin
@@ -238,7 +255,9 @@ impl Ecs {
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
             return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));
         }
-        transact(self.store.as_ref(), |tx| tx.save_snapshot(name, self.clock.now()))
+        transact(self.store.as_ref(), |tx| tx.save_snapshot(name, self.clock.now()))?;
+        tracing::info!(snapshot = name, "snapshot saved");
+        Ok(())
     }
 
     pub fn restore_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
@@ -248,6 +267,7 @@ impl Ecs {
             return Err(not_found("snapshot", name));
         }
         self.engine.reload();
+        tracing::info!(snapshot = name, "snapshot restored");
         Ok(())
     }
 
@@ -259,6 +279,7 @@ impl Ecs {
     pub fn delete_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
         reach.must_reach_everything()?;
         if transact(self.store.as_ref(), |tx| tx.delete_snapshot(name))? {
+            tracing::info!(snapshot = name, "snapshot deleted");
             Ok(())
         } else {
             Err(not_found("snapshot", name))
@@ -374,6 +395,7 @@ impl Ecs {
             }
             Ok(ids)
         })
+        .inspect(|ids| tracing::info!(project_id, servers = ids.len(), "fixtures loaded"))
     }
 }
 

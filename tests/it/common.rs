@@ -46,6 +46,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         fixtures: None,
         limits: ecsd::config::Limits::default(),
         tls: None,
+        reset_on_start: false,
     }
 }
 
@@ -423,6 +424,8 @@ pub struct EcsProcess {
     pub data_dir: PathBuf,
     /// Where the process's log (stderr) goes.
     pub log: PathBuf,
+    /// What it printed on stdout so far (the banner).
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl EcsProcess {
@@ -439,6 +442,18 @@ impl EcsProcess {
         data_dir: &std::path::Path,
         config: Option<&std::path::Path>,
         timings: &str,
+    ) -> Result<Self, (Option<std::process::ExitStatus>, String)> {
+        Self::try_spawn_with(data_dir, config, timings, &[], &[])
+    }
+
+    /// Like [`EcsProcess::try_spawn`], with more arguments of `ecsd serve` and more (or other)
+    /// environment variables.
+    pub fn try_spawn_with(
+        data_dir: &std::path::Path,
+        config: Option<&std::path::Path>,
+        timings: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
     ) -> Result<Self, (Option<std::process::ExitStatus>, String)> {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
@@ -467,21 +482,33 @@ impl EcsProcess {
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
+        command.args(args).envs(env.iter().copied());
         let mut child = command.spawn().expect("ecsd binary starts");
         let stdout = child.stdout.take().expect("stdout");
         let (found, endpoint) = std::sync::mpsc::channel();
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = std::sync::Arc::clone(&printed);
         // Reads the announcement, then keeps draining stdout so the process never blocks on it.
         std::thread::spawn(move || {
             let mut sent = false;
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent && let Some(url) = line.strip_prefix("ecsd listening on ") {
-                    let _ = found.send(url.trim().to_string());
+                lines.lock().expect("stdout lines").push(line.clone());
+                // The banner's whole block is printed at once: the endpoint comes with it.
+                if !sent && line.starts_with("Point the SDK at it") {
+                    let url = lines
+                        .lock()
+                        .expect("stdout lines")
+                        .iter()
+                        .find_map(|l| l.strip_prefix("ecsd listening on ").map(|url| url.trim().to_string()));
+                    let _ = found.send(url.unwrap_or_default());
                     sent = true;
                 }
             }
         });
         match endpoint.recv_timeout(std::time::Duration::from_secs(30)) {
-            Ok(base) => Ok(EcsProcess { child: Some(child), base, data_dir: data_dir.to_path_buf(), log }),
+            Ok(base) => {
+                Ok(EcsProcess { child: Some(child), base, data_dir: data_dir.to_path_buf(), log, stdout: printed })
+            }
             Err(_) => {
                 // Stdout closes as the process exits: give it a moment to be reaped.
                 let mut exit = None;

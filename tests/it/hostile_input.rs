@@ -1071,6 +1071,7 @@ async fn garbage_on_every_route() {
         (Method::POST, "/_ecsd/reset", Some(b"{\"project_id\": []}")),
         (Method::POST, "/_ecsd/snapshots", Some(b"{\"name\": []}")),
         (Method::GET, "/_ecsd/snapshots", None),
+        (Method::GET, "/_ecsd/health", None),
         (Method::DELETE, "/_ecsd/snapshots/{name}", None),
         (Method::POST, "/_ecsd/snapshots/{name}/restore", Some(b"\xff")),
         (Method::POST, "/_ecsd/clock/advance", Some(b"{\"seconds\": []}")),

@@ -137,6 +137,43 @@ async fn a_delete_keeps_old_enough_servers_in_the_bin_and_a_revert_brings_them_b
 }
 
 #[tokio::test]
+async fn servers_in_the_bin_are_out_of_the_tag_queries_until_reverted() {
+    let ecs = TestServer::start().await;
+    let ids = with_bin(&ecs, "tagged", 2).await;
+    let by_tag = |action: &str| json!({"action": action, "tags": [{"key": "env", "values": ["prod"]}]});
+    let filter = ecs.v1("/cloudservers/resource_instances/action");
+    let count_of = |body: &Value| body["total_count"].as_u64().expect("total_count");
+    let (_, body) = ecs.post(&filter, by_tag("count")).await;
+    assert_eq!(count_of(&body), 2, "{body}");
+    assert_eq!(ecs.delete(&ids[..1]).await["status"], "SUCCESS");
+
+    for action in ["count", "filter"] {
+        let (status, body) = ecs.post(&filter, by_tag(action)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(count_of(&body), 1, "{action}: {body}");
+    }
+    let (_, body) = ecs.post(&filter, by_tag("filter")).await;
+    assert_eq!(body["resources"].as_array().expect("resources").len(), 1);
+    assert_eq!(body["resources"][0]["resource_id"], ids[1].as_str());
+    let (_, body) = ecs.post(&ecs.v1("/servers/resource_instances/action"), by_tag("count")).await;
+    assert_eq!(count_of(&body), 1, "the OTC path reads the same: {body}");
+
+    assert_eq!(ecs.delete(&ids[1..]).await["status"], "SUCCESS");
+    let (_, body) = ecs.post(&filter, by_tag("count")).await;
+    assert_eq!(count_of(&body), 0, "{body}");
+    let (status, body) = ecs.get(&ecs.v1("/cloudservers/tags")).await;
+    assert_eq!((status, &body["tags"]), (StatusCode::OK, &json!([])), "project tags leave out the bin: {body}");
+
+    let revert = ecs.v1(&format!("/recycle-bin/cloudservers/{}/actions/revert", ids[0]));
+    let (_, answer) = ecs.call(Method::POST, &revert, None).await;
+    assert_eq!(ecs.wait_job(answer["job_id"].as_str().expect("job")).await["status"], "SUCCESS");
+    let (_, body) = ecs.post(&filter, by_tag("filter")).await;
+    assert_eq!((count_of(&body), &body["resources"][0]["resource_id"]), (1, &json!(ids[0])), "{body}");
+    let (_, body) = ecs.get(&ecs.v1("/cloudservers/tags")).await;
+    assert_eq!(body["tags"], json!([{"key": "env", "values": ["prod"]}]));
+}
+
+#[tokio::test]
 async fn the_timers_purge_the_bin_after_the_retention_time_on_ecsds_clock() {
     let ecs = TestServer::start().await;
     let ids = with_bin(&ecs, "purge", 1).await;

@@ -53,6 +53,15 @@ def test_the_official_sdk_clients_are_preconfigured(pytester):
     result.assert_outcomes(passed=1)
 
 
+def test_health_tells_the_timings(pytester):
+    result = run(pytester, """
+        def test_health(ecsd):
+            health = ecsd.health()
+            assert (health["status"], health["store"], health["timings"]) == ("ok", "reachable", "instant")
+    """)
+    result.assert_outcomes(passed=1)
+
+
 def test_time_snapshots_and_fixtures(pytester):
     result = run(pytester, """
         def test_control(ecsd):

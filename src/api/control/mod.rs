@@ -14,21 +14,25 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::blocking;
 use super::ecs::scheduled_events::utc_time;
 use super::ecs::wire::scheduled_events::EventView;
 use super::error::{ApiResult, EcsErrorBody as EcsError};
 use super::extract::{EcsJson, EcsPath, OptionalEcsJson};
 use super::operation::Row;
+use super::{About, blocking};
 use crate::domain::faults::{FaultRule, FaultSpec};
 use crate::domain::scheduled_events::{EventState, EventType};
 use crate::domain::{Error, ErrorCode};
 use crate::iam::Caller;
 use crate::service::{Ecs, FixtureServer, FixtureServerGroup, Fixtures, NewEvent, Reach};
-use wire::{AutoTerminations, ClockNow, FaultRules, FixtureIds, Released, SnapshotName, Snapshots};
+use wire::{
+    AutoTerminations, ClockNow, FaultRules, FixtureIds, Health, HealthStatus, Released, SnapshotName, Snapshots,
+    StoreHealth,
+};
 
 pub fn operations() -> Vec<Row> {
     vec![
+        Row::new(routes!(health)),
         Row::new(routes!(add_fault)),
         Row::new(routes!(list_faults)),
         Row::new(routes!(delete_fault)),
@@ -81,6 +85,38 @@ pub struct FaultPath {
 pub struct SnapshotPath {
     /// The snapshot's name: 1 to 64 letters, digits, `_`, `.` or `-`.
     pub name: String,
+}
+
+/// `GET /_ecsd/health`: for readiness probes and test harnesses; anyone may call it, and it
+/// tells nothing of the data.
+#[utoipa::path(
+    get,
+    path = "/_ecsd/health",
+    operation_id = "EcsdHealth",
+    tag = "ecsd control",
+    security(()),
+    responses(
+        (status = 200, description = "Serving: the store answers.", body = Health),
+        (status = 503, description = "The store does not answer (`status` is `unavailable`).", body = Health),
+    )
+)]
+pub async fn health(State(ecs): State<Arc<Ecs>>, State(about): State<Arc<About>>) -> Response {
+    let reachable = blocking(&ecs, |ecs| ecs.check_store()).await;
+    if let Err(error) = &reachable {
+        tracing::warn!(error = %error.0, "health: the store does not answer");
+    }
+    let (status, code, store) = match reachable {
+        Ok(()) => (HealthStatus::Ok, StatusCode::OK, StoreHealth::Reachable),
+        Err(_) => (HealthStatus::Unavailable, StatusCode::SERVICE_UNAVAILABLE, StoreHealth::Unreachable),
+    };
+    let health = Health {
+        status,
+        store,
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: about.started.elapsed().as_secs(),
+        timings: about.timings,
+    };
+    (code, Json(health)).into_response()
 }
 
 /// `POST /_ecsd/faults`: adds a fault rule.

@@ -4,6 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::format::{job_time, server_time};
+use crate::config::TimingsMode;
 use crate::domain::faults::FaultRule;
 use crate::domain::lifecycle::AutoTermination;
 use crate::domain::server::Timestamp;
@@ -89,4 +90,34 @@ impl AutoTerminations {
             .collect();
         AutoTerminations { auto_terminations }
     }
+}
+
+/// `GET /_ecsd/health`: whether this ecsd can serve, and how; nothing of its data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` (with 503) when the store does not answer.
+    pub status: HealthStatus,
+    /// Whether the store answered a read.
+    pub store: StoreHealth,
+    /// ecsd's version.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// Seconds since the process started.
+    pub uptime_seconds: u64,
+    /// Whether transitions take time (`realistic`) or complete at once (`instant`).
+    pub timings: TimingsMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreHealth {
+    Reachable,
+    Unreachable,
 }

@@ -6,6 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use super::servers::server_from_doc;
 use super::{SqliteTx, db};
 use crate::domain::server::Server;
+use crate::domain::status::Status;
 use crate::domain::tags::{TagMatch, TagQuery};
 use crate::domain::{Error, Result};
 use crate::store::TagReads;
@@ -40,11 +41,16 @@ impl TagReads for SqliteTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT key, value FROM server_tags WHERE project_id = ?1 GROUP BY key, value ORDER BY key, value",
+                "SELECT key, value FROM server_tags WHERE project_id = ?1 \
+                 AND server_id IN (SELECT id FROM servers WHERE project_id = ?1 AND status != ?2) \
+                 GROUP BY key, value ORDER BY key, value",
             )
             .map_err(db)?;
-        let rows =
-            stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        let rows = stmt
+            .query_map([project_id, Status::SoftDeleted.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
         let mut tags: Vec<(String, Vec<String>)> = Vec::new();
         for row in rows {
             let (key, value) = row.map_err(db)?;
@@ -63,8 +69,9 @@ impl TagReads for SqliteTx<'_> {
         offset: u64,
         limit: u64,
     ) -> Result<(u64, Vec<Server>)> {
-        let mut conditions = vec!["project_id = ?".to_string()];
-        let mut args = vec![text(project_id)];
+        // A server in the recycle bin is out of every query but the bin's own list, as in the server list.
+        let mut conditions = vec!["project_id = ?".to_string(), "status != ?".to_string()];
+        let mut args = vec![text(project_id), text(Status::SoftDeleted.as_str())];
         if let Some(all) = joined(&query.all, " AND ", &mut args)? {
             conditions.push(all);
         }

@@ -158,7 +158,12 @@ class Ecsd:
             raise EcsdError(response.status_code, parsed, method.upper(), path)
         return parsed
 
-    # ------------------------------------------------------------------ waits
+    # ------------------------------------------------------------------ health and waits
+
+    def health(self) -> Dict[str, Any]:
+        """``GET /_ecsd/health`` (unsigned): status, store, version, uptime, timings."""
+        response = self._http.get(f"{self.endpoint}/_ecsd/health", timeout=30)
+        return response.json()
 
     def wait_for_job(self, job_id: str, timeout: float = 30.0, poll: float = 0.05) -> Dict[str, Any]:
         """Polls ``GET /v1/{project_id}/jobs/{job_id}`` until SUCCESS or FAIL; returns the job."""

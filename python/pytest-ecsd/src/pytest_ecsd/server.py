@@ -90,7 +90,7 @@ class EcsdProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"ecsd exited with code {self.proc.returncode} at start:\n{self.log()}")
             try:
-                if session.get(self.endpoint + "/", timeout=1).status_code == 200:
+                if session.get(self.endpoint + "/_ecsd/health", timeout=1).status_code == 200:
                     return
             except requests.RequestException:
                 pass
