@@ -977,7 +977,7 @@ async fn unknown_paths_and_methods_on_every_route() {
 #[tokio::test]
 async fn a_wrong_method_on_the_token_route_gets_an_ecs_error_body() {
     let ecs = TestServer::start().await;
-    let cases = [Method::GET, Method::PATCH, Method::DELETE, Method::PUT]
+    let cases = [Method::PATCH, Method::DELETE, Method::PUT]
         .into_iter()
         .map(|m| Case::new(m, "/v3/auth/tokens", b"{}".to_vec()))
         .collect();
@@ -1117,6 +1117,13 @@ async fn garbage_on_every_route() {
         (Method::DELETE, "/v1/{project_id}/cloudservers/{server_id}/os-server-password", None),
         (Method::GET, "/v1/{project_id}/cloudservers/flavor-sell-policies", None),
         (Method::GET, "/v1/{project_id}/cloudservers/flavors/{flavor_id}/resources", None),
+        (Method::GET, "/v3", None),
+        (Method::GET, "/v3/", None),
+        (Method::GET, "/v3/auth/catalog", None),
+        (Method::GET, "/v3/auth/domains", None),
+        (Method::GET, "/v3/auth/projects", None),
+        (Method::GET, "/v3/projects", None),
+        (Method::GET, "/v3/projects/{project_id}", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();
@@ -1223,6 +1230,11 @@ async fn every_path_parameter_that_is_not_utf8_is_a_400_ecs_0005() {
             match answer {
                 Ok(answer)
                     if answer.status == StatusCode::BAD_REQUEST && answer.body["error"]["code"] == "Ecs.0005" => {}
+                // The OpenStack APIs refuse it in their own shapes.
+                Ok(answer)
+                    if answer.status == StatusCode::BAD_REQUEST
+                        && ecsd::api::auth::openstack_path(&path)
+                        && documented_error_shape(&answer.body).is_ok() => {}
                 Ok(answer) => failures.push(format!("{method} {path}: {} {}", answer.status, answer.body)),
                 Err(e) => failures.push(format!("{method} {path}: {e}")),
             }

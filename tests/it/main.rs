@@ -19,6 +19,7 @@ mod day2;
 mod delete_servers;
 mod groups;
 mod hostile_input;
+mod keystone;
 mod lifecycle;
 mod limits;
 mod list_servers_details;
