@@ -92,6 +92,7 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>) -> Router {
         // an unknown API like any other.
         .method_not_allowed_fallback(unknown_path)
         .with_state(state)
+        .layer(middleware::from_fn(nova::negotiate))
         .layer(middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_id))

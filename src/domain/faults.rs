@@ -39,6 +39,8 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// Locking or unlocking a server (Nova's `lock`, `unlock`).
+    Lock,
     Any,
 }
 

@@ -7,6 +7,7 @@ mod control;
 mod groups;
 mod lifecycle;
 mod metadata;
+mod openstack;
 mod placement;
 mod reads;
 mod scheduled_events;

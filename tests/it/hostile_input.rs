@@ -1002,6 +1002,7 @@ async fn garbage_on_every_route() {
             .replace("{key}", "no%20such%20key")
             .replace("{server_group_id}", "ffffffff-ffff-4fff-bfff-ffffffffffff")
             .replace("{flavor_id}", "s6.small.1")
+            .replace("{request_id}", "no-such-request")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1124,6 +1125,33 @@ async fn garbage_on_every_route() {
         (Method::GET, "/v3/auth/projects", None),
         (Method::GET, "/v3/projects", None),
         (Method::GET, "/v3/projects/{project_id}", None),
+        (Method::GET, "/v2.1", None),
+        (Method::GET, "/v2.1/", None),
+        (Method::POST, "/v2.1/{project_id}/servers", Some(b"{\"server\": {\"name\": [], \"flavorRef\": 7}}")),
+        (Method::GET, "/v2.1/{project_id}/servers", None),
+        (Method::GET, "/v2.1/{project_id}/servers/detail", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}", Some(b"{\"server\": {\"name\": {}}}")),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}", None),
+        (Method::POST, "/v2.1/{project_id}/servers/{server_id}/action", Some(b"{\"reboot\": {\"type\": 1}}")),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/os-instance-actions", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/os-instance-actions/{request_id}", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/metadata", None),
+        (Method::POST, "/v2.1/{project_id}/servers/{server_id}/metadata", Some(b"{\"metadata\": []}")),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/metadata", Some(b"{\"metadata\": 1}")),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", Some(b"{\"meta\": null}")),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", None),
+        (Method::GET, "/v2.1/{project_id}/flavors", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/detail", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/{flavor_id}", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/{flavor_id}/os-extra_specs", None),
+        (Method::GET, "/v2.1/{project_id}/limits", None),
+        (Method::GET, "/v2.1/{project_id}/os-availability-zone/detail", None),
+        (Method::POST, "/v2.1/{project_id}/os-server-groups", Some(b"{\"server_group\": {\"name\": 1}}")),
+        (Method::GET, "/v2.1/{project_id}/os-server-groups", None),
+        (Method::GET, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
+        (Method::DELETE, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();

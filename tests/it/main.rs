@@ -24,6 +24,7 @@ mod lifecycle;
 mod limits;
 mod list_servers_details;
 mod metadata;
+mod nova;
 mod openapi;
 mod reads;
 mod routing;
