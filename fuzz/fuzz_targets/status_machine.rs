@@ -22,12 +22,16 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 6 {
+    match byte % 10 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
         3 => Operation::Reboot { hard },
         4 => Operation::Resize { flavor_id: FLAVORS[(byte as usize >> 5) % 3].into(), with_stop: hard },
+        5 => Operation::Reinstall { with_stop: hard },
+        6 => Operation::ChangeOs { with_stop: hard },
+        7 => Operation::Migrate { live: hard },
+        8 => Operation::Redeploy,
         _ => Operation::Delete,
     }
 }
@@ -68,6 +72,7 @@ fn new_server() -> Server {
         server_group_id: None,
         metadata_options: Default::default(),
         encrypted_password: None,
+        rebuild: None,
     }
 }
 
@@ -164,7 +169,9 @@ fuzz_target!(|data: &[u8]| {
         let expected = match &op {
             Operation::Create | Operation::Start | Operation::Reboot { .. } => VmState::Active,
             Operation::Stop { .. } => VmState::Stopped,
-            Operation::Resize { .. } => from,
+            Operation::Resize { .. } | Operation::Migrate { .. } | Operation::Redeploy => from,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } if from == VmState::Active => VmState::Active,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => VmState::Stopped,
             Operation::Delete => unreachable!("delete removes"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");

@@ -16,9 +16,9 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_axum::routes;
 
 use super::auth::GatewayError;
+use super::error::EcsErrorBody;
 use super::iam::IamError;
 use super::nova::wire::NovaFault;
-use super::error::EcsErrorBody;
 use super::operation::{self, Row};
 
 pub fn operations() -> Vec<Row> {

@@ -23,6 +23,8 @@ enum Happening {
     Panic,
     /// A recorded password reset, taken up at the next boot.
     PasswordReset,
+    /// A new system disk: the next boot is the first of a new guest.
+    Reinstall,
 }
 
 /// What the console shows of a finished sub-job, at its end: a failed or unfinished one left
@@ -43,7 +45,15 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         Operation::Resize { .. } if sub.from == VmState::Active => {
             vec![Happening::Shutdown { reboot: false }, Happening::Boot { first: false }]
         }
-        Operation::Resize { .. } | Operation::Delete => vec![],
+        Operation::Reinstall { .. } | Operation::ChangeOs { .. } if sub.from == VmState::Active => {
+            vec![Happening::Shutdown { reboot: false }, Happening::Reinstall, Happening::Boot { first: true }]
+        }
+        Operation::Reinstall { .. } | Operation::ChangeOs { .. } => vec![Happening::Reinstall],
+        Operation::Redeploy if sub.from == VmState::Active => {
+            vec![Happening::Shutdown { reboot: false }, Happening::Boot { first: false }]
+        }
+        // A live migration goes unnoticed by the guest; a stopped one has no guest running.
+        Operation::Resize { .. } | Operation::Delete | Operation::Migrate { .. } | Operation::Redeploy => vec![],
     }
 }
 
@@ -79,13 +89,16 @@ pub fn log(server: &Server, os_name: &str, sub_jobs: &[SubJob], events: &[Server
     let mut lines = Vec::new();
     let mut reset_pending = false;
     let mut boots = 0u32;
+    let mut fresh_disk = false;
     for (at, _, happening) in history {
         match happening {
             Happening::PasswordReset => reset_pending = true,
+            Happening::Reinstall => fresh_disk = true,
             Happening::Shutdown { reboot } => shutdown(&mut lines, reboot),
             Happening::Panic => panic(&mut lines, boots),
             Happening::Boot { first } => {
                 boots += 1;
+                let first = first || std::mem::take(&mut fresh_disk);
                 boot(&mut lines, server, os_name, at, first, std::mem::take(&mut reset_pending), boots);
             }
         }

@@ -74,6 +74,9 @@ impl CreateServers {
         if let Some(pass) = &self.admin_pass {
             validate::password(pass, validate::CREATE_PASSWORD_SPECIALS)?;
         }
+        if let Some(user_data) = &self.user_data {
+            validate::user_data(user_data)?;
+        }
         let flavor = catalogue.flavor(&self.flavor_id).ok_or_else(|| {
             Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", self.flavor_id))
         })?;
@@ -261,6 +264,7 @@ impl CreateServers {
                     server_group_id: self.server_group_id.clone(),
                     metadata_options: self.metadata_options,
                     encrypted_password: sets_own_password.then(encrypted_password),
+                    rebuild: None,
                 }
             })
             .collect()
@@ -270,7 +274,7 @@ impl CreateServers {
 /// What the guest leaves for the user: its password encrypted with the key pair's public key,
 /// base64 as the real service shows it. ecsd holds no key pairs, so the bytes are random: the
 /// shape of an RSA-2048 ciphertext.
-fn encrypted_password() -> String {
+pub(crate) fn encrypted_password() -> String {
     use base64::Engine;
     let bytes: [u8; 256] = std::array::from_fn(|_| rand::random());
     base64::engine::general_purpose::STANDARD.encode(bytes)

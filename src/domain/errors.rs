@@ -93,6 +93,8 @@ pub enum ErrorCode {
     GroupQuotaExceeded,
     /// `Ecs.0319`: no host can take the server (capacity, or an anti-affinity group).
     NoValidHost,
+    /// `Ecs.0221`: a cold migration to the host the server is on.
+    SameHost,
     /// `Common.0503` with 503: the store has no space left for the write (ecsd's own code).
     StoreFull,
     /// `Common.0503` with 503: ecsd cannot serve the request now (it is shutting down).
@@ -149,6 +151,9 @@ impl ErrorCode {
             AlreadyDeleting => ("Ecs.1001", 400, "The ECS is already being deleted."),
             GroupQuotaExceeded => ("Ecs.0022", 400, "Insufficient ECS group quota."),
             NoValidHost => ("Ecs.0319", 400, "Insufficient resources for this flavor. Try another flavor."),
+            SameHost => {
+                ("Ecs.0221", 400, "Cold migration from a dedicated host to the same dedicated host is not supported.")
+            }
             StoreFull => ("Common.0503", 503, "The store is out of space."),
             Unavailable => ("Common.0503", 503, "The service is unavailable; try again later."),
             NotAdmin => ("Ecs.0003", 403, "This control action reaches every project: it needs an admin credential."),

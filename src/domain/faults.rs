@@ -41,6 +41,13 @@ pub enum FaultOperation {
     Password,
     /// Locking or unlocking a server (Nova's `lock`, `unlock`).
     Lock,
+    /// Reinstalling a server's OS from its own image.
+    Reinstall,
+    /// Changing a server's OS to another image.
+    ChangeOs,
+    /// Cold migration (`MigrateServer`), and the live migration of a scheduled event.
+    Migrate,
+    Redeploy,
     Any,
 }
 
@@ -210,6 +217,10 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Reboot => FaultOperation::Reboot,
             K::Resize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
+            K::Reinstall => FaultOperation::Reinstall,
+            K::ChangeOs => FaultOperation::ChangeOs,
+            K::Migrate => FaultOperation::Migrate,
+            K::Redeploy => FaultOperation::Redeploy,
         }
     }
 }

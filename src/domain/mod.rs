@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod metadata;
 pub mod placement;
 pub mod query;
+pub mod rebuild;
 pub mod scheduled_events;
 pub mod server;
 pub mod status;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::errors::{Error, Result};
 use super::job::JobStatus;
 use super::server::Timestamp;
-use super::status::Operation;
+use super::status::{Operation, VmState};
 
 /// The event types of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -47,14 +47,20 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The operation the event runs on its server. A migration or redeploy moves the server to
-    /// another host, which the guest sees as a hard reboot; ecsd has no hosts to move between
-    /// yet, so it runs exactly that. Servers have no local disks to replace.
-    pub fn operation(self) -> Option<Operation> {
+    /// Whether ecsd can run the event at all.
+    pub fn simulated(self) -> bool {
+        self != EventType::LocaldiskRecovery
+    }
+
+    /// The operation the event runs on a server now in `vm_state`: a migration moves it to
+    /// another host (live while it runs, cold when stopped), a redeploy stops, moves and starts
+    /// a running one. Servers have no local disks to replace.
+    pub fn operation(self, vm_state: VmState) -> Option<Operation> {
         match self {
             EventType::InstanceReboot | EventType::SystemMaintenance => Some(Operation::Reboot { hard: false }),
             EventType::InstanceStop => Some(Operation::Stop { hard: false }),
-            EventType::InstanceMigrate | EventType::InstanceRedeploy => Some(Operation::Reboot { hard: true }),
+            EventType::InstanceMigrate => Some(Operation::Migrate { live: vm_state == VmState::Active }),
+            EventType::InstanceRedeploy => Some(Operation::Redeploy),
             EventType::LocaldiskRecovery => None,
         }
     }

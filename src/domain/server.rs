@@ -62,6 +62,23 @@ pub struct Server {
     /// that key pair (base64), until it is deleted.
     #[serde(default)]
     pub encrypted_password: Option<String>,
+    /// While a reinstall or OS change runs: what the re-created system disk will hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuild: Option<Rebuild>,
+}
+
+/// What a reinstall or OS change gives the server when its new system disk is ready.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rebuild {
+    pub image_id: String,
+    /// Salted hash of the new administrator password, taken up at the next boot.
+    pub password_hash: Option<String>,
+    pub key_name: Option<String>,
+    pub user_data: Option<String>,
+    /// The `__system__encrypted` / `__system__cmkid` metadata of the new system disk.
+    pub disk_metadata: BTreeMap<String, String>,
+    /// A Windows image with a key pair and no password: what the guest leaves encrypted.
+    pub encrypted_password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +148,26 @@ impl Server {
                     self.flavor_id = flavor;
                 }
             }
+            Effect::ApplyImage => {
+                if let Some(rebuild) = self.rebuild.take() {
+                    self.apply_rebuild(rebuild);
+                }
+            }
             Effect::None | Effect::Remove => {}
         }
+    }
+}
+
+impl Server {
+    /// The new system disk is in place: the old guest and what it knew are gone.
+    fn apply_rebuild(&mut self, rebuild: Rebuild) {
+        self.image_id = rebuild.image_id;
+        self.password_hash = None;
+        self.pending_password_hash = rebuild.password_hash;
+        self.key_name = rebuild.key_name;
+        self.user_data = rebuild.user_data;
+        self.encrypted_password = rebuild.encrypted_password;
+        self.metadata.retain(|key, _| !key.starts_with("__system__"));
+        self.metadata.extend(rebuild.disk_metadata);
     }
 }

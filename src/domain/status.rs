@@ -34,6 +34,11 @@ pub enum TaskState {
     ResizeMigrating,
     ResizeMigrated,
     ResizeFinish,
+    /// Cold migration of a running server the platform moves (a scheduled event): `MIGRATING`.
+    Migrating,
+    Rebuilding,
+    RebuildBlockDeviceMapping,
+    RebuildSpawning,
     PoweringOff,
     PoweringOn,
     Deleting,
@@ -48,6 +53,8 @@ pub enum Status {
     Shutoff,
     Reboot,
     HardReboot,
+    Rebuild,
+    Migrating,
     Resize,
     Error,
     Deleted,
@@ -79,7 +86,7 @@ impl VmState {
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 17] = [
+    pub const ALL: [TaskState; 21] = [
         TaskState::Scheduling,
         TaskState::BlockDeviceMapping,
         TaskState::Networking,
@@ -94,6 +101,10 @@ impl TaskState {
         TaskState::ResizeMigrating,
         TaskState::ResizeMigrated,
         TaskState::ResizeFinish,
+        TaskState::Migrating,
+        TaskState::Rebuilding,
+        TaskState::RebuildBlockDeviceMapping,
+        TaskState::RebuildSpawning,
         TaskState::PoweringOff,
         TaskState::PoweringOn,
         TaskState::Deleting,
@@ -115,6 +126,10 @@ impl TaskState {
             TaskState::ResizeMigrating => "resize_migrating",
             TaskState::ResizeMigrated => "resize_migrated",
             TaskState::ResizeFinish => "resize_finish",
+            TaskState::Migrating => "migrating",
+            TaskState::Rebuilding => "rebuilding",
+            TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
+            TaskState::RebuildSpawning => "rebuild_spawning",
             TaskState::PoweringOff => "powering-off",
             TaskState::PoweringOn => "powering-on",
             TaskState::Deleting => "deleting",
@@ -127,12 +142,14 @@ impl TaskState {
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 10] = [
         Status::Build,
         Status::Active,
         Status::Shutoff,
         Status::Reboot,
         Status::HardReboot,
+        Status::Rebuild,
+        Status::Migrating,
         Status::Resize,
         Status::Error,
         Status::Deleted,
@@ -145,6 +162,8 @@ impl Status {
             Status::Shutoff => "SHUTOFF",
             Status::Reboot => "REBOOT",
             Status::HardReboot => "HARD_REBOOT",
+            Status::Rebuild => "REBUILD",
+            Status::Migrating => "MIGRATING",
             Status::Resize => "RESIZE",
             Status::Error => "ERROR",
             Status::Deleted => "DELETED",
@@ -160,6 +179,11 @@ impl Status {
         use TaskState::*;
         match (vm, task) {
             (VmState::Building, _) => Status::Build,
+            (
+                VmState::Active | VmState::Stopped | VmState::Error,
+                Some(Rebuilding | RebuildBlockDeviceMapping | RebuildSpawning),
+            ) => Status::Rebuild,
+            (VmState::Active, Some(Migrating)) => Status::Migrating,
             (VmState::Active, Some(Rebooting | RebootPending | RebootStarted)) => Status::Reboot,
             (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => Status::HardReboot,
             (VmState::Active, _) => Status::Active,
@@ -181,9 +205,26 @@ pub enum OperationKind {
     Reboot,
     Resize,
     Delete,
+    Reinstall,
+    ChangeOs,
+    Migrate,
+    Redeploy,
 }
 
 impl OperationKind {
+    pub const ALL: [OperationKind; 10] = [
+        OperationKind::Create,
+        OperationKind::Start,
+        OperationKind::Stop,
+        OperationKind::Reboot,
+        OperationKind::Resize,
+        OperationKind::Delete,
+        OperationKind::Reinstall,
+        OperationKind::ChangeOs,
+        OperationKind::Migrate,
+        OperationKind::Redeploy,
+    ];
+
     /// Parent and sub-job `job_type` (contract 3.3).
     pub const fn job_types(self) -> (&'static str, &'static str) {
         match self {
@@ -193,6 +234,10 @@ impl OperationKind {
             OperationKind::Reboot => ("rebootServer", "rebootSingleServer"),
             OperationKind::Resize => ("resizeServer", "resizeSingleServer"),
             OperationKind::Delete => ("deleteServer", "deleteSingleServer"),
+            OperationKind::Reinstall => ("reinstallServer", "reinstallSingleServer"),
+            OperationKind::ChangeOs => ("changeServerOs", "changeSingleServerOs"),
+            OperationKind::Migrate => ("migrateServer", "migrateSingleServer"),
+            OperationKind::Redeploy => ("redeployServer", "redeploySingleServer"),
         }
     }
 }
@@ -203,10 +248,32 @@ impl OperationKind {
 pub enum Operation {
     Create,
     Start,
-    Stop { hard: bool },
-    Reboot { hard: bool },
-    Resize { flavor_id: String, with_stop: bool },
+    Stop {
+        hard: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
+    Resize {
+        flavor_id: String,
+        with_stop: bool,
+    },
     Delete,
+    /// The system disk re-created from the server's image (`Server::rebuild` says with what).
+    Reinstall {
+        with_stop: bool,
+    },
+    /// The system disk re-created from another image (`Server::rebuild` names it).
+    ChangeOs {
+        with_stop: bool,
+    },
+    /// A move to another host, chosen when the migration was accepted: cold for a stopped
+    /// server (`MigrateServer`), live for a running one (a scheduled event's).
+    Migrate {
+        live: bool,
+    },
+    /// A move off a faulty host: a running server is stopped, moved and started again.
+    Redeploy,
 }
 
 /// What applying a step does besides setting the states.
@@ -219,6 +286,8 @@ pub enum Effect {
     Boot,
     /// The target flavor becomes the server's flavor.
     ApplyFlavor,
+    /// The re-created system disk holds the new image: the pending rebuild takes effect.
+    ApplyImage,
     /// The server is gone.
     Remove,
 }
@@ -253,6 +322,10 @@ impl Operation {
             Operation::Reboot { .. } => OperationKind::Reboot,
             Operation::Resize { .. } => OperationKind::Resize,
             Operation::Delete => OperationKind::Delete,
+            Operation::Reinstall { .. } => OperationKind::Reinstall,
+            Operation::ChangeOs { .. } => OperationKind::ChangeOs,
+            Operation::Migrate { .. } => OperationKind::Migrate,
+            Operation::Redeploy => OperationKind::Redeploy,
         }
     }
 
@@ -280,6 +353,14 @@ impl Operation {
                 s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
             }
             Operation::Delete => s.vm_state != VmState::Deleted,
+            // Stopped, or where an earlier rebuild failed (ecsd's `error`); a running one only
+            // with `withStopServer`.
+            Operation::Reinstall { with_stop } | Operation::ChangeOs { with_stop } => {
+                matches!(s.vm_state, VmState::Stopped | VmState::Error) || (*with_stop && s.vm_state == VmState::Active)
+            }
+            Operation::Migrate { live: false } => s.vm_state == VmState::Stopped,
+            Operation::Migrate { live: true } => s.vm_state == VmState::Active,
+            Operation::Redeploy => matches!(s.vm_state, VmState::Active | VmState::Stopped),
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -334,6 +415,48 @@ impl Operation {
                 steps
             }
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => {
+                // A failed rebuild is retried from `error`; a successful one leaves it stopped.
+                let during = if from == Error { Error } else { Stopped };
+                let mut steps = Vec::with_capacity(6);
+                if from == Active {
+                    steps.push(step(Active, Some(PoweringOff), E::None));
+                }
+                steps.extend([
+                    step(during, Some(Rebuilding), E::None),
+                    step(during, Some(RebuildBlockDeviceMapping), E::None),
+                    step(during, Some(RebuildSpawning), E::None),
+                ]);
+                if from == Active {
+                    steps.push(step(Stopped, Some(PoweringOn), E::ApplyImage));
+                    steps.push(step(Active, None, E::Boot));
+                } else {
+                    steps.push(step(Stopped, None, E::ApplyImage));
+                }
+                steps
+            }
+            Operation::Migrate { live: true } => {
+                vec![step(Active, Some(Migrating), E::None), step(Active, None, E::None)]
+            }
+            Operation::Migrate { live: false } | Operation::Redeploy => {
+                let mut steps = Vec::with_capacity(7);
+                if from == Active {
+                    steps.push(step(Active, Some(PoweringOff), E::None));
+                }
+                steps.extend([
+                    step(Stopped, Some(ResizePrep), E::None),
+                    step(Stopped, Some(ResizeMigrating), E::None),
+                    step(Stopped, Some(ResizeMigrated), E::None),
+                    step(Stopped, Some(ResizeFinish), E::None),
+                ]);
+                if from == Active {
+                    steps.push(step(Stopped, Some(PoweringOn), E::None));
+                    steps.push(step(Active, None, E::Boot));
+                } else {
+                    steps.push(step(Stopped, None, E::None));
+                }
+                steps
+            }
         }
     }
 }
@@ -458,6 +581,13 @@ mod tests {
             (Operation::Resize { flavor_id: "x".into(), with_stop: true }, VmState::Active),
             (Operation::Resize { flavor_id: "x".into(), with_stop: false }, VmState::Stopped),
             (Operation::Delete, VmState::Stopped),
+            (Operation::Reinstall { with_stop: true }, VmState::Active),
+            (Operation::Reinstall { with_stop: false }, VmState::Error),
+            (Operation::ChangeOs { with_stop: false }, VmState::Stopped),
+            (Operation::Migrate { live: false }, VmState::Stopped),
+            (Operation::Migrate { live: true }, VmState::Active),
+            (Operation::Redeploy, VmState::Active),
+            (Operation::Redeploy, VmState::Stopped),
         ];
         for (op, from) in ops {
             let plan = op.plan(from);
@@ -517,6 +647,37 @@ mod tests {
             assert_eq!(operation.check(stopping), Err(ErrorCode::ServerBusy));
             let locked = ServerState { locked: true, ..idle(VmState::Stopped) };
             assert_eq!(operation.check(locked), Err(ErrorCode::ServerLocked));
+        }
+    }
+
+    #[test]
+    fn a_rebuild_needs_a_stopped_or_failed_server_unless_it_may_stop_it_and_shows_as_rebuild() {
+        let plain = Operation::ChangeOs { with_stop: false };
+        assert_eq!(plain.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Error)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Reinstall { with_stop: true }.check(idle(VmState::Active)), Ok(()));
+        assert_eq!(plain.check(idle(VmState::Building)), Err(ErrorCode::WrongStatus));
+        let plan = Operation::Reinstall { with_stop: true }.plan(VmState::Active);
+        assert_eq!(Status::of(plan[1].vm_state, plan[1].task_state), Status::Rebuild);
+        assert!(plan.iter().any(|s| s.effect == Effect::ApplyImage));
+        assert_eq!(plan.last().map(|s| s.vm_state), Some(VmState::Active));
+        let repaired = plain.plan(VmState::Error);
+        assert_eq!(Status::of(repaired[0].vm_state, repaired[0].task_state), Status::Rebuild);
+        assert_eq!(repaired.last().map(|s| s.vm_state), Some(VmState::Stopped));
+    }
+
+    #[test]
+    fn a_cold_migration_needs_a_stopped_server_and_a_redeploy_keeps_the_power_state() {
+        assert_eq!(Operation::Migrate { live: false }.check(idle(VmState::Stopped)), Ok(()));
+        assert_eq!(Operation::Migrate { live: false }.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Migrate { live: true }.check(idle(VmState::Active)), Ok(()));
+        let live = Operation::Migrate { live: true }.plan(VmState::Active);
+        assert_eq!(Status::of(live[0].vm_state, live[0].task_state), Status::Migrating);
+        assert_eq!(Operation::Redeploy.check(idle(VmState::Error)), Err(ErrorCode::WrongStatus));
+        for from in [VmState::Active, VmState::Stopped] {
+            assert_eq!(Operation::Redeploy.check(idle(from)), Ok(()));
+            assert_eq!(Operation::Redeploy.plan(from).last().map(|s| s.vm_state), Some(from));
         }
     }
 

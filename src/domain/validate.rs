@@ -90,6 +90,19 @@ pub fn password(password: &str, specials: &str) -> Result<()> {
     Ok(())
 }
 
+/// Most bytes of user data, once decoded.
+pub const MAX_USER_DATA_BYTES: usize = 32 * 1024;
+
+/// `user_data`: base64 of at most 32 KiB (a create's and a rebuild's).
+pub fn user_data(encoded: &str) -> Result<()> {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(encoded) {
+        Ok(bytes) if bytes.len() <= MAX_USER_DATA_BYTES => Ok(()),
+        Ok(_) => Err(Error::invalid(format!("user_data holds more than {MAX_USER_DATA_BYTES} bytes once decoded."))),
+        Err(_) => Err(Error::invalid("user_data must be base64-encoded.")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -518,6 +518,7 @@ impl Engine {
         server.vm_state = sub.from;
         server.task_state = None;
         server.resize_target = None;
+        server.rebuild = None;
         server.updated = now;
         apply::save(tx, &self.catalogue, server, current_task)
     }

@@ -18,15 +18,39 @@ pub struct Timings {
     pub reboot_ms: u64,
     pub resize_ms: u64,
     pub delete_ms: u64,
+    pub reinstall_ms: u64,
+    pub change_os_ms: u64,
+    pub migrate_ms: u64,
+    pub redeploy_ms: u64,
 }
 
 impl Timings {
     /// Every transition completes at once.
-    pub const INSTANT: Timings =
-        Timings { create_ms: 0, start_ms: 0, stop_ms: 0, reboot_ms: 0, resize_ms: 0, delete_ms: 0 };
+    pub const INSTANT: Timings = Timings {
+        create_ms: 0,
+        start_ms: 0,
+        stop_ms: 0,
+        reboot_ms: 0,
+        resize_ms: 0,
+        delete_ms: 0,
+        reinstall_ms: 0,
+        change_os_ms: 0,
+        migrate_ms: 0,
+        redeploy_ms: 0,
+    };
     /// Close to what the cloud takes.
-    pub const REALISTIC: Timings =
-        Timings { create_ms: 5000, start_ms: 2000, stop_ms: 2000, reboot_ms: 3000, resize_ms: 6000, delete_ms: 2000 };
+    pub const REALISTIC: Timings = Timings {
+        create_ms: 5000,
+        start_ms: 2000,
+        stop_ms: 2000,
+        reboot_ms: 3000,
+        resize_ms: 6000,
+        delete_ms: 2000,
+        reinstall_ms: 8000,
+        change_os_ms: 8000,
+        migrate_ms: 6000,
+        redeploy_ms: 8000,
+    };
 
     fn total(&self, kind: OperationKind) -> u64 {
         match kind {
@@ -36,6 +60,10 @@ impl Timings {
             OperationKind::Reboot => self.reboot_ms,
             OperationKind::Resize => self.resize_ms,
             OperationKind::Delete => self.delete_ms,
+            OperationKind::Reinstall => self.reinstall_ms,
+            OperationKind::ChangeOs => self.change_os_ms,
+            OperationKind::Migrate => self.migrate_ms,
+            OperationKind::Redeploy => self.redeploy_ms,
         }
     }
 }

@@ -168,6 +168,49 @@ impl Ecs {
         apply::enter(tx, &self.catalogue, &mut next, &operation.plan(server.vm_state)[0], server.task_state, now)
     }
 
+    /// A job on one server (a rebuild, a migration, a redeploy): the operation's own rule, then
+    /// the precheck fault rules, then `prepare` decide. `prepare` gives the server as the first
+    /// step of the operation should find it (a pending rebuild, a new host) or refuses it; a
+    /// refusal answers that server's own error and commits nothing but the rules' counters,
+    /// so `prepare` writes beside the server only once it cannot refuse any more.
+    pub(super) fn start_server_job(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        operation: &Operation,
+        mut prepare: impl FnMut(&mut dyn WriteTx, &Server, Timestamp) -> Result<Server>,
+    ) -> Result<String> {
+        let ids = [server_id.to_string()];
+        let fault = FaultOperation::from(operation.kind());
+        let (job_id, wakeups) = self.plan_batch(project_id, &ids, fault, |tx, loaded, prechecks| {
+            let Some(server) = loaded.servers.get(server_id) else {
+                return Ok(Err(Error::server_not_found(server_id)));
+            };
+            let checked = operation
+                .check(server.state())
+                .map_err(|code| refusal(code, server))
+                .and_then(|()| prechecks.check(server))
+                .and_then(|()| prepare(tx, server, loaded.now));
+            let prepared = match checked {
+                Ok(prepared) => prepared,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            self.begin(tx, &prepared, operation, loaded.now)?;
+            let planned = vec![PlannedSubJob {
+                server_id: server.id.clone(),
+                operation: operation.clone(),
+                from: server.vm_state,
+                refused: None,
+            }];
+            let job = new_job(project_id, operation.kind(), planned, true, loaded.now);
+            tx.insert_job(&job)?;
+            Ok(Ok((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>())))
+        })?;
+        tracing::info!(%project_id, %server_id, %job_id, operation = ?operation.kind(), "job accepted");
+        self.engine.wake(wakeups);
+        Ok(job_id)
+    }
+
     /// Batch resize (T1.5) and single resize (T1.16): all servers must pass, else nothing
     /// happens; accepted servers each get a `resizeSingleServer` sub-job.
     pub fn resize_servers(

@@ -5,16 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Ecs;
 use super::batch::single_refusal;
 use super::control::save_rules;
 use super::servers::{PlannedSubJob, new_job, refusal};
+use super::{Ecs, placement};
 use crate::domain::batch::{self, Duplicates};
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::Failure;
 use crate::domain::lifecycle::{self, AutoTermination, ServerEvent, ServerEventKind};
 use crate::domain::scheduled_events::EventState;
-use crate::domain::server::Timestamp;
+use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation};
 use crate::domain::{Error, Result};
 use crate::engine::Wakeup;
@@ -162,7 +162,8 @@ impl Ecs {
             let mut wakeups = Vec::new();
             let mut started = 0;
             for mut due in tx.due_auto_terminations(now)? {
-                match self.start_job(tx, &mut rules, &due.project_id, &due.server_id, &Operation::Delete, now)? {
+                let delete = |_: &Server| Some(Operation::Delete);
+                match self.start_job(tx, &mut rules, &due.project_id, &due.server_id, delete, now)? {
                     Started::Job { job_id, wakeups: more } => {
                         tracing::info!(server_id = %due.server_id, %job_id, "auto-terminate: deleting");
                         due.job_id = Some(job_id);
@@ -175,12 +176,8 @@ impl Ecs {
                 }
             }
             for mut event in tx.due_scheduled_events(now)? {
-                let outcome = match event.event_type.operation() {
-                    Some(operation) => {
-                        self.start_job(tx, &mut rules, &event.project_id, &event.server_id, &operation, now)?
-                    }
-                    None => Started::Gone,
-                };
+                let operation = |server: &Server| event.event_type.operation(server.vm_state);
+                let outcome = self.start_job(tx, &mut rules, &event.project_id, &event.server_id, operation, now)?;
                 match outcome {
                     Started::Job { job_id, wakeups: more } => {
                         tracing::info!(event_id = %event.id, %job_id, "scheduled event: running");
@@ -200,33 +197,46 @@ impl Ecs {
         Ok(started)
     }
 
-    /// A job of one server for a timer: the operation's own rule and the precheck fault rules
-    /// decide, as for a request; a refused server gets a failed sub-job.
+    /// A job of one server for a timer, running what `operation` says for the server as it is
+    /// now: the operation's own rule and the precheck fault rules decide, as for a request, and
+    /// a move needs a host to go to; a refused server gets a failed sub-job.
     fn start_job(
         &self,
         tx: &mut dyn WriteTx,
         rules: &mut LoadedRules,
         project_id: &str,
         server_id: &str,
-        operation: &Operation,
+        operation: impl FnOnce(&Server) -> Option<Operation>,
         now: Timestamp,
     ) -> Result<Started> {
         let Some(server) = tx.server(project_id, server_id)? else { return Ok(Started::Gone) };
         if server.task_state.is_some() {
             return Ok(Started::Busy);
         }
-        let checked = operation.check(server.state()).map_err(|code| refusal(code, &server)).and_then(|()| match rules
-            .fire(Stage::Precheck, FaultOperation::from(operation.kind()), project_id, Some(&server))
-        {
-            Some((_, effect)) => match effect.failure() {
-                Some((code, message)) => Err(Error::injected(400, code, message)),
-                None => Ok(()),
-            },
-            None => Ok(()),
-        });
+        let Some(operation) = operation(&server) else { return Ok(Started::Gone) };
+        let operation = &operation;
+        let checked = operation
+            .check(server.state())
+            .map_err(|code| refusal(code, &server))
+            .and_then(|()| {
+                match rules.fire(Stage::Precheck, FaultOperation::from(operation.kind()), project_id, Some(&server)) {
+                    Some((_, effect)) => match effect.failure() {
+                        Some((code, message)) => Err(Error::injected(400, code, message)),
+                        None => Ok(()),
+                    },
+                    None => Ok(()),
+                }
+            })
+            .and_then(|()| match operation {
+                Operation::Migrate { .. } | Operation::Redeploy => {
+                    let host = placement::destination(tx, &self.catalogue, &server, None)?;
+                    Ok(Server { host: Some(host), ..server.clone() })
+                }
+                _ => Ok(server.clone()),
+            });
         let refused = match checked {
-            Ok(()) => {
-                self.begin(tx, &server, operation, now)?;
+            Ok(prepared) => {
+                self.begin(tx, &prepared, operation, now)?;
                 None
             }
             Err(error) => Some(Failure { code: error.wire_code().into(), reason: error.message }),

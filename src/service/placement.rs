@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::placement::{self, Demand, HostUsage};
 use crate::domain::server::Server;
-use crate::domain::{Error, Result};
+use crate::domain::{Error, ErrorCode, Result};
 use crate::store::ReadTx;
 
 /// What a server of this flavor (and resize target) holds of its host.
@@ -119,4 +119,50 @@ impl Moves {
         }
         Ok(moved.pop())
     }
+}
+
+/// The host a server moves to (a migration, a redeploy): `target` — a host of its zone, named
+/// as `OS-EXT-SRV-ATTR:host` shows it or by the project's `hostId` of it — or else the roomiest
+/// other host of its zone. Never the host it is on, nor one holding another member of its
+/// anti-affinity group.
+pub(super) fn destination(
+    tx: &mut dyn ReadTx,
+    catalogue: &Catalogue,
+    server: &Server,
+    target: Option<&str>,
+) -> Result<String> {
+    let members = match &server.server_group_id {
+        Some(group) => tx.server_group(&server.project_id, group)?.map(|g| g.members).unwrap_or_default(),
+        None => vec![],
+    };
+    let avoid = member_hosts(tx, &server.project_id, &members, Some(&server.id))?;
+    let mut hosts = catalogue.placement.hosts(&server.availability_zone);
+    if let Some(target) = target {
+        let named = |name: &str| name == target || placement::host_id(&server.project_id, Some(name)) == target;
+        let Some(host) = hosts.iter().find(|h| named(&h.name)).cloned() else {
+            return Err(Error::invalid(format!(
+                "The dedicated host {target} does not exist in the availability zone {} of the ECS {}.",
+                server.availability_zone, server.id
+            )));
+        };
+        if server.host.as_deref() == Some(host.name.as_str()) {
+            return Err(Error::new(
+                ErrorCode::SameHost,
+                format!("The ECS {} already runs on the host {target}.", server.id),
+            ));
+        }
+        if avoid.contains(&host.name) {
+            return Err(placement::no_valid_host(format!(
+                "the host {target} holds another member of the anti-affinity group of the ECS {}",
+                server.id
+            )));
+        }
+        hosts = vec![host];
+    }
+    let mut usage = zone_usage(tx, catalogue, &server.availability_zone)?;
+    let mut excluded = avoid;
+    excluded.extend(server.host.clone());
+    let needs = demand(catalogue, &server.flavor_id, server.resize_target.as_deref());
+    let mut chosen = placement::place(&hosts, &mut usage, &mut excluded, needs, 1, false)?;
+    chosen.pop().ok_or_else(|| Error::internal("a placement of one server chose no host"))
 }

@@ -78,7 +78,7 @@ fn default_description(event_type: EventType) -> String {
 impl Ecs {
     /// Raises an event for a server of the project (the control API's part of the platform).
     pub fn schedule_event(&self, project_id: &str, new: NewEvent) -> Result<ShownEvent> {
-        if new.event_type.operation().is_none() {
+        if !new.event_type.simulated() {
             return Err(Error::invalid(format!(
                 "{} events are not simulated: servers have no local disks.",
                 new.event_type.as_str()

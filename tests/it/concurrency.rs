@@ -400,7 +400,15 @@ fn check_refusal(what: &str, status: u16, body: &Value, problems: &mut Vec<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_clients_with_overlapping_batches_leave_every_server_explained_by_its_jobs() {
-    let timings = Timings { create_ms: 150, start_ms: 90, stop_ms: 90, reboot_ms: 120, resize_ms: 200, delete_ms: 90 };
+    let timings = Timings {
+        create_ms: 150,
+        start_ms: 90,
+        stop_ms: 90,
+        reboot_ms: 120,
+        resize_ms: 200,
+        delete_ms: 90,
+        ..Timings::INSTANT
+    };
     let ecs = Arc::new(TestServer::start_with(Catalogue::default(), timings).await);
     let flavors = flavor_table(&ecs).await;
     let created = ecs.create_servers("fleet", "s6.small.1", 40).await;
@@ -871,7 +879,15 @@ async fn two_replicas_on_one_store_share_the_quota_and_the_addresses() {
 /// store while the engine finishes steps.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn job_times_show_the_operations_of_a_server_one_after_another() {
-    let timings = Timings { create_ms: 0, start_ms: 40, stop_ms: 40, reboot_ms: 60, resize_ms: 80, delete_ms: 40 };
+    let timings = Timings {
+        create_ms: 0,
+        start_ms: 40,
+        stop_ms: 40,
+        reboot_ms: 60,
+        resize_ms: 80,
+        delete_ms: 40,
+        ..Timings::INSTANT
+    };
     let ecs = Arc::new(TestServer::start_with(Catalogue::default(), timings).await);
     let ids = ecs.create_servers("hot", "s6.small.1", 6).await;
     let mut tasks = Vec::new();

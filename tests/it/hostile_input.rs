@@ -1060,6 +1060,20 @@ async fn garbage_on_every_route() {
         ),
         (Method::POST, "/v1.0/servers/{server_id}/action", Some(b"{\"monitorMetrics\": []}")),
         (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/actions/trigger-crash-dump", Some(b"\x00")),
+        (
+            Method::POST,
+            "/v2/{project_id}/cloudservers/{server_id}/reinstallos",
+            Some(b"{\"os-reinstall\": {\"metadata\": 1}}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/reinstallos", Some(b"{\"os-reinstall\": []}")),
+        (
+            Method::POST,
+            "/v2/{project_id}/cloudservers/{server_id}/changeos",
+            Some(b"{\"os-change\": {\"imageid\": {}}}"),
+        ),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/changeos", Some(b"{\"os-change\": {\"mode\": 1}}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/migrate", Some(b"{\"migrate\": []}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/actions/redeploy", Some(b"\x00")),
         (Method::POST, "/v3/{project_id}/launch-templates", Some(b"{\"launch_template\": []}")),
         (Method::GET, "/v3/{project_id}/launch-templates", None),
         (Method::GET, "/v3/{project_id}/launch-template-versions", None),
@@ -1168,8 +1182,12 @@ async fn garbage_on_every_route() {
                 // A GET with garbage in the query: refused, or served ignoring what it does not know.
                 cases.push(Case::new(method.clone(), format!("{path}{query}"), vec![]).may_succeed());
             }
-            // Settling the clock and a kernel dump take no body: garbage in it is ignored.
-            Some(body) if *route == "/_ecsd/clock/settle" || route.ends_with("/actions/trigger-crash-dump") => {
+            // Settling the clock, a kernel dump and a redeploy take no body: garbage in it is ignored.
+            Some(body)
+                if *route == "/_ecsd/clock/settle"
+                    || route.ends_with("/actions/trigger-crash-dump")
+                    || route.ends_with("/actions/redeploy") =>
+            {
                 cases.push(Case::new(method.clone(), path, body.to_vec()).may_succeed())
             }
             Some(body) => cases.push(Case::new(method.clone(), path, body.to_vec())),

@@ -17,7 +17,7 @@ use ecsd::domain::groups::ServerGroup;
 use ecsd::domain::job::{Failure, Job, JobStatus, SubJob};
 use ecsd::domain::placement::HostUsage;
 use ecsd::domain::query::{Page, ServerFilter, Start};
-use ecsd::domain::server::{Nic, Server, Tag, Timestamp, Volume};
+use ecsd::domain::server::{Nic, Rebuild, Server, Tag, Timestamp, Volume};
 use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState};
 use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::{Error, ErrorCode, Result};
@@ -127,6 +127,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         metadata_options: Default::default(),
         encrypted_password: None,
         auto_terminate_time: None,
+        rebuild: None,
     }
 }
 
@@ -383,12 +384,26 @@ fn a_server_round_trips_whole() {
         assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(rich.clone()));
         assert_eq!(look(store, |tx| tx.server(Q, "srv-1")), None, "a server is seen only in its project");
 
+        let mut rebuilding = rich.clone();
+        rebuilding.task_state = Some(TaskState::Rebuilding);
+        rebuilding.vm_state = VmState::Stopped;
+        rebuilding.rebuild = Some(Rebuild {
+            image_id: "image-2".into(),
+            password_hash: Some("$argon2id$rebuilt".into()),
+            key_name: None,
+            user_data: Some("IyEvYmluL3NoCg==".into()),
+            disk_metadata: BTreeMap::from([("__system__encrypted".into(), "0".into())]),
+            encrypted_password: None,
+        });
+        commit(store, |tx| tx.update_server(&rebuilding, None, reserving(1)));
+        assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(rebuilding), "a pending rebuild is kept");
+
         let mut resized = rich.clone();
         resized.resize_target = Some(LARGE.into());
         resized.task_state = Some(TaskState::ResizePrep);
         resized.vm_state = VmState::Stopped;
         resized.pending_password_hash = Some("$argon2id$next".into());
-        commit(store, |tx| tx.update_server(&resized, None, reserving(2)));
+        commit(store, |tx| tx.update_server(&resized, Some(TaskState::Rebuilding), reserving(2)));
         assert_eq!(look(store, |tx| tx.server(P, "srv-1")), Some(resized.clone()));
         let (_, listed) = look(store, |tx| tx.list_servers(P, &ServerFilter::default(), &page(1, 25)));
         assert_eq!(listed, vec![resized]);

@@ -6,7 +6,9 @@ mod consoles;
 mod groups;
 mod jobs;
 mod lifecycle;
+mod maintenance;
 mod metadata;
+mod os;
 mod reads;
 pub mod scheduled_events;
 mod servers;
@@ -56,6 +58,12 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(lifecycle::update_server_auto_terminate_time)).fault(Fault::AutoTerminate),
         Row::new(routes!(lifecycle::register_server_monitor)).fault(Fault::RegisterMonitor),
         Row::new(routes!(lifecycle::execute_server_dump)).fault(Fault::CrashDump),
+        Row::new(routes!(os::reinstall_server_with_cloud_init)).fault(Fault::Reinstall),
+        Row::new(routes!(os::reinstall_server_without_cloud_init)).fault(Fault::Reinstall),
+        Row::new(routes!(os::change_server_os_with_cloud_init)).fault(Fault::ChangeOs),
+        Row::new(routes!(os::change_server_os_without_cloud_init)).fault(Fault::ChangeOs),
+        Row::new(routes!(maintenance::migrate_server)).fault(Fault::Migrate),
+        Row::new(routes!(maintenance::execute_server_redeploy)).fault(Fault::Redeploy),
         Row::new(routes!(templates::create_launch_template)).fault(Fault::LaunchTemplate),
         Row::new(routes!(templates::list_templates)).fault(Fault::LaunchTemplate),
         Row::new(routes!(templates::list_launch_template_versions)).fault(Fault::LaunchTemplate),

@@ -544,7 +544,8 @@ pub struct InstanceActionResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = NovaInstanceAction)]
 pub struct InstanceAction {
-    /// `create`, `start`, `stop`, `reboot`, `resize`, `delete`.
+    /// `create`, `start`, `stop`, `reboot`, `resize`, `delete`, `rebuild` (a reinstall or an
+    /// OS change), `migrate`, `evacuate` (a redeploy).
     pub action: &'static str,
     pub instance_uuid: String,
     pub request_id: String,
@@ -579,6 +580,11 @@ impl InstanceAction {
             crate::domain::status::OperationKind::Reboot => "reboot",
             crate::domain::status::OperationKind::Resize => "resize",
             crate::domain::status::OperationKind::Delete => "delete",
+            crate::domain::status::OperationKind::Reinstall | crate::domain::status::OperationKind::ChangeOs => {
+                "rebuild"
+            }
+            crate::domain::status::OperationKind::Migrate => "migrate",
+            crate::domain::status::OperationKind::Redeploy => "evacuate",
         };
         let result = match sub.status {
             JobStatus::Success => Some("Success"),

@@ -14,8 +14,7 @@ fn kind_name(kind: OperationKind) -> &'static str {
 }
 
 fn kind_from_name(name: &str) -> Result<OperationKind> {
-    use OperationKind::*;
-    [Create, Start, Stop, Reboot, Resize, Delete]
+    OperationKind::ALL
         .into_iter()
         .find(|k| kind_name(*k) == name)
         .ok_or_else(|| Error::internal(format!("unknown job kind {name} in store")))
