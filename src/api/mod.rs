@@ -9,8 +9,10 @@ pub mod ecs;
 pub mod error;
 pub mod extract;
 pub mod format;
+pub mod glance;
 pub mod iam;
 pub mod ims;
+pub mod neutron;
 pub mod nova;
 pub mod openapi;
 pub mod operation;
@@ -64,7 +66,7 @@ pub struct RequestId(pub String);
 fn rows() -> Vec<Row> {
     [nova::operations(), openapi::operations(), ecs::operations(), ims::operations(), vpc::operations()]
         .into_iter()
-        .chain([iam::operations(), control::operations()])
+        .chain([glance::operations(), neutron::operations(), iam::operations(), control::operations()])
         .flatten()
         .collect()
 }

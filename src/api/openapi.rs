@@ -145,6 +145,10 @@ fn error_response(description: &str, schema: &str) -> RefOr<utoipa::openapi::Res
 fn error_schemas(path: &str) -> (&'static str, &'static str) {
     if path.starts_with("/v2.1/") {
         ("NovaFault", "IamError")
+    } else if path.starts_with("/v2/images") {
+        ("GlanceError", "IamError")
+    } else if path.starts_with("/v2.0/") {
+        ("NeutronErrorBody", "IamError")
     } else if super::auth::openstack_path(path) {
         ("IamError", "IamError")
     } else {

@@ -601,6 +601,21 @@ pub fn documented_error_shape(body: &Value) -> Result<(), String> {
         }
         return Ok(());
     }
+    // Glance's: `{"code": "404 Not Found", "title": ..., "message": ...}`.
+    if let Some(code) = object.get("code").and_then(Value::as_str) {
+        let numbered = code.split_once(' ').is_some_and(|(n, _)| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()));
+        if !numbered || object.get("message").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(format!("Glance error without a status line or message: {body}"));
+        }
+        return Ok(());
+    }
+    // Neutron's: `{"NeutronError": {"type": ..., "message": ..., "detail": ...}}`.
+    if let Some(error) = object.get("NeutronError") {
+        if error["type"].as_str().is_none_or(str::is_empty) || error["message"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("Neutron error without type or message: {body}"));
+        }
+        return Ok(());
+    }
     // Nova's: one key naming the fault, `{"itemNotFound": {"code": 404, "message": ...}}`.
     if object.len() == 1
         && let Some((fault, detail)) = object.iter().next()

@@ -1003,6 +1003,9 @@ async fn garbage_on_every_route() {
             .replace("{server_group_id}", "ffffffff-ffff-4fff-bfff-ffffffffffff")
             .replace("{flavor_id}", "s6.small.1")
             .replace("{request_id}", "no-such-request")
+            .replace("{image_id}", "no-such-image")
+            .replace("{network_id}", "no-such-network")
+            .replace("{subnet_id}", "no-such-subnet")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1141,6 +1144,16 @@ async fn garbage_on_every_route() {
         (Method::GET, "/v3/projects/{project_id}", None),
         (Method::GET, "/v2.1", None),
         (Method::GET, "/v2.1/", None),
+        (Method::GET, "/v2", None),
+        (Method::GET, "/v2/", None),
+        (Method::GET, "/v2/images", None),
+        (Method::GET, "/v2/images/{image_id}", None),
+        (Method::GET, "/v2.0", None),
+        (Method::GET, "/v2.0/", None),
+        (Method::GET, "/v2.0/networks", None),
+        (Method::GET, "/v2.0/networks/{network_id}", None),
+        (Method::GET, "/v2.0/subnets", None),
+        (Method::GET, "/v2.0/subnets/{subnet_id}", None),
         (Method::POST, "/v2.1/{project_id}/servers", Some(b"{\"server\": {\"name\": [], \"flavorRef\": 7}}")),
         (Method::GET, "/v2.1/{project_id}/servers", None),
         (Method::GET, "/v2.1/{project_id}/servers/detail", None),

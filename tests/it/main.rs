@@ -17,6 +17,7 @@ mod crash;
 mod create_servers;
 mod day2;
 mod delete_servers;
+mod glance_neutron;
 mod groups;
 mod hostile_input;
 mod keystone;
