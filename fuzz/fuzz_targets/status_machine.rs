@@ -22,7 +22,7 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 10 {
+    match byte % 12 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
@@ -32,6 +32,8 @@ fn operation(byte: u8) -> Operation {
         6 => Operation::ChangeOs { with_stop: hard },
         7 => Operation::Migrate { live: hard },
         8 => Operation::Redeploy,
+        9 => Operation::Recycle,
+        10 => Operation::Restore,
         _ => Operation::Delete,
     }
 }
@@ -171,7 +173,8 @@ fuzz_target!(|data: &[u8]| {
             Operation::Stop { .. } => VmState::Stopped,
             Operation::Resize { .. } | Operation::Migrate { .. } | Operation::Redeploy => from,
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } if from == VmState::Active => VmState::Active,
-            Operation::Reinstall { .. } | Operation::ChangeOs { .. } => VmState::Stopped,
+            Operation::Reinstall { .. } | Operation::ChangeOs { .. } | Operation::Restore => VmState::Stopped,
+            Operation::Recycle => VmState::SoftDeleted,
             Operation::Delete => unreachable!("delete removes"),
         };
         assert_eq!(server.vm_state, expected, "{op:?} from {from:?}");

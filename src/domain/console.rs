@@ -52,8 +52,15 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         Operation::Redeploy if sub.from == VmState::Active => {
             vec![Happening::Shutdown { reboot: false }, Happening::Boot { first: false }]
         }
+        // The recycle bin stops the guest.
+        Operation::Recycle if sub.from == VmState::Active => vec![Happening::Shutdown { reboot: false }],
         // A live migration goes unnoticed by the guest; a stopped one has no guest running.
-        Operation::Resize { .. } | Operation::Delete | Operation::Migrate { .. } | Operation::Redeploy => vec![],
+        Operation::Resize { .. }
+        | Operation::Delete
+        | Operation::Migrate { .. }
+        | Operation::Redeploy
+        | Operation::Recycle
+        | Operation::Restore => vec![],
     }
 }
 

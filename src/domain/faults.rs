@@ -48,6 +48,8 @@ pub enum FaultOperation {
     /// Cold migration (`MigrateServer`), and the live migration of a scheduled event.
     Migrate,
     Redeploy,
+    /// The recycle bin's settings, its list, a revert or a purge of a server in it.
+    RecycleBin,
     Any,
 }
 
@@ -221,6 +223,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::ChangeOs => FaultOperation::ChangeOs,
             K::Migrate => FaultOperation::Migrate,
             K::Redeploy => FaultOperation::Redeploy,
+            K::Restore => FaultOperation::RecycleBin,
         }
     }
 }

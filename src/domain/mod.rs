@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod placement;
 pub mod query;
 pub mod rebuild;
+pub mod recycle_bin;
 pub mod scheduled_events;
 pub mod server;
 pub mod status;

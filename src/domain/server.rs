@@ -153,7 +153,8 @@ impl Server {
                     self.apply_rebuild(rebuild);
                 }
             }
-            Effect::None | Effect::Remove => {}
+            // The store keeps what is in the recycle bin (`apply::enter`).
+            Effect::None | Effect::Remove | Effect::Recycle | Effect::Restore => {}
         }
     }
 }

@@ -15,6 +15,8 @@ pub enum VmState {
     Stopped,
     Error,
     Deleted,
+    /// In the recycle bin: stopped, hidden from the server lists, restorable until purged.
+    SoftDeleted,
 }
 
 /// The operation in progress on a server (`OS-EXT-STS:task_state`); `None` when idle.
@@ -42,6 +44,8 @@ pub enum TaskState {
     PoweringOff,
     PoweringOn,
     Deleting,
+    /// Coming back out of the recycle bin.
+    Restoring,
 }
 
 /// What a client sees as `status`.
@@ -58,6 +62,7 @@ pub enum Status {
     Resize,
     Error,
     Deleted,
+    SoftDeleted,
 }
 
 impl VmState {
@@ -68,25 +73,28 @@ impl VmState {
             VmState::Stopped => "stopped",
             VmState::Error => "error",
             VmState::Deleted => "deleted",
+            VmState::SoftDeleted => "soft-delete",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted].into_iter().find(|v| v.as_str() == s)
+        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted, Self::SoftDeleted]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 
     /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN.
     pub const fn power_state(self) -> u8 {
         match self {
             VmState::Active => 1,
-            VmState::Stopped => 4,
+            VmState::Stopped | VmState::SoftDeleted => 4,
             VmState::Building | VmState::Error | VmState::Deleted => 0,
         }
     }
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 21] = [
+    pub const ALL: [TaskState; 22] = [
         TaskState::Scheduling,
         TaskState::BlockDeviceMapping,
         TaskState::Networking,
@@ -108,6 +116,7 @@ impl TaskState {
         TaskState::PoweringOff,
         TaskState::PoweringOn,
         TaskState::Deleting,
+        TaskState::Restoring,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -133,6 +142,7 @@ impl TaskState {
             TaskState::PoweringOff => "powering-off",
             TaskState::PoweringOn => "powering-on",
             TaskState::Deleting => "deleting",
+            TaskState::Restoring => "restoring",
         }
     }
 
@@ -142,7 +152,7 @@ impl TaskState {
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::Build,
         Status::Active,
         Status::Shutoff,
@@ -153,6 +163,7 @@ impl Status {
         Status::Resize,
         Status::Error,
         Status::Deleted,
+        Status::SoftDeleted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -167,6 +178,7 @@ impl Status {
             Status::Resize => "RESIZE",
             Status::Error => "ERROR",
             Status::Deleted => "DELETED",
+            Status::SoftDeleted => "SOFT_DELETED",
         }
     }
 
@@ -191,6 +203,7 @@ impl Status {
             (VmState::Stopped, _) => Status::Shutoff,
             (VmState::Error, _) => Status::Error,
             (VmState::Deleted, _) => Status::Deleted,
+            (VmState::SoftDeleted, _) => Status::SoftDeleted,
         }
     }
 }
@@ -209,10 +222,11 @@ pub enum OperationKind {
     ChangeOs,
     Migrate,
     Redeploy,
+    Restore,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 10] = [
+    pub const ALL: [OperationKind; 11] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -223,6 +237,7 @@ impl OperationKind {
         OperationKind::ChangeOs,
         OperationKind::Migrate,
         OperationKind::Redeploy,
+        OperationKind::Restore,
     ];
 
     /// Parent and sub-job `job_type` (contract 3.3).
@@ -238,6 +253,7 @@ impl OperationKind {
             OperationKind::ChangeOs => ("changeServerOs", "changeSingleServerOs"),
             OperationKind::Migrate => ("migrateServer", "migrateSingleServer"),
             OperationKind::Redeploy => ("redeployServer", "redeploySingleServer"),
+            OperationKind::Restore => ("restoreServer", "restoreSingleServer"),
         }
     }
 }
@@ -274,6 +290,10 @@ pub enum Operation {
     },
     /// A move off a faulty host: a running server is stopped, moved and started again.
     Redeploy,
+    /// A delete that keeps the server in the recycle bin (a `deleteServer` job).
+    Recycle,
+    /// Out of the recycle bin again (`RevertRecycleBinServer`).
+    Restore,
 }
 
 /// What applying a step does besides setting the states.
@@ -288,6 +308,10 @@ pub enum Effect {
     ApplyFlavor,
     /// The re-created system disk holds the new image: the pending rebuild takes effect.
     ApplyImage,
+    /// The server is in the recycle bin (the store notes until when).
+    Recycle,
+    /// The server is out of the recycle bin.
+    Restore,
     /// The server is gone.
     Remove,
 }
@@ -326,6 +350,8 @@ impl Operation {
             Operation::ChangeOs { .. } => OperationKind::ChangeOs,
             Operation::Migrate { .. } => OperationKind::Migrate,
             Operation::Redeploy => OperationKind::Redeploy,
+            Operation::Recycle => OperationKind::Delete,
+            Operation::Restore => OperationKind::Restore,
         }
     }
 
@@ -360,7 +386,8 @@ impl Operation {
             }
             Operation::Migrate { live: false } => s.vm_state == VmState::Stopped,
             Operation::Migrate { live: true } => s.vm_state == VmState::Active,
-            Operation::Redeploy => matches!(s.vm_state, VmState::Active | VmState::Stopped),
+            Operation::Redeploy | Operation::Recycle => matches!(s.vm_state, VmState::Active | VmState::Stopped),
+            Operation::Restore => s.vm_state == VmState::SoftDeleted,
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -435,6 +462,8 @@ impl Operation {
                 }
                 steps
             }
+            Operation::Recycle => vec![step(from, Some(Deleting), E::None), step(SoftDeleted, None, E::Recycle)],
+            Operation::Restore => vec![step(SoftDeleted, Some(Restoring), E::None), step(Stopped, None, E::Restore)],
             Operation::Migrate { live: true } => {
                 vec![step(Active, Some(Migrating), E::None), step(Active, None, E::None)]
             }
@@ -490,7 +519,7 @@ pub enum InstantOperation {
 
 impl InstantOperation {
     pub fn check(self, s: ServerState) -> Result<(), ErrorCode> {
-        if s.task_state == Some(TaskState::Deleting) || s.vm_state == VmState::Deleted {
+        if s.task_state == Some(TaskState::Deleting) || matches!(s.vm_state, VmState::Deleted | VmState::SoftDeleted) {
             return Err(ErrorCode::WrongStatus);
         }
         if s.locked {
@@ -588,6 +617,8 @@ mod tests {
             (Operation::Migrate { live: true }, VmState::Active),
             (Operation::Redeploy, VmState::Active),
             (Operation::Redeploy, VmState::Stopped),
+            (Operation::Recycle, VmState::Active),
+            (Operation::Restore, VmState::SoftDeleted),
         ];
         for (op, from) in ops {
             let plan = op.plan(from);
@@ -679,6 +710,19 @@ mod tests {
             assert_eq!(Operation::Redeploy.check(idle(from)), Ok(()));
             assert_eq!(Operation::Redeploy.plan(from).last().map(|s| s.vm_state), Some(from));
         }
+    }
+
+    #[test]
+    fn a_recycled_server_refuses_everything_but_a_restore_or_a_delete() {
+        let binned = idle(VmState::SoftDeleted);
+        assert_eq!(Status::of(VmState::SoftDeleted, None), Status::SoftDeleted);
+        assert_eq!(Operation::Restore.check(binned), Ok(()));
+        assert_eq!(Operation::Delete.check(binned), Ok(()));
+        assert_eq!(Operation::Recycle.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Start.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(InstantOperation::Rename.check(binned), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Restore.check(idle(VmState::Stopped)), Err(ErrorCode::WrongStatus));
+        assert_eq!(Operation::Restore.plan(VmState::SoftDeleted).last().map(|s| s.vm_state), Some(VmState::Stopped));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
+use crate::domain::recycle_bin::{RecycleBin, Recycled};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Effect, Step, TaskState};
 use crate::store::WriteTx;
@@ -22,7 +23,8 @@ pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expect
 }
 
 /// Moves `server` into `step` of its operation and stores it, if its task state is still
-/// `expected`; a `Remove` step deletes it.
+/// `expected`; a `Remove` step deletes it, a `Recycle` or `Restore` one puts it in the recycle
+/// bin or takes it out.
 pub fn enter(
     tx: &mut dyn WriteTx,
     catalogue: &Catalogue,
@@ -35,5 +37,21 @@ pub fn enter(
         return tx.delete_server(&server.id);
     }
     server.enter(step, now);
-    save(tx, catalogue, server, expected)
+    save(tx, catalogue, server, expected)?;
+    match step.effect {
+        Effect::Recycle => {
+            // The policy in force when the server enters the bin says how long it stays.
+            let project_id = &server.project_id;
+            let bin = tx.recycle_bin(project_id)?.unwrap_or_else(|| RecycleBin::default_for(project_id));
+            tx.put_recycled(&Recycled {
+                project_id: project_id.clone(),
+                server_id: server.id.clone(),
+                at: now,
+                purge_at: bin.purge_time(now),
+                job_id: None,
+            })
+        }
+        Effect::Restore => tx.delete_recycled(&server.id),
+        _ => Ok(()),
+    }
 }

@@ -59,7 +59,8 @@ impl Timings {
             OperationKind::Stop => self.stop_ms,
             OperationKind::Reboot => self.reboot_ms,
             OperationKind::Resize => self.resize_ms,
-            OperationKind::Delete => self.delete_ms,
+            // Into the recycle bin and out of it again take as long as a delete.
+            OperationKind::Delete | OperationKind::Restore => self.delete_ms,
             OperationKind::Reinstall => self.reinstall_ms,
             OperationKind::ChangeOs => self.change_os_ms,
             OperationKind::Migrate => self.migrate_ms,

@@ -121,9 +121,18 @@ impl Ecs {
             if let Some(missing) = ids.iter().find(|id| !loaded.servers.contains_key(*id)) {
                 return Err(Error::server_not_found(missing));
             }
+            // With the project's recycle bin on, a delete keeps the servers it takes there.
+            let bin = match action {
+                BatchAction::Delete => tx.recycle_bin(project_id)?,
+                _ => None,
+            };
             let mut planned = Vec::with_capacity(ids.len());
             for id in &ids {
                 let server = &loaded.servers[id];
+                let operation = match &bin {
+                    Some(bin) if bin.takes(server, loaded.now) => Operation::Recycle,
+                    _ => operation.clone(),
+                };
                 let checked = operation
                     .check(server.state())
                     .map_err(|code| refusal(code, server))

@@ -152,8 +152,9 @@ impl Ecs {
         .map(drop)
     }
 
-    /// Starts what is due by now: scheduled deletions become delete jobs, waiting scheduled
-    /// events run their action. Returns how many started.
+    /// Starts what is due by now: scheduled deletions and servers whose time in the recycle bin
+    /// is over become delete jobs, waiting scheduled events run their action. Returns how many
+    /// started.
     pub fn fire_due(&self) -> Result<usize> {
         let (started, wakeups) = transact(self.store.as_ref(), |tx| {
             // Read under the write lock, so times follow the order in which operations commit.
@@ -173,6 +174,20 @@ impl Ecs {
                     }
                     Started::Busy => {}
                     Started::Gone => tx.delete_auto_termination(&due.server_id)?,
+                }
+            }
+            for mut due in tx.due_recycled(now)? {
+                let delete = |_: &Server| Some(Operation::Delete);
+                match self.start_job(tx, &mut rules, &due.project_id, &due.server_id, delete, now)? {
+                    Started::Job { job_id, wakeups: more } => {
+                        tracing::info!(server_id = %due.server_id, %job_id, "recycle bin: purging");
+                        due.job_id = Some(job_id);
+                        tx.put_recycled(&due)?;
+                        wakeups.extend(more);
+                        started += 1;
+                    }
+                    Started::Busy => {}
+                    Started::Gone => tx.delete_recycled(&due.server_id)?,
                 }
             }
             for mut event in tx.due_scheduled_events(now)? {

@@ -12,6 +12,7 @@ mod openstack;
 mod placement;
 mod reads;
 mod rebuild;
+mod recycle_bin;
 mod scheduled_events;
 mod servers;
 mod tags;

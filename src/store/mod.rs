@@ -22,6 +22,7 @@ use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::lifecycle::{AutoTermination, ServerEvent};
 use crate::domain::placement::HostUsage;
 use crate::domain::query::{Page, ServerFilter};
+use crate::domain::recycle_bin::{RecycleBin, Recycled};
 use crate::domain::scheduled_events::ScheduledEvent;
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::TaskState;
@@ -190,7 +191,8 @@ pub trait LifecycleReads {
     fn scheduled_events(&mut self, project_id: &str) -> Result<Vec<ScheduledEvent>>;
     /// Scheduled events waiting for a time by `until`, earliest first.
     fn due_scheduled_events(&mut self, until: Timestamp) -> Result<Vec<ScheduledEvent>>;
-    /// The earliest time a pending deletion or a waiting scheduled event is due.
+    /// The earliest time a pending deletion, a waiting scheduled event or the end of a server's
+    /// time in the recycle bin is due.
     fn next_due(&mut self) -> Result<Option<Timestamp>>;
 }
 
@@ -201,6 +203,25 @@ pub trait LifecycleWrites: LifecycleReads {
     fn delete_auto_termination(&mut self, server_id: &str) -> Result<()>;
     /// Inserts or replaces an event.
     fn put_scheduled_event(&mut self, event: &ScheduledEvent) -> Result<()>;
+}
+
+/// Each project's recycle bin and the servers in it. A server in the bin stays a server (its
+/// row, quota, addresses, host and tags stay); these rows say since and until when.
+pub trait RecycleBinReads {
+    /// The project's settings, if it ever changed them.
+    fn recycle_bin(&mut self, project_id: &str) -> Result<Option<RecycleBin>>;
+    fn recycled(&mut self, project_id: &str, server_id: &str) -> Result<Option<Recycled>>;
+    /// How many of the project's servers are in its bin.
+    fn recycled_count(&mut self, project_id: &str) -> Result<u64>;
+    /// Servers whose time in the bin is over by `until` and whose purge has not started.
+    fn due_recycled(&mut self, until: Timestamp) -> Result<Vec<Recycled>>;
+}
+
+pub trait RecycleBinWrites: RecycleBinReads {
+    fn put_recycle_bin(&mut self, bin: &RecycleBin) -> Result<()>;
+    /// Inserts or replaces a server's place in the bin.
+    fn put_recycled(&mut self, recycled: &Recycled) -> Result<()>;
+    fn delete_recycled(&mut self, server_id: &str) -> Result<()>;
 }
 
 /// Launch templates and their versions.
@@ -272,6 +293,7 @@ pub trait ReadTx:
     + TagReads
     + ServerGroupReads
     + PlacementReads
+    + RecycleBinReads
 {
 }
 
@@ -288,6 +310,7 @@ impl<T> ReadTx for T where
         + TagReads
         + ServerGroupReads
         + PlacementReads
+        + RecycleBinReads
         + ?Sized
 {
 }
@@ -305,6 +328,7 @@ pub trait WriteTx:
     + LifecycleWrites
     + TemplateWrites
     + ServerGroupWrites
+    + RecycleBinWrites
 {
 }
 
@@ -320,6 +344,7 @@ impl<T> WriteTx for T where
         + LifecycleWrites
         + TemplateWrites
         + ServerGroupWrites
+        + RecycleBinWrites
         + ?Sized
 {
 }

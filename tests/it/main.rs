@@ -30,6 +30,7 @@ mod nova;
 mod openapi;
 mod os_change;
 mod reads;
+mod recycle_bin;
 mod routing;
 mod show_job;
 mod show_server;

@@ -17,6 +17,7 @@ use ecsd::domain::groups::ServerGroup;
 use ecsd::domain::job::{Failure, Job, JobStatus, SubJob};
 use ecsd::domain::placement::HostUsage;
 use ecsd::domain::query::{Page, ServerFilter, Start};
+use ecsd::domain::recycle_bin::{RecycleBin, Recycled};
 use ecsd::domain::server::{Nic, Rebuild, Server, Tag, Timestamp, Volume};
 use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState};
 use ecsd::domain::tags::{TagMatch, TagQuery};
@@ -1395,5 +1396,56 @@ fn the_fingerprint_key_is_made_once_and_stays_the_same() {
         assert_eq!(look(store.as_ref(), |tx| tx.fingerprint_key()), key, "a reset keeps it");
         drop(store);
         assert_eq!(look(database.open().as_ref(), |tx| tx.fingerprint_key()), key, "reopened, the same");
+    });
+}
+
+#[test]
+fn the_recycle_bin_keeps_settings_and_servers_per_project_through_snapshots_and_deletes() {
+    on_every_store(|store| {
+        insert(store, &[server(P, "srv-1", "a", 0, 10), server(P, "srv-2", "b", 1, 11)]);
+        let bin = RecycleBin { project_id: P.into(), enabled: true, retention_hours: 2, threshold_days: 1 };
+        commit(store, |tx| {
+            tx.put_recycle_bin(&bin)?;
+            for (id, purge) in [("srv-1", 500), ("srv-2", 300)] {
+                tx.put_recycled(&Recycled {
+                    project_id: P.into(),
+                    server_id: id.into(),
+                    at: at(100),
+                    purge_at: at(purge),
+                    job_id: None,
+                })?;
+            }
+            Ok(())
+        });
+        look(store, |tx| {
+            assert_eq!(tx.recycle_bin(P)?, Some(bin.clone()));
+            assert_eq!(tx.recycle_bin(Q)?, None);
+            assert_eq!(tx.recycled_count(P)?, 2);
+            assert_eq!(tx.recycled(Q, "srv-1")?, None, "another project sees none");
+            assert_eq!(tx.next_due()?, Some(at(300)));
+            let due: Vec<String> = tx.due_recycled(at(400))?.into_iter().map(|r| r.server_id).collect();
+            assert_eq!(due, vec!["srv-2".to_string()]);
+            Ok(())
+        });
+        commit(store, |tx| {
+            tx.save_snapshot("binned", at(5))?;
+            tx.delete_recycled("srv-1")?;
+            tx.delete_server("srv-2")
+        });
+        look(store, |tx| {
+            assert_eq!(tx.recycled_count(P)?, 0, "a deleted server leaves the bin with it");
+            Ok(())
+        });
+        assert!(commit(store, |tx| tx.restore_snapshot("binned")));
+        look(store, |tx| {
+            assert_eq!(tx.recycled_count(P)?, 2);
+            assert_eq!(tx.recycled(P, "srv-1")?.map(|r| r.purge_at), Some(at(500)));
+            Ok(())
+        });
+        commit(store, |tx| tx.reset(Some(P)));
+        look(store, |tx| {
+            assert_eq!((tx.recycle_bin(P)?, tx.recycled_count(P)?), (None, 0));
+            Ok(())
+        });
     });
 }

@@ -10,6 +10,7 @@ mod maintenance;
 mod metadata;
 mod os;
 mod reads;
+mod recycle_bin;
 pub mod scheduled_events;
 mod servers;
 mod tags;
@@ -64,6 +65,12 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(os::change_server_os_without_cloud_init)).fault(Fault::ChangeOs),
         Row::new(routes!(maintenance::migrate_server)).fault(Fault::Migrate),
         Row::new(routes!(maintenance::execute_server_redeploy)).fault(Fault::Redeploy),
+        Row::new(routes!(recycle_bin::show_recycle_bin)).fault(Fault::RecycleBin),
+        Row::new(routes!(recycle_bin::update_recycle_bin)).fault(Fault::RecycleBin),
+        Row::new(routes!(recycle_bin::update_recycle_bin_policy)).fault(Fault::RecycleBin),
+        Row::new(routes!(recycle_bin::list_recycle_bin_servers)).fault(Fault::RecycleBin),
+        Row::new(routes!(recycle_bin::revert_recycle_bin_server)).fault(Fault::RecycleBin),
+        Row::new(routes!(recycle_bin::delete_recycle_bin_server)).fault(Fault::RecycleBin),
         Row::new(routes!(templates::create_launch_template)).fault(Fault::LaunchTemplate),
         Row::new(routes!(templates::list_templates)).fault(Fault::LaunchTemplate),
         Row::new(routes!(templates::list_launch_template_versions)).fault(Fault::LaunchTemplate),

@@ -545,7 +545,7 @@ pub struct InstanceActionResponse {
 #[schema(as = NovaInstanceAction)]
 pub struct InstanceAction {
     /// `create`, `start`, `stop`, `reboot`, `resize`, `delete`, `rebuild` (a reinstall or an
-    /// OS change), `migrate`, `evacuate` (a redeploy).
+    /// OS change), `migrate`, `evacuate` (a redeploy), `restore` (from the recycle bin).
     pub action: &'static str,
     pub instance_uuid: String,
     pub request_id: String,
@@ -585,6 +585,7 @@ impl InstanceAction {
             }
             crate::domain::status::OperationKind::Migrate => "migrate",
             crate::domain::status::OperationKind::Redeploy => "evacuate",
+            crate::domain::status::OperationKind::Restore => "restore",
         };
         let result = match sub.status {
             JobStatus::Success => Some("Success"),

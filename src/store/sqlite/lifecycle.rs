@@ -123,7 +123,8 @@ impl LifecycleReads for SqliteTx<'_> {
             .prepare_cached(
                 "SELECT MIN(at) FROM (
                     SELECT MIN(at_ms) AS at FROM auto_terminations WHERE job_id IS NULL
-                    UNION ALL SELECT MIN(due_ms) FROM scheduled_events WHERE due_ms IS NOT NULL)",
+                    UNION ALL SELECT MIN(due_ms) FROM scheduled_events WHERE due_ms IS NOT NULL
+                    UNION ALL SELECT MIN(purge_ms) FROM recycled_servers WHERE job_id IS NULL)",
             )
             .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map_err(db)?;

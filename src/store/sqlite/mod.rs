@@ -10,6 +10,7 @@ mod identity;
 mod jobs;
 mod lifecycle;
 mod placement;
+mod recycle_bin;
 mod servers;
 mod snapshots;
 mod tags;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_day2.sql"),
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
+    include_str!("migrations/0007_recycle_bin.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

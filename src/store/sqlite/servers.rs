@@ -10,9 +10,9 @@ use super::{SqliteTx, db, ns};
 use crate::domain::catalogue::Usage;
 use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::server::Server;
-use crate::domain::status::TaskState;
+use crate::domain::status::{Status, TaskState};
 use crate::domain::{Error, ErrorCode, Result};
-use crate::store::{ServerReads, ServerWrites};
+use crate::store::{RecycleBinReads, ServerReads, ServerWrites};
 
 fn to_doc(server: &Server) -> Result<String> {
     serde_json::to_string(server).map_err(Error::internal)
@@ -87,9 +87,16 @@ impl ServerReads for SqliteTx<'_> {
         // Positional `?` parameters, bound from `args` in order.
         let mut conditions = vec!["project_id = ?"];
         let mut args: Vec<SqlValue> = vec![text(project_id)];
-        if let Some(status) = filter.status {
-            conditions.push("status = ?");
-            args.push(text(status.as_str()));
+        match filter.status {
+            Some(status) => {
+                conditions.push("status = ?");
+                args.push(text(status.as_str()));
+            }
+            // Servers in the recycle bin are listed only by asking for them.
+            None => {
+                conditions.push("status != ?");
+                args.push(text(Status::SoftDeleted.as_str()));
+            }
         }
         if let Some(flavor) = &filter.flavor {
             conditions.push("flavor_id = ?");
@@ -119,8 +126,9 @@ impl ServerReads for SqliteTx<'_> {
             conditions.push("id IN (SELECT server_id FROM addresses WHERE project_id = ? AND ip = ?)");
             args.extend([text(project_id), text(ip.as_str())]);
         }
-        let total = if conditions.len() == 1 {
-            self.usage(project_id)?.instances.max(0) as u64
+        let total = if conditions.len() == 2 && filter.status.is_none() {
+            // Every server holds its quota, those in the recycle bin too.
+            (self.usage(project_id)?.instances.max(0) as u64).saturating_sub(self.recycled_count(project_id)?)
         } else {
             let sql = format!("SELECT COUNT(*) FROM servers WHERE {}", conditions.join(" AND "));
             let count: i64 = self

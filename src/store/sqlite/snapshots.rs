@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 11] = [
+const SNAPSHOT_TABLES: [&str; 13] = [
     "servers",
     "addresses",
     "jobs",
@@ -21,6 +21,8 @@ const SNAPSHOT_TABLES: [&str; 11] = [
     "launch_templates",
     "launch_template_versions",
     "server_groups",
+    "recycle_bins",
+    "recycled_servers",
 ];
 
 impl SqliteTx<'_> {

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod metadata;
 pub mod os;
 pub mod reads;
+pub mod recycle_bin;
 pub mod scheduled_events;
 pub mod servers;
 pub mod tags;
