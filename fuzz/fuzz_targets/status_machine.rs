@@ -74,6 +74,7 @@ fn new_server() -> Server {
         server_group_id: None,
         metadata_options: Default::default(),
         encrypted_password: None,
+        previous_host: None,
         rebuild: None,
     }
 }

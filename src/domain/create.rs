@@ -264,6 +264,7 @@ impl CreateServers {
                     server_group_id: self.server_group_id.clone(),
                     metadata_options: self.metadata_options,
                     encrypted_password: sets_own_password.then(encrypted_password),
+                    previous_host: None,
                     rebuild: None,
                 }
             })

@@ -62,6 +62,10 @@ pub struct Server {
     /// that key pair (base64), until it is deleted.
     #[serde(default)]
     pub encrypted_password: Option<String>,
+    /// While a move to another host runs (a migration, a redeploy, a resize that does not fit
+    /// where it is): the host it left, where a failed move puts it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_host: Option<String>,
     /// While a reinstall or OS change runs: what the re-created system disk will hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rebuild: Option<Rebuild>,
@@ -136,6 +140,10 @@ impl Server {
         self.vm_state = step.vm_state;
         self.task_state = step.task_state;
         self.updated = now;
+        if step.task_state.is_none() {
+            // The operation is over: a move stays where it went.
+            self.previous_host = None;
+        }
         match step.effect {
             Effect::Launch => self.launched_at = Some(now),
             Effect::Boot => {

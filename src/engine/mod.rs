@@ -519,6 +519,9 @@ impl Engine {
         server.task_state = None;
         server.resize_target = None;
         server.rebuild = None;
+        if let Some(host) = server.previous_host.take() {
+            server.host = Some(host);
+        }
         server.updated = now;
         apply::save(tx, &self.catalogue, server, current_task)
     }

@@ -270,7 +270,7 @@ impl Ecs {
             for server in &accepted {
                 let mut placed = (*server).clone();
                 if let Some(host) = new_hosts.get(&server.id) {
-                    placed.host = Some(host.clone());
+                    placed.previous_host = placed.host.replace(host.clone());
                 }
                 self.begin(tx, &placed, &operation, loaded.now)?;
                 planned.push(PlannedSubJob {

@@ -245,7 +245,7 @@ impl Ecs {
             .and_then(|()| match operation {
                 Operation::Migrate { .. } | Operation::Redeploy => {
                     let host = placement::destination(tx, &self.catalogue, &server, None)?;
-                    Ok(Server { host: Some(host), ..server.clone() })
+                    Ok(Server { host: Some(host), previous_host: server.host.clone(), ..server.clone() })
                 }
                 _ => Ok(server.clone()),
             });

@@ -2,6 +2,7 @@
 
 use super::{Ecs, placement};
 use crate::domain::Result;
+use crate::domain::server::Server;
 use crate::domain::status::Operation;
 
 impl Ecs {
@@ -27,7 +28,7 @@ impl Ecs {
     ) -> Result<String> {
         self.start_server_job(project_id, server_id, operation, |tx, server, _| {
             let host = placement::destination(tx, &self.catalogue, server, target)?;
-            Ok(crate::domain::server::Server { host: Some(host), ..server.clone() })
+            Ok(Server { host: Some(host), previous_host: server.host.clone(), ..server.clone() })
         })
     }
 }

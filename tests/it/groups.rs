@@ -355,8 +355,14 @@ async fn a_resize_stays_on_its_host_when_it_fits_moves_when_it_must_and_is_refus
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(ecs.wait_job(body["job_id"].as_str().expect("job")).await["status"], "SUCCESS");
     assert_eq!(hosts_of(&ecs, std::slice::from_ref(&c)).await[0], hosts[0]);
-    // With pod02 empty, 4 vCPUs move it there.
+    // With pod02 empty, 4 vCPUs move it there; a resize that fails moves it back.
     ecs.delete(std::slice::from_ref(&b)).await;
+    let rule = json!({"operation": "resize", "count": 1, "effect": {"kind": "sub_job_fail", "code": "Ecs.0319"}});
+    ecs.post("/_ecsd/faults", rule).await;
+    let (status, body) = resize(&ecs, &c, "s6.xlarge.2").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ecs.wait_job(body["job_id"].as_str().expect("job")).await["status"], "FAIL");
+    assert_eq!(hosts_of(&ecs, std::slice::from_ref(&c)).await[0], hosts[0], "back on the host it left");
     let (status, body) = resize(&ecs, &c, "s6.xlarge.2").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(ecs.wait_job(body["job_id"].as_str().expect("job")).await["status"], "SUCCESS");

@@ -159,7 +159,7 @@ async fn a_redeploy_moves_a_running_server_and_starts_it_again() {
 }
 
 #[tokio::test]
-async fn faults_reach_migrations_and_redeploys_and_a_scheduled_migration_moves_a_running_server_live() {
+async fn faults_reach_migrations_and_a_failed_one_stays_put_and_a_scheduled_migration_moves_a_running_server_live() {
     let ecs = TestServer::start_with_toml(THREE_HOSTS).await;
     let ids = ecs.create_from(in_zone("ev", 2)).await;
     let rule = json!({"operation": "redeploy", "count": 1, "effect": {"kind": "precheck_fail", "code": "Ecs.0101"}});
@@ -171,6 +171,22 @@ async fn faults_reach_migrations_and_redeploys_and_a_scheduled_migration_moves_a
     ecs.post("/_ecsd/faults", rule).await;
     let (status, body) = migrate(&ecs, &ids[0], json!({"migrate": null})).await;
     assert_error(status, &body, 503, "Common.0503");
+
+    // A move that fails puts the server back on the host it left.
+    ecs.batch("os-stop", &ids[..1], json!({})).await;
+    let left = host(&ecs, &ids[0]).await;
+    let rule = json!({"operation": "migrate", "count": 1, "effect": {"kind": "sub_job_fail", "code": "Ecs.0221"}});
+    ecs.post("/_ecsd/faults", rule).await;
+    let job = done(&ecs, migrate(&ecs, &ids[0], json!({"migrate": null})).await).await;
+    assert_eq!((job["status"].as_str(), job["error_code"].as_str()), (Some("FAIL"), Some("Ecs.0221")));
+    let server = ecs.server(&ids[0]).await;
+    assert_eq!(
+        (server["status"].as_str(), server["OS-EXT-SRV-ATTR:host"].as_str()),
+        (Some("SHUTOFF"), Some(left.as_str()))
+    );
+    let job = done(&ecs, migrate(&ecs, &ids[0], json!({"migrate": null})).await).await;
+    assert_eq!(job["status"], "SUCCESS");
+    assert_ne!(host(&ecs, &ids[0]).await, left);
 
     let before = host(&ecs, &ids[1]).await;
     let (status, event) =

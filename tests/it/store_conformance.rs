@@ -128,6 +128,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         metadata_options: Default::default(),
         encrypted_password: None,
         auto_terminate_time: None,
+        previous_host: None,
         rebuild: None,
     }
 }
