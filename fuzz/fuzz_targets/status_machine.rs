@@ -22,7 +22,7 @@ const VM_STATES: [VmState; 5] =
 
 fn operation(byte: u8) -> Operation {
     let hard = byte & 0x10 != 0;
-    match byte % 12 {
+    match byte % 14 {
         0 => Operation::Create,
         1 => Operation::Start,
         2 => Operation::Stop { hard },
@@ -34,6 +34,8 @@ fn operation(byte: u8) -> Operation {
         8 => Operation::Redeploy,
         9 => Operation::Recycle,
         10 => Operation::Restore,
+        11 => Operation::AddNics { nics: vec![] },
+        12 => Operation::DeleteNics { port_ids: vec![] },
         _ => Operation::Delete,
     }
 }
@@ -172,7 +174,11 @@ fuzz_target!(|data: &[u8]| {
         let expected = match &op {
             Operation::Create | Operation::Start | Operation::Reboot { .. } => VmState::Active,
             Operation::Stop { .. } => VmState::Stopped,
-            Operation::Resize { .. } | Operation::Migrate { .. } | Operation::Redeploy => from,
+            Operation::Resize { .. }
+            | Operation::Migrate { .. }
+            | Operation::Redeploy
+            | Operation::AddNics { .. }
+            | Operation::DeleteNics { .. } => from,
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } if from == VmState::Active => VmState::Active,
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } | Operation::Restore => VmState::Stopped,
             Operation::Recycle => VmState::SoftDeleted,

@@ -40,6 +40,24 @@ pub struct Operation {
     pub name: String,
     /// The operation request-level fault rules (`http_error`, `delay`) match, if any.
     pub fault: Option<FaultOperation>,
+    /// The shape its API gives an error.
+    pub errors: ErrorShape,
+}
+
+/// The error bodies of the APIs whose operations request-level faults can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    Ecs,
+    Vpc,
+}
+
+impl ErrorShape {
+    fn render(self, error: crate::domain::Error) -> Response {
+        match self {
+            ErrorShape::Ecs => ApiError(error).into_response(),
+            ErrorShape::Vpc => super::vpc::VpcError(error).into_response(),
+        }
+    }
 }
 
 /// How one of the operations sharing a route is told from the others by its JSON body, as the
@@ -72,12 +90,19 @@ enum Operations {
 pub struct Row {
     routed: Routed,
     operations: Operations,
+    errors: ErrorShape,
 }
 
 impl Row {
     /// A handler serving one SDK operation, named after its annotation's `operationId`.
     pub fn new(routed: Routed) -> Self {
-        Row { routed, operations: Operations::One { fault: None } }
+        Row { routed, operations: Operations::One { fault: None }, errors: ErrorShape::Ecs }
+    }
+
+    /// The operation's API answers errors in the VPC shape.
+    pub fn vpc(mut self) -> Self {
+        self.errors = ErrorShape::Vpc;
+        self
     }
 
     /// Request-level fault rules of this kind apply to the operation.
@@ -95,9 +120,11 @@ impl Row {
     ) -> Self {
         let operations = operations
             .into_iter()
-            .map(|(mark, name, fault)| (mark, Operation { name: name.to_string(), fault: Some(fault) }))
+            .map(|(mark, name, fault)| {
+                (mark, Operation { name: name.to_string(), fault: Some(fault), errors: ErrorShape::Ecs })
+            })
             .collect();
-        Row { routed, operations: Operations::ByBody(operations) }
+        Row { routed, operations: Operations::ByBody(operations), errors: ErrorShape::Ecs }
     }
 }
 
@@ -192,6 +219,7 @@ impl Table {
                         Operations::One { fault } => Choice::One(Operation {
                             name: documented.operation_id.clone().unwrap_or_else(|| path.clone()),
                             fault: *fault,
+                            errors: row.errors,
                         }),
                         Operations::ByBody(operations) => Choice::ByBody(operations.clone()),
                     };
@@ -295,7 +323,7 @@ pub async fn dispatch(
         match request_fault(&ecs, project_id, fault).await {
             Ok(None) => {}
             Ok(Some(RequestFault::Delay(pause))) => tokio::time::sleep(pause).await,
-            Ok(Some(RequestFault::Fail(error))) => return ApiError(error).into_response(),
+            Ok(Some(RequestFault::Fail(error))) => return operation.errors.render(error),
             Err(error) => return error.into_response(),
         }
     }

@@ -60,7 +60,9 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         | Operation::Migrate { .. }
         | Operation::Redeploy
         | Operation::Recycle
-        | Operation::Restore => vec![],
+        | Operation::Restore
+        | Operation::AddNics { .. }
+        | Operation::DeleteNics { .. } => vec![],
     }
 }
 

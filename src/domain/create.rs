@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use super::catalogue::{Catalogue, Flavor, Usage};
 use super::errors::{Error, ErrorCode, Result};
 use super::metadata::MetadataOptions;
+use super::network::random_mac;
 use super::server::{Nic, Server, Tag, Timestamp, Volume};
 use super::status::{Operation, VmState};
 use super::{metadata, tags, validate};
@@ -279,12 +280,6 @@ pub(crate) fn encrypted_password() -> String {
     use base64::Engine;
     let bytes: [u8; 256] = std::array::from_fn(|_| rand::random());
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// A locally administered MAC in the OpenStack `fa:16:3e` range.
-fn random_mac() -> String {
-    let bytes: [u8; 3] = rand::random();
-    format!("fa:16:3e:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2])
 }
 
 /// Picks the `count` lowest free addresses of the subnet's range at or above `from`, in

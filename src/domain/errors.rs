@@ -101,6 +101,42 @@ pub enum ErrorCode {
     Unavailable,
     /// `Ecs.0003` with 403: a control action across projects, without an admin credential.
     NotAdmin,
+    /// `Ecs.0014`: a security group named in a request does not exist.
+    SecurityGroupMissing,
+    /// `Ecs.0085`: the server has no NIC with that port id.
+    NicNotOnServer,
+    /// `Ecs.0005` with 403: the primary NIC cannot be deleted (the contract's T2.8).
+    PrimaryNic,
+    /// `VPC.0101`: a VPC API parameter is invalid.
+    VpcInvalid,
+    /// `VPC.0007`: the project of the credential differs from the project in the URL.
+    VpcTenantMismatch,
+    /// `VPC.2701` with 403: the project is unknown or the caller may not use it.
+    VpcForbidden,
+    /// `VPC.0003` with 404: no VPC with that id.
+    VpcNotFound,
+    /// `VPC.0202` with 404: no subnet with that id.
+    VpcSubnetNotFound,
+    /// `VPC.2500`: a port parameter is invalid, or the port is in use and cannot be deleted.
+    PortInvalid,
+    /// `VPC.2501` with 404: no port with that id in this project.
+    PortNotFound,
+    /// `VPC.0701` with 409: the address is already held by a port of the subnet.
+    VpcIpInUse,
+    /// `VPC.0703` with 409: the subnet has no free address left.
+    VpcSubnetFull,
+    /// `VPC.0601`: a security group or rule parameter is invalid.
+    SecurityGroupInvalid,
+    /// `VPC.0602` with 404: no security group with that id in this project.
+    SecurityGroupNotFound,
+    /// `VPC.0602` with 409: the security group is on a port (or is the project's default).
+    SecurityGroupInUse,
+    /// `VPC.0603` with 404: no security group rule with that id in this project.
+    SecurityGroupRuleNotFound,
+    /// `VPC.0604` with 409: the group already has a rule allowing the same traffic.
+    SecurityGroupRuleExists,
+    /// `VPC.0702` with 404: no private IP with that id in this project.
+    PrivateIpNotFound,
 }
 
 impl ErrorCode {
@@ -157,6 +193,24 @@ impl ErrorCode {
             StoreFull => ("Common.0503", 503, "The store is out of space."),
             Unavailable => ("Common.0503", 503, "The service is unavailable; try again later."),
             NotAdmin => ("Ecs.0003", 403, "This control action reaches every project: it needs an admin credential."),
+            SecurityGroupMissing => ("Ecs.0014", 400, "Invalid security group parameters."),
+            NicNotOnServer => ("Ecs.0085", 400, "The ECS does not have this NIC."),
+            PrimaryNic => ("Ecs.0005", 403, "The primary NIC cannot be deleted."),
+            VpcInvalid => ("VPC.0101", 400, "Param is invalid."),
+            VpcTenantMismatch => ("VPC.0007", 400, "urlTenantId is not equal tokenTenantId"),
+            VpcForbidden => ("VPC.2701", 403, "Token not allowed to do this action."),
+            VpcNotFound => ("VPC.0003", 404, "VPC does not exist."),
+            VpcSubnetNotFound => ("VPC.0202", 404, "Subnet does not exist."),
+            PortInvalid => ("VPC.2500", 400, "Param is invalid."),
+            PortNotFound => ("VPC.2501", 404, "Port does not exist."),
+            VpcIpInUse => ("VPC.0701", 409, "IP is in use."),
+            VpcSubnetFull => ("VPC.0703", 409, "No more IP addresses available in the subnet."),
+            SecurityGroupInvalid => ("VPC.0601", 400, "Securitygroup param is invalid."),
+            SecurityGroupNotFound => ("VPC.0602", 404, "Security group does not exist."),
+            SecurityGroupInUse => ("VPC.0602", 409, "Security group is in use."),
+            SecurityGroupRuleNotFound => ("VPC.0603", 404, "Security group rule does not exist."),
+            SecurityGroupRuleExists => ("VPC.0604", 409, "Security group rule already exists."),
+            PrivateIpNotFound => ("VPC.0702", 404, "Private IP does not exist."),
         }
     }
 

@@ -50,6 +50,13 @@ pub enum FaultOperation {
     Redeploy,
     /// The recycle bin's settings, its list, a revert or a purge of a server in it.
     RecycleBin,
+    /// Creating, updating or deleting a port or a private IP (VPC).
+    Port,
+    /// Creating or deleting a security group or a rule (VPC).
+    SecurityGroup,
+    /// Adding, deleting or changing a server's NICs, its virtual IPs, or moving it to
+    /// another VPC.
+    Nics,
     Any,
 }
 
@@ -224,6 +231,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Migrate => FaultOperation::Migrate,
             K::Redeploy => FaultOperation::Redeploy,
             K::Restore => FaultOperation::RecycleBin,
+            K::AddNics | K::DeleteNics => FaultOperation::Nics,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod job;
 pub mod lifecycle;
 pub mod metadata;
+pub mod network;
 pub mod placement;
 pub mod query;
 pub mod rebuild;

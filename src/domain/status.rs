@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::ErrorCode;
+use super::server::Nic;
 
 /// The stable state of a server (`OS-EXT-STS:vm_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,10 +224,12 @@ pub enum OperationKind {
     Migrate,
     Redeploy,
     Restore,
+    AddNics,
+    DeleteNics,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 11] = [
+    pub const ALL: [OperationKind; 13] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -238,6 +241,8 @@ impl OperationKind {
         OperationKind::Migrate,
         OperationKind::Redeploy,
         OperationKind::Restore,
+        OperationKind::AddNics,
+        OperationKind::DeleteNics,
     ];
 
     /// Parent and sub-job `job_type` (contract 3.3).
@@ -254,6 +259,8 @@ impl OperationKind {
             OperationKind::Migrate => ("migrateServer", "migrateSingleServer"),
             OperationKind::Redeploy => ("redeployServer", "redeploySingleServer"),
             OperationKind::Restore => ("restoreServer", "restoreSingleServer"),
+            OperationKind::AddNics => ("addNic", "addSingleNic"),
+            OperationKind::DeleteNics => ("deleteNic", "deleteSingleNic"),
         }
     }
 }
@@ -294,6 +301,15 @@ pub enum Operation {
     Recycle,
     /// Out of the recycle bin again (`RevertRecycleBinServer`).
     Restore,
+    /// The NICs whose ports were made when the operation was accepted; they join the server at
+    /// the end.
+    AddNics {
+        nics: Vec<Nic>,
+    },
+    /// The ports that leave the server (and are deleted) at the end.
+    DeleteNics {
+        port_ids: Vec<String>,
+    },
 }
 
 /// What applying a step does besides setting the states.
@@ -352,6 +368,8 @@ impl Operation {
             Operation::Redeploy => OperationKind::Redeploy,
             Operation::Recycle => OperationKind::Delete,
             Operation::Restore => OperationKind::Restore,
+            Operation::AddNics { .. } => OperationKind::AddNics,
+            Operation::DeleteNics { .. } => OperationKind::DeleteNics,
         }
     }
 
@@ -388,6 +406,9 @@ impl Operation {
             Operation::Migrate { live: true } => s.vm_state == VmState::Active,
             Operation::Redeploy | Operation::Recycle => matches!(s.vm_state, VmState::Active | VmState::Stopped),
             Operation::Restore => s.vm_state == VmState::SoftDeleted,
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                matches!(s.vm_state, VmState::Active | VmState::Stopped)
+            }
         };
         if allowed { Ok(()) } else { Err(ErrorCode::WrongStatus) }
     }
@@ -486,6 +507,11 @@ impl Operation {
                 }
                 steps
             }
+            // The server stays as it is while its NICs change; `networking` keeps other
+            // operations off it meanwhile.
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+                vec![step(from, Some(Networking), E::None), step(from, None, E::None)]
+            }
         }
     }
 }
@@ -561,6 +587,21 @@ mod tests {
         assert_eq!(Status::of(VmState::Stopped, Some(TaskState::ResizeMigrating)), Status::Resize);
         assert_eq!(Status::of(VmState::Building, Some(TaskState::Spawning)), Status::Build);
         assert_eq!(Status::of(VmState::Building, None), Status::Build);
+    }
+
+    #[test]
+    fn nics_change_on_an_idle_running_or_stopped_server_which_stays_as_it_is() {
+        let add = Operation::AddNics { nics: vec![] };
+        for vm_state in [VmState::Active, VmState::Stopped] {
+            assert_eq!(add.check(idle(vm_state)), Ok(()));
+            let plan = add.plan(vm_state);
+            assert_eq!(plan[0].task_state, Some(TaskState::Networking));
+            assert!(plan.iter().all(|s| s.vm_state == vm_state));
+        }
+        assert_eq!(add.check(idle(VmState::Error)), Err(ErrorCode::WrongStatus));
+        let busy = ServerState { task_state: Some(TaskState::Networking), ..idle(VmState::Active) };
+        assert_eq!(Operation::DeleteNics { port_ids: vec![] }.check(busy), Err(ErrorCode::ServerBusy));
+        assert_eq!(Operation::Stop { hard: false }.check(busy), Err(ErrorCode::ServerBusy));
     }
 
     #[test]

@@ -5,9 +5,10 @@
 
 use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
+use crate::domain::network::{PortFilter, server_groups_of};
 use crate::domain::recycle_bin::{RecycleBin, Recycled};
 use crate::domain::server::{Server, Timestamp};
-use crate::domain::status::{Effect, Step, TaskState};
+use crate::domain::status::{Effect, Operation, Step, TaskState};
 use crate::store::WriteTx;
 
 /// Inserts new servers, each holding the quota of its flavor.
@@ -54,4 +55,34 @@ pub fn enter(
         Effect::Restore => tx.delete_recycled(&server.id),
         _ => Ok(()),
     }
+}
+
+/// What the end of a NIC operation changes beside the server's states: the NICs made when it
+/// was accepted join the server, or the NICs it names leave it and their ports are deleted; the
+/// server then shows its ports' groups. False (and nothing done) for any other operation.
+pub fn finish_nics(tx: &mut dyn WriteTx, operation: &Operation, server: &mut Server) -> Result<bool> {
+    match operation {
+        Operation::AddNics { nics } => server.nics.extend(nics.iter().cloned()),
+        Operation::DeleteNics { port_ids } => {
+            server.nics.retain(|nic| !port_ids.contains(&nic.port_id));
+            for port_id in port_ids {
+                tx.delete_port(&server.project_id, port_id)?;
+            }
+        }
+        _ => return Ok(false),
+    }
+    let ports =
+        tx.ports(&server.project_id, &PortFilter { device_id: Some(server.id.clone()), ..Default::default() })?;
+    server.security_group_ids = server_groups_of(&ports, server);
+    Ok(true)
+}
+
+/// A NIC operation that failed takes back the ports it made for NICs that were to join.
+pub fn undo_nics(tx: &mut dyn WriteTx, operation: &Operation, server: &Server) -> Result<()> {
+    if let Operation::AddNics { nics } = operation {
+        for nic in nics {
+            tx.delete_port(&server.project_id, &nic.port_id)?;
+        }
+    }
+    Ok(())
 }

@@ -493,6 +493,9 @@ impl Engine {
         }
         sub.step = next as u32;
         if next + 1 == plan.len() {
+            if apply::finish_nics(tx, &sub.operation, &mut server)? {
+                apply::save(tx, &self.catalogue, &server, server.task_state)?;
+            }
             sub.status = JobStatus::Success;
             sub.end_time = Some(now);
         } else {
@@ -515,6 +518,7 @@ impl Engine {
         if sub.operation == Operation::Create {
             return tx.delete_server(&server.id);
         }
+        apply::undo_nics(tx, &sub.operation, server)?;
         server.vm_state = sub.from;
         server.task_state = None;
         server.resize_target = None;

@@ -22,6 +22,8 @@ pub struct Timings {
     pub change_os_ms: u64,
     pub migrate_ms: u64,
     pub redeploy_ms: u64,
+    /// Adding or deleting a server's NICs.
+    pub nic_ms: u64,
 }
 
 impl Timings {
@@ -37,6 +39,7 @@ impl Timings {
         change_os_ms: 0,
         migrate_ms: 0,
         redeploy_ms: 0,
+        nic_ms: 0,
     };
     /// Close to what the cloud takes.
     pub const REALISTIC: Timings = Timings {
@@ -50,6 +53,7 @@ impl Timings {
         change_os_ms: 8000,
         migrate_ms: 6000,
         redeploy_ms: 8000,
+        nic_ms: 3000,
     };
 
     fn total(&self, kind: OperationKind) -> u64 {
@@ -65,6 +69,7 @@ impl Timings {
             OperationKind::ChangeOs => self.change_os_ms,
             OperationKind::Migrate => self.migrate_ms,
             OperationKind::Redeploy => self.redeploy_ms,
+            OperationKind::AddNics | OperationKind::DeleteNics => self.nic_ms,
         }
     }
 }

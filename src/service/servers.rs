@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::control::save_rules;
-use super::{Ecs, initial_status, placement};
+use super::{Ecs, initial_status, network, placement};
 use crate::domain::create::{CreateServers, free_addresses};
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
@@ -139,11 +139,19 @@ impl Ecs {
                 None => None,
             };
             let allocation = self.allocate_addresses(tx, project_id, request)?;
+            let groups = network::resolve_groups(
+                tx,
+                project_id,
+                &request.security_group_ids,
+                ErrorCode::SecurityGroupMissing,
+                now,
+            )?;
             if dry_run {
                 return Ok(Ok((CreateAccepted::DryRun, vec![])));
             }
             let mut servers =
                 request.build(&self.catalogue, project_id, allocation.addresses.clone(), password_hash.clone(), now);
+            servers.iter_mut().for_each(|s| s.security_group_ids.clone_from(&groups));
             let avoid = match &group {
                 Some(group) => Some(placement::member_hosts(tx, project_id, &group.members, None)?),
                 None => None,

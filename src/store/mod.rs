@@ -20,6 +20,7 @@ use crate::domain::faults::FaultRule;
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::lifecycle::{AutoTermination, ServerEvent};
+use crate::domain::network::{Port, PortFilter, SecurityGroup, SecurityGroupRule};
 use crate::domain::placement::HostUsage;
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::recycle_bin::{RecycleBin, Recycled};
@@ -73,11 +74,13 @@ pub trait ServerReads {
 }
 
 pub trait ServerWrites: ServerReads {
-    /// Inserts servers and reserves their addresses; `Ecs.0010` if an address is taken.
+    /// Inserts servers with a port for each NIC (holding its address, with the server's
+    /// security groups); `Ecs.0010` if an address is taken.
     fn insert_servers(&mut self, servers: &[Server], reserved: &[Usage]) -> Result<()>;
     /// Writes a server only if its task state is still `expected_task` (the compare-and-set
     /// that keeps one operation per server); `Ecs.0603` otherwise.
     fn update_server(&mut self, server: &Server, expected_task: Option<TaskState>, reserved: Usage) -> Result<()>;
+    /// Deletes a server with the ports that are its NICs, whose addresses are free again.
     fn delete_server(&mut self, server_id: &str) -> Result<()>;
     fn set_lowest_free_hint(&mut self, project_id: &str, subnet_id: &str, ip: u32) -> Result<()>;
 }
@@ -140,10 +143,10 @@ pub trait SnapshotReads {
 }
 
 pub trait SnapshotWrites: SnapshotReads {
-    /// Removes the servers, addresses, jobs, ECS groups and idempotency tokens of one project,
+    /// Removes the servers, ports, security groups, jobs, ECS groups and idempotency tokens of one project,
     /// or of all (and then every fault rule too).
     fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
-    /// Saves servers, addresses, jobs, ECS groups and idempotency tokens under a name
+    /// Saves servers, ports, security groups, jobs, ECS groups and idempotency tokens under a name
     /// (replacing it).
     fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
     /// Puts a snapshot back in place of the current state; false if there is none by that name.
@@ -279,6 +282,38 @@ pub trait PlacementReads {
     fn host_usage(&mut self, hosts: &[String]) -> Result<HashMap<String, HostUsage>>;
 }
 
+/// The VPC objects of a project: ports (which hold the subnets' addresses, servers' NICs
+/// among them), security groups and their rules.
+pub trait NetworkReads {
+    fn port(&mut self, project_id: &str, port_id: &str) -> Result<Option<Port>>;
+    /// The project's ports matching `filter`, oldest first (in the order inserted).
+    fn ports(&mut self, project_id: &str, filter: &PortFilter) -> Result<Vec<Port>>;
+    /// The project's ports holding addresses of one subnet, by address.
+    fn subnet_ports(&mut self, project_id: &str, subnet_id: &str) -> Result<Vec<Port>>;
+    fn security_group(&mut self, project_id: &str, group_id: &str) -> Result<Option<SecurityGroup>>;
+    /// The project's groups, oldest first (in the order inserted).
+    fn security_groups(&mut self, project_id: &str) -> Result<Vec<SecurityGroup>>;
+    fn security_group_rule(&mut self, project_id: &str, rule_id: &str) -> Result<Option<SecurityGroupRule>>;
+    /// The project's rules (of one group when given), oldest first (in the order inserted).
+    fn security_group_rules(&mut self, project_id: &str, group_id: Option<&str>) -> Result<Vec<SecurityGroupRule>>;
+    /// Whether a port of the project carries the group, or a rule of another group names it.
+    fn security_group_in_use(&mut self, project_id: &str, group_id: &str) -> Result<bool>;
+}
+
+pub trait NetworkWrites: NetworkReads {
+    /// Inserts a port holding its address; `VPC.0701` if a port of the subnet holds it already.
+    fn insert_port(&mut self, port: &Port) -> Result<()>;
+    /// Stores a port's new name, device, groups and address pairs (its address never changes).
+    fn update_port(&mut self, port: &Port) -> Result<()>;
+    /// Deletes a port; its address is free again.
+    fn delete_port(&mut self, project_id: &str, port_id: &str) -> Result<()>;
+    fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<()>;
+    /// Deletes a group and its rules.
+    fn delete_security_group(&mut self, project_id: &str, group_id: &str) -> Result<()>;
+    fn insert_security_group_rule(&mut self, rule: &SecurityGroupRule) -> Result<()>;
+    fn delete_security_group_rule(&mut self, project_id: &str, rule_id: &str) -> Result<()>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
     ServerReads
@@ -294,6 +329,7 @@ pub trait ReadTx:
     + ServerGroupReads
     + PlacementReads
     + RecycleBinReads
+    + NetworkReads
 {
 }
 
@@ -311,6 +347,7 @@ impl<T> ReadTx for T where
         + ServerGroupReads
         + PlacementReads
         + RecycleBinReads
+        + NetworkReads
         + ?Sized
 {
 }
@@ -329,6 +366,7 @@ pub trait WriteTx:
     + TemplateWrites
     + ServerGroupWrites
     + RecycleBinWrites
+    + NetworkWrites
 {
 }
 
@@ -345,6 +383,7 @@ impl<T> WriteTx for T where
         + TemplateWrites
         + ServerGroupWrites
         + RecycleBinWrites
+        + NetworkWrites
         + ?Sized
 {
 }

@@ -382,11 +382,12 @@ async fn vpcs_and_subnets_list_the_seeded_networks() {
 }
 
 #[tokio::test]
-async fn vpcs_and_subnets_of_an_unknown_project_are_ecs_0003() {
+async fn vpcs_and_subnets_of_an_unknown_project_are_vpc_2701() {
     let ecs = TestServer::start().await;
-    for rest in ["/vpcs", "/subnets"] {
+    for rest in ["/vpcs", "/subnets", "/ports", "/security-groups"] {
         let answer = get_as_unknown_project(&ecs, rest).await;
-        assert_error(answer.status, &answer.body, 403, "Ecs.0003");
+        assert_eq!(answer.status.as_u16(), 403, "{}", answer.body);
+        assert_eq!(answer.body["code"], "VPC.2701", "the VPC shape: {}", answer.body);
     }
 }
 

@@ -639,5 +639,18 @@ pub fn documented_error_shape(body: &Value) -> Result<(), String> {
         }
         return Ok(());
     }
+    // The VPC API's refusals: `code` and `message` at the top.
+    if let Some(code) = object.get("code").and_then(Value::as_str) {
+        if !code_like(code, &["VPC."]) {
+            return Err(format!("undocumented VPC code {code}: {body}"));
+        }
+        if object.get("message").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(format!("message missing: {body}"));
+        }
+        if object.keys().any(|k| k != "code" && k != "message") {
+            return Err(format!("unexpected keys: {body}"));
+        }
+        return Ok(());
+    }
     Err(format!("not an error body: {body}"))
 }

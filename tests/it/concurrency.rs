@@ -407,6 +407,7 @@ async fn sixty_clients_with_overlapping_batches_leave_every_server_explained_by_
         reboot_ms: 120,
         resize_ms: 200,
         delete_ms: 90,
+        nic_ms: 90,
         ..Timings::INSTANT
     };
     let ecs = Arc::new(TestServer::start_with(Catalogue::default(), timings).await);
@@ -886,6 +887,7 @@ async fn job_times_show_the_operations_of_a_server_one_after_another() {
         reboot_ms: 60,
         resize_ms: 80,
         delete_ms: 40,
+        nic_ms: 40,
         ..Timings::INSTANT
     };
     let ecs = Arc::new(TestServer::start_with(Catalogue::default(), timings).await);

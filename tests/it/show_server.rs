@@ -59,6 +59,7 @@ async fn show_answers_the_full_server_document_with_the_contract_types() {
     let address = format!("/addresses/{VPC}/0");
     take(&mut doc, &format!("{address}/OS-EXT-IPS-MAC:mac_addr"), is_mac, "MAC");
     take(&mut doc, &format!("{address}/OS-EXT-IPS:port_id"), is_uuid, "PORT");
+    take(&mut doc, "/security_groups/0/id", is_uuid, "DEFAULT_GROUP");
     take(&mut doc, "/os-extended-volumes:volumes_attached/0/id", is_uuid, "ROOT_VOLUME");
     take(&mut doc, "/os-extended-volumes:volumes_attached/1/id", is_uuid, "DATA_VOLUME");
 
@@ -89,7 +90,7 @@ async fn show_answers_the_full_server_document_with_the_contract_types() {
                 "primary": true,
             }]},
             "key_name": "",
-            "security_groups": [{"id": "1c3a5f4e-2b7d-4d8e-9f10-a1b2c3d4e5f6", "name": "default"}],
+            "security_groups": [{"id": "DEFAULT_GROUP", "name": "default"}],
             "OS-EXT-AZ:availability_zone": "eu-de-02",
             "OS-EXT-SRV-ATTR:host": "pod01.eu-de-02",
             "OS-EXT-SRV-ATTR:hypervisor_hostname": "nova-pod01.eu-de-02",

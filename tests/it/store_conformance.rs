@@ -15,6 +15,7 @@ use ecsd::domain::catalogue::Usage;
 use ecsd::domain::faults::{FaultEffect, FaultOperation, FaultRule, FaultSpec};
 use ecsd::domain::groups::ServerGroup;
 use ecsd::domain::job::{Failure, Job, JobStatus, SubJob};
+use ecsd::domain::network::{Port, PortFilter, SecurityGroup, SecurityGroupRule, default_group};
 use ecsd::domain::placement::HostUsage;
 use ecsd::domain::query::{Page, ServerFilter, Start};
 use ecsd::domain::recycle_bin::{RecycleBin, Recycled};
@@ -636,7 +637,7 @@ fn unique_ids_and_addresses_are_enforced_by_the_store() {
 
         // The same address in another subnet is another address.
         let mut next_door = server(P, "srv-6", "f", 1, 10);
-        next_door.nics = vec![nic(OTHER_SUBNET, ip(10))];
+        next_door.nics = vec![Nic { port_id: "port-next-door".into(), ..nic(OTHER_SUBNET, ip(10)) }];
         insert(store, &[next_door]);
         assert!(look(store, |tx| tx.address_in_use(P, OTHER_SUBNET, ip(10))));
 
@@ -1448,5 +1449,130 @@ fn the_recycle_bin_keeps_settings_and_servers_per_project_through_snapshots_and_
             assert_eq!((tx.recycle_bin(P)?, tx.recycled_count(P)?), (None, 0));
             Ok(())
         });
+    });
+}
+
+fn port(project_id: &str, id: &str, last: u8, created_ms: i64) -> Port {
+    Port {
+        id: id.into(),
+        project_id: project_id.into(),
+        name: String::new(),
+        subnet_id: SUBNET.into(),
+        ip: ip(last),
+        mac: "fa:16:3e:00:00:02".into(),
+        device_id: String::new(),
+        device_owner: String::new(),
+        security_group_ids: vec![],
+        allowed_address_pairs: vec![],
+        primary: false,
+        created: at(created_ms),
+    }
+}
+
+fn port_ids(ports: Vec<Port>) -> Vec<String> {
+    ports.into_iter().map(|p| p.id).collect()
+}
+
+#[test]
+fn ports_hold_addresses_and_a_servers_nics_are_its_ports() {
+    on_every_store(|store| {
+        let mut web = server(P, "srv-1", "web", 1000, 10);
+        web.security_group_ids = vec!["sg-1".into()];
+        web.nics.push(nic(SUBNET, ip(11)));
+        insert(store, &[web]);
+        let nics = look(store, |tx| tx.ports(P, &PortFilter { device_id: Some("srv-1".into()), ..Default::default() }));
+        assert_eq!(port_ids(nics.clone()), strings(&["port-192.168.0.10", "port-192.168.0.11"]));
+        assert!(nics.iter().all(|p| p.security_group_ids == ["sg-1"] && p.device_owner == "compute:eu-de-01"));
+        assert!(nics[0].primary && !nics[1].primary, "the first NIC is the primary one");
+
+        let taken = transact(store, |tx| tx.insert_port(&port(P, "vip", 10, 2000))).expect_err("the address is held");
+        assert_eq!(taken.code, ErrorCode::VpcIpInUse);
+        commit(store, |tx| tx.insert_port(&port(P, "vip", 20, 2000)));
+        commit(store, |tx| tx.insert_port(&port(Q, "theirs", 10, 2000)));
+        assert!(look(store, |tx| tx.address_in_use(P, SUBNET, ip(20))));
+        assert_eq!(look(store, |tx| tx.port(Q, "vip")), None, "ports are a project's");
+
+        let mut vip = look(store, |tx| tx.port(P, "vip")).expect("the port");
+        vip.name = "renamed".into();
+        vip.security_group_ids = vec!["sg-2".into()];
+        commit(store, |tx| tx.update_port(&vip));
+        assert_eq!(look(store, |tx| tx.port(P, "vip")), Some(vip.clone()));
+        let by_group = PortFilter { security_groups: vec!["sg-2".into()], ..Default::default() };
+        assert_eq!(port_ids(look(store, |tx| tx.ports(P, &by_group))), strings(&["vip"]));
+        assert_eq!(
+            port_ids(look(store, |tx| tx.subnet_ports(P, SUBNET))),
+            strings(&["port-192.168.0.10", "port-192.168.0.11", "vip"]),
+            "by address"
+        );
+
+        commit(store, |tx| tx.set_lowest_free_hint(P, SUBNET, u32::from(ip(30))));
+        commit(store, |tx| tx.delete_server("srv-1"));
+        assert_eq!(port_ids(look(store, |tx| tx.ports(P, &PortFilter::default()))), strings(&["vip"]));
+        assert!(!look(store, |tx| tx.address_in_use(P, SUBNET, ip(10))), "the NICs' addresses are free");
+        assert_eq!(look(store, |tx| tx.lowest_free_hint(P, SUBNET)), u32::from(ip(10)), "and handed out first");
+        commit(store, |tx| tx.delete_port(P, "vip"));
+        assert_eq!(look(store, |tx| tx.port(P, "vip")), None);
+        assert!(look(store, |tx| tx.port(Q, "theirs")).is_some());
+    });
+}
+
+#[test]
+fn security_groups_keep_their_rules_and_know_when_they_are_in_use() {
+    on_every_store(|store| {
+        let (group, rules) = default_group(P, at(1000));
+        commit(store, |tx| {
+            tx.insert_security_group(&group)?;
+            rules.iter().try_for_each(|r| tx.insert_security_group_rule(r))
+        });
+        let (other, other_rules) = default_group(P, at(2000));
+        let other = SecurityGroup { name: "web".into(), ..other };
+        commit(store, |tx| tx.insert_security_group(&other));
+        assert_eq!(look(store, |tx| tx.security_groups(P)), vec![group.clone(), other.clone()]);
+        assert_eq!(look(store, |tx| tx.security_groups(Q)), vec![]);
+        assert_eq!(look(store, |tx| tx.security_group_rules(P, Some(&group.id))), rules);
+        assert_eq!(look(store, |tx| tx.security_group_rule(P, &rules[0].id)), Some(rules[0].clone()));
+        assert_eq!(look(store, |tx| tx.security_group_rule(Q, &rules[0].id)), None);
+        // The default group's own rules name it: that is no use by another group.
+        assert!(!look(store, |tx| tx.security_group_in_use(P, &group.id)));
+
+        let from_default = SecurityGroupRule {
+            security_group_id: other.id.clone(),
+            remote_group_id: Some(group.id.clone()),
+            ..other_rules[0].clone()
+        };
+        commit(store, |tx| tx.insert_security_group_rule(&from_default));
+        assert!(look(store, |tx| tx.security_group_in_use(P, &group.id)), "another group's rule names it");
+        let mut on_port = port(P, "p-1", 40, 3000);
+        on_port.security_group_ids = vec![other.id.clone()];
+        commit(store, |tx| tx.insert_port(&on_port));
+        assert!(look(store, |tx| tx.security_group_in_use(P, &other.id)), "a port carries it");
+
+        commit(store, |tx| tx.delete_security_group(P, &other.id));
+        assert_eq!(look(store, |tx| tx.security_group(P, &other.id)), None);
+        assert_eq!(look(store, |tx| tx.security_group_rule(P, &from_default.id)), None, "its rules go with it");
+        commit(store, |tx| tx.delete_security_group_rule(P, &rules[0].id));
+        assert_eq!(look(store, |tx| tx.security_group_rules(P, None)).len(), 3);
+    });
+}
+
+#[test]
+fn reset_and_snapshots_cover_ports_and_security_groups() {
+    on_every_store(|store| {
+        let (group, rules) = default_group(P, at(1000));
+        commit(store, |tx| {
+            tx.ensure_project(P, "")?;
+            tx.insert_security_group(&group)?;
+            tx.insert_security_group_rule(&rules[0])?;
+            tx.insert_port(&port(P, "p-1", 40, 1000))
+        });
+        commit(store, |tx| tx.save_snapshot("net", at(2000)));
+        commit(store, |tx| tx.reset(Some(P)));
+        assert_eq!(look(store, |tx| tx.ports(P, &PortFilter::default())), vec![]);
+        assert_eq!(look(store, |tx| tx.security_groups(P)), vec![]);
+        assert_eq!(look(store, |tx| tx.security_group_rules(P, None)), vec![]);
+        assert!(commit(store, |tx| tx.restore_snapshot("net")));
+        assert_eq!(port_ids(look(store, |tx| tx.ports(P, &PortFilter::default()))), strings(&["p-1"]));
+        assert_eq!(look(store, |tx| tx.security_groups(P)), vec![group.clone()]);
+        assert_eq!(look(store, |tx| tx.security_group_rules(P, None)), vec![rules[0].clone()]);
     });
 }

@@ -8,12 +8,13 @@ import importlib
 import re
 
 _MODELS = importlib.import_module("huaweicloudsdkecs.v2.model")
+VPC_MODELS = importlib.import_module("huaweicloudsdkvpc.v2.model")
 
 
-def _check(value, type_name: str, where: str, problems: list) -> None:
+def _check(value, type_name: str, where: str, problems: list, models=_MODELS) -> None:
     if value is None:
         return
-    if type_name in ("str",):
+    if type_name in ("str", "datetime"):
         if not isinstance(value, str):
             problems.append(f"{where}: {value!r} is not a string")
     elif type_name in ("int",):
@@ -33,16 +34,16 @@ def _check(value, type_name: str, where: str, problems: list) -> None:
             problems.append(f"{where}: {value!r} is not a list")
             return
         for i, item in enumerate(value):
-            _check(item, inner, f"{where}[{i}]", problems)
+            _check(item, inner, f"{where}[{i}]", problems, models)
     elif type_name.startswith("dict("):
         inner = re.match(r"dict\(str, (.*)\)$", type_name).group(1)
         if not isinstance(value, dict):
             problems.append(f"{where}: {value!r} is not an object")
             return
         for key, item in value.items():
-            _check(item, inner, f"{where}.{key}", problems)
+            _check(item, inner, f"{where}.{key}", problems, models)
     else:
-        model = getattr(_MODELS, type_name)
+        model = getattr(models, type_name)
         if not isinstance(value, dict):
             problems.append(f"{where}: {value!r} is not an object ({type_name})")
             return
@@ -52,13 +53,14 @@ def _check(value, type_name: str, where: str, problems: list) -> None:
             if attr is None:
                 problems.append(f"{where}.{key}: not a field of the SDK model {type_name}")
                 continue
-            _check(item, model.openapi_types[attr], f"{where}.{key}", problems)
+            _check(item, model.openapi_types[attr], f"{where}.{key}", problems, models)
 
 
-def assert_fits_model(answer, model_name: str, skip: tuple = ()) -> None:
+def assert_fits_model(answer, model_name: str, skip: tuple = (), models=_MODELS) -> None:
     """Fails listing every key of `answer` the SDK model `model_name` does not know or types otherwise.
-    `skip`: top-level keys that are not part of the model's body (none for most answers)."""
+    `skip`: top-level keys that are not part of the model's body (none for most answers); `models`: the
+    SDK's model module (ECS's unless given, `VPC_MODELS` for the VPC API)."""
     problems: list = []
     body = {k: v for k, v in answer.items() if k not in skip} if isinstance(answer, dict) else answer
-    _check(body, model_name, model_name, problems)
+    _check(body, model_name, model_name, problems, models)
     assert not problems, "the SDK model does not fit the answer:\n  " + "\n  ".join(problems)

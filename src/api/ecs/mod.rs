@@ -8,6 +8,7 @@ mod jobs;
 mod lifecycle;
 mod maintenance;
 mod metadata;
+mod nics;
 mod os;
 mod reads;
 mod recycle_bin;
@@ -93,6 +94,10 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(metadata::delete_server_metadata)).fault(Fault::Metadata),
         Row::new(routes!(metadata::show_metadata_options)),
         Row::new(routes!(metadata::update_metadata_options)).fault(Fault::Metadata),
+        Row::new(routes!(nics::batch_add_server_nics)).fault(Fault::Nics),
+        Row::new(routes!(nics::batch_delete_server_nics)).fault(Fault::Nics),
+        Row::new(routes!(nics::list_server_interfaces)),
+        Row::new(routes!(nics::show_server_attachable_nic_num)),
         Row::new(routes!(groups::create_server_group)).fault(Fault::ServerGroup),
         Row::new(routes!(groups::list_server_groups)),
         Row::new(routes!(groups::show_server_group)),

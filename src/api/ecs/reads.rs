@@ -163,8 +163,11 @@ pub async fn list_cloud_servers(
     };
     let project = project_id.clone();
     let marker = query.marker;
-    let (servers, more) =
-        blocking(&ecs, move |ecs| ecs.list_cloud_servers(&project, &sql, &filter, marker.as_deref(), limit)).await?;
+    let (servers, more, names) = blocking(&ecs, move |ecs| {
+        let (servers, more) = ecs.list_cloud_servers(&project, &sql, &filter, marker.as_deref(), limit)?;
+        Ok((servers, more, ecs.security_group_names(&project)?))
+    })
+    .await?;
     let servers_links = match (more, servers.last()) {
         (true, Some(last)) => vec![PageLink {
             href: format!("{base}/v1.1/{project_id}/cloudservers/detail?limit={limit}&marker={}", last.id),
@@ -174,7 +177,7 @@ pub async fn list_cloud_servers(
     };
     let catalogue = ecs.catalogue();
     Ok(Json(ListCloudServersResponse {
-        servers: servers.iter().map(|s| CloudServer::of(s, catalogue, &expect)).collect(),
+        servers: servers.iter().map(|s| CloudServer::of(s, catalogue, &expect, &names)).collect(),
         servers_links,
         request_id: request_id.map(|Extension(RequestId(id))| id).unwrap_or_default(),
     }))

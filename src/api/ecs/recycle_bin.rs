@@ -147,10 +147,13 @@ pub async fn list_recycle_bin_servers(
     let filter = ServerFilter { name: query.name, ip: query.ip_address, tags: query.tags, ..ServerFilter::default() };
     filter.validate()?;
     let page = Page { start, limit };
-    let servers = blocking(&ecs, move |ecs| ecs.list_recycle_bin_servers(&project_id, filter, page)).await?;
+    let (servers, names) = blocking(&ecs, move |ecs| {
+        Ok((ecs.list_recycle_bin_servers(&project_id, filter, page)?, ecs.security_group_names(&project_id)?))
+    })
+    .await?;
     let catalogue = ecs.catalogue();
     Ok(Json(ListRecycleBinServersResponse {
-        servers: servers.iter().map(|s| ServerDetail::of(s, catalogue)).collect(),
+        servers: servers.iter().map(|s| ServerDetail::of(s, catalogue, &names)).collect(),
     }))
 }
 

@@ -213,20 +213,27 @@ pub async fn list_servers_details(
         // With `server_id`, every other filter is ignored, and an unknown id gets an entry of
         // its own with only `id` and `fault` (contract T1.10).
         Some(ids) => {
-            let found = blocking(&ecs, move |ecs| ecs.servers_by_ids(&project_id, &ids)).await?;
+            let (found, names) = blocking(&ecs, move |ecs| {
+                Ok((ecs.servers_by_ids(&project_id, &ids)?, ecs.security_group_names(&project_id)?))
+            })
+            .await?;
             let listed: Vec<ListedServer> = found
                 .into_iter()
                 .map(|(id, server)| match server {
-                    Some(server) => ListedServer::Found(Box::new(ServerDetail::of(&server, catalogue))),
+                    Some(server) => ListedServer::Found(Box::new(ServerDetail::of(&server, catalogue, &names))),
                     None => ListedServer::missing(id),
                 })
                 .collect();
             (listed.len() as u64, listed)
         }
         None => {
-            let (count, servers) =
-                blocking(&ecs, move |ecs| ecs.list_servers_details(&project_id, &filter, page)).await?;
-            (count, servers.iter().map(|s| ListedServer::Found(Box::new(ServerDetail::of(s, catalogue)))).collect())
+            let (count, servers, names) = blocking(&ecs, move |ecs| {
+                let (count, servers) = ecs.list_servers_details(&project_id, &filter, page)?;
+                Ok((count, servers, ecs.security_group_names(&project_id)?))
+            })
+            .await?;
+            let listed = servers.iter().map(|s| ListedServer::Found(Box::new(ServerDetail::of(s, catalogue, &names))));
+            (count, listed.collect())
         }
     };
     Ok(Json(ListServersDetailsResponse { count, servers }))
@@ -249,8 +256,10 @@ pub async fn show_server(
     Project(project_id): Project,
     EcsPath(ServerPath { server_id }): EcsPath<ServerPath>,
 ) -> ApiResult<Json<ShowServerResponse>> {
-    let server = point_read(&ecs, |ecs| ecs.show_server(&project_id, &server_id))?;
-    Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, ecs.catalogue()) }))
+    let (server, names) = point_read(&ecs, |ecs| {
+        Ok((ecs.show_server(&project_id, &server_id)?, ecs.security_group_names(&project_id)?))
+    })?;
+    Ok(Json(ShowServerResponse { server: ServerDetail::of(&server, ecs.catalogue(), &names) }))
 }
 
 /// `PUT /v1/{pid}/cloudservers/{server_id}`: name and description.

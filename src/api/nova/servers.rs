@@ -17,7 +17,6 @@ use super::wire::{
     ServersDetailResponse, ServersResponse, UpdateServerRequest, security_group_names, server_links,
 };
 use super::{Microversion, NovaError, NovaJson, NovaPath, NovaProject, NovaQuery, NovaResult, blocking};
-use crate::api::ecs::wire::servers::DEFAULT_SECURITY_GROUP;
 use crate::api::extract::{BaseUrl, ProjectPath, ServerPath};
 use crate::api::operation::Current;
 use crate::domain::catalogue::Catalogue;
@@ -118,7 +117,7 @@ impl CreateServerRequest {
         let security_group_ids = server
             .security_groups
             .into_iter()
-            .filter(|group| group.name != "default" && group.name != DEFAULT_SECURITY_GROUP)
+            .filter(|group| group.name != "default")
             .map(|group| group.name)
             .collect();
         let server_group_id = self.scheduler_hints.and_then(|hints| hints.group).filter(|g| !g.is_empty());

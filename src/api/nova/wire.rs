@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Microversion;
-use crate::api::ecs::wire::servers::{DEFAULT_SECURITY_GROUP, security_groups};
 use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::{Catalogue, Flavor};
 use crate::domain::groups::ServerGroup;
@@ -230,12 +229,9 @@ pub fn server_links(base_url: &str, project_id: &str, server_id: &str) -> Vec<Li
     ]
 }
 
-/// The security group names Nova shows for a server.
+/// The security groups Nova shows for a server, by id.
 pub fn security_group_names(server: &Server) -> Vec<NameOnly> {
-    security_groups(server)
-        .into_iter()
-        .map(|group| NameOnly { name: if group.id == DEFAULT_SECURITY_GROUP { "default".into() } else { group.name } })
-        .collect()
+    server.security_group_ids.iter().map(|id| NameOnly { name: id.clone() }).collect()
 }
 
 /// `GET /v2.1/{project_id}/servers`: ids, names and links.
@@ -586,6 +582,8 @@ impl InstanceAction {
             crate::domain::status::OperationKind::Migrate => "migrate",
             crate::domain::status::OperationKind::Redeploy => "evacuate",
             crate::domain::status::OperationKind::Restore => "restore",
+            crate::domain::status::OperationKind::AddNics => "attach_interface",
+            crate::domain::status::OperationKind::DeleteNics => "detach_interface",
         };
         let result = match sub.status {
             JobStatus::Success => Some("Success"),

@@ -9,6 +9,7 @@ mod idempotency;
 mod identity;
 mod jobs;
 mod lifecycle;
+mod network;
 mod placement;
 mod recycle_bin;
 mod servers;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_tags_groups_placement.sql"),
     include_str!("migrations/0006_hardening.sql"),
     include_str!("migrations/0007_recycle_bin.sql"),
+    include_str!("migrations/0008_network.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

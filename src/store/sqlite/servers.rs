@@ -1,4 +1,4 @@
-//! Servers, project usage and addresses.
+//! Servers and project usage; the addresses servers hold are their NICs' ports (network.rs).
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteTx, db, ns};
 use crate::domain::catalogue::Usage;
+use crate::domain::network::Port;
 use crate::domain::query::{Page, ServerFilter, Start};
 use crate::domain::server::Server;
 use crate::domain::status::{Status, TaskState};
@@ -119,11 +120,11 @@ impl ServerReads for SqliteTx<'_> {
             args.push(text(&tag_needle(tag)));
         }
         if let Some(ip) = &filter.ip {
-            conditions.push("id IN (SELECT server_id FROM addresses WHERE project_id = ? AND instr(ip, ?) > 0)");
+            conditions.push("id IN (SELECT device_id FROM ports WHERE project_id = ? AND instr(ip, ?) > 0)");
             args.extend([text(project_id), text(ip.as_str())]);
         }
         if let Some(ip) = &filter.ip_eq {
-            conditions.push("id IN (SELECT server_id FROM addresses WHERE project_id = ? AND ip = ?)");
+            conditions.push("id IN (SELECT device_id FROM ports WHERE project_id = ? AND ip = ?)");
             args.extend([text(project_id), text(ip.as_str())]);
         }
         let total = if conditions.len() == 2 && filter.status.is_none() {
@@ -175,7 +176,7 @@ impl ServerReads for SqliteTx<'_> {
 
     fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool> {
         self.tx
-            .prepare_cached("SELECT 1 FROM addresses WHERE project_id = ?1 AND subnet_id = ?2 AND ip = ?3")
+            .prepare_cached("SELECT 1 FROM ports WHERE project_id = ?1 AND subnet_id = ?2 AND ip = ?3")
             .and_then(|mut s| s.exists(params![project_id, subnet_id, ip.to_string()]))
             .map_err(db)
     }
@@ -198,13 +199,6 @@ impl ServerWrites for SqliteTx<'_> {
                  task_state, vcpus, ram_mib, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(db)?;
-        let mut insert_address = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO addresses (project_id, subnet_id, ip, server_id) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-            )
-            .map_err(db)?;
         for (server, usage) in servers.iter().zip(reserved) {
             insert_server
                 .execute(params![
@@ -223,10 +217,7 @@ impl ServerWrites for SqliteTx<'_> {
                 ])
                 .map_err(db)?;
             for nic in &server.nics {
-                let inserted = insert_address
-                    .execute(params![server.project_id, nic.subnet_id, nic.ip.to_string(), server.id])
-                    .map_err(db)?;
-                if inserted == 0 {
+                if !self.insert_port_row(&Port::of_nic(server, nic))? {
                     return Err(Error::new(
                         ErrorCode::IpInUse,
                         format!("The private IP address {} is already in use.", nic.ip),
@@ -271,25 +262,17 @@ impl ServerWrites for SqliteTx<'_> {
     }
 
     fn delete_server(&mut self, server_id: &str) -> Result<()> {
-        // A freed address below a hint moves the hint down, so it is handed out again first.
-        let freed: Vec<(String, String, String)> = self
+        // The server's NICs go with it, and their addresses are free again.
+        let ports: Vec<(String, String)> = self
             .tx
-            .prepare_cached("SELECT project_id, subnet_id, ip FROM addresses WHERE server_id = ?1")
+            .prepare_cached("SELECT project_id, id FROM ports WHERE device_id = ?1")
             .and_then(|mut s| {
-                s.query_map([server_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                s.query_map([server_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(db)?;
-        for (project_id, subnet_id, ip) in freed {
-            let ip: Ipv4Addr = ip.parse().map_err(|_| Error::internal(format!("bad address {ip} in store")))?;
-            self.tx
-                .execute(
-                    "UPDATE address_hints SET lowest_free = MIN(lowest_free, ?3) WHERE project_id = ?1 AND subnet_id = ?2",
-                    params![project_id, subnet_id, u32::from(ip)],
-                )
-                .map_err(db)?;
+        for (project_id, port_id) in ports {
+            self.remove_port_row(&project_id, &port_id)?;
         }
-        self.tx.execute("DELETE FROM addresses WHERE server_id = ?1", [server_id]).map_err(db)?;
         self.tx.execute("DELETE FROM servers WHERE id = ?1", [server_id]).map_err(db)?;
         Ok(())
     }

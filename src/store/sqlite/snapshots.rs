@@ -9,9 +9,11 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 13] = [
+const SNAPSHOT_TABLES: [&str; 15] = [
     "servers",
-    "addresses",
+    "ports",
+    "security_groups",
+    "security_group_rules",
     "jobs",
     "sub_jobs",
     "client_tokens",

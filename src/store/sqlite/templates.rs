@@ -16,7 +16,12 @@ fn to_doc<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 impl SqliteTx<'_> {
-    fn docs<T: serde::de::DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<T>> {
+    /// The documents the first column of `sql` holds, in its order.
+    pub(super) fn docs<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<T>> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
         let docs = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db)?;
         docs.map(|doc| doc.map_err(db).and_then(from_doc)).collect()

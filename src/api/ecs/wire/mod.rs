@@ -8,6 +8,7 @@ pub mod groups;
 pub mod jobs;
 pub mod lifecycle;
 pub mod metadata;
+pub mod nics;
 pub mod os;
 pub mod reads;
 pub mod recycle_bin;

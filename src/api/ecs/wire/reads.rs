@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::servers::{SecurityGroup, security_groups, shown_metadata};
+use super::servers::{GroupNames, SecurityGroup, security_groups, shown_metadata};
 use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::server::Server;
@@ -229,7 +229,7 @@ pub struct MarketInfo {
 
 impl CloudServer {
     /// The server with the default fields and those of `expect`.
-    pub fn of(server: &Server, catalogue: &Catalogue, expect: &[ExpectField]) -> Self {
+    pub fn of(server: &Server, catalogue: &Catalogue, expect: &[ExpectField], names: &GroupNames) -> Self {
         let wants = |field| expect.contains(&field);
         let flavor = catalogue.flavor(&server.flavor_id);
         CloudServer {
@@ -279,7 +279,7 @@ impl CloudServer {
                 }
                 addresses
             }),
-            security_groups: wants(ExpectField::SecurityGroups).then(|| security_groups(server)),
+            security_groups: wants(ExpectField::SecurityGroups).then(|| security_groups(server, names)),
             volumes_attached: wants(ExpectField::VolumesAttached).then(|| {
                 server
                     .volumes

@@ -224,9 +224,6 @@ pub struct CreateServersResponse {
     pub server_ids: Vec<String>,
 }
 
-/// The default security group every server is in when the request names none.
-pub const DEFAULT_SECURITY_GROUP: &str = "1c3a5f4e-2b7d-4d8e-9f10-a1b2c3d4e5f6";
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServerDetail {
     pub id: String,
@@ -372,17 +369,20 @@ pub fn shown_metadata(server: &Server, catalogue: &Catalogue) -> BTreeMap<String
     metadata
 }
 
-/// The security groups of a server: the project's default one when it names none.
-pub fn security_groups(server: &Server) -> Vec<SecurityGroup> {
-    if server.security_group_ids.is_empty() {
-        vec![SecurityGroup { id: DEFAULT_SECURITY_GROUP.into(), name: "default".into() }]
-    } else {
-        server.security_group_ids.iter().map(|id| SecurityGroup { id: id.clone(), name: id.clone() }).collect()
-    }
+/// The names of a project's security groups, by id.
+pub type GroupNames = std::collections::HashMap<String, String>;
+
+/// The security groups of a server's ports, with their names.
+pub fn security_groups(server: &Server, names: &GroupNames) -> Vec<SecurityGroup> {
+    server
+        .security_group_ids
+        .iter()
+        .map(|id| SecurityGroup { id: id.clone(), name: names.get(id).cloned().unwrap_or_default() })
+        .collect()
 }
 
 impl ServerDetail {
-    pub fn of(server: &Server, catalogue: &Catalogue) -> Self {
+    pub fn of(server: &Server, catalogue: &Catalogue, names: &GroupNames) -> Self {
         let flavor = catalogue.flavor(&server.flavor_id);
         let mut addresses: BTreeMap<String, Vec<Address>> = BTreeMap::new();
         for (index, nic) in server.nics.iter().enumerate() {
@@ -396,7 +396,7 @@ impl ServerDetail {
             });
         }
         let metadata = shown_metadata(server, catalogue);
-        let security_groups = security_groups(server);
+        let security_groups = security_groups(server, names);
         let host = server.host.clone().unwrap_or_default();
         let scheduler_hints =
             server.server_group_id.iter().map(|group| ("group".to_string(), vec![group.clone()])).collect();
