@@ -93,7 +93,14 @@ pub struct Config {
     /// Start from an empty store: the data dir's store files are removed once the listener is
     /// bound (the bootstrap credential file stays).
     pub reset_on_start: bool,
+    /// The one region ecsd is (`eu-de` unless configured): the Keystone catalog's region, and
+    /// the name of every project that was not given one, as the cloud names a region's main
+    /// project after the region.
+    pub region: String,
 }
+
+/// The region when none is configured.
+pub const DEFAULT_REGION: &str = "eu-de";
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +122,8 @@ pub struct ConfigFile {
     pub subnets: Option<Vec<Subnet>>,
     pub availability_zones: Option<Vec<String>>,
     pub placement: Option<Placement>,
+    /// The region's name (`eu-de` by default).
+    pub region: Option<String>,
     #[serde(default)]
     pub projects: Vec<ProjectConfig>,
     #[serde(default)]

@@ -58,13 +58,56 @@ pub struct Caller {
     pub admin: bool,
 }
 
+/// A token as Keystone shows it: who it stands for, the project it is scoped to, and when it
+/// was issued and expires. The token itself is only known when it is issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedToken {
     pub token: String,
     pub project_id: String,
+    pub project_name: String,
+    pub user_id: String,
     pub user: String,
     pub domain: String,
     pub issued: Timestamp,
     pub expires: Timestamp,
+}
+
+/// The user of a password authentication: by name (within a domain, any when absent) or by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Name { name: String, domain: Option<String> },
+    Id(String),
+}
+
+/// The project a token is asked for: by id, or by name (within a domain, any when absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectRef {
+    Id(String),
+    Name { name: String, domain: Option<String> },
+}
+
+/// How a token is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenAuth {
+    Password {
+        user: UserRef,
+        password: String,
+    },
+    /// A token for the same user, possibly scoped elsewhere (Keystone's `token` method).
+    Token(String),
+}
+
+/// A project as Keystone lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectInfo {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+}
+
+/// The id Keystone gives a user: stable, derived from the domain and name.
+pub fn user_id(domain: &str, name: &str) -> String {
+    sha256_hex(&format!("ecsd-user:{domain}/{name}"))[..32].to_string()
 }
 
 /// The key a signature is checked with, and what it grants.
@@ -84,6 +127,10 @@ pub struct Iam {
     decoy_hash: String,
     checks: PasswordChecks,
     lockout: Lockout,
+    /// The region, which names every project configured without a name.
+    region: String,
+    /// The names of the configured projects.
+    project_names: HashMap<String, String>,
 }
 
 /// Why a credential was refused; the api layer renders these as gateway or IAM errors.
@@ -98,6 +145,8 @@ pub enum Refused {
     Locked,
     /// Too many password checks at once: try again shortly.
     Busy,
+    /// The user may not have a token for the project asked for.
+    BadScope,
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -188,7 +237,13 @@ impl Lockout {
 }
 
 impl Iam {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, users: &[User]) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        users: &[User],
+        projects: &[crate::config::ProjectConfig],
+        region: &str,
+    ) -> anyhow::Result<Self> {
         let users = users
             .iter()
             .map(|user| {
@@ -215,7 +270,57 @@ impl Iam {
             decoy_hash,
             checks: PasswordChecks::new(at_once),
             lockout: Lockout { duration: LOCKOUT, failures: Mutex::new(HashMap::new()) },
+            region: region.to_string(),
+            project_names: projects
+                .iter()
+                .filter(|p| !p.name.is_empty())
+                .map(|p| (p.id.clone(), p.name.clone()))
+                .collect(),
         })
+    }
+
+    /// The region ecsd is.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// A project as Keystone shows it: its configured name, else the region's; the domain of
+    /// the users it has, else `default`.
+    pub fn project(&self, project_id: &str) -> ProjectInfo {
+        let name = self.project_names.get(project_id).cloned().unwrap_or_else(|| self.region.clone());
+        let domain = self
+            .users
+            .iter()
+            .find(|(u, _)| u.project_id == project_id)
+            .map_or_else(default_domain, |(u, _)| u.domain.clone());
+        ProjectInfo { id: project_id.to_string(), name, domain }
+    }
+
+    /// What a token stands for, while it has not expired (`GET /v3/auth/tokens`).
+    pub fn validate_token(&self, token: &str) -> Result<Result<IssuedToken, Refused>> {
+        let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
+        let Some(stored) = found.filter(|stored| stored.expires > self.clock.now()) else {
+            return Ok(Err(Refused::BadToken));
+        };
+        let (user_id, user, domain) = match self.user_by_id_or_name(&stored.user) {
+            Some(user) => (user_id(&user.domain, &user.name), user.name.clone(), user.domain.clone()),
+            None => (stored.user.clone(), stored.user.clone(), self.project(&stored.project_id).domain),
+        };
+        let project = self.project(&stored.project_id);
+        Ok(Ok(IssuedToken {
+            token: token.to_string(),
+            project_id: project.id,
+            project_name: project.name,
+            user_id,
+            user,
+            domain,
+            issued: stored.expires - TOKEN_LIFETIME,
+            expires: stored.expires,
+        }))
+    }
+
+    fn user_by_id_or_name(&self, stored: &str) -> Option<&User> {
+        self.users.iter().map(|(u, _)| u).find(|u| user_id(&u.domain, &u.name) == stored || u.name == stored)
     }
 
     /// The key an access key signs with, while it is active and not locked.
@@ -244,71 +349,108 @@ impl Iam {
     pub fn token_caller(&self, token: &str) -> Result<Result<Caller, Refused>> {
         let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
         Ok(match found {
-            Some((project_id, expires)) if expires > self.clock.now() => {
-                Ok(Caller { project_id, declared_project_id: None, admin: false })
+            Some(stored) if stored.expires > self.clock.now() => {
+                Ok(Caller { project_id: stored.project_id, declared_project_id: None, admin: false })
             }
             _ => Err(Refused::BadToken),
         })
     }
 
-    /// The password method of `POST /v3/auth/tokens`, scoped to the user's project. Waits for
-    /// a turn to check the password, or is refused as [`Refused::Busy`].
+    /// `POST /v3/auth/tokens`: the password method (which waits for a turn to check the
+    /// password, or is refused as [`Refused::Busy`]) or the token method, scoped to the
+    /// user's project (the only one a user has), asked for by id or name or not at all.
     pub async fn issue_token(
         self: &Arc<Self>,
-        user_name: String,
-        domain: Option<String>,
-        password: String,
-        project_id: Option<String>,
+        auth: TokenAuth,
+        project: Option<ProjectRef>,
     ) -> Result<Result<IssuedToken, Refused>> {
-        let Some(turn) = self.checks.turn().await else { return Ok(Err(Refused::Busy)) };
         let iam = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            iam.check_and_issue(&turn, &user_name, domain.as_deref(), &password, project_id.as_deref())
-        })
-        .await
-        .map_err(Error::internal)?
+        match auth {
+            TokenAuth::Token(token) => {
+                let shown = match self.validate_token(&token)? {
+                    Ok(shown) => shown,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let found =
+                    self.users.iter().map(|(u, _)| u).find(|u| u.name == shown.user && u.domain == shown.domain);
+                let Some(user) = found.cloned() else { return Ok(Err(Refused::BadToken)) };
+                tokio::task::spawn_blocking(move || iam.issue_for(&user, project.as_ref()))
+                    .await
+                    .map_err(Error::internal)?
+            }
+            TokenAuth::Password { user, password } => {
+                let Some(turn) = self.checks.turn().await else { return Ok(Err(Refused::Busy)) };
+                tokio::task::spawn_blocking(move || match iam.check_password(&turn, &user, &password) {
+                    Ok(user) => iam.issue_for(&user, project.as_ref()),
+                    Err(refused) => Ok(Err(refused)),
+                })
+                .await
+                .map_err(Error::internal)?
+            }
+        }
     }
 
-    fn check_and_issue(
-        &self,
-        turn: &Turn,
-        user_name: &str,
-        domain: Option<&str>,
-        password: &str,
-        project_id: Option<&str>,
-    ) -> Result<Result<IssuedToken, Refused>> {
-        let user = self.users.iter().find(|(u, _)| u.name == user_name && domain.is_none_or(|d| d == u.domain));
-        let Some((user, hash)) = user else {
+    /// The user whose password this is, counting failures towards the lockout.
+    fn check_password(&self, turn: &Turn, user: &UserRef, password: &str) -> std::result::Result<User, Refused> {
+        let found = self.users.iter().find(|(u, _)| match user {
+            UserRef::Name { name, domain } => {
+                *name == u.name && domain.as_ref().is_none_or(|d| same_domain(d, &u.domain))
+            }
+            UserRef::Id(id) => *id == user_id(&u.domain, &u.name),
+        });
+        let Some((user, hash)) = found else {
             self.checks.verify(turn, password, &self.decoy_hash);
-            return Ok(Err(Refused::BadPassword));
+            return Err(Refused::BadPassword);
         };
         let lock = format!("user:{}/{}", user.domain, user.name);
         if self.lockout.is_locked(&lock) {
-            return Ok(Err(Refused::Locked));
+            return Err(Refused::Locked);
         }
         if !self.checks.verify(turn, password, hash) {
             self.lockout.failed(&lock);
-            return Ok(Err(Refused::BadPassword));
+            return Err(Refused::BadPassword);
         }
         self.lockout.succeeded(&lock);
-        if project_id.is_some_and(|p| p != user.project_id) {
-            return Ok(Err(Refused::BadPassword));
+        Ok(user.clone())
+    }
+
+    /// A new token of `user`, for the project asked for when it is the user's.
+    fn issue_for(&self, user: &User, project: Option<&ProjectRef>) -> Result<Result<IssuedToken, Refused>> {
+        let own = self.project(&user.project_id);
+        let allowed = match project {
+            None => true,
+            Some(ProjectRef::Id(id)) => *id == own.id,
+            Some(ProjectRef::Name { name, domain }) => {
+                *name == own.name && domain.as_ref().is_none_or(|d| same_domain(d, &own.domain))
+            }
+        };
+        if !allowed {
+            return Ok(Err(Refused::BadScope));
         }
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let token = format!("MII{}", hex::encode(bytes));
         let issued = self.clock.now();
         let expires = issued + TOKEN_LIFETIME;
-        transact(self.store.as_ref(), |tx| tx.put_token(&sha256_hex(&token), &user.project_id, &user.name, expires))?;
+        let id = user_id(&user.domain, &user.name);
+        transact(self.store.as_ref(), |tx| tx.put_token(&sha256_hex(&token), &user.project_id, &id, expires))?;
         Ok(Ok(IssuedToken {
             token,
-            project_id: user.project_id.clone(),
+            project_id: own.id,
+            project_name: own.name,
+            user_id: id,
             user: user.name.clone(),
             domain: user.domain.clone(),
             issued,
             expires,
         }))
     }
+}
+
+/// Whether a domain named in a request (by id or name: a domain's id is its name) is this one.
+/// Compared without case, as Keystone's SQL backend compares names, so `Default` is `default`.
+fn same_domain(asked: &str, domain: &str) -> bool {
+    asked.eq_ignore_ascii_case(domain)
 }
 
 fn key_lock(access_key: &str) -> String {

@@ -81,7 +81,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::advanced_by_ms(advanced_ms));
     register_identities(store.as_ref(), &config, &credential, clock.now())?;
-    let iam = Arc::new(iam::Iam::new(Arc::clone(&store), Arc::clone(&clock), &config.users)?);
+    let iam = Arc::new(iam::Iam::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        &config.users,
+        &config.projects,
+        &config.region,
+    )?);
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
     let (engine, engine_task) =

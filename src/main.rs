@@ -253,6 +253,10 @@ struct ServeArgs {
     /// Seconds a kept-alive connection may idle between requests before it is closed.
     #[arg(long, env = "ECSD_IDLE_TIMEOUT", default_value_t = 60.0)]
     idle_timeout: f64,
+    /// The region's name: the Keystone catalog's region and the default project name
+    /// (default: the config file's `region`, else eu-de).
+    #[arg(long, env = "ECSD_REGION")]
+    region: Option<String>,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
     #[arg(long, env = "ECSD_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -344,6 +348,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         },
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
         reset_on_start: args.reset_on_start,
+        region: args.region.or(file.region.clone()).unwrap_or_else(|| ecsd::config::DEFAULT_REGION.into()),
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();

@@ -35,6 +35,14 @@ pub struct GatewayError {
     pub request_id: String,
 }
 
+/// Whether a path is one of the OpenStack APIs (Keystone, Nova, Glance, Neutron), which
+/// refuse a missing or bad credential in Keystone's shape, as keystonemiddleware does.
+pub fn openstack_path(path: &str) -> bool {
+    ["/v3", "/v2.1", "/v2.0", "/v2/images"]
+        .iter()
+        .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
 fn gateway_refusal(error_code: &'static str, error_msg: String, request_id: &str) -> Response {
     let answered = AnsweredError { code: error_code.to_string(), message: error_msg.clone() };
     let body = GatewayError { error_msg, error_code, request_id: request_id.to_string() };
@@ -90,6 +98,21 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         return public(request, next).await;
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    if openstack_path(request.uri().path()) {
+        // The OpenStack APIs' handlers answer 401 only in Keystone's shape too, so every 401
+        // of these paths is this one body.
+        let response = authenticate_with(&auth, request, next, &request_id).await;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let body = super::iam::IamError::unauthenticated();
+            return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        }
+        return response;
+    }
+    authenticate_with(&auth, request, next, &request_id).await
+}
+
+async fn authenticate_with(auth: &AuthState, request: Request, next: Next, request_id: &str) -> Response {
+    let request_id = request_id.to_string();
     if let Some(token) = request.headers().get("x-auth-token").filter(|t| !t.is_empty()) {
         let token = token.to_str().unwrap_or_default().to_string();
         // A point read on a read connection: done in place (see `api::point_read`).

@@ -8,6 +8,8 @@ use crate::domain::server::Timestamp;
 const SERVER_TIME: &[FormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 const LAUNCH_TIME: &[FormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]");
+const KEYSTONE_TIME: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 const JOB_TIME: &[FormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
@@ -30,6 +32,11 @@ pub fn job_time(t: Timestamp) -> String {
     format(t, JOB_TIME)
 }
 
+/// `2016-04-25T20:04:34.604000Z`: Keystone token times.
+pub fn keystone_time(t: Timestamp) -> String {
+    format(t, KEYSTONE_TIME)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +47,6 @@ mod tests {
         assert_eq!(server_time(t), "2016-04-25T20:04:34Z");
         assert_eq!(launch_time(t), "2016-04-25T20:04:34.604000");
         assert_eq!(job_time(t), "2016-04-25T20:04:34.604Z");
+        assert_eq!(keystone_time(t), "2016-04-25T20:04:34.604000Z");
     }
 }

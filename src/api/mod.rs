@@ -10,8 +10,10 @@ pub mod error;
 pub mod evs;
 pub mod extract;
 pub mod format;
+pub mod glance;
 pub mod iam;
 pub mod ims;
+pub mod neutron;
 pub mod nova;
 pub mod openapi;
 pub mod operation;
@@ -139,7 +141,7 @@ fn rows() -> Vec<Row> {
         evs::operations(),
     ]
     .into_iter()
-    .chain([iam::operations(), control::operations()])
+    .chain([glance::operations(), neutron::operations(), iam::operations(), control::operations()])
     .flatten()
     .collect()
 }
@@ -167,6 +169,7 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router
         // an unknown API like any other.
         .method_not_allowed_fallback(unknown_path)
         .with_state(state)
+        .layer(middleware::from_fn(nova::negotiate))
         .layer(middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(observe))

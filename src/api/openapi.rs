@@ -17,6 +17,8 @@ use utoipa_axum::routes;
 
 use super::auth::GatewayError;
 use super::error::EcsErrorBody;
+use super::iam::IamError;
+use super::nova::wire::NovaFault;
 use super::operation::{self, Row};
 
 pub fn operations() -> Vec<Row> {
@@ -49,6 +51,10 @@ pub fn document() -> OpenApiDocument {
     GatewayError::schemas(&mut shared);
     shared.push((EcsErrorBody::name().into_owned(), EcsErrorBody::schema()));
     shared.push((GatewayError::name().into_owned(), GatewayError::schema()));
+    IamError::schemas(&mut shared);
+    NovaFault::schemas(&mut shared);
+    shared.push((IamError::name().into_owned(), IamError::schema()));
+    shared.push((NovaFault::name().into_owned(), NovaFault::schema()));
     components.schemas.extend(schemas.into_iter().chain(shared));
     for modifier in [&OptionalBodies as &dyn Modify, &CommonResponses, &Security] {
         modifier.modify(&mut document);
@@ -134,10 +140,32 @@ fn error_response(description: &str, schema: &str) -> RefOr<utoipa::openapi::Res
         .into()
 }
 
+/// The error bodies of an API: its own for bad input and failures, and for a refused
+/// credential the gateway's, or Keystone's on the OpenStack APIs.
+fn error_schemas(path: &str) -> (&'static str, &'static str) {
+    if path.starts_with("/v2.1/") {
+        ("NovaFault", "IamError")
+    } else if path.starts_with("/v2/images") {
+        ("GlanceError", "IamError")
+    } else if path.starts_with("/v2.0/") {
+        ("NeutronErrorBody", "IamError")
+    } else if super::auth::openstack_path(path) {
+        ("IamError", "IamError")
+    } else {
+        ("EcsError", "GatewayError")
+    }
+}
+
 fn add_common_responses(path: &str, operation: &mut Operation) {
     let public = operation::needs_no_credential(operation);
     let responses = &mut operation.responses.responses;
+    let (own, refused) = error_schemas(path);
     let mut add = |status: &str, description: &str, schema: &str| {
+        let schema = match schema {
+            "GatewayError" => refused,
+            "EcsError" => own,
+            other => other,
+        };
         responses.entry(status.to_string()).or_insert_with(|| error_response(description, schema));
     };
     if !public {

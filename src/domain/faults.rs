@@ -39,6 +39,8 @@ pub enum FaultOperation {
     ServerGroup,
     /// Deleting the password a Windows server left.
     Password,
+    /// Locking or unlocking a server (Nova's `lock`, `unlock`).
+    Lock,
     /// Reinstalling a server's OS from its own image.
     Reinstall,
     /// Changing a server's OS to another image.

@@ -58,7 +58,7 @@ impl std::fmt::Display for BatchAction {
             BatchAction::Start => f.write_str("os-start"),
             BatchAction::Stop { hard } => write!(f, "os-stop {}", kind(*hard)),
             BatchAction::Reboot { hard } => write!(f, "reboot {}", kind(*hard)),
-            BatchAction::Delete => f.write_str("delete"),
+            BatchAction::Delete { .. } => f.write_str("delete"),
         }
     }
 }

@@ -28,6 +28,21 @@ impl Ecs {
         .map(|server| server.metadata)
     }
 
+    /// Replaces all the user metadata of a server (Nova's `PUT .../metadata`); returns it.
+    pub fn replace_server_metadata(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>> {
+        let max_items = self.catalogue.quota.max_server_meta;
+        self.change_metadata(project_id, server_id, |server| {
+            server.metadata = metadata::merge(&BTreeMap::new(), metadata, max_items)?;
+            Ok(())
+        })
+        .map(|server| server.metadata)
+    }
+
     /// Deletes one metadata key of a server; a key it does not have is no error (T2.6).
     pub fn delete_server_metadata(&self, project_id: &str, server_id: &str, key: &str) -> Result<()> {
         self.change_metadata(project_id, server_id, |server| {

@@ -10,6 +10,7 @@ mod maintenance;
 mod metadata;
 mod network;
 mod nics;
+mod openstack;
 mod placement;
 mod reads;
 mod rebuild;

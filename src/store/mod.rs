@@ -40,6 +40,14 @@ pub struct RememberedCreate {
     pub created: Timestamp,
 }
 
+/// An IAM token as stored: its project, its user (the user's id) and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub project_id: String,
+    pub user: String,
+    pub expires: Timestamp,
+}
+
 /// An access key pair and the project it may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -105,7 +113,7 @@ pub trait IdentityReads {
     fn access_key(&mut self, access_key: &str) -> Result<Option<AccessKey>>;
     fn access_keys(&mut self) -> Result<Vec<AccessKey>>;
     /// The project of a token and when it expires.
-    fn token(&mut self, token_sha256: &str) -> Result<Option<(String, Timestamp)>>;
+    fn token(&mut self, token_sha256: &str) -> Result<Option<StoredToken>>;
 }
 
 pub trait IdentityWrites: IdentityReads {

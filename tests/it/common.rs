@@ -47,6 +47,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         limits: ecsd::config::Limits::default(),
         tls: None,
         reset_on_start: false,
+        region: ecsd::config::DEFAULT_REGION.into(),
     }
 }
 
@@ -615,6 +616,40 @@ pub fn documented_error_shape(body: &Value) -> Result<(), String> {
         }
         if object.get("error_msg").and_then(Value::as_str).is_none_or(str::is_empty) {
             return Err(format!("error_msg missing: {body}"));
+        }
+        return Ok(());
+    }
+    // Keystone's: `{"error": {"code": 401, "title": ..., "message": ...}}`.
+    if let Some(error) = object.get("error")
+        && error["code"].is_u64()
+    {
+        if error["title"].as_str().is_none_or(str::is_empty) || error["message"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("Keystone error without title or message: {body}"));
+        }
+        return Ok(());
+    }
+    // Glance's: `{"code": "404 Not Found", "title": ..., "message": ...}`.
+    if let Some(code) = object.get("code").and_then(Value::as_str) {
+        let numbered = code.split_once(' ').is_some_and(|(n, _)| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()));
+        if !numbered || object.get("message").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(format!("Glance error without a status line or message: {body}"));
+        }
+        return Ok(());
+    }
+    // Neutron's: `{"NeutronError": {"type": ..., "message": ..., "detail": ...}}`.
+    if let Some(error) = object.get("NeutronError") {
+        if error["type"].as_str().is_none_or(str::is_empty) || error["message"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("Neutron error without type or message: {body}"));
+        }
+        return Ok(());
+    }
+    // Nova's: one key naming the fault, `{"itemNotFound": {"code": 404, "message": ...}}`.
+    if object.len() == 1
+        && let Some((fault, detail)) = object.iter().next()
+        && fault != "error"
+    {
+        if !detail["code"].is_u64() || detail["message"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("Nova fault without code or message: {body}"));
         }
         return Ok(());
     }

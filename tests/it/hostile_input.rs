@@ -977,7 +977,7 @@ async fn unknown_paths_and_methods_on_every_route() {
 #[tokio::test]
 async fn a_wrong_method_on_the_token_route_gets_an_ecs_error_body() {
     let ecs = TestServer::start().await;
-    let cases = [Method::GET, Method::PATCH, Method::DELETE, Method::PUT]
+    let cases = [Method::PATCH, Method::DELETE, Method::PUT]
         .into_iter()
         .map(|m| Case::new(m, "/v3/auth/tokens", b"{}".to_vec()))
         .collect();
@@ -1004,6 +1004,9 @@ async fn garbage_on_every_route() {
             .replace("{flavor_id}", "s6.small.1")
             .replace("{volume_id}", "ffffffff-ffff-4fff-bfff-ffffffffffff")
             .replace("{vpc_id}", "no-such-vpc")
+            .replace("{request_id}", "no-such-request")
+            .replace("{image_id}", "no-such-image")
+            .replace("{network_id}", "no-such-network")
             .replace("{subnet_id}", "no-such-subnet")
             .replace("{port_id}", "no-such-port")
             .replace("{privateip_id}", "no-such-privateip")
@@ -1195,6 +1198,50 @@ async fn garbage_on_every_route() {
             Some(b"{\"os-extend\": {\"new_size\": -1}}"),
         ),
         (Method::DELETE, "/v2/{project_id}/cloudvolumes/{volume_id}", None),
+        (Method::GET, "/v3", None),
+        (Method::GET, "/v3/", None),
+        (Method::GET, "/v3/auth/catalog", None),
+        (Method::GET, "/v3/auth/domains", None),
+        (Method::GET, "/v3/auth/projects", None),
+        (Method::GET, "/v3/projects", None),
+        (Method::GET, "/v3/projects/{project_id}", None),
+        (Method::GET, "/v2.1", None),
+        (Method::GET, "/v2.1/", None),
+        (Method::GET, "/v2", None),
+        (Method::GET, "/v2/", None),
+        (Method::GET, "/v2/images", None),
+        (Method::GET, "/v2/images/{image_id}", None),
+        (Method::GET, "/v2.0", None),
+        (Method::GET, "/v2.0/", None),
+        (Method::GET, "/v2.0/networks", None),
+        (Method::GET, "/v2.0/networks/{network_id}", None),
+        (Method::GET, "/v2.0/subnets", None),
+        (Method::GET, "/v2.0/subnets/{subnet_id}", None),
+        (Method::POST, "/v2.1/{project_id}/servers", Some(b"{\"server\": {\"name\": [], \"flavorRef\": 7}}")),
+        (Method::GET, "/v2.1/{project_id}/servers", None),
+        (Method::GET, "/v2.1/{project_id}/servers/detail", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}", Some(b"{\"server\": {\"name\": {}}}")),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}", None),
+        (Method::POST, "/v2.1/{project_id}/servers/{server_id}/action", Some(b"{\"reboot\": {\"type\": 1}}")),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/os-instance-actions", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/os-instance-actions/{request_id}", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/metadata", None),
+        (Method::POST, "/v2.1/{project_id}/servers/{server_id}/metadata", Some(b"{\"metadata\": []}")),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/metadata", Some(b"{\"metadata\": 1}")),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", Some(b"{\"meta\": null}")),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}/metadata/{key}", None),
+        (Method::GET, "/v2.1/{project_id}/flavors", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/detail", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/{flavor_id}", None),
+        (Method::GET, "/v2.1/{project_id}/flavors/{flavor_id}/os-extra_specs", None),
+        (Method::GET, "/v2.1/{project_id}/limits", None),
+        (Method::GET, "/v2.1/{project_id}/os-availability-zone/detail", None),
+        (Method::POST, "/v2.1/{project_id}/os-server-groups", Some(b"{\"server_group\": {\"name\": 1}}")),
+        (Method::GET, "/v2.1/{project_id}/os-server-groups", None),
+        (Method::GET, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
+        (Method::DELETE, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();
@@ -1309,6 +1356,11 @@ async fn every_path_parameter_that_is_not_utf8_is_a_400_ecs_0005() {
                     if answer.status == StatusCode::BAD_REQUEST
                         && (answer.body["error"]["code"] == expected
                             || (expected == "Ecs.0005" && answer.body["code"] == "VPC.0101")) => {}
+                // The OpenStack APIs refuse it in their own shapes.
+                Ok(answer)
+                    if answer.status == StatusCode::BAD_REQUEST
+                        && ecsd::api::auth::openstack_path(&path)
+                        && documented_error_shape(&answer.body).is_ok() => {}
                 Ok(answer) => failures.push(format!("{method} {path}: {} {}", answer.status, answer.body)),
                 Err(e) => failures.push(format!("{method} {path}: {e}")),
             }

@@ -803,7 +803,10 @@ fn projects_access_keys_and_tokens() {
         assert_eq!(look(store, |tx| tx.access_keys()).len(), 3);
 
         commit(store, |tx| tx.put_token("sha-1", P, "alice", at(60_000)));
-        assert_eq!(look(store, |tx| tx.token("sha-1")), Some((P.to_string(), at(60_000))));
+        assert_eq!(
+            look(store, |tx| tx.token("sha-1")),
+            Some(ecsd::store::StoredToken { project_id: P.to_string(), user: "alice".into(), expires: at(60_000) })
+        );
         assert_eq!(look(store, |tx| tx.token("sha-2")), None);
     });
 }

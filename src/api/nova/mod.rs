@@ -1,72 +1,307 @@
-//! The OpenStack Compute (Nova) face of the same fleet: the versions document and the
-//! availability zones.
+//! The OpenStack Compute (Nova v2.1) face of the same fleet: versions and microversions,
+//! servers and their actions, flavors, limits, ECS groups as server groups, availability zones.
+//! A server made here is an ECS server, and every ECS server shows here. Nova answers in its
+//! own error shape (`{"itemNotFound": {"code": 404, "message": ...}}`).
+
+mod catalogue;
+mod servers;
+pub mod wire;
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use utoipa_axum::routes;
 
-use super::extract::{BaseUrl, Project, ProjectPath};
-use super::operation::Row;
-use crate::domain::catalogue::Catalogue;
+use super::error::ApiError;
+use super::extract::{BaseUrl, EcsBody, EcsPath, Project, parse_json};
+use super::operation::{BodyMark, Row};
+use crate::domain::faults::FaultOperation as Fault;
+use crate::domain::{Error, ErrorCode};
 use crate::service::Ecs;
+use wire::{NovaFault, NovaFaultDetail, VersionDocument, Versions};
 
 pub fn operations() -> Vec<Row> {
-    vec![Row::new(routes!(list_versions)), Row::new(routes!(nova_list_availability_zones))]
-}
-
-/// `GET /`: the API versions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Versions {
-    pub versions: Vec<Version>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Version {
-    /// `v2.0` or `v2.1`.
-    pub id: &'static str,
-    /// `SUPPORTED` or `CURRENT`.
-    pub status: &'static str,
-    pub version: &'static str,
-    pub min_version: &'static str,
-    pub updated: &'static str,
-    pub links: Vec<VersionLink>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VersionLink {
-    pub rel: &'static str,
-    pub href: String,
-}
-
-impl Versions {
-    /// The versions document (T3.1), with links on the address the client used.
-    pub fn of(base_url: &str) -> Self {
-        let link = |path: &str| vec![VersionLink { rel: "self", href: format!("{base_url}{path}") }];
-        Versions {
-            versions: vec![
-                Version {
-                    id: "v2.0",
-                    status: "SUPPORTED",
-                    version: "",
-                    min_version: "",
-                    updated: "2011-01-21T11:33:21Z",
-                    links: link("/v2/"),
-                },
-                Version {
-                    id: "v2.1",
-                    status: "CURRENT",
-                    version: "2.60",
-                    min_version: "2.1",
-                    updated: "2013-07-23T11:33:21Z",
-                    links: link("/v2.1/"),
-                },
+    vec![
+        Row::new(routes!(list_versions)),
+        Row::new(routes!(nova_show_version)),
+        Row::new(routes!(nova_show_version_slash)),
+        Row::new(routes!(servers::nova_create_server)).fault(Fault::Create),
+        Row::new(routes!(servers::nova_list_servers)),
+        Row::new(routes!(servers::nova_list_servers_detail)),
+        Row::new(routes!(servers::nova_show_server)),
+        Row::new(routes!(servers::nova_update_server)).fault(Fault::Rename),
+        Row::new(routes!(servers::nova_delete_server)).fault(Fault::Delete),
+        Row::by_body(
+            routes!(servers::nova_server_action),
+            [
+                (BodyMark::Key("os-start"), "NovaStartServer", Fault::Start),
+                (BodyMark::Key("os-stop"), "NovaStopServer", Fault::Stop),
+                (BodyMark::Key("reboot"), "NovaRebootServer", Fault::Reboot),
+                (BodyMark::Key("lock"), "NovaLockServer", Fault::Lock),
+                (BodyMark::Key("unlock"), "NovaUnlockServer", Fault::Lock),
+                (BodyMark::Key("os-getConsoleOutput"), "NovaShowServerConsoleOutput", Fault::Console),
             ],
+        ),
+        Row::new(routes!(servers::nova_list_instance_actions)),
+        Row::new(routes!(servers::nova_show_instance_action)),
+        Row::new(routes!(servers::nova_list_server_metadata)),
+        Row::new(routes!(servers::nova_create_server_metadata)).fault(Fault::Metadata),
+        Row::new(routes!(servers::nova_replace_server_metadata)).fault(Fault::Metadata),
+        Row::new(routes!(servers::nova_show_server_metadata_item)),
+        Row::new(routes!(servers::nova_set_server_metadata_item)).fault(Fault::Metadata),
+        Row::new(routes!(servers::nova_delete_server_metadata_item)).fault(Fault::Metadata),
+        Row::new(routes!(catalogue::nova_list_flavors)),
+        Row::new(routes!(catalogue::nova_list_flavors_detail)),
+        Row::new(routes!(catalogue::nova_show_flavor)),
+        Row::new(routes!(catalogue::nova_list_flavor_extra_specs)),
+        Row::new(routes!(catalogue::nova_show_limits)),
+        Row::new(routes!(catalogue::nova_list_availability_zones)),
+        Row::new(routes!(catalogue::nova_list_availability_zones_detail)),
+        Row::new(routes!(catalogue::nova_create_server_group)).fault(Fault::ServerGroup),
+        Row::new(routes!(catalogue::nova_list_server_groups)),
+        Row::new(routes!(catalogue::nova_show_server_group)),
+        Row::new(routes!(catalogue::nova_delete_server_group)).fault(Fault::ServerGroup),
+    ]
+}
+
+/// The microversions ecsd speaks: 2.1 up to 2.60, the maximum the OTC reference gives.
+pub const MIN_MICROVERSION: u16 = 1;
+pub const MAX_MICROVERSION: u16 = 60;
+
+/// The microversion a Nova request negotiated (the minor number of `2.x`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Microversion(pub u16);
+
+impl Microversion {
+    pub fn at_least(self, minor: u16) -> bool {
+        self.0 >= minor
+    }
+
+    /// The version a request asks for in `OpenStack-API-Version: compute 2.x` (or the older
+    /// `X-OpenStack-Nova-API-Version: 2.x`); 2.1 when it asks for none.
+    pub fn requested(headers: &HeaderMap) -> Result<Self, NovaError> {
+        let compute = headers
+            .get_all("openstack-api-version")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|part| {
+                let mut words = part.split_whitespace();
+                (words.next().is_some_and(|s| s.eq_ignore_ascii_case("compute"))).then(|| words.next().unwrap_or(""))
+            })
+            .map(str::to_string);
+        let legacy = headers.get("x-openstack-nova-api-version").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let Some(asked) = compute.or(legacy) else { return Ok(Microversion(MIN_MICROVERSION)) };
+        let asked = asked.trim();
+        if asked.eq_ignore_ascii_case("latest") {
+            return Ok(Microversion(MAX_MICROVERSION));
+        }
+        let invalid =
+            || NovaError::new(StatusCode::BAD_REQUEST, format!("Version {asked} is not a valid microversion."));
+        let (major, minor) = asked.split_once('.').ok_or_else(invalid)?;
+        let (major, minor): (u16, u16) = (major.parse().map_err(|_| invalid())?, minor.parse().map_err(|_| invalid())?);
+        if major != 2 || !(MIN_MICROVERSION..=MAX_MICROVERSION).contains(&minor) {
+            return Err(NovaError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                format!(
+                    "Version {asked} is not supported by the API. Minimum is 2.{MIN_MICROVERSION} and maximum is \
+                     2.{MAX_MICROVERSION}."
+                ),
+            ));
+        }
+        Ok(Microversion(minor))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Microversion {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Microversion>().copied().unwrap_or(Microversion(MIN_MICROVERSION)))
+    }
+}
+
+/// Whether a path is one of Nova's (under `/v2.1/`), which negotiate a microversion.
+fn nova_path(path: &str) -> bool {
+    path.strip_prefix("/v2.1/").is_some_and(|rest| !rest.is_empty())
+}
+
+/// The layer that negotiates the microversion of every Nova request and says it in the answer
+/// (a version above the maximum is 406, as Nova answers).
+pub async fn negotiate(mut request: Request, next: Next) -> Response {
+    if !nova_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let version = match Microversion::requested(request.headers()) {
+        Ok(version) => version,
+        Err(error) => return error.into_response(),
+    };
+    request.extensions_mut().insert(version);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&format!("compute 2.{}", version.0)) {
+        headers.insert("openstack-api-version", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("2.{}", version.0)) {
+        headers.insert("x-openstack-nova-api-version", value);
+    }
+    headers.insert("vary", HeaderValue::from_static("OpenStack-API-Version, X-OpenStack-Nova-API-Version"));
+    response
+}
+
+/// A Nova refusal: the HTTP status and the message, rendered as `{"<fault>": {code, message}}`.
+#[derive(Debug)]
+pub struct NovaError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl NovaError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        NovaError { status, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        NovaError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        NovaError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        NovaError::new(StatusCode::CONFLICT, message)
+    }
+
+    /// The name Nova gives a fault of this status.
+    fn fault_name(status: StatusCode) -> &'static str {
+        match status.as_u16() {
+            400 => "badRequest",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "itemNotFound",
+            405 => "badMethod",
+            409 => "conflictingRequestState",
+            413 | 429 => "overLimit",
+            415 => "badMediaType",
+            501 => "notImplemented",
+            503 => "serviceUnavailable",
+            _ => "computeFault",
         }
     }
+}
+
+/// The status Nova answers for a domain error: a server in the wrong state is a conflict (409),
+/// an exceeded quota forbidden (403), a missing server not found (404).
+impl From<Error> for NovaError {
+    fn from(error: Error) -> Self {
+        let status = match (&error.injected, error.code) {
+            (Some(injected), _) => StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            (None, ErrorCode::ServerNotFound | ErrorCode::ResourceNotFound | ErrorCode::JobNotFound) => {
+                StatusCode::NOT_FOUND
+            }
+            (
+                None,
+                ErrorCode::WrongStatus | ErrorCode::ServerBusy | ErrorCode::ServerLocked | ErrorCode::AlreadyDeleting,
+            ) => StatusCode::CONFLICT,
+            (
+                None,
+                ErrorCode::QuotaExceeded
+                | ErrorCode::GroupQuotaExceeded
+                | ErrorCode::Forbidden
+                | ErrorCode::ProjectMismatch
+                | ErrorCode::NotAdmin,
+            ) => StatusCode::FORBIDDEN,
+            (None, _) => StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        if status.is_server_error() {
+            tracing::error!(%error, "Nova call failed");
+        }
+        NovaError { status, message: error.message }
+    }
+}
+
+impl From<ApiError> for NovaError {
+    fn from(error: ApiError) -> Self {
+        NovaError::from(error.0)
+    }
+}
+
+impl IntoResponse for NovaError {
+    fn into_response(self) -> Response {
+        let detail = NovaFaultDetail { code: self.status.as_u16(), message: self.message };
+        let body = NovaFault { fault: [(NovaError::fault_name(self.status), detail)].into_iter().collect() };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub type NovaResult<T> = Result<T, NovaError>;
+
+/// A JSON body, refused in Nova's shape.
+pub struct NovaJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for NovaJson<T> {
+    type Rejection = NovaError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
+        parse_json(&bytes).map(NovaJson).map_err(NovaError::from)
+    }
+}
+
+/// Path parameters, refused in Nova's shape.
+pub struct NovaPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for NovaPath<T> {
+    type Rejection = NovaError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        EcsPath::<T>::from_request_parts(parts, state)
+            .await
+            .map(|EcsPath(value)| NovaPath(value))
+            .map_err(NovaError::from)
+    }
+}
+
+/// Query parameters, refused in Nova's shape.
+pub struct NovaQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for NovaQuery<T> {
+    type Rejection = NovaError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(NovaQuery)
+            .map_err(|e| NovaError::bad_request(format!("Invalid query parameter: {e}.")))
+    }
+}
+
+/// The project of the path, which the caller must be allowed to use; refused in Nova's shape.
+pub struct NovaProject(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for NovaProject
+where
+    Arc<Ecs>: FromRef<S>,
+{
+    type Rejection = NovaError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Project::from_request_parts(parts, state).await.map(|Project(id)| NovaProject(id)).map_err(NovaError::from)
+    }
+}
+
+/// Runs a service call off the async workers, refused in Nova's shape.
+async fn blocking<R: Send + 'static>(
+    ecs: &Arc<Ecs>,
+    call: impl FnOnce(&Ecs) -> crate::domain::Result<R> + Send + 'static,
+) -> NovaResult<R> {
+    super::blocking(ecs, call).await.map_err(NovaError::from)
 }
 
 /// `GET /`: the API versions (public).
@@ -82,56 +317,56 @@ pub async fn list_versions(BaseUrl(base): BaseUrl) -> Json<Versions> {
     Json(Versions::of(&base))
 }
 
-/// `GET /v2.1/{project_id}/os-availability-zone`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NovaAvailabilityZones {
-    pub availability_zone_info: Vec<NovaAvailabilityZone>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NovaAvailabilityZone {
-    pub zone_name: String,
-    pub zone_state: NovaZoneState,
-    /// Always null.
-    #[schema(value_type = Option<Object>)]
-    pub hosts: Option<()>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NovaZoneState {
-    pub available: bool,
-}
-
-impl NovaAvailabilityZones {
-    pub fn of(catalogue: &Catalogue) -> Self {
-        let availability_zone_info = catalogue
-            .availability_zones
-            .iter()
-            .map(|az| NovaAvailabilityZone {
-                zone_name: az.clone(),
-                zone_state: NovaZoneState { available: true },
-                hosts: None,
-            })
-            .collect();
-        NovaAvailabilityZones { availability_zone_info }
-    }
-}
-
-/// `GET /v2.1/{pid}/os-availability-zone`.
+/// `GET /v2.1`: the v2.1 version document, with the microversion range (public).
 #[utoipa::path(
     get,
-    path = "/v2.1/{project_id}/os-availability-zone",
-    operation_id = "NovaListAvailabilityZones",
-    tag = "Catalogue",
-    params(ProjectPath),
-    responses((status = 200, description = "The availability zones, as Nova lists them.",
-               body = NovaAvailabilityZones))
+    path = "/v2.1",
+    operation_id = "NovaShowVersion",
+    tag = "Meta",
+    security(()),
+    responses((status = 200, description = "The v2.1 API version.", body = VersionDocument))
 )]
-pub async fn nova_list_availability_zones(
-    State(ecs): State<Arc<Ecs>>,
-    Project(_): Project,
-) -> Json<NovaAvailabilityZones> {
-    Json(NovaAvailabilityZones::of(ecs.catalogue()))
+pub async fn nova_show_version(BaseUrl(base): BaseUrl) -> Json<VersionDocument> {
+    Json(VersionDocument::of(&base))
+}
+
+/// `GET /v2.1/`: the same document, where keystoneauth looks for it.
+#[utoipa::path(
+    get,
+    path = "/v2.1/",
+    operation_id = "NovaShowVersionSlash",
+    tag = "Meta",
+    security(()),
+    responses((status = 200, description = "The v2.1 API version.", body = VersionDocument))
+)]
+pub async fn nova_show_version_slash(BaseUrl(base): BaseUrl) -> Json<VersionDocument> {
+    Json(VersionDocument::of(&base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(headers: &[(&str, &str)]) -> Result<u16, u16> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("value"),
+            );
+        }
+        Microversion::requested(&map).map(|v| v.0).map_err(|e| e.status.as_u16())
+    }
+
+    #[test]
+    fn the_microversion_comes_from_either_header_within_the_range() {
+        assert_eq!(asked(&[]), Ok(1));
+        assert_eq!(asked(&[("openstack-api-version", "compute 2.47")]), Ok(47));
+        assert_eq!(asked(&[("openstack-api-version", "image 2.5, compute 2.26")]), Ok(26));
+        assert_eq!(asked(&[("x-openstack-nova-api-version", "2.9")]), Ok(9));
+        assert_eq!(asked(&[("openstack-api-version", "compute latest")]), Ok(MAX_MICROVERSION));
+        assert_eq!(asked(&[("openstack-api-version", "compute 2.61")]), Err(406));
+        assert_eq!(asked(&[("openstack-api-version", "compute 3.0")]), Err(406));
+        assert_eq!(asked(&[("openstack-api-version", "compute two")]), Err(400));
+    }
 }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{SqliteTx, db, from_ms, ms};
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
-use crate::store::{AccessKey, IdentityReads, IdentityWrites};
+use crate::store::{AccessKey, IdentityReads, IdentityWrites, StoredToken};
 
 fn access_key_from_row(row: &Row) -> rusqlite::Result<AccessKey> {
     Ok(AccessKey {
@@ -48,10 +48,15 @@ impl IdentityReads for SqliteTx<'_> {
         stmt.query_map([], access_key_from_row).map_err(db)?.map(|r| r.map_err(db)).collect()
     }
 
-    fn token(&mut self, token_sha256: &str) -> Result<Option<(String, Timestamp)>> {
+    fn token(&mut self, token_sha256: &str) -> Result<Option<StoredToken>> {
         self.tx
-            .prepare_cached("SELECT project_id, expires_ms FROM tokens WHERE token_sha256 = ?1")
-            .and_then(|mut s| s.query_row([token_sha256], |r| Ok((r.get(0)?, from_ms(r.get(1)?)))).optional())
+            .prepare_cached("SELECT project_id, user_name, expires_ms FROM tokens WHERE token_sha256 = ?1")
+            .and_then(|mut s| {
+                s.query_row([token_sha256], |r| {
+                    Ok(StoredToken { project_id: r.get(0)?, user: r.get(1)?, expires: from_ms(r.get(2)?) })
+                })
+                .optional()
+            })
             .map_err(db)
     }
 }

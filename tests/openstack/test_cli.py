@@ -1,0 +1,60 @@
+"""The `openstack` CLI drives a server's life against ecsd, every endpoint from the catalog."""
+
+IMAGE = "Standard_Ubuntu_22.04_latest"
+
+
+def test_the_cli_lists_the_catalog_flavors_images_and_networks(ecsd):
+    services = {entry["Type"] for entry in ecsd.cli_json("catalog", "list")}
+    assert {"compute", "identity", "image", "network", "ecs"} <= services, services
+    flavors = {f["Name"] for f in ecsd.cli_json("flavor", "list")}
+    assert "s6.small.1" in flavors
+    images = {i["Name"]: i["Status"] for i in ecsd.cli_json("image", "list")}
+    assert images.get(IMAGE) == "active", images
+    networks = {n["Name"] for n in ecsd.cli_json("network", "list")}
+    assert "subnet-default" in networks, networks
+
+
+def test_the_cli_drives_a_server_from_create_to_delete(ecsd):
+    image = IMAGE
+    group = ecsd.cli_json("server", "group", "create", "--policy", "anti-affinity", "spread")
+    assert group["name"] == "spread" and "anti-affinity" in str(group.get("policy") or group.get("policies")), group
+
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.small.1", "--image", image, "--network",
+                            "subnet-default", "--hint", f"group={group['id']}", "--property", "team=blue", "--wait",
+                            "web-1")
+    assert created["status"] == "ACTIVE", created
+    server_id = created["id"]
+
+    listed = ecsd.cli_json("server", "list")
+    assert [s["ID"] for s in listed] == [server_id], listed
+    shown = ecsd.cli_json("server", "show", server_id)
+    assert shown["name"] == "web-1" and shown["status"] == "ACTIVE", shown
+    assert "team" in str(shown["properties"]), shown
+    by_name = ecsd.cli_json("server", "show", "web-1")
+    assert by_name["id"] == server_id
+
+    ecsd.cli("server", "stop", server_id)
+    ecsd.cli("server", "start", server_id)
+    ecsd.cli("server", "reboot", "--wait", server_id)
+    ecsd.cli("server", "reboot", "--hard", "--wait", server_id)
+    assert ecsd.cli_json("server", "show", server_id)["status"] == "ACTIVE"
+
+    members = ecsd.cli_json("server", "group", "show", group["id"])["members"]
+    assert server_id in str(members), members
+
+    ecsd.cli("server", "delete", "--wait", server_id)
+    assert ecsd.cli_json("server", "list") == []
+    ecsd.cli("server", "group", "delete", group["id"])
+
+
+def test_the_cli_stops_and_starts_and_is_refused_what_the_state_does_not_allow(ecsd):
+    image = ecsd.cli_json("image", "show", IMAGE)["id"]
+    network = ecsd.cli_json("network", "show", "subnet-default")["id"]
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.small.1", "--image", image, "--nic",
+                            f"net-id={network}", "--wait", "stopper")
+    ecsd.cli("server", "stop", created["id"])
+    assert ecsd.cli_json("server", "show", created["id"])["status"] == "SHUTOFF"
+    ecsd.cli("server", "start", created["id"])
+    assert ecsd.cli_json("server", "show", created["id"])["status"] == "ACTIVE"
+    refused = ecsd.cli("server", "start", created["id"], check=False)
+    assert refused.returncode != 0 and "409" in refused.stderr, refused.stderr
