@@ -17,6 +17,7 @@ use super::wire::{
     ServersDetailResponse, ServersResponse, UpdateServerRequest, security_group_names, server_links,
 };
 use super::{Microversion, NovaError, NovaJson, NovaPath, NovaProject, NovaQuery, NovaResult, blocking};
+use crate::api::ecs::wire::servers::GroupNames;
 use crate::api::extract::{BaseUrl, ProjectPath, ServerPath};
 use crate::api::operation::Current;
 use crate::domain::catalogue::Catalogue;
@@ -175,16 +176,16 @@ pub async fn nova_create_server(
         return Err(NovaError::bad_request("Nothing was created."));
     };
     let id = server_ids.into_iter().next().unwrap_or_default();
-    let shown = blocking(&ecs, {
+    let (shown, names) = blocking(&ecs, {
         let (project, id) = (project_id.clone(), id.clone());
-        move |ecs| Ok(ecs.show_server(&project, &id).ok())
+        move |ecs| Ok((ecs.show_server(&project, &id).ok(), ecs.security_group_names(&project)?))
     })
     .await?;
     let server = CreatedServer {
         links: server_links(&base, &project_id, &id),
         id,
         disk_config: "MANUAL",
-        security_groups: shown.as_ref().map(security_group_names).unwrap_or_default(),
+        security_groups: shown.as_ref().map(|s| security_group_names(s, &names)).unwrap_or_default(),
     };
     Ok((StatusCode::ACCEPTED, Json(CreatedServerResponse { server })).into_response())
 }
@@ -377,7 +378,8 @@ pub async fn nova_list_servers_detail(
     let (servers, servers_links) =
         listed(&ecs, &project_id, query, version, |marker, limit| format!("{url}?limit={limit}&marker={marker}"))
             .await?;
-    let servers = servers.iter().map(|s| NovaServer::of(s, ecs.catalogue(), &base, version)).collect();
+    let names = group_names(&ecs, &project_id).await?;
+    let servers = servers.iter().map(|s| NovaServer::of(s, ecs.catalogue(), &names, &base, version)).collect();
     Ok(Json(ServersDetailResponse { servers, servers_links }))
 }
 
@@ -411,7 +413,8 @@ pub async fn nova_show_server(
     version: Microversion,
 ) -> NovaResult<Json<ServerResponse>> {
     let server = server(&ecs, &project_id, &server_id).await?;
-    Ok(Json(ServerResponse { server: NovaServer::of(&server, ecs.catalogue(), &base, version) }))
+    let names = group_names(&ecs, &project_id).await?;
+    Ok(Json(ServerResponse { server: NovaServer::of(&server, ecs.catalogue(), &names, &base, version) }))
 }
 
 /// `PUT /v2.1/{project_id}/servers/{server_id}`: the name, and from 2.19 the description.
@@ -442,8 +445,9 @@ pub async fn nova_update_server(
     }
     server(&ecs, &project_id, &server_id).await?;
     let update = ServerUpdate { name: request.server.name, description: request.server.description };
+    let names = group_names(&ecs, &project_id).await?;
     let updated = blocking(&ecs, move |ecs| ecs.update_server(&project_id, &server_id, &update)).await?;
-    Ok(Json(ServerResponse { server: NovaServer::of(&updated, ecs.catalogue(), &base, version) }))
+    Ok(Json(ServerResponse { server: NovaServer::of(&updated, ecs.catalogue(), &names, &base, version) }))
 }
 
 /// Runs a job-based operation on one server as a batch of one; a server the operation may not
@@ -783,6 +787,12 @@ pub async fn nova_delete_server_metadata_item(
     }
     blocking(&ecs, move |ecs| ecs.delete_server_metadata(&project_id, &server_id, &key)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The project's security group names by id, for the servers' `security_groups`.
+async fn group_names(ecs: &Arc<Ecs>, project_id: &str) -> NovaResult<GroupNames> {
+    let project = project_id.to_string();
+    blocking(ecs, move |ecs| ecs.security_group_names(&project)).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Microversion;
+use crate::api::ecs::wire::servers::GroupNames;
 use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::{Catalogue, Flavor};
 use crate::domain::groups::ServerGroup;
@@ -230,8 +231,13 @@ pub fn server_links(base_url: &str, project_id: &str, server_id: &str) -> Vec<Li
 }
 
 /// The security groups Nova shows for a server, by id.
-pub fn security_group_names(server: &Server) -> Vec<NameOnly> {
-    server.security_group_ids.iter().map(|id| NameOnly { name: id.clone() }).collect()
+/// The names of the server's groups (`names`: the project's, by id), as ECS shows them.
+pub fn security_group_names(server: &Server, names: &GroupNames) -> Vec<NameOnly> {
+    server
+        .security_group_ids
+        .iter()
+        .map(|id| NameOnly { name: names.get(id).cloned().unwrap_or_else(|| id.clone()) })
+        .collect()
 }
 
 /// `GET /v2.1/{project_id}/servers`: ids, names and links.
@@ -404,7 +410,13 @@ fn flavor_of(server: &Server, catalogue: &Catalogue, base_url: &str, version: Mi
 }
 
 impl NovaServer {
-    pub fn of(server: &Server, catalogue: &Catalogue, base_url: &str, version: Microversion) -> Self {
+    pub fn of(
+        server: &Server,
+        catalogue: &Catalogue,
+        names: &GroupNames,
+        base_url: &str,
+        version: Microversion,
+    ) -> Self {
         let mut addresses: BTreeMap<String, Vec<NovaAddress>> = BTreeMap::new();
         for nic in &server.nics {
             addresses.entry(server.vpc_id.clone()).or_default().push(NovaAddress {
@@ -463,7 +475,7 @@ impl NovaServer {
                     delete_on_termination: extended.then_some(v.delete_on_termination),
                 })
                 .collect(),
-            security_groups: security_group_names(server),
+            security_groups: security_group_names(server, names),
             locked: version.at_least(9).then_some(server.locked),
             host_status: version.at_least(16).then_some("UP"),
             description: version.at_least(19).then(|| server.description.clone()),
