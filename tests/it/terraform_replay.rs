@@ -424,6 +424,27 @@ go_struct!(Image {
     enterprise_project_id: String = "enterprise_project_id",
 });
 
+// openstack/identity/v3/domains/results.go and projects/results.go
+go_struct!(DomainsBody { domains: Vec<Domain> = "domains" });
+go_struct!(Domain {
+    description: String = "description",
+    enabled: bool = "enabled",
+    id: String = "id",
+    links: BTreeMap<String, Value> = "links",
+    name: String = "name",
+});
+go_struct!(ProjectsBody { projects: Vec<Project> = "projects" });
+go_struct!(Project {
+    is_domain: bool = "is_domain",
+    description: String = "description",
+    domain_id: String = "domain_id",
+    enabled: bool = "enabled",
+    id: String = "id",
+    name: String = "name",
+    parent_id: String = "parent_id",
+    status: String = "status",
+});
+
 /// The provider: golangsdk's clients, all pointed at one ecsd as the README's `endpoints` block
 /// points them.
 struct Provider {
@@ -661,6 +682,15 @@ async fn the_huaweicloud_provider_applies_refreshes_updates_and_destroys_an_inst
     let ecs = TestServer::start().await;
     let mut provider = Provider { sdk: GoSdk::of(&ecs), project: ecs.project().to_string(), calls: vec![] };
 
+    // ---- start-up, a provider block without `project_id` (huaweicloud/config/config.go):
+    // getDomainID lists `auth/domains`, then loadUserProjects asks for the project named after
+    // the region in that domain, for AK/SK callers too.
+    let domains: DomainsBody = provider.get("/v3/auth/domains").await;
+    let domain_id = domains.domains.first().expect("a domain").id.clone();
+    let projects: ProjectsBody = provider.get(&format!("/v3/projects?domain_id={domain_id}&name=eu-de")).await;
+    let found = projects.projects.iter().find(|p| p.name == "eu-de").expect("the region's project");
+    assert_eq!(found.id, ecs.project(), "the region's project is the one the key is granted");
+
     // ---- apply: resourceComputeInstanceCreate
     // getVpcID: subnets.Get on the first network's uuid (networking v1 client).
     let subnet: SubnetBody = provider.get(&provider.v1(&format!("/subnets/{SUBNET}"))).await;
@@ -852,6 +882,8 @@ async fn the_huaweicloud_provider_applies_refreshes_updates_and_destroys_an_inst
 
     // The replay made the calls the provider makes, in its order, at least once each.
     for expected in [
+        "GET /v3/auth/domains",
+        "GET /v3/projects?domain_id=",
         "GET /v1/{pid}/subnets/",
         "GET /v1/{pid}/security-groups?enterprise_project_id=all_granted_eps",
         "POST /v1.1/{pid}/cloudservers",
