@@ -11,20 +11,18 @@ use anyhow::{Context, bail};
 use rusqlite::{Connection, params};
 
 /// Serves `body` (as `application/json`) to every GET on `port` until killed: the floor of a
-/// show. A bare `axum::serve` on a multi-threaded runtime, with no middleware.
-pub fn serve_floor(port: u16, body_file: &Path) -> anyhow::Result<()> {
+/// show. A bare `axum::serve` on the default multi-threaded runtime (`#[tokio::main]`, as
+/// ecsd's), with no middleware.
+pub async fn serve_floor(port: u16, body_file: &Path) -> anyhow::Result<()> {
     let body = bytes_of(body_file)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let answer = move || {
-            let body = body.clone();
-            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
-        };
-        let app = axum::Router::new().route("/", axum::routing::get(answer.clone())).fallback(answer);
-        axum::serve(listener, app).await?;
-        anyhow::Ok(())
-    })
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let answer = move || {
+        let body = body.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+    };
+    let app = axum::Router::new().route("/", axum::routing::get(answer.clone())).fallback(answer);
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
 fn bytes_of(path: &Path) -> anyhow::Result<axum::body::Bytes> {
@@ -83,7 +81,7 @@ impl FloorServer {
 /// document of the size of a stored server.
 const CAS_TABLE_ROWS: usize = 1_100;
 /// Rows compare-and-set in one transaction: a batch's maximum.
-pub const CAS_ROWS: usize = 1_000;
+const CAS_ROWS: usize = 1_000;
 
 /// The bare SQLite floor of a batch action: one transaction that reads the state and version
 /// of 1,000 rows by primary key and updates each only if its version is still the one read

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use api::{Api, client};
 use load::{load, pick};
 use report::{Better, Report, Target, count_label, format_value, print_table};
-use floor::{CAS_ROWS, FloorServer};
+use floor::FloorServer;
 use server::{Server, free_port, start_server, with_cpu};
 
 /// `count` may be at most 100 in one create (contract T1.8).
@@ -421,7 +421,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     let cas = floor::cas_floor(data_dir, rounds * 2)?;
     b.report.ms(
         "floor_cas_1000_ms",
-        format!("Floor: bare rusqlite compare-and-set of {CAS_ROWS} rows in one transaction (WAL, synchronous=NORMAL), median of {}", rounds * 2),
+        format!("Floor: bare rusqlite compare-and-set of 1,000 rows in one transaction (WAL, synchronous=NORMAL), median of {}", rounds * 2),
         cas,
     );
     // Batch stop and start of those 1,000, `rounds` times each (the median: one call on a
@@ -609,7 +609,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let (Some(port), Some(body)) = (args.serve_floor, &args.floor_body) {
-        return floor::serve_floor(port, body);
+        return floor::serve_floor(port, body).await;
     }
     let started = Instant::now();
     run(args).await?;
