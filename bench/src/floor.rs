@@ -114,8 +114,9 @@ pub fn cas_floor(dir: &Path, rounds: usize) -> anyhow::Result<Duration> {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut read = tx.prepare_cached("SELECT version, status FROM servers WHERE id = ?1")?;
-            let mut update =
-                tx.prepare_cached("UPDATE servers SET status = ?1, version = version + 1 WHERE id = ?2 AND version = ?3")?;
+            let mut update = tx.prepare_cached(
+                "UPDATE servers SET status = ?1, version = version + 1 WHERE id = ?2 AND version = ?3",
+            )?;
             for id in batch {
                 let (version, _status): (i64, String) = read.query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
                 if update.execute(params![status, id, version])? != 1 {

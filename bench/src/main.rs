@@ -29,9 +29,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use api::{Api, client};
+use floor::FloorServer;
 use load::{load, pick};
 use report::{Better, Report, Target, count_label, format_value, print_table};
-use floor::FloorServer;
 use server::{Server, free_port, start_server, with_cpu};
 
 /// `count` may be at most 100 in one create (contract T1.8).
@@ -479,7 +479,13 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     let floor_api = Arc::new(Api::new(axum_floor.port));
     let path = one.clone();
     let max_requests = 300_000 * show_secs as usize;
-    let floor_show = load(&floor_api, args.connections, Duration::from_secs(show_secs), max_requests, Arc::new(move |_, _| path.clone()));
+    let floor_show = load(
+        &floor_api,
+        args.connections,
+        Duration::from_secs(show_secs),
+        max_requests,
+        Arc::new(move |_, _| path.clone()),
+    );
     let floor_show = with_cpu(axum_floor.pid, "Floor: bare axum", &mut b.report.notes, floor_show).await;
     let conns = args.connections;
     b.report.load(
@@ -490,7 +496,8 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     let path = one.clone();
     let show = load(&api, conns, Duration::from_secs(show_secs), max_requests, Arc::new(move |_, _| path.clone()));
     let show = with_cpu(server.pid, "Show of one server", &mut b.report.notes, show).await;
-    let label = format!("Signed GET show of one server (at {}), {conns} conns, {show_secs} s", count_label(b.servers.len()));
+    let label =
+        format!("Signed GET show of one server (at {}), {conns} conns, {show_secs} s", count_label(b.servers.len()));
     b.report.load("show", &label, show);
     b.report.target_of("show_rps", Target::OfFloor(0.6));
     b.report.floor("show_rps", "floor_show_rps");
@@ -502,7 +509,11 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
         // One signature, replayed: ecsd accepts it for 15 minutes, like the real gateway.
         let signed = api.signed_headers(Method::GET, &one)?;
         let run = floor::wrk(&url(api.port()), &signed, conns, show_secs).await?;
-        b.report.add_wrk("wrk_show", &format!("Signed GET show of one server, wrk (one pre-signed request), {conns} conns, {show_secs} s"), &run);
+        b.report.add_wrk(
+            "wrk_show",
+            &format!("Signed GET show of one server, wrk (one pre-signed request), {conns} conns, {show_secs} s"),
+            &run,
+        );
         b.report.target_of("wrk_show_rps", Target::OfFloor(0.6));
         b.report.floor("wrk_show_rps", "wrk_floor_show_rps");
         b.report.target_of("wrk_show_p99_ms", Target::Absolute(3.0));

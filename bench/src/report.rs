@@ -55,15 +55,7 @@ impl Report {
         value: f64,
     ) {
         let value = value.is_finite().then_some(value);
-        self.rows.push(Row {
-            id: id.into(),
-            label: label.into(),
-            unit,
-            better,
-            value,
-            target: None,
-            floor: None,
-        });
+        self.rows.push(Row { id: id.into(), label: label.into(), unit, better, value, target: None, floor: None });
     }
 
     pub fn ms(&mut self, id: impl Into<String>, label: impl Into<String>, elapsed: Duration) {
@@ -248,10 +240,7 @@ pub fn print_table(report: &Report, moto: Option<&HashMap<String, Value>>, moto_
                     }
                     _ => "—".to_string(),
                 };
-                lines.push(format!(
-                    "| {} | {ecsd} | {floor} | {moto_text} | {ratio} | {target} | {met} |",
-                    row.label
-                ));
+                lines.push(format!("| {} | {ecsd} | {floor} | {moto_text} | {ratio} | {target} | {met} |", row.label));
             }
             None => lines.push(format!("| {} | {ecsd} | {floor} | {target} | {met} |", row.label)),
         }
