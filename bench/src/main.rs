@@ -71,10 +71,11 @@ gateway_ip = "10.0.0.1"
 #[command(name = "ecsd-bench", about = "Benchmarks ecsd (instant timings, temporary data dir) and prints one table")]
 struct Args {
     /// Only 10,000 servers and shorter load phases: finishes in under a minute.
-    #[arg(long, conflicts_with = "floor")]
+    #[arg(long)]
     quick: bool,
     /// Only the rows that have a floor (the machine's own ceiling: a bare axum server, a bare
-    /// SQLite compare-and-set of 1,000 rows) beside their floors, at 1,100 servers: no growth.
+    /// SQLite compare-and-set of 1,000 rows) beside their floors, at 1,100 servers: no growth
+    /// (with --quick: shorter phases, 3 calls of each batch).
     #[arg(long)]
     floor: bool,
     /// Internal: serve the axum floor on this port (the bench starts itself so).
@@ -418,6 +419,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
 
     // The floor of a batch: a bare SQLite compare-and-set of 1,000 rows, just before ecsd's.
     let rounds = if args.quick { 3 } else { 7 };
+    server.profile_phase("setup");
     let cas = floor::cas_floor(data_dir, rounds * 2)?;
     b.report.ms(
         "floor_cas_1000_ms",
@@ -452,6 +454,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
         b.report.floor(&format!("{id}_accepted_ms"), "floor_cas_1000_ms");
         b.report.ms(format!("{id}_success_ms"), format!("{label}: job SUCCESS"), median(success));
     }
+    server.profile_phase("batches");
     let servers: Vec<Value> = fleet.iter().map(|id| json!({"id": id})).collect();
     let body = json!({"new_password": "Bench@123456", "servers": servers});
     let mut resets = Vec::new();
@@ -469,6 +472,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
         median(resets),
     );
     b.report.target(15.0);
+    server.profile_phase("reset");
 
     // Signed show of one server, beside the bare axum floor answering the same bytes, with the
     // same client, connections and duration; then both again from wrk.
@@ -496,6 +500,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     let path = one.clone();
     let show = load(&api, conns, Duration::from_secs(show_secs), max_requests, Arc::new(move |_, _| path.clone()));
     let show = with_cpu(server.pid, "Show of one server", &mut b.report.notes, show).await;
+    server.profile_phase(&format!("show-{}-requests", show.requests));
     let label =
         format!("Signed GET show of one server (at {}), {conns} conns, {show_secs} s", count_label(b.servers.len()));
     b.report.load("show", &label, show);
@@ -508,7 +513,9 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
         b.report.add_wrk("wrk_floor_show", &format!("Floor: bare axum, wrk, {conns} conns, {show_secs} s"), &floor_run);
         // One signature, replayed: ecsd accepts it for 15 minutes, like the real gateway.
         let signed = api.signed_headers(Method::GET, &one)?;
+        server.profile_phase("between");
         let run = floor::wrk(&url(api.port()), &signed, conns, show_secs).await?;
+        server.profile_phase(&format!("wrk-show-{:.0}-requests", run.rps * show_secs as f64));
         b.report.add_wrk(
             "wrk_show",
             &format!("Signed GET show of one server, wrk (one pre-signed request), {conns} conns, {show_secs} s"),
