@@ -131,6 +131,45 @@ pub struct Iam {
     region: String,
     /// The names of the configured projects.
     project_names: HashMap<String, String>,
+    /// Access keys as last read from the store, so a signed request need not read its key.
+    keys: KeyCache,
+}
+
+/// Access keys as last read, each with the store's change token it was read under
+/// ([`Store::change_token`]). A key is answered from here only while the store's token is
+/// still that one, so a key revoked or added by anyone (an API call, `ecsd keys` in another
+/// process, another replica) is seen by the very next request. With a store that gives no
+/// token every request reads its key. Only existing keys are kept, and at most
+/// [`MAX_CACHED_KEYS`], so unknown keys tried by a caller cannot grow it.
+struct KeyCache {
+    entries: Mutex<HashMap<String, (u64, crate::store::AccessKey)>>,
+}
+
+const MAX_CACHED_KEYS: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, store: &dyn Store, access_key: &str) -> Result<Option<crate::store::AccessKey>> {
+        // The token is taken before the read: a change committed in between leaves the entry
+        // under the older token, so the next request reads again.
+        let token = store.change_token()?;
+        if let Some(token) = token
+            && let Ok(entries) = self.entries.lock()
+            && let Some((cached_at, key)) = entries.get(access_key)
+            && *cached_at == token
+        {
+            return Ok(Some(key.clone()));
+        }
+        let key = read(store, |tx| tx.access_key(access_key))?;
+        if let (Some(token), Some(key)) = (token, &key)
+            && let Ok(mut entries) = self.entries.lock()
+        {
+            if entries.len() >= MAX_CACHED_KEYS {
+                entries.clear();
+            }
+            entries.insert(access_key.to_string(), (token, key.clone()));
+        }
+        Ok(key)
+    }
 }
 
 /// Why a credential was refused; the api layer renders these as gateway or IAM errors.
@@ -276,6 +315,7 @@ impl Iam {
                 .filter(|p| !p.name.is_empty())
                 .map(|p| (p.id.clone(), p.name.clone()))
                 .collect(),
+            keys: KeyCache { entries: Mutex::new(HashMap::new()) },
         })
     }
 
@@ -325,7 +365,7 @@ impl Iam {
 
     /// The key an access key signs with, while it is active and not locked.
     pub fn signing_key(&self, access_key: &str) -> Result<Result<SigningKey, Refused>> {
-        let key = read(self.store.as_ref(), |tx| tx.access_key(access_key))?;
+        let key = self.keys.get(self.store.as_ref(), access_key)?;
         Ok(match key {
             Some(key) if key.revoked.is_none() => {
                 if self.lockout.is_locked(&key_lock(access_key)) {

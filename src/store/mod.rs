@@ -423,6 +423,15 @@ pub trait Store: Send + Sync {
     /// }
     /// ```
     fn read(&self, work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()>;
+    /// A token that is different after any commit to the store by anyone (this process,
+    /// `ecsd keys` in another, another replica sharing the store): equal tokens mean nothing
+    /// was committed in between. It is what lets a cache of store data stay exact (the access
+    /// keys of [`crate::iam::Iam`]), so it must cost less than a read. It may change more often
+    /// than the data cached (SQLite's changes on every commit). `None`, the default: the store
+    /// cannot tell cheaply, and nothing is cached.
+    fn change_token(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// [`Store::read`] with a result.

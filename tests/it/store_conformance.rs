@@ -767,6 +767,28 @@ fn jobs_round_trip_with_their_sub_jobs_in_request_order() {
     });
 }
 
+/// The change token (what keeps the cache of access keys exact): if a store gives one, it stays
+/// while nothing is committed and changes with a commit by this store or by another one over
+/// the same data (`ecsd keys` in another process, another replica).
+#[test]
+fn the_change_token_changes_with_every_commit_from_anywhere() {
+    on_every_database(|database| {
+        let (store, other) = (database.open(), database.open());
+        let Some(before) = store.change_token().expect("token") else { return };
+        assert_eq!(store.change_token().expect("token"), Some(before), "nothing committed");
+        look(store.as_ref(), |tx| tx.access_key("AK1").map(drop));
+        assert_eq!(store.change_token().expect("token"), Some(before), "a read commits nothing");
+        commit(other.as_ref(), |tx| {
+            tx.ensure_project(P, "first")?;
+            tx.put_access_key(&access_key("AK1", 1000))
+        });
+        let after_other = store.change_token().expect("token");
+        assert_ne!(after_other, Some(before), "another store committed");
+        commit(store.as_ref(), |tx| tx.revoke_access_key("AK1", at(2000)).map(drop));
+        assert_ne!(store.change_token().expect("token"), after_other, "this store committed");
+    });
+}
+
 #[test]
 fn projects_access_keys_and_tokens() {
     on_every_store(|store| {

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_recycle_bin.sql"),
     include_str!("migrations/0008_volumes.sql"),
     include_str!("migrations/0009_network.sql"),
+    include_str!("migrations/0010_server_columns.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
@@ -51,6 +52,10 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     /// Idle read-only connections: in WAL mode readers never wait for the writer.
     readers: Mutex<Vec<Connection>>,
+    /// A read-only connection that only asks `PRAGMA data_version`, which changes whenever
+    /// another connection (this process's writer, or any other process) commits: the
+    /// store's change token.
+    watch: Mutex<Connection>,
 }
 
 impl SqliteStore {
@@ -61,19 +66,29 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = SqliteStore { path: path.to_path_buf(), writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) };
+        let watch = Self::open_reader(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            watch: Mutex::new(watch),
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    fn open_reader(path: &Path) -> Result<Connection> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        Ok(conn)
     }
 
     fn reader(&self) -> Result<Connection> {
         if let Some(conn) = self.readers.lock().map_err(|_| Error::internal("store lock poisoned"))?.pop() {
             return Ok(conn);
         }
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
-        Ok(conn)
+        Self::open_reader(&self.path)
     }
 
     fn migrate(&self) -> anyhow::Result<()> {
@@ -152,6 +167,15 @@ impl Store for SqliteStore {
             idle.push(conn);
         }
         outcome
+    }
+
+    fn change_token(&self) -> Result<Option<u64>> {
+        let watch = self.watch.lock().map_err(|_| Error::internal("store lock poisoned"))?;
+        let version: i64 = watch
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(db)?;
+        Ok(Some(version as u64))
     }
 }
 

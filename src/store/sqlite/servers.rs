@@ -196,7 +196,8 @@ impl ServerWrites for SqliteTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO servers (id, project_id, created_ns, name, status, flavor_id, reservation_id, tag_index,
-                 task_state, vcpus, ram_mib, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 task_state, vcpus, ram_mib, doc, host, server_group_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(db)?;
         for (server, usage) in servers.iter().zip(reserved) {
@@ -214,6 +215,8 @@ impl ServerWrites for SqliteTx<'_> {
                     usage.cores,
                     usage.ram_mib,
                     to_doc(server)?,
+                    server.host,
+                    server.server_group_id,
                 ])
                 .map_err(db)?;
             for nic in &server.nics {
@@ -234,7 +237,7 @@ impl ServerWrites for SqliteTx<'_> {
             .tx
             .prepare_cached(
                 "UPDATE servers SET name = ?1, status = ?2, flavor_id = ?3, tag_index = ?4, task_state = ?5, vcpus = ?6,
-                 ram_mib = ?7, doc = ?8 WHERE id = ?9 AND task_state IS ?10",
+                 ram_mib = ?7, doc = ?8, host = ?11, server_group_id = ?12 WHERE id = ?9 AND task_state IS ?10",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -248,6 +251,8 @@ impl ServerWrites for SqliteTx<'_> {
                     doc,
                     server.id,
                     expected_task.map(TaskState::as_str),
+                    server.host,
+                    server.server_group_id,
                 ])
             })
             .map_err(db)?;
