@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::store::{AccessKey, SqliteStore, transact};
+use crate::config::StoreChoice;
+use crate::store::{AccessKey, transact};
 
 pub enum Action {
     Create { project_id: Option<String>, description: String },
@@ -11,9 +12,11 @@ pub enum Action {
     Revoke { access_key: String },
 }
 
-pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
-    crate::create_data_dir(data_dir)?;
-    let store = SqliteStore::open(&data_dir.join(crate::STORE_FILE))?;
+pub fn run(data_dir: &Path, store: &StoreChoice, action: Action) -> anyhow::Result<()> {
+    if *store == StoreChoice::Sqlite {
+        crate::create_data_dir(data_dir)?;
+    }
+    let store = store.open(data_dir)?;
     let now = time::OffsetDateTime::now_utc();
     match action {
         Action::Create { project_id, description } => {
