@@ -76,7 +76,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if config.reset_on_start {
         if config.store != config::StoreChoice::Sqlite {
             // Other replicas may be serving from the database: emptying it is not one start's call.
-            anyhow::bail!("--reset-on-start empties the data dir's SQLite store; give a PostgreSQL store a new database");
+            anyhow::bail!(
+                "--reset-on-start empties the data dir's SQLite store; give a PostgreSQL store a new database"
+            );
         }
         remove_store(&config.data_dir)?;
     }

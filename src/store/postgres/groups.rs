@@ -12,7 +12,8 @@ const GROUP_COLUMNS: &str = "id, project_id, name, policies, created_ns";
 
 impl PgTx<'_> {
     fn members(&self, group_id: &str) -> Result<Vec<String>> {
-        let rows = self.rows("SELECT id FROM servers WHERE server_group_id = $1 ORDER BY created_ns, id", &[&group_id])?;
+        let rows =
+            self.rows("SELECT id FROM servers WHERE server_group_id = $1 ORDER BY created_ns, id", &[&group_id])?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 

@@ -85,8 +85,8 @@ impl JobReads for PgTx<'_> {
     }
 
     fn sub_job_statuses(&mut self, job_id: &str) -> Result<Vec<(JobStatus, Option<Failure>)>> {
-        let rows =
-            self.rows("SELECT status, error_code, fail_reason FROM sub_jobs WHERE job_id = $1 ORDER BY seq", &[&job_id])?;
+        let rows = self
+            .rows("SELECT status, error_code, fail_reason FROM sub_jobs WHERE job_id = $1 ORDER BY seq", &[&job_id])?;
         rows.iter().map(|row| Ok((status_from_name(row.get(0))?, failure(row.get(1), row.get(2))))).collect()
     }
 

@@ -128,7 +128,14 @@ impl LifecycleWrites for PgTx<'_> {
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id,
              server_id = excluded.server_id, publish_ms = excluded.publish_ms, due_ms = excluded.due_ms,
              doc = excluded.doc",
-            &[&event.id, &event.project_id, &event.server_id, &ms(event.publish_time), &event.due().map(ms), &doc(event)?],
+            &[
+                &event.id,
+                &event.project_id,
+                &event.server_id,
+                &ms(event.publish_time),
+                &event.due().map(ms),
+                &doc(event)?,
+            ],
         )
         .map(drop)
     }

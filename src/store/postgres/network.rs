@@ -42,7 +42,8 @@ impl PgTx<'_> {
     /// Deletes ports; a freed address below its subnet's hint moves the hint down, so it is
     /// handed out again first. One statement for them all.
     pub(super) fn remove_port_rows(&self, condition: &str, params: &super::Params) -> Result<()> {
-        let freed = self.rows(&format!("DELETE FROM ports WHERE {condition} RETURNING project_id, subnet_id, ip"), params)?;
+        let freed =
+            self.rows(&format!("DELETE FROM ports WHERE {condition} RETURNING project_id, subnet_id, ip"), params)?;
         let mut projects = Vec::new();
         let mut subnets = Vec::new();
         let mut addresses = Vec::new();

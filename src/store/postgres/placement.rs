@@ -10,7 +10,8 @@ use crate::store::PlacementReads;
 
 impl PlacementReads for PgTx<'_> {
     fn host_usage(&mut self, hosts: &[String]) -> Result<HashMap<String, HostUsage>> {
-        let rows = self.rows("SELECT host, instances, vcpus, ram_mib FROM host_usage WHERE host = ANY($1)", &[&hosts])?;
+        let rows =
+            self.rows("SELECT host, instances, vcpus, ram_mib FROM host_usage WHERE host = ANY($1)", &[&hosts])?;
         Ok(rows
             .iter()
             .map(|r| (r.get(0), HostUsage { instances: r.get(1), vcpus: r.get(2), ram_mib: r.get(3) }))

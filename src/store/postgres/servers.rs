@@ -52,7 +52,8 @@ impl ServerReads for PgTx<'_> {
 
     fn servers(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, Server>> {
         // One statement for the whole batch: the ids go in as an array.
-        let rows = self.rows("SELECT id, doc FROM servers WHERE project_id = $1 AND id = ANY($2)", &[&project_id, &ids])?;
+        let rows =
+            self.rows("SELECT id, doc FROM servers WHERE project_id = $1 AND id = ANY($2)", &[&project_id, &ids])?;
         rows.iter().map(|row| Ok((row.get(0), parse(row.get(1))?))).collect()
     }
 
@@ -118,7 +119,8 @@ impl ServerReads for PgTx<'_> {
     }
 
     fn usage(&mut self, project_id: &str) -> Result<Usage> {
-        let row = self.row("SELECT instances, cores, ram_mib FROM project_usage WHERE project_id = $1", &[&project_id])?;
+        let row =
+            self.row("SELECT instances, cores, ram_mib FROM project_usage WHERE project_id = $1", &[&project_id])?;
         Ok(row.map(|r| Usage { instances: r.get(0), cores: r.get(1), ram_mib: r.get(2) }).unwrap_or_default())
     }
 

@@ -15,7 +15,9 @@ fn has_tag(tag: &TagMatch, args: &mut Args) -> String {
         return format!("EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = servers.id AND t.key = {key})");
     }
     let values = args.push(tag.values.clone());
-    format!("EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = servers.id AND t.key = {key} AND t.value = ANY({values}))")
+    format!(
+        "EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = servers.id AND t.key = {key} AND t.value = ANY({values}))"
+    )
 }
 
 /// One list of a query joined by `AND` or `OR`; `None` for an empty list.
@@ -83,7 +85,9 @@ impl TagReads for PgTx<'_> {
         let limit = args.push(limit.min(i64::MAX as u64) as i64);
         let offset = args.push(offset.min(i64::MAX as u64) as i64);
         let servers = self.docs(
-            &format!("SELECT doc FROM servers WHERE {filter} ORDER BY created_ns DESC, id LIMIT {limit} OFFSET {offset}"),
+            &format!(
+                "SELECT doc FROM servers WHERE {filter} ORDER BY created_ns DESC, id LIMIT {limit} OFFSET {offset}"
+            ),
             &args.params(),
         )?;
         Ok((total.max(0) as u64, servers))

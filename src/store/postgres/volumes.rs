@@ -24,7 +24,8 @@ impl VolumeReads for PgTx<'_> {
     }
 
     fn volumes(&mut self, project_id: &str, ids: &[String]) -> Result<HashMap<String, CloudVolume>> {
-        let rows = self.rows("SELECT id, doc FROM volumes WHERE project_id = $1 AND id = ANY($2)", &[&project_id, &ids])?;
+        let rows =
+            self.rows("SELECT id, doc FROM volumes WHERE project_id = $1 AND id = ANY($2)", &[&project_id, &ids])?;
         rows.iter().map(|row| Ok((row.get(0), parse(row.get(1))?))).collect()
     }
 
