@@ -171,10 +171,8 @@ impl Store for SqliteStore {
 
     fn change_token(&self) -> Result<Option<u64>> {
         let watch = self.watch.lock().map_err(|_| Error::internal("store lock poisoned"))?;
-        let version: i64 = watch
-            .prepare_cached("PRAGMA data_version")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .map_err(db)?;
+        let version: i64 =
+            watch.prepare_cached("PRAGMA data_version").and_then(|mut s| s.query_row([], |r| r.get(0))).map_err(db)?;
         Ok(Some(version as u64))
     }
 }
