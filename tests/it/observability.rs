@@ -51,7 +51,11 @@ async fn health_answers_anyone_and_tells_nothing_of_the_data() {
     assert_eq!(replica.len(), 16, "{body}");
     let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["replica_id", "status", "store", "store_kind", "timings", "uptime_seconds", "version"], "nothing of the data");
+    assert_eq!(
+        keys,
+        ["replica_id", "status", "store", "store_kind", "timings", "uptime_seconds", "version"],
+        "nothing of the data"
+    );
 
     let realistic = TestServer::start_with_timings(slow(true, false, false)).await;
     let body: Value =
