@@ -110,7 +110,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let real_time = Arc::new(clock::SystemClock::default());
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
-    let about = api::About::new(config.timings_mode());
+    let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
     let app = api::router(ecs, auth, about);
     let stopped = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;

@@ -56,11 +56,16 @@ pub struct ApiState {
 pub struct About {
     pub started: Instant,
     pub timings: crate::config::TimingsMode,
+    /// Whether the store is PostgreSQL (shared) rather than the data dir's SQLite.
+    pub shared_store: bool,
+    /// Made at start, told by the health answer.
+    pub replica_id: String,
 }
 
 impl About {
-    pub fn new(timings: crate::config::TimingsMode) -> Self {
-        About { started: Instant::now(), timings }
+    pub fn new(timings: crate::config::TimingsMode, shared_store: bool) -> Self {
+        let replica_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+        About { started: Instant::now(), timings, shared_store, replica_id }
     }
 }
 

@@ -45,8 +45,8 @@ pub fn test_credential() -> Credential {
 pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("address"),
+        store: crate::pg::store_for(&data_dir),
         data_dir,
-        store: ecsd::config::StoreChoice::Sqlite,
         timings,
         catalogue,
         credential: Some(test_credential()),

@@ -45,14 +45,23 @@ async fn health_answers_anyone_and_tells_nothing_of_the_data() {
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(body["timings"], "instant");
     assert!(body["uptime_seconds"].is_u64(), "{body}");
+    let kind = if std::env::var("ECSD_TEST_STORE").as_deref() == Ok("postgres") { "postgres" } else { "sqlite" };
+    assert_eq!(body["store_kind"], kind);
+    let replica = body["replica_id"].as_str().expect("a replica id");
+    assert_eq!(replica.len(), 16, "{body}");
     let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["status", "store", "timings", "uptime_seconds", "version"], "nothing of the data");
+    assert_eq!(
+        keys,
+        ["replica_id", "status", "store", "store_kind", "timings", "uptime_seconds", "version"],
+        "nothing of the data"
+    );
 
     let realistic = TestServer::start_with_timings(slow(true, false, false)).await;
     let body: Value =
         reqwest::get(format!("{}/_ecsd/health", realistic.base)).await.expect("answers").json().await.expect("json");
     assert_eq!(body["timings"], "realistic");
+    assert_ne!(body["replica_id"], replica, "each process its own id");
 }
 
 #[tokio::test]

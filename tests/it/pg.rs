@@ -34,8 +34,10 @@ fn admin(sql: String) {
 impl PgDatabase {
     pub fn create() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
+        // `scripts/test-postgres` gives its run a prefix of its own, to drop what it made.
+        let prefix = std::env::var("ECSD_TEST_DB_PREFIX").unwrap_or_else(|_| "ecsd_test".into());
         let name = format!(
-            "ecsd_test_{}_{}_{}",
+            "{prefix}_{}_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
             uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default()
@@ -52,4 +54,21 @@ impl Drop for PgDatabase {
     fn drop(&mut self) {
         admin(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
+}
+
+/// The store of a test server on `data_dir`: SQLite in it, or, when `ECSD_TEST_STORE` is
+/// `postgres` (the PostgreSQL leg of `scripts/test`), a database of its own made on first use
+/// and kept for the data dir, so a restarted server finds its state again. Those databases
+/// live as long as the test process; `scripts/test-postgres` drops them after (their names
+/// start with its `ECSD_TEST_DB_PREFIX`).
+pub fn store_for(data_dir: &std::path::Path) -> ecsd::config::StoreChoice {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    if std::env::var("ECSD_TEST_STORE").as_deref() != Ok("postgres") {
+        return ecsd::config::StoreChoice::Sqlite;
+    }
+    static DATABASES: OnceLock<Mutex<HashMap<std::path::PathBuf, PgDatabase>>> = OnceLock::new();
+    let mut databases = DATABASES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let database = databases.entry(data_dir.to_path_buf()).or_insert_with(PgDatabase::create);
+    ecsd::config::StoreChoice::Postgres(database.url.clone())
 }

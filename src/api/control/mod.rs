@@ -27,7 +27,7 @@ use crate::iam::Caller;
 use crate::service::{Ecs, FixtureServer, FixtureServerGroup, Fixtures, NewEvent, Reach};
 use wire::{
     AutoTerminations, ClockNow, FaultRules, FixtureIds, Health, HealthStatus, Released, SnapshotName, Snapshots,
-    StoreHealth,
+    StoreHealth, StoreKind,
 };
 
 pub fn operations() -> Vec<Row> {
@@ -112,6 +112,8 @@ pub async fn health(State(ecs): State<Arc<Ecs>>, State(about): State<Arc<About>>
     let health = Health {
         status,
         store,
+        store_kind: if about.shared_store { StoreKind::Postgres } else { StoreKind::Sqlite },
+        replica_id: about.replica_id.clone(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: about.started.elapsed().as_secs(),
         timings: about.timings,

@@ -99,6 +99,11 @@ pub struct Health {
     pub status: HealthStatus,
     /// Whether the store answered a read.
     pub store: StoreHealth,
+    /// Which store: `sqlite` (the data dir's) or `postgres` (shared by replicas).
+    pub store_kind: StoreKind,
+    /// This process's id, made at start: tells replicas sharing one store apart.
+    #[schema(example = "4f1c2a9e0b7d4e3a")]
+    pub replica_id: String,
     /// ecsd's version.
     #[schema(example = "0.1.0")]
     pub version: &'static str,
@@ -113,6 +118,13 @@ pub struct Health {
 pub enum HealthStatus {
     Ok,
     Unavailable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
