@@ -328,7 +328,7 @@ impl Ecs {
                 image_id: fixture.image.clone().unwrap_or_else(|| image.id.clone()),
                 flavor_id: fixture.flavor.clone(),
                 vpc_id: vpc.id.clone(),
-                nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None }],
+                nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None, port_id: None }],
                 root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
                 data_volumes: vec![],
                 availability_zone: fixture.availability_zone.clone(),
@@ -366,7 +366,7 @@ impl Ecs {
             let member_limit = catalogue.quota.max_server_group_members;
             let mut ids = Vec::new();
             for (request, vm_state, locked) in &planned {
-                let allocation = self.allocate_addresses(tx, project_id, request)?;
+                let allocation = self.allocate_addresses(tx, project_id, request, &[])?;
                 let mut servers: Vec<Server> = request
                     .build(catalogue, project_id, allocation.addresses.clone(), None, now)
                     .into_iter()

@@ -91,7 +91,7 @@ impl CreateServerRequest {
                                 .map_err(|_| NovaError::bad_request(format!("Invalid fixed IP address ({text})")))?,
                         ),
                     };
-                    Ok(NicRequest { subnet_id: uuid, ip })
+                    Ok(NicRequest { subnet_id: uuid, ip, port_id: None })
                 })
                 .collect::<NovaResult<Vec<_>>>()?,
             Some(Networks::Word(word)) if word == "none" => {
@@ -101,7 +101,7 @@ impl CreateServerRequest {
                 return Err(NovaError::bad_request(format!("Invalid networks value {word:?}.")));
             }
             _ => match catalogue.subnets.as_slice() {
-                [only] => vec![NicRequest { subnet_id: only.id.clone(), ip: None }],
+                [only] => vec![NicRequest { subnet_id: only.id.clone(), ip: None, port_id: None }],
                 _ => {
                     return Err(NovaError::conflict(
                         "Multiple possible networks found, use a Network ID to be more specific.",

@@ -216,7 +216,9 @@ impl ServerWrites for SqliteTx<'_> {
                     to_doc(server)?,
                 ])
                 .map_err(db)?;
-            for nic in &server.nics {
+            // A NIC not deleted with its server is a port attached by its id: it exists, and
+            // the service has bound it to the server.
+            for nic in server.nics.iter().filter(|nic| nic.delete_on_termination) {
                 if !self.insert_port_row(&Port::of_nic(server, nic))? {
                     return Err(Error::new(
                         ErrorCode::IpInUse,

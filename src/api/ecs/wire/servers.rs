@@ -99,8 +99,13 @@ pub enum Tenancy {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateNic {
+    /// May be left out when `port_id` is given.
+    #[serde(default)]
     pub subnet_id: String,
     pub ip_address: Option<String>,
+    /// An existing port (`DOWN`, of the server's VPC) to attach instead of making one; its
+    /// address and MAC are kept, and it is only unbound when the server is deleted.
+    pub port_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -171,7 +176,7 @@ impl CreateServer {
                             .map_err(|_| Error::invalid(format!("ip_address {text:?} is not an IPv4 address.")))?,
                     ),
                 };
-                Ok(NicRequest { subnet_id: nic.subnet_id, ip })
+                Ok(NicRequest { subnet_id: nic.subnet_id, ip, port_id: nic.port_id.filter(|id| !id.is_empty()) })
             })
             .collect::<Result<Vec<_>>>()?;
         let volume = |v: CreateVolume| VolumeRequest { volume_type: v.volumetype, size_gib: v.size };
