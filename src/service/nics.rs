@@ -11,9 +11,7 @@ use super::network::{ECS_CODES, check_groups, resolve_groups, take_address};
 use super::servers::refusal;
 use crate::domain::catalogue::Subnet;
 use crate::domain::create::{MAX_NICS, free_addresses};
-use crate::domain::network::{
-    FixedIpTerm, Port, PortFilter, VIP_OWNER, associate_vip, disassociate_vips, random_mac,
-};
+use crate::domain::network::{FixedIpTerm, Port, PortFilter, VIP_OWNER, associate_vip, disassociate_vips, random_mac};
 use crate::domain::server::{Nic, Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation};
 use crate::domain::{Error, ErrorCode, Result};

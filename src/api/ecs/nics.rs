@@ -16,8 +16,8 @@ use super::wire::batch::JobAccepted;
 use super::wire::nics::{
     AttachableNics, BatchAddServerNicsRequest, BatchDeleteServerNicsRequest, ChangeServerNetworkInterfaceRequest,
     ChangeServerNetworkInterfaceResponse, ChangeVpcRequest, FreeNics, InterfaceAttachment, InterfaceExt,
-    ListServerInterfacesResponse, ServerVirtualIpRequest, ServerVirtualIpResponse,
-    ShowServerAttachableNicNumResponse, UpdateServerInterfaceRequest,
+    ListServerInterfacesResponse, ServerVirtualIpRequest, ServerVirtualIpResponse, ShowServerAttachableNicNumResponse,
+    UpdateServerInterfaceRequest,
 };
 use crate::api::blocking;
 use crate::api::error::{ApiResult, EcsErrorBody as EcsError};
@@ -56,18 +56,19 @@ fn ipv4(text: Option<&str>) -> Result<Option<Ipv4Addr>, Error> {
 }
 
 /// A NIC of a request: an existing port when `port_id` names one, else a new port on the subnet.
-fn new_nic(port_id: Option<String>, subnet_id: String, ip: Option<&str>, groups: Vec<ServerId>) -> Result<NewNic, Error> {
+fn new_nic(
+    port_id: Option<String>,
+    subnet_id: String,
+    ip: Option<&str>,
+    groups: Vec<ServerId>,
+) -> Result<NewNic, Error> {
     if let Some(port_id) = port_id.filter(|id| !id.is_empty()) {
         return Ok(NewNic::Port { port_id });
     }
     if subnet_id.is_empty() {
         return Err(Error::invalid("A NIC needs a subnet_id or a port_id."));
     }
-    Ok(NewNic::Subnet {
-        subnet_id,
-        ip: ipv4(ip)?,
-        security_group_ids: groups.into_iter().map(|g| g.id).collect(),
-    })
+    Ok(NewNic::Subnet { subnet_id, ip: ipv4(ip)?, security_group_ids: groups.into_iter().map(|g| g.id).collect() })
 }
 
 /// The server's NICs as `os-interface` lists them, in NIC order.
@@ -291,9 +292,9 @@ bound (with `reverse_binding`, it allows the NIC's address and MAC too). With em
 or no `nic` (`DisassociateServerVirtualIp`), every virtual IP of the NIC is unbound; the ports stay.",
          body = ServerVirtualIpResponse),
         (status = 400, description = "A malformed body, a subnet other than the NIC's, an `ip_address` that is not \
-IPv4, the NIC's own address, more than 10 virtual IPs (`Ecs.0005`); a port that is not a NIC of a server of the \
-project (`Ecs.0307`), an unknown subnet (`Ecs.0038`), an address outside it (`Ecs.0039`) or held by a NIC \
-(`Ecs.0010`).", body = EcsError),
+IPv4, more than 10 virtual IPs (`Ecs.0005`); a port that is not a NIC of a server of the project (`Ecs.0307`), an \
+unknown subnet (`Ecs.0038`), an address outside it (`Ecs.0039`) or held by a NIC, this one included (`Ecs.0010`).",
+         body = EcsError),
     )
 )]
 pub async fn server_virtual_ip(
