@@ -31,6 +31,8 @@ pub struct NicRequest {
 pub struct VolumeRequest {
     pub volume_type: String,
     pub size_gib: Option<u32>,
+    /// A data disk made shared (EVS `multiattach`), which other servers may attach too.
+    pub multiattach: bool,
 }
 
 /// A create request in domain terms.
@@ -329,7 +331,7 @@ mod tests {
             flavor_id: "s6.large.2".into(),
             vpc_id: catalogue.vpcs[0].id.clone(),
             nics: vec![NicRequest { subnet_id: catalogue.subnets[0].id.clone(), ip: None, port_id: None }],
-            root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
+            root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None, multiattach: false },
             data_volumes: vec![],
             availability_zone: None,
             spread_over_azs: false,

@@ -12,11 +12,15 @@ use crate::domain::status::{Effect, Operation, Step, TaskState};
 use crate::domain::volumes;
 use crate::store::WriteTx;
 
-/// Inserts new servers, each holding the quota of its flavor, with their disks attached.
-pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
+/// Inserts new servers, each holding the quota of its flavor, with their disks attached; the
+/// disks named in `shared` are made shared (`multiattach`).
+pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server], shared: &[String]) -> Result<()> {
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
     tx.insert_servers(servers, &reserved)?;
-    let disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    let mut disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    for disk in &mut disks {
+        disk.multiattach = shared.contains(&disk.id);
+    }
     tx.insert_volumes(&disks)
 }
 

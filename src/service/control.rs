@@ -329,7 +329,7 @@ impl Ecs {
                 flavor_id: fixture.flavor.clone(),
                 vpc_id: vpc.id.clone(),
                 nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None, port_id: None }],
-                root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
+                root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None, multiattach: false },
                 data_volumes: vec![],
                 availability_zone: fixture.availability_zone.clone(),
                 spread_over_azs: false,
@@ -389,7 +389,7 @@ impl Ecs {
                     None => None,
                 };
                 placement::place_new(tx, catalogue, &mut servers, avoid)?;
-                apply::insert(tx, catalogue, &servers)?;
+                apply::insert(tx, catalogue, &servers, &[])?;
                 allocation.commit(tx, project_id)?;
                 ids.extend(servers.into_iter().map(|s| s.id));
             }

@@ -189,7 +189,14 @@ impl Ecs {
                         }
                     }
                 }
-                apply::insert(tx, &self.catalogue, &servers)?;
+                // Data disk i of each server is `volumes[i + 1]` (the system disk comes first).
+                let shared: Vec<String> = servers
+                    .iter()
+                    .flat_map(|s| s.volumes.iter().skip(1).zip(&request.data_volumes))
+                    .filter(|(_, asked)| asked.multiattach)
+                    .map(|(device, _)| device.id.clone())
+                    .collect();
+                apply::insert(tx, &self.catalogue, &servers, &shared)?;
                 allocation.commit(tx, project_id)?;
             }
             let planned = servers

@@ -114,6 +114,10 @@ pub struct CreateVolume {
     pub volumetype: String,
     /// GiB: a data disk 10 to 32768; the root disk at least the image's minimum (the default).
     pub size: Option<u32>,
+    /// A shared data disk (EVS `multiattach`), which other servers may attach too.
+    pub multiattach: Option<bool>,
+    /// The older name of `multiattach`.
+    pub shareable: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -179,7 +183,11 @@ impl CreateServer {
                 Ok(NicRequest { subnet_id: nic.subnet_id, ip, port_id: nic.port_id.filter(|id| !id.is_empty()) })
             })
             .collect::<Result<Vec<_>>>()?;
-        let volume = |v: CreateVolume| VolumeRequest { volume_type: v.volumetype, size_gib: v.size };
+        let volume = |v: CreateVolume| VolumeRequest {
+            volume_type: v.volumetype,
+            size_gib: v.size,
+            multiattach: v.multiattach.or(v.shareable).unwrap_or(false),
+        };
         let mut tags: Vec<Tag> = self
             .tags
             .iter()
