@@ -32,7 +32,7 @@ pub enum NewNic {
 /// A NIC of a request, checked, waiting for its port.
 enum Planned<'c> {
     Subnet { subnet: &'c Subnet, ip: Option<Ipv4Addr>, security_group_ids: Vec<String> },
-    Port(Port),
+    Port(Box<Port>),
 }
 
 fn nic_not_on_server(server_id: &str, port_id: &str) -> Error {
@@ -58,7 +58,7 @@ impl Ecs {
             .port(project_id, port_id)?
             .ok_or_else(|| Error::new(ErrorCode::NicPortNotFound, format!("The port {port_id} does not exist.")))?;
         port.check_attachable()?;
-        if !self.catalogue.subnet(&port.subnet_id).is_some_and(|subnet| subnet.vpc_id == vpc_id) {
+        if self.catalogue.subnet(&port.subnet_id).is_none_or(|subnet| subnet.vpc_id != vpc_id) {
             return Err(Error::new(
                 ErrorCode::SubnetNotInVpc,
                 format!("The port {port_id} is not in the VPC {vpc_id} of the ECS."),
@@ -91,7 +91,7 @@ impl Ecs {
                     if planned.iter().any(|p| matches!(p, Planned::Port(other) if other.id == port.id)) {
                         return Err(Error::invalid(format!("The port {port_id} is named twice.")));
                     }
-                    planned.push(Planned::Port(port));
+                    planned.push(Planned::Port(Box::new(port)));
                 }
                 NewNic::Subnet { subnet_id, ip, security_group_ids } => {
                     let subnet = self.catalogue.subnet(subnet_id).ok_or_else(|| {
