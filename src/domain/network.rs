@@ -72,6 +72,13 @@ impl Port {
         }
     }
 
+    /// The ports a new server's NICs are, to be inserted with it: every NIC's but those of
+    /// ports attached by their id (the NICs of a new server not `delete_on_termination`),
+    /// which exist already, bound to it by the service.
+    pub fn new_of_server(server: &Server) -> impl Iterator<Item = Port> + '_ {
+        server.nics.iter().filter(|nic| nic.delete_on_termination).map(|nic| Port::of_nic(server, nic))
+    }
+
     /// `ACTIVE` while the port is a NIC of a server, `DOWN` otherwise.
     pub fn status(&self) -> &'static str {
         if self.device_id.is_empty() { "DOWN" } else { "ACTIVE" }

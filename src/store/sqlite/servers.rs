@@ -216,13 +216,11 @@ impl ServerWrites for SqliteTx<'_> {
                     to_doc(server)?,
                 ])
                 .map_err(db)?;
-            // A NIC not deleted with its server is a port attached by its id: it exists, and
-            // the service has bound it to the server.
-            for nic in server.nics.iter().filter(|nic| nic.delete_on_termination) {
-                if !self.insert_port_row(&Port::of_nic(server, nic))? {
+            for port in Port::new_of_server(server) {
+                if !self.insert_port_row(&port)? {
                     return Err(Error::new(
                         ErrorCode::IpInUse,
-                        format!("The private IP address {} is already in use.", nic.ip),
+                        format!("The private IP address {} is already in use.", port.ip),
                     ));
                 }
             }
