@@ -68,6 +68,11 @@ pub enum BodyMark {
     Key(&'static str),
     /// The body's top-level field has this string value (`{"action": "create"}`).
     Field(&'static str, &'static str),
+    /// The body's object has this field, a non-empty string (`{"nic": {"ip_address": "..."}}`).
+    Filled(&'static str, &'static str),
+    /// The reverse of [`BodyMark::Filled`]: the object or its field is absent, or not a
+    /// non-empty string.
+    Blank(&'static str, &'static str),
 }
 
 impl BodyMark {
@@ -75,8 +80,14 @@ impl BodyMark {
         match self {
             BodyMark::Key(key) => body.contains_key(key),
             BodyMark::Field(name, value) => body.get(name).and_then(|v| v.as_str()) == Some(value),
+            BodyMark::Filled(object, field) => filled(body, object, field),
+            BodyMark::Blank(object, field) => !filled(body, object, field),
         }
     }
+}
+
+fn filled(body: &serde_json::Map<String, serde_json::Value>, object: &str, field: &str) -> bool {
+    body.get(object).and_then(|o| o.get(field)).and_then(|v| v.as_str()).is_some_and(|text| !text.is_empty())
 }
 
 enum Operations {

@@ -66,7 +66,7 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         | Operation::CreateVolume { .. }
         | Operation::ExtendVolume { .. }
         | Operation::DeleteVolume { .. } => vec![],
-        Operation::AddNics { .. } | Operation::DeleteNics { .. } => vec![],
+        Operation::AddNics { .. } | Operation::DeleteNics { .. } | Operation::ChangeVpc { .. } => vec![],
     }
 }
 

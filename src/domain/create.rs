@@ -23,12 +23,16 @@ pub const MAX_METADATA: usize = 10;
 pub struct NicRequest {
     pub subnet_id: String,
     pub ip: Option<Ipv4Addr>,
+    /// An existing port to attach (its subnet, address and MAC kept): the service checks it.
+    pub port_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeRequest {
     pub volume_type: String,
     pub size_gib: Option<u32>,
+    /// A data disk made shared (EVS `multiattach`), which other servers may attach too.
+    pub multiattach: bool,
 }
 
 /// A create request in domain terms.
@@ -105,6 +109,12 @@ impl CreateServers {
             ));
         }
         for nic in &self.nics {
+            if nic.port_id.is_some() {
+                if self.count > 1 {
+                    return Err(Error::invalid("A port_id cannot be used when count is more than 1."));
+                }
+                continue;
+            }
             let subnet = catalogue.subnet(&nic.subnet_id).ok_or_else(|| {
                 Error::new(ErrorCode::SubnetNotFound, format!("The subnet {} does not exist.", nic.subnet_id))
             })?;
@@ -229,6 +239,7 @@ impl CreateServers {
                         subnet_id: nic.subnet_id.clone(),
                         ip,
                         mac: random_mac(),
+                        delete_on_termination: true,
                     })
                     .collect();
                 Server {
@@ -319,8 +330,8 @@ mod tests {
             image_id: catalogue.images[0].id.clone(),
             flavor_id: "s6.large.2".into(),
             vpc_id: catalogue.vpcs[0].id.clone(),
-            nics: vec![NicRequest { subnet_id: catalogue.subnets[0].id.clone(), ip: None }],
-            root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
+            nics: vec![NicRequest { subnet_id: catalogue.subnets[0].id.clone(), ip: None, port_id: None }],
+            root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None, multiattach: false },
             data_volumes: vec![],
             availability_zone: None,
             spread_over_azs: false,

@@ -189,6 +189,12 @@ pub enum ErrorCode {
     SecurityGroupRuleExists,
     /// `VPC.0702` with 404: no private IP with that id in this project.
     PrivateIpNotFound,
+    /// `Ecs.0307`: a NIC or port named by its id is not a port of the project.
+    NicPortNotFound,
+    /// `Ecs.0919`: the port to attach is a NIC of a server already, or owned by a device.
+    NicPortInUse,
+    /// `Ecs.0086`: the operation takes only the primary NIC.
+    NotPrimaryNic,
 }
 
 impl ErrorCode {
@@ -289,6 +295,9 @@ impl ErrorCode {
             SecurityGroupRuleNotFound => ("VPC.0603", 404, "Security group rule does not exist."),
             SecurityGroupRuleExists => ("VPC.0604", 409, "Security group rule already exists."),
             PrivateIpNotFound => ("VPC.0702", 404, "Private IP does not exist."),
+            NicPortNotFound => ("Ecs.0307", 400, "Failed to query the port."),
+            NicPortInUse => ("Ecs.0919", 400, "The NIC has been attached to another instance."),
+            NotPrimaryNic => ("Ecs.0086", 400, "The interface is not the primary interface."),
         }
     }
 

@@ -250,7 +250,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::CreateVolume => FaultOperation::CreateVolume,
             K::ExtendVolume => FaultOperation::ResizeVolume,
             K::DeleteVolume => FaultOperation::DeleteVolume,
-            K::AddNics | K::DeleteNics => FaultOperation::Nics,
+            K::AddNics | K::DeleteNics | K::ChangeVpc => FaultOperation::Nics,
         }
     }
 }
@@ -269,6 +269,7 @@ impl From<super::status::InstantOperation> for FaultOperation {
             I::UpdateMetadata => FaultOperation::Metadata,
             I::JoinGroup => FaultOperation::ServerGroup,
             I::UpdateBlockDevice => FaultOperation::UpdateBlockDevice,
+            I::UpdateInterface | I::ChangeNetworkInterface => FaultOperation::Nics,
         }
     }
 }

@@ -72,9 +72,57 @@ impl Port {
         }
     }
 
+    /// The ports a new server's NICs are, to be inserted with it: every NIC's but those of
+    /// ports attached by their id (the NICs of a new server not `delete_on_termination`),
+    /// which exist already, bound to it by the service.
+    pub fn new_of_server(server: &Server) -> impl Iterator<Item = Port> + '_ {
+        server.nics.iter().filter(|nic| nic.delete_on_termination).map(|nic| Port::of_nic(server, nic))
+    }
+
     /// `ACTIVE` while the port is a NIC of a server, `DOWN` otherwise.
     pub fn status(&self) -> &'static str {
         if self.device_id.is_empty() { "DOWN" } else { "ACTIVE" }
+    }
+
+    /// A port a server may take as a NIC by its id: `DOWN` (a NIC of no server) and owned by
+    /// nobody, as the API requires of a `port_id` (a virtual IP's port is not a NIC).
+    pub fn check_attachable(&self) -> Result<()> {
+        if !self.device_id.is_empty() || !self.device_owner.is_empty() {
+            return Err(Error::new(
+                ErrorCode::NicPortInUse,
+                format!(
+                    "The port {} is in use ({}) and cannot be attached.",
+                    self.id,
+                    if self.device_id.is_empty() { &self.device_owner } else { &self.device_id }
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The port becomes a NIC of `server`.
+    pub fn bind(&mut self, server: &Server, primary: bool) {
+        self.device_id.clone_from(&server.id);
+        self.device_owner = format!("compute:{}", server.availability_zone);
+        self.primary = primary;
+    }
+
+    /// The port leaves its server and is `DOWN` again, keeping its address, MAC and groups.
+    pub fn unbind(&mut self) {
+        self.device_id.clear();
+        self.device_owner.clear();
+        self.primary = false;
+    }
+
+    /// The NIC this port is on a server.
+    pub fn as_nic(&self, delete_on_termination: bool) -> Nic {
+        Nic {
+            port_id: self.id.clone(),
+            subnet_id: self.subnet_id.clone(),
+            ip: self.ip,
+            mac: self.mac.clone(),
+            delete_on_termination,
+        }
     }
 
     /// A port a user may delete: not a server's NIC, and owned by nobody or by a virtual IP.
@@ -167,6 +215,37 @@ impl PortFilter {
                 FixedIpTerm::IpAddress(ip) => *ip == port.ip.to_string(),
                 FixedIpTerm::SubnetId(subnet) => *subnet == port.subnet_id,
             })
+    }
+}
+
+/// Binds the virtual IP `vip` to the NIC port `nic` (`AssociateServerVirtualIp`): the NIC
+/// may send from the virtual address (an allowed address pair), and with `reverse` the
+/// virtual IP's port allows the NIC's address and MAC too.
+pub fn associate_vip(nic: &mut Port, vip: &mut Port, reverse: bool) -> Result<()> {
+    let address = vip.ip.to_string();
+    if !nic.allowed_address_pairs.iter().any(|p| p.ip_address == address) {
+        nic.allowed_address_pairs.push(AddressPair { ip_address: address, mac_address: None });
+    }
+    if reverse {
+        let own = nic.ip.to_string();
+        if !vip.allowed_address_pairs.iter().any(|p| p.ip_address == own) {
+            vip.allowed_address_pairs.push(AddressPair { ip_address: own, mac_address: Some(nic.mac.clone()) });
+        }
+    }
+    if nic.allowed_address_pairs.len().max(vip.allowed_address_pairs.len()) > MAX_ADDRESS_PAIRS {
+        return Err(Error::invalid(format!("A port takes at most {MAX_ADDRESS_PAIRS} virtual IPs.")));
+    }
+    Ok(())
+}
+
+/// Unbinds every virtual IP from the NIC port `nic` (`DisassociateServerVirtualIp`, whose
+/// body names none): its allowed address pairs go, so the source/destination check is on
+/// again, and `vips` (the ports of its subnet) forget the NIC's address.
+pub fn disassociate_vips(nic: &mut Port, vips: &mut [Port]) {
+    nic.allowed_address_pairs.clear();
+    let own = nic.ip.to_string();
+    for vip in vips {
+        vip.allowed_address_pairs.retain(|p| p.ip_address != own);
     }
 }
 

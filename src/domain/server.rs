@@ -91,6 +91,15 @@ pub struct Nic {
     pub subnet_id: String,
     pub ip: Ipv4Addr,
     pub mac: String,
+    /// The port is deleted when the NIC leaves the server (detached, or the server deleted):
+    /// so for the ports ECS makes; a port attached by its id is only unbound, as Nova keeps a
+    /// port it was given (`UpdateServerInterface` changes it).
+    #[serde(default = "deleted_with_server")]
+    pub delete_on_termination: bool,
+}
+
+fn deleted_with_server() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

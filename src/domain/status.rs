@@ -231,10 +231,11 @@ pub enum OperationKind {
     DeleteVolume,
     AddNics,
     DeleteNics,
+    ChangeVpc,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 18] = [
+    pub const ALL: [OperationKind; 19] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -253,7 +254,14 @@ impl OperationKind {
         OperationKind::DeleteVolume,
         OperationKind::AddNics,
         OperationKind::DeleteNics,
+        OperationKind::ChangeVpc,
     ];
+
+    /// Whether a job of this kind on one server is shown flat (`entities.server_id`), as most
+    /// are, rather than with its sub-job, as `addNic` and `deleteNic` jobs are.
+    pub const fn single_server_job(self) -> bool {
+        !matches!(self, OperationKind::AddNics | OperationKind::DeleteNics)
+    }
 
     /// Parent and sub-job `job_type` (contract 3.3).
     pub const fn job_types(self) -> (&'static str, &'static str) {
@@ -277,6 +285,7 @@ impl OperationKind {
             OperationKind::DeleteVolume => ("deleteVolume", "deleteVolume"),
             OperationKind::AddNics => ("addNic", "addSingleNic"),
             OperationKind::DeleteNics => ("deleteNic", "deleteSingleNic"),
+            OperationKind::ChangeVpc => ("changeVpc", "changeSingleVpc"),
         }
     }
 }
@@ -345,9 +354,17 @@ pub enum Operation {
     AddNics {
         nics: Vec<Nic>,
     },
-    /// The ports that leave the server (and are deleted) at the end.
+    /// The NICs that leave the server at the end: their ports are deleted, or only unbound
+    /// where they are not `delete_on_termination`.
     DeleteNics {
         port_ids: Vec<String>,
+    },
+    /// The server moves to another VPC: its NIC (a primary one alone) leaves it at the end, as
+    /// in `DeleteNics`, and `nics` (its new primary NIC), whose port was made or bound when
+    /// the operation was accepted, take its place.
+    ChangeVpc {
+        vpc_id: String,
+        nics: Vec<Nic>,
     },
 }
 
@@ -417,6 +434,7 @@ impl Operation {
             Operation::DeleteVolume { .. } => OperationKind::DeleteVolume,
             Operation::AddNics { .. } => OperationKind::AddNics,
             Operation::DeleteNics { .. } => OperationKind::DeleteNics,
+            Operation::ChangeVpc { .. } => OperationKind::ChangeVpc,
         }
     }
 
@@ -476,7 +494,7 @@ impl Operation {
                 matches!(s.vm_state, VmState::Active | VmState::Stopped)
             }
             Operation::CreateVolume { .. } | Operation::ExtendVolume { .. } | Operation::DeleteVolume { .. } => false,
-            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } | Operation::ChangeVpc { .. } => {
                 matches!(s.vm_state, VmState::Active | VmState::Stopped)
             }
         };
@@ -584,7 +602,7 @@ impl Operation {
             | Operation::DeleteVolume { .. } => vec![],
             // The server stays as it is while its NICs change; `networking` keeps other
             // operations off it meanwhile.
-            Operation::AddNics { .. } | Operation::DeleteNics { .. } => {
+            Operation::AddNics { .. } | Operation::DeleteNics { .. } | Operation::ChangeVpc { .. } => {
                 vec![step(from, Some(Networking), E::None), step(from, None, E::None)]
             }
         }
@@ -619,6 +637,12 @@ pub enum InstantOperation {
     /// Whether a disk is deleted with the server (`UpdateServerBlockDevice`): any stable
     /// status, idle.
     UpdateBlockDevice,
+    /// Whether a NIC's port is deleted when it leaves (`UpdateServerInterface`): any stable
+    /// status, idle.
+    UpdateInterface,
+    /// A new address for the primary NIC (`ChangeServerNetworkInterface`): only a stopped,
+    /// idle server, as the API's constraints say.
+    ChangeNetworkInterface,
 }
 
 impl InstantOperation {
@@ -637,7 +661,9 @@ impl InstantOperation {
             | InstantOperation::AutoTerminate
             | InstantOperation::SerialConsole
             | InstantOperation::RegisterMonitor
-            | InstantOperation::UpdateBlockDevice => true,
+            | InstantOperation::UpdateBlockDevice
+            | InstantOperation::UpdateInterface => true,
+            InstantOperation::ChangeNetworkInterface => s.vm_state == VmState::Stopped,
             InstantOperation::ResetPassword
             | InstantOperation::ChangeChargeMode
             | InstantOperation::UpdateMetadata

@@ -7,16 +7,20 @@ use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::network::{PortFilter, server_groups_of};
 use crate::domain::recycle_bin::{RecycleBin, Recycled};
-use crate::domain::server::{Server, Timestamp};
+use crate::domain::server::{Nic, Server, Timestamp};
 use crate::domain::status::{Effect, Operation, Step, TaskState};
 use crate::domain::volumes;
 use crate::store::WriteTx;
 
-/// Inserts new servers, each holding the quota of its flavor, with their disks attached.
-pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
+/// Inserts new servers, each holding the quota of its flavor, with their disks attached; the
+/// disks named in `shared` are made shared (`multiattach`).
+pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server], shared: &[String]) -> Result<()> {
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
     tx.insert_servers(servers, &reserved)?;
-    let disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    let mut disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
+    for disk in &mut disks {
+        disk.multiattach = shared.contains(&disk.id);
+    }
     tx.insert_volumes(&disks)
 }
 
@@ -40,6 +44,7 @@ pub fn enter(
 ) -> Result<()> {
     if step.effect == Effect::Remove {
         super::disks::release(tx, server, false, now)?;
+        release_nics(tx, server)?;
         return tx.delete_server(&server.id);
     }
     server.enter(step, now);
@@ -65,17 +70,25 @@ pub fn enter(
     }
 }
 
-/// What the end of a NIC operation changes beside the server's states: the NICs made when it
-/// was accepted join the server, or the NICs it names leave it and their ports are deleted; the
-/// server then shows its ports' groups. False (and nothing done) for any other operation.
+/// What the end of a NIC operation changes beside the server's states: the NICs made or bound
+/// when it was accepted join the server, or the NICs it names leave it (their ports deleted or
+/// unbound, [`release_port`]), or both for a move to another VPC; the server then shows its
+/// ports' groups. False (and nothing done) for any other operation.
 pub fn finish_nics(tx: &mut dyn WriteTx, operation: &Operation, server: &mut Server) -> Result<bool> {
     match operation {
         Operation::AddNics { nics } => server.nics.extend(nics.iter().cloned()),
         Operation::DeleteNics { port_ids } => {
-            server.nics.retain(|nic| !port_ids.contains(&nic.port_id));
-            for port_id in port_ids {
-                tx.delete_port(&server.project_id, port_id)?;
+            let (leaving, staying) = server.nics.drain(..).partition(|nic| port_ids.contains(&nic.port_id));
+            server.nics = staying;
+            for nic in &leaving {
+                release_port(tx, &server.project_id, nic)?;
             }
+        }
+        Operation::ChangeVpc { vpc_id, nics } => {
+            for old in std::mem::replace(&mut server.nics, nics.clone()) {
+                release_port(tx, &server.project_id, &old)?;
+            }
+            server.vpc_id.clone_from(vpc_id);
         }
         _ => return Ok(false),
     }
@@ -85,12 +98,38 @@ pub fn finish_nics(tx: &mut dyn WriteTx, operation: &Operation, server: &mut Ser
     Ok(true)
 }
 
-/// A NIC operation that failed takes back the ports it made for NICs that were to join.
+/// A NIC operation that failed takes back the ports it made or bound for NICs that were to
+/// join.
 pub fn undo_nics(tx: &mut dyn WriteTx, operation: &Operation, server: &Server) -> Result<()> {
-    if let Operation::AddNics { nics } = operation {
-        for nic in nics {
-            tx.delete_port(&server.project_id, &nic.port_id)?;
+    let (Operation::AddNics { nics: joining } | Operation::ChangeVpc { nics: joining, .. }) = operation else {
+        return Ok(());
+    };
+    for nic in joining {
+        release_port(tx, &server.project_id, nic)?;
+    }
+    Ok(())
+}
+
+/// A NIC leaving its server: its port is deleted (its address free again), or, when the NIC
+/// is not `delete_on_termination` (a port attached by its id), only unbound.
+pub fn release_port(tx: &mut dyn WriteTx, project_id: &str, nic: &Nic) -> Result<()> {
+    if nic.delete_on_termination {
+        return tx.delete_port(project_id, &nic.port_id);
+    }
+    match tx.port(project_id, &nic.port_id)? {
+        Some(mut port) => {
+            port.unbind();
+            tx.update_port(&port)
         }
+        None => Ok(()),
+    }
+}
+
+/// What becomes of a removed server's NICs: the ports it keeps are unbound; the store deletes
+/// the others with the server. Called in the transaction that removes it.
+pub fn release_nics(tx: &mut dyn WriteTx, server: &Server) -> Result<()> {
+    for nic in server.nics.iter().filter(|nic| !nic.delete_on_termination) {
+        release_port(tx, &server.project_id, nic)?;
     }
     Ok(())
 }

@@ -531,6 +531,7 @@ impl Engine {
     ) -> Result<()> {
         if sub.operation == Operation::Create {
             disks::release(tx, server, true, now)?;
+            apply::release_nics(tx, server)?;
             return tx.delete_server(&server.id);
         }
         apply::undo_nics(tx, &sub.operation, server)?;

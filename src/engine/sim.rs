@@ -29,6 +29,8 @@ pub struct Timings {
     pub delete_volume_ms: u64,
     /// Adding or deleting a server's NICs.
     pub nic_ms: u64,
+    /// Moving a server to another VPC (`ChangeVpc`).
+    pub change_vpc_ms: u64,
 }
 
 impl Timings {
@@ -50,6 +52,7 @@ impl Timings {
         extend_volume_ms: 0,
         delete_volume_ms: 0,
         nic_ms: 0,
+        change_vpc_ms: 0,
     };
     /// Close to what the cloud takes.
     pub const REALISTIC: Timings = Timings {
@@ -69,6 +72,7 @@ impl Timings {
         extend_volume_ms: 2000,
         delete_volume_ms: 1000,
         nic_ms: 3000,
+        change_vpc_ms: 5000,
     };
 
     fn total(&self, kind: OperationKind) -> u64 {
@@ -90,6 +94,7 @@ impl Timings {
             OperationKind::ExtendVolume => self.extend_volume_ms,
             OperationKind::DeleteVolume => self.delete_volume_ms,
             OperationKind::AddNics | OperationKind::DeleteNics => self.nic_ms,
+            OperationKind::ChangeVpc => self.change_vpc_ms,
         }
     }
 }

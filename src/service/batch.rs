@@ -213,33 +213,45 @@ impl Ecs {
         operation: &Operation,
         mut prepare: impl FnMut(&mut dyn WriteTx, &Server, Timestamp) -> Result<Server>,
     ) -> Result<String> {
+        self.start_server_job_with(project_id, server_id, operation, |tx, server, now| {
+            Ok((prepare(tx, server, now)?, operation.clone()))
+        })
+    }
+
+    /// [`Ecs::start_server_job`] where `prepare` also makes what the operation carries (the
+    /// ports of new NICs, made when the job is accepted): `rule` is the operation whose
+    /// transition rule and fault rules apply, the one `prepare` gives is the job's.
+    pub(super) fn start_server_job_with(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        rule: &Operation,
+        mut prepare: impl FnMut(&mut dyn WriteTx, &Server, Timestamp) -> Result<(Server, Operation)>,
+    ) -> Result<String> {
         let ids = [server_id.to_string()];
-        let fault = FaultOperation::from(operation.kind());
+        let fault = FaultOperation::from(rule.kind());
         let (job_id, wakeups) = self.plan_batch(project_id, &ids, fault, |tx, loaded, prechecks| {
             let Some(server) = loaded.servers.get(server_id) else {
                 return Ok(Err(Error::server_not_found(server_id)));
             };
-            let checked = operation
+            let checked = rule
                 .check(server.state())
                 .map_err(|code| refusal(code, server))
                 .and_then(|()| prechecks.check(server))
                 .and_then(|()| prepare(tx, server, loaded.now));
-            let prepared = match checked {
+            let (prepared, operation) = match checked {
                 Ok(prepared) => prepared,
                 Err(refused) => return Ok(Err(refused)),
             };
-            self.begin(tx, &prepared, operation, loaded.now)?;
-            let planned = vec![PlannedSubJob {
-                server_id: server.id.clone(),
-                operation: operation.clone(),
-                from: server.vm_state,
-                refused: None,
-            }];
-            let job = new_job(project_id, operation.kind(), planned, true, loaded.now);
+            self.begin(tx, &prepared, &operation, loaded.now)?;
+            let kind = operation.kind();
+            let planned =
+                vec![PlannedSubJob { server_id: server.id.clone(), operation, from: server.vm_state, refused: None }];
+            let job = new_job(project_id, kind, planned, kind.single_server_job(), loaded.now);
             tx.insert_job(&job)?;
             Ok(Ok((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>())))
         })?;
-        tracing::info!(%project_id, %server_id, %job_id, operation = ?operation.kind(), "job accepted");
+        tracing::info!(%project_id, %server_id, %job_id, operation = ?rule.kind(), "job accepted");
         self.engine.wake(wakeups);
         Ok(job_id)
     }

@@ -328,8 +328,8 @@ impl Ecs {
                 image_id: fixture.image.clone().unwrap_or_else(|| image.id.clone()),
                 flavor_id: fixture.flavor.clone(),
                 vpc_id: vpc.id.clone(),
-                nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None }],
-                root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None },
+                nics: vec![NicRequest { subnet_id: subnet.id.clone(), ip: None, port_id: None }],
+                root_volume: VolumeRequest { volume_type: "SSD".into(), size_gib: None, multiattach: false },
                 data_volumes: vec![],
                 availability_zone: fixture.availability_zone.clone(),
                 spread_over_azs: false,
@@ -366,7 +366,7 @@ impl Ecs {
             let member_limit = catalogue.quota.max_server_group_members;
             let mut ids = Vec::new();
             for (request, vm_state, locked) in &planned {
-                let allocation = self.allocate_addresses(tx, project_id, request)?;
+                let allocation = self.allocate_addresses(tx, project_id, request, &[])?;
                 let mut servers: Vec<Server> = request
                     .build(catalogue, project_id, allocation.addresses.clone(), None, now)
                     .into_iter()
@@ -389,7 +389,7 @@ impl Ecs {
                     None => None,
                 };
                 placement::place_new(tx, catalogue, &mut servers, avoid)?;
-                apply::insert(tx, catalogue, &servers)?;
+                apply::insert(tx, catalogue, &servers, &[])?;
                 allocation.commit(tx, project_id)?;
                 ids.extend(servers.into_iter().map(|s| s.id));
             }

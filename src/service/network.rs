@@ -109,16 +109,23 @@ pub(super) fn resolve_groups(
     missing: ErrorCode,
     now: Timestamp,
 ) -> Result<Vec<String>> {
-    network::check_group_list(ids).map_err(|e| Error::new(missing, e.message))?;
+    check_groups(tx, project_id, ids, missing)?;
     if ids.is_empty() {
         return Ok(vec![ensure_default_group(tx, project_id, now)?.id]);
     }
+    Ok(ids.to_vec())
+}
+
+/// The refusals of [`resolve_groups`], without writing: too many or repeated groups, or one
+/// that does not exist (`missing`).
+pub(super) fn check_groups(tx: &mut dyn ReadTx, project_id: &str, ids: &[String], missing: ErrorCode) -> Result<()> {
+    network::check_group_list(ids).map_err(|e| Error::new(missing, e.message))?;
     for id in ids {
         if tx.security_group(project_id, id)?.is_none() {
             return Err(Error::new(missing, format!("The security group {id} does not exist.")));
         }
     }
-    Ok(ids.to_vec())
+    Ok(())
 }
 
 fn port_not_found(id: &str) -> Error {

@@ -8,6 +8,7 @@ use super::{Ecs, initial_status, network, placement};
 use crate::domain::create::{CreateServers, free_addresses};
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
+use crate::domain::network::Port;
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
@@ -138,7 +139,13 @@ impl Ecs {
                 }
                 None => None,
             };
-            let allocation = self.allocate_addresses(tx, project_id, request)?;
+            let attached = request
+                .nics
+                .iter()
+                .map(|nic| nic.port_id.as_deref().map(|id| self.port_to_attach(tx, project_id, id, &request.vpc_id)))
+                .map(Option::transpose)
+                .collect::<Result<Vec<_>>>()?;
+            let allocation = self.allocate_addresses(tx, project_id, request, &attached)?;
             let groups = network::resolve_groups(
                 tx,
                 project_id,
@@ -151,7 +158,14 @@ impl Ecs {
             }
             let mut servers =
                 request.build(&self.catalogue, project_id, allocation.addresses.clone(), password_hash.clone(), now);
-            servers.iter_mut().for_each(|s| s.security_group_ids.clone_from(&groups));
+            for server in &mut servers {
+                server.security_group_ids.clone_from(&groups);
+                for (nic, port) in server.nics.iter_mut().zip(&attached) {
+                    if let Some(port) = port {
+                        *nic = port.as_nic(false);
+                    }
+                }
+            }
             let avoid = match &group {
                 Some(group) => Some(placement::member_hosts(tx, project_id, &group.members, None)?),
                 None => None,
@@ -166,7 +180,23 @@ impl Ecs {
                 Err(error) => return Err(error),
             };
             if refused.is_none() {
-                apply::insert(tx, &self.catalogue, &servers)?;
+                for server in &servers {
+                    for (index, port) in attached.iter().enumerate() {
+                        if let Some(port) = port {
+                            let mut port = port.clone();
+                            port.bind(server, index == 0);
+                            tx.update_port(&port)?;
+                        }
+                    }
+                }
+                // Data disk i of each server is `volumes[i + 1]` (the system disk comes first).
+                let shared: Vec<String> = servers
+                    .iter()
+                    .flat_map(|s| s.volumes.iter().skip(1).zip(&request.data_volumes))
+                    .filter(|(_, asked)| asked.multiattach)
+                    .map(|(device, _)| device.id.clone())
+                    .collect();
+                apply::insert(tx, &self.catalogue, &servers, &shared)?;
                 allocation.commit(tx, project_id)?;
             }
             let planned = servers
@@ -201,17 +231,19 @@ impl Ecs {
         Ok(accepted)
     }
 
-    /// One address per NIC per server, from each NIC's subnet.
+    /// One address per NIC per server, from each NIC's subnet; a NIC that is an existing port
+    /// (`attached`, by NIC) keeps the port's.
     pub(super) fn allocate_addresses(
         &self,
         tx: &mut dyn ReadTx,
         project_id: &str,
         request: &CreateServers,
+        attached: &[Option<Port>],
     ) -> Result<Allocation> {
         let count = request.count as usize;
         // Addresses this request takes, so two NICs on one subnet never get the same one.
         let mut chosen: HashMap<&str, HashSet<Ipv4Addr>> = HashMap::new();
-        for nic in &request.nics {
+        for nic in request.nics.iter().filter(|nic| nic.port_id.is_none()) {
             if let Some(ip) = nic.ip
                 && (tx.address_in_use(project_id, &nic.subnet_id, ip)?
                     || !chosen.entry(nic.subnet_id.as_str()).or_default().insert(ip))
@@ -221,7 +253,11 @@ impl Ecs {
         }
         let mut per_nic = Vec::with_capacity(request.nics.len());
         let mut hints = Vec::new();
-        for nic in &request.nics {
+        for (index, nic) in request.nics.iter().enumerate() {
+            if let Some(port) = attached.get(index).and_then(Option::as_ref) {
+                per_nic.push(vec![port.ip; count]);
+                continue;
+            }
             if let Some(ip) = nic.ip {
                 per_nic.push(vec![ip]);
                 continue;

@@ -1009,6 +1009,7 @@ async fn garbage_on_every_route() {
             .replace("{network_id}", "no-such-network")
             .replace("{subnet_id}", "no-such-subnet")
             .replace("{port_id}", "no-such-port")
+            .replace("{nic_id}", "no-such-nic")
             .replace("{privateip_id}", "no-such-privateip")
             .replace("{security_group_id}", "no-such-group")
             .replace("{security_group_rule_id}", "no-such-rule")
@@ -1044,6 +1045,18 @@ async fn garbage_on_every_route() {
         (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/nics/delete", Some(b"{\"nics\": [1]}")),
         (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/os-interface", None),
         (Method::GET, "/v1/{project_id}/cloudservers/{server_id}/os-interface_extension", None),
+        (
+            Method::PUT,
+            "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}",
+            Some(b"{\"interface_attachment\": {\"delete_on_termination\": \"yes\"}}"),
+        ),
+        (
+            Method::POST,
+            "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}/change-network-interface",
+            Some(b"{\"subnet_id\": 5}"),
+        ),
+        (Method::PUT, "/v1/{project_id}/cloudservers/nics/{nic_id}", Some(b"{\"nic\": {\"ip_address\": 1}}")),
+        (Method::POST, "/v1/{project_id}/cloudservers/{server_id}/changevpc", Some(b"{\"vpc_id\": []}")),
         (Method::GET, "/v1/{project_id}/vpcs/{vpc_id}", None),
         (Method::GET, "/v1/{project_id}/subnets/{subnet_id}", None),
         (Method::GET, "/v1/{project_id}/ports", None),

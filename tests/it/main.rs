@@ -29,6 +29,8 @@ mod limits;
 mod list_servers_details;
 mod metadata;
 mod migrate;
+mod nic_changes;
+mod nic_crash;
 mod nics;
 mod nova;
 mod observability;

@@ -132,7 +132,7 @@ async fn adding_nics_is_refused_with_the_documented_codes() {
         (json!([{"subnet_id": SUBNET, "ip_address": taken}]), "Ecs.0010"),
         (json!([{"subnet_id": SUBNET, "ip_address": "not-an-ip"}]), "Ecs.0005"),
         (json!([{"subnet_id": SUBNET, "security_groups": [{"id": "nope"}]}]), "Ecs.0014"),
-        (json!([{"subnet_id": SUBNET, "port_id": "some-port"}]), "Ecs.0005"),
+        (json!([{"subnet_id": SUBNET, "port_id": "some-port"}]), "Ecs.0307"),
         (json!([]), "Ecs.0005"),
     ] {
         let (status, body) = add_nics(&ecs, &server, nics.clone()).await;

@@ -110,6 +110,7 @@ fn nic(subnet_id: &str, address: Ipv4Addr) -> Nic {
         subnet_id: subnet_id.into(),
         ip: address,
         mac: "fa:16:3e:00:00:01".into(),
+        delete_on_termination: true,
     }
 }
 

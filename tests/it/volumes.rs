@@ -334,6 +334,41 @@ async fn a_shared_disk_attaches_to_several_servers_in_one_job_and_leaves_them_in
 }
 
 #[tokio::test]
+async fn a_shared_data_disk_made_with_a_server_is_shared_in_evs_and_outlives_it_where_attached() {
+    let ecs = TestServer::start().await;
+    let mut body = create_body("shared", "s6.small.1", 1);
+    body["server"]["data_volumes"] = json!([{"volumetype": "SSD", "size": 10, "multiattach": true}, {"volumetype": "SSD", "size": 10, "shareable": false}]);
+    let server = ecs.create_from(body).await.remove(0);
+    let devices = ids_of(&block_devices(&ecs, &server).await);
+    let (shared, plain) = (devices[1].clone(), devices[2].clone());
+    let shown = show_volume(&ecs, &shared).await;
+    assert_eq!((shown["multiattach"].clone(), shown["shareable"].clone()), (json!(true), json!("true")), "{shown}");
+    assert_eq!(show_volume(&ecs, &plain).await["multiattach"], false);
+    let (_, listed) = ecs.get(&v2(&ecs, "/cloudvolumes/detail?multiattach=true")).await;
+    assert_eq!(listed["count"], 1, "the list filter sees it shared: {listed}");
+
+    let other = ecs.create_servers("other", "s6.small.1", 1).await.remove(0);
+    let (status, body) = ecs
+        .post(&ecs.v1(&format!("/batchaction/attachvolumes/{shared}")), json!({"serverinfo": [{"server_id": other}]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ecs.wait_job(body["job_id"].as_str().expect("job")).await["status"], "SUCCESS");
+    let (status, body) = attach(&ecs, &other, json!({"volumeId": plain})).await;
+    assert_error(status, &body, 400, "Ecs.0103");
+
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/delete"), json!({"servers": [{"id": server}], "delete_volume": true})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ecs.wait_job(body["job_id"].as_str().expect("job")).await["status"], "SUCCESS");
+    let left = show_volume(&ecs, &shared).await;
+    assert_eq!(left["status"], "in-use", "still attached to the other server: {left}");
+    assert_eq!(left["attachments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(left["attachments"][0]["server_id"], other.as_str());
+    let (status, _) = ecs.get(&v2(&ecs, &format!("/cloudvolumes/{plain}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "delete_volume took the unshared disk");
+}
+
+#[tokio::test]
 async fn fault_rules_fail_an_attach_and_put_both_sides_back() {
     let ecs = TestServer::start().await;
     let server = ecs.create_servers("faulty", "s6.small.1", 1).await.remove(0);

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import ipaddress
 
 import huaweicloudsdkecs.v2 as ecs_models
 import pytest
@@ -22,12 +23,9 @@ SDK_OPERATIONS = 106
 # Several of the operations are deprecated in the SDK; they are still operations of EcsClient.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-# Operations answered with 404 "No API matches this path." in main today: part of the NIC family and
-# the disk family of issue 12, and the Nova v2.1 API (README "Not implemented yet").
+# Operations answered with 404 "No API matches this path." in main today: part of the Nova v2.1 API
+# (README "Not implemented yet").
 NOT_SERVED_YET = {
-    # NICs
-    "AssociateServerVirtualIp", "ChangeServerNetworkInterface", "ChangeVpc", "DisassociateServerVirtualIp",
-    "UpdateServerInterface",
     # Nova v2.1: key pairs, interfaces and security groups of a server
     "NovaAssociateSecurityGroup", "NovaAttachInterface", "NovaCreateKeypair", "NovaDeleteKeypair",
     "NovaDisassociateSecurityGroup", "NovaListKeypairs", "NovaListServerSecurityGroups", "NovaShowKeypair",
@@ -92,6 +90,15 @@ class World:
         ))
         shown = ecsd.show_raw(self.running)
         self.port_id = next(a["OS-EXT-IPS:port_id"] for nets in shown["addresses"].values() for a in nets)
+        self.stopped_port_id = next(
+            a["OS-EXT-IPS:port_id"] for nets in ecsd.show_raw(self.stopped)["addresses"].values() for a in nets
+        )
+        # A free address of the subnet for a virtual IP: its last host address.
+        self.virtual_ip = str(list(ipaddress.ip_network(cat.subnet_cidr).hosts())[-1])
+        vpcs = ecsd.raw("GET", "/v1/{project_id}/vpcs").json()["vpcs"]
+        self.other_vpc = next(v["id"] for v in vpcs if v["id"] != cat.vpc_id)
+        subnets = ecsd.raw("GET", "/v1/{project_id}/subnets", query=[("vpc_id", self.other_vpc)]).json()["subnets"]
+        self.other_subnet = subnets[0]["id"]
         self.data_volume = self.data_volume_of(shown)
         self.spare_data_volume = self.data_volume_of(ecsd.show_raw(self.spare))
         shared = ecsd.raw("POST", "/v2.1/{project_id}/cloudvolumes", {"volume": {
@@ -238,14 +245,18 @@ def requests_for(w: World) -> dict:
         "ExecuteServerRedeploy": {"server_id": w.moved},
         # NICs and security groups.
         "BatchAddServerNics": {"server_id": w.spare, "body": {"nics": [{"subnet_id": cat.subnet_id}]}},
-        "UpdateServerInterface": {"server_id": s, "port_id": w.port_id, "body": {"nic": {"delete_on_termination": True}}},
-        "AssociateServerVirtualIp": {"nic_id": w.port_id, "body": {"nic": {"subnet_id": cat.subnet_id, "ip_address": ""}}},
+        "UpdateServerInterface": {
+            "server_id": s, "port_id": w.port_id, "body": {"interface_attachment": {"delete_on_termination": True}},
+        },
+        "AssociateServerVirtualIp": {
+            "nic_id": w.port_id, "body": {"nic": {"subnet_id": cat.subnet_id, "ip_address": w.virtual_ip}},
+        },
         "DisassociateServerVirtualIp": {"nic_id": w.port_id, "body": {"nic": {"subnet_id": "", "ip_address": ""}}},
         "NovaAttachInterface": {"server_id": w.spare, "body": {"interfaceAttachment": {"net_id": cat.subnet_network_id or cat.subnet_id}}},
         "ChangeServerNetworkInterface": {
-            "server_id": s, "port_id": w.port_id, "body": {"subnet_id": cat.subnet_id},
+            "server_id": stopped, "port_id": w.stopped_port_id, "body": {"subnet_id": cat.subnet_id, "ip_address": ""},
         },
-        "ChangeVpc": {"server_id": stopped, "body": {"vpc": {"vpc_id": cat.vpc_id, "nic": {"subnet_id": cat.subnet_id}}}},
+        "ChangeVpc": {"server_id": stopped, "body": {"vpc_id": w.other_vpc, "nic": {"subnet_id": w.other_subnet}}},
         "BatchDeleteServerNics": lambda: {"server_id": w.spare, "body": {"nics": [{"id": w.added_port()}]}},
         "NovaAssociateSecurityGroup": {"server_id": s, "body": {"addSecurityGroup": {"name": "default"}}},
         "NovaDisassociateSecurityGroup": {"server_id": s, "body": {"removeSecurityGroup": {"name": "default"}}},

@@ -1,7 +1,10 @@
 """Issue 12, the NIC and VPC half, driven by the official Python SDKs (ECS and VPC, pinned to the same
 version): a server created with two NICs sits on two ports of its subnet (ListPorts by device_id,
 ShowPort, ShowSubnet as Terraform reads them), its interfaces listed, a NIC added and deleted
-(BatchAddServerNics, BatchDeleteServerNics, ListServerInterfaces, ShowServerAttachableNicNum), security groups with rules (CreateSecurityGroup,
+(BatchAddServerNics, BatchDeleteServerNics, ListServerInterfaces, ShowServerAttachableNicNum), a port
+of its own attached and kept (UpdateServerInterface), the primary NIC's address changed
+(ChangeServerNetworkInterface), virtual IPs bound and unbound (AssociateServerVirtualIp,
+DisassociateServerVirtualIp), the server moved to another VPC (ChangeVpc), security groups with rules (CreateSecurityGroup,
 CreateSecurityGroupRule, ListSecurityGroupRules, DeleteSecurityGroup refused while in use), ports and
 private IPs of their own, and a deleted server's ports gone. Every answer is checked against the SDK
 model."""
@@ -9,21 +12,40 @@ model."""
 from __future__ import annotations
 
 from huaweicloudsdkecs.v2 import (
+    AssociateServerVirtualIpOption,
+    AssociateServerVirtualIpRequest,
+    AssociateServerVirtualIpRequestBody,
     BatchAddServerNicOption,
     BatchAddServerNicsRequest,
     BatchAddServerNicsRequestBody,
     BatchDeleteServerNicOption,
     BatchDeleteServerNicsRequest,
     BatchDeleteServerNicsRequestBody,
+    BatchStopServersOption,
+    BatchStopServersRequest,
+    BatchStopServersRequestBody,
+    ChangeServerNetworkInterfaceRequest,
+    ChangeServerNetworkInterfaceRequestBody,
+    ChangeVpcNicBody,
+    ChangeVpcRequest,
+    ChangeVpcRequestBody,
+    ChangeVpcSecurityGroups,
     CreatePostPaidServersRequest,
     CreatePostPaidServersRequestBody,
     DeleteServersRequest,
     DeleteServersRequestBody,
+    DisassociateServerVirtualIpOption,
+    DisassociateServerVirtualIpRequest,
+    DisassociateServerVirtualIpRequestBody,
+    InterfaceAttachment,
     PostPaidServerNic,
     ListServerInterfacesRequest,
     PostPaidServerSecurityGroup,
     ServerNicSecurityGroup,
+    ServerId,
     ShowServerAttachableNicNumRequest,
+    UpdateNicInfoRequestBody,
+    UpdateServerInterfaceRequest,
 )
 from huaweicloudsdkvpc.v2 import (
     AllowedAddressPair,
@@ -45,6 +67,8 @@ from huaweicloudsdkvpc.v2 import (
     DeleteSecurityGroupRuleRequest,
     FixedIp,
     ListPortsRequest,
+    ListSubnetsRequest,
+    ListVpcsRequest,
     ListPrivateipsRequest,
     ListSecurityGroupRulesRequest,
     ListSecurityGroupsRequest,
@@ -234,3 +258,78 @@ def test_a_nic_is_added_listed_and_deleted(ecsd):
     assert len(listed) == 2
     error = expect_client_error(ecsd.vpc.show_port, ShowPortRequest(port_id=added.port_id))
     assert error.status_code == 404
+
+
+def test_a_port_of_its_own_is_attached_kept_and_its_server_changes_address_vips_and_vpc(ecsd):
+    cat = ecsd.discover()
+    option = CreatePortOption(network_id=cat.subnet_id, name="own", fixed_ips=[FixedIp(ip_address="192.168.202.2")])
+    own = ecsd.vpc.create_port(CreatePortRequest(body=CreatePortRequestBody(port=option))).port
+    server_id = create_server(ecsd, "eni", nics=1)
+    job = ecsd.ecs.batch_add_server_nics(BatchAddServerNicsRequest(
+        server_id=server_id, body=BatchAddServerNicsRequestBody(nics=[BatchAddServerNicOption(port_id=own.id)])))
+    assert ecsd.wait_job(job.job_id).status == "SUCCESS"
+    listed = ecsd.ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id)).interface_attachments
+    primary, attached = listed
+    assert (attached.port_id, attached.mac_addr, attached.fixed_ips[0].ip_address) == (
+        own.id, own.mac_address, "192.168.202.2")
+    assert attached.delete_on_termination is False and primary.delete_on_termination is True
+
+    # Kept when it leaves; UpdateServerInterface keeps the primary NIC too.
+    ecsd.ecs.update_server_interface(UpdateServerInterfaceRequest(
+        server_id=server_id, port_id=primary.port_id,
+        body=UpdateNicInfoRequestBody(interface_attachment=InterfaceAttachment(delete_on_termination=False))))
+    listed = ecsd.ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id)).interface_attachments
+    assert listed[0].delete_on_termination is False
+    job = ecsd.ecs.batch_delete_server_nics(BatchDeleteServerNicsRequest(
+        server_id=server_id, body=BatchDeleteServerNicsRequestBody(nics=[BatchDeleteServerNicOption(id=own.id)])))
+    assert ecsd.wait_job(job.job_id).status == "SUCCESS"
+    kept = ecsd.vpc.show_port(ShowPortRequest(port_id=own.id)).port
+    assert (kept.status, kept.device_id, kept.mac_address) == ("DOWN", "", own.mac_address)
+
+    # A virtual IP, bound with reverse binding, then unbound.
+    answer = ecsd.ecs.associate_server_virtual_ip(AssociateServerVirtualIpRequest(
+        nic_id=primary.port_id, body=AssociateServerVirtualIpRequestBody(nic=AssociateServerVirtualIpOption(
+            subnet_id=cat.subnet_id, ip_address="192.168.202.9", reverse_binding=True))))
+    assert answer.port_id == primary.port_id
+    nic = ecsd.vpc.show_port(ShowPortRequest(port_id=primary.port_id)).port
+    assert [p.ip_address for p in nic.allowed_address_pairs] == ["192.168.202.9"]
+    vip = ecsd.vpc.list_ports(ListPortsRequest(fixed_ips=["ip_address=192.168.202.9"])).ports[0]
+    assert vip.device_owner == "neutron:VIP_PORT"
+    assert [(p.ip_address, p.mac_address) for p in vip.allowed_address_pairs] == [
+        (primary.fixed_ips[0].ip_address, primary.mac_addr)]
+    answer = ecsd.ecs.disassociate_server_virtual_ip(DisassociateServerVirtualIpRequest(
+        nic_id=primary.port_id, body=DisassociateServerVirtualIpRequestBody(nic=DisassociateServerVirtualIpOption(
+            subnet_id="", ip_address=""))))
+    assert answer.port_id == primary.port_id
+    assert ecsd.vpc.show_port(ShowPortRequest(port_id=primary.port_id)).port.allowed_address_pairs == []
+
+    # The primary NIC's address, on the stopped server.
+    request = ChangeServerNetworkInterfaceRequest(
+        server_id=server_id, port_id=primary.port_id,
+        body=ChangeServerNetworkInterfaceRequestBody(subnet_id=cat.subnet_id, ip_address="192.168.202.20"))
+    error = expect_client_error(ecsd.ecs.change_server_network_interface, request)
+    assert (error.status_code, error.error_code) == (400, "Ecs.0100")
+    stop = BatchStopServersRequestBody(os_stop=BatchStopServersOption(servers=[ServerId(id=server_id)], type="SOFT"))
+    assert ecsd.wait_job(ecsd.ecs.batch_stop_servers(BatchStopServersRequest(body=stop)).job_id).status == "SUCCESS"
+    changed = ecsd.ecs.change_server_network_interface(request)
+    assert (changed.id, changed.subnet_id, changed.ip_address) == (primary.port_id, cat.subnet_id, "192.168.202.20")
+    r = ecsd.raw("POST", f"/v1/{{project_id}}/cloudservers/{server_id}/os-interface/{primary.port_id}/change-network-interface",
+                 {"subnet_id": cat.subnet_id, "ip_address": "192.168.202.21"})
+    assert_fits_model(r.json(), "ChangeServerNetworkInterfaceResponse")
+    assert ecsd.show(server_id).addresses[cat.vpc_id][0].addr == "192.168.202.21"
+
+    # Another VPC: the one NIC is replaced by a new primary NIC there.
+    vpcs = ecsd.vpc.list_vpcs(ListVpcsRequest()).vpcs
+    other = next(v for v in vpcs if v.id != cat.vpc_id)
+    subnet = ecsd.vpc.list_subnets(ListSubnetsRequest(vpc_id=other.id)).subnets[0]
+    group = create_group(ecsd, "sdk-moved")
+    job = ecsd.ecs.change_vpc(ChangeVpcRequest(server_id=server_id, body=ChangeVpcRequestBody(
+        vpc_id=other.id, nic=ChangeVpcNicBody(subnet_id=subnet.id, security_groups=[ChangeVpcSecurityGroups(id=group.id)]))))
+    assert ecsd.wait_job(job.job_id).status == "SUCCESS"
+    shown = ecsd.show(server_id)
+    assert shown.metadata["vpc_id"] == other.id
+    assert list(shown.addresses) == [other.id]
+    ports = ports_of(ecsd, server_id)
+    assert [(p.network_id, p.security_groups) for p in ports] == [(subnet.id, [group.id])]
+    kept = ecsd.vpc.show_port(ShowPortRequest(port_id=primary.port_id)).port
+    assert kept.status == "DOWN", "the old primary NIC was kept (delete_on_termination false)"

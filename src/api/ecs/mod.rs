@@ -108,6 +108,16 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(nics::batch_delete_server_nics)).fault(Fault::Nics),
         Row::new(routes!(nics::list_server_interfaces)),
         Row::new(routes!(nics::show_server_attachable_nic_num)),
+        Row::new(routes!(nics::update_server_interface)).fault(Fault::Nics),
+        Row::new(routes!(nics::change_server_network_interface)).fault(Fault::Nics),
+        Row::by_body(
+            routes!(nics::server_virtual_ip),
+            [
+                (BodyMark::Filled("nic", "ip_address"), "AssociateServerVirtualIp", Fault::Nics),
+                (BodyMark::Blank("nic", "ip_address"), "DisassociateServerVirtualIp", Fault::Nics),
+            ],
+        ),
+        Row::new(routes!(nics::change_vpc)).fault(Fault::Nics),
         Row::new(routes!(groups::create_server_group)).fault(Fault::ServerGroup),
         Row::new(routes!(groups::list_server_groups)),
         Row::new(routes!(groups::show_server_group)),
@@ -132,4 +142,4 @@ pub fn operations() -> Vec<Row> {
 /// Paths of `EcsClient` ecsd does not serve yet whose words sit where a served path has a
 /// parameter: they are reserved, so `GET .../cloudservers/tags` is an unknown API (404
 /// `Ecs.1000`) rather than a lookup of a server named `tags`.
-pub const UNSERVED_PATHS: &[&str] = &["/v1/{project_id}/cloudservers/nics/{nic_id}"];
+pub const UNSERVED_PATHS: &[&str] = &[];

@@ -59,6 +59,7 @@ impl CreateServerRequest {
                     data_volumes.push(VolumeRequest {
                         volume_type: device.volume_type.clone().unwrap_or_else(|| DEFAULT_VOLUME_TYPE.into()),
                         size_gib: Some(size),
+                        multiattach: false,
                     });
                 }
                 other => {
@@ -72,13 +73,15 @@ impl CreateServerRequest {
         let root_volume = VolumeRequest {
             volume_type: boot.and_then(|d| d.volume_type.clone()).unwrap_or_else(|| DEFAULT_VOLUME_TYPE.into()),
             size_gib: boot.and_then(|d| d.volume_size),
+            multiattach: false,
         };
         let nics = match server.networks {
             Some(Networks::Listed(networks)) if !networks.is_empty() => networks
                 .into_iter()
                 .map(|network| {
-                    if network.port.is_some() {
-                        return Err(NovaError::bad_request("Ports cannot be given yet: give a network uuid."));
+                    if let Some(port_id) = network.port.filter(|id| !id.is_empty()) {
+                        // An existing port, attached as it is (ECS checks it).
+                        return Ok(NicRequest { subnet_id: String::new(), ip: None, port_id: Some(port_id) });
                     }
                     let uuid = network.uuid.ok_or_else(|| NovaError::bad_request("A network needs a uuid."))?;
                     if catalogue.subnet(&uuid).is_none() {
@@ -91,7 +94,7 @@ impl CreateServerRequest {
                                 .map_err(|_| NovaError::bad_request(format!("Invalid fixed IP address ({text})")))?,
                         ),
                     };
-                    Ok(NicRequest { subnet_id: uuid, ip })
+                    Ok(NicRequest { subnet_id: uuid, ip, port_id: None })
                 })
                 .collect::<NovaResult<Vec<_>>>()?,
             Some(Networks::Word(word)) if word == "none" => {
@@ -101,7 +104,7 @@ impl CreateServerRequest {
                 return Err(NovaError::bad_request(format!("Invalid networks value {word:?}.")));
             }
             _ => match catalogue.subnets.as_slice() {
-                [only] => vec![NicRequest { subnet_id: only.id.clone(), ip: None }],
+                [only] => vec![NicRequest { subnet_id: only.id.clone(), ip: None, port_id: None }],
                 _ => {
                     return Err(NovaError::conflict(
                         "Multiple possible networks found, use a Network ID to be more specific.",

@@ -594,7 +594,10 @@ impl InstanceAction {
             crate::domain::status::OperationKind::Migrate => "migrate",
             crate::domain::status::OperationKind::Redeploy => "evacuate",
             crate::domain::status::OperationKind::Restore => "restore",
-            crate::domain::status::OperationKind::AddNics => "attach_interface",
+            // A move to another VPC is, to Nova, a new interface attached in place of the old.
+            crate::domain::status::OperationKind::AddNics | crate::domain::status::OperationKind::ChangeVpc => {
+                "attach_interface"
+            }
             crate::domain::status::OperationKind::DeleteNics => "detach_interface",
             crate::domain::status::OperationKind::AttachVolume => "attach_volume",
             crate::domain::status::OperationKind::DetachVolume => "detach_volume",

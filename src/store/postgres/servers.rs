@@ -169,8 +169,7 @@ impl ServerWrites for PgTx<'_> {
                 &docs,
             ],
         )?;
-        let ports: Vec<Port> =
-            servers.iter().flat_map(|server| server.nics.iter().map(move |nic| Port::of_nic(server, nic))).collect();
+        let ports: Vec<Port> = servers.iter().flat_map(Port::new_of_server).collect();
         match self.insert_port_rows(&ports)?.first() {
             None => Ok(()),
             Some(port) => {

@@ -219,11 +219,11 @@ impl ServerWrites for SqliteTx<'_> {
                     server.server_group_id,
                 ])
                 .map_err(db)?;
-            for nic in &server.nics {
-                if !self.insert_port_row(&Port::of_nic(server, nic))? {
+            for port in Port::new_of_server(server) {
+                if !self.insert_port_row(&port)? {
                     return Err(Error::new(
                         ErrorCode::IpInUse,
-                        format!("The private IP address {} is already in use.", nic.ip),
+                        format!("The private IP address {} is already in use.", port.ip),
                     ));
                 }
             }

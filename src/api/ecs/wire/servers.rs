@@ -99,8 +99,13 @@ pub enum Tenancy {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateNic {
+    /// May be left out when `port_id` is given.
+    #[serde(default)]
     pub subnet_id: String,
     pub ip_address: Option<String>,
+    /// An existing port (`DOWN`, of the server's VPC) to attach instead of making one; its
+    /// address and MAC are kept, and it is only unbound when the server is deleted.
+    pub port_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,6 +114,10 @@ pub struct CreateVolume {
     pub volumetype: String,
     /// GiB: a data disk 10 to 32768; the root disk at least the image's minimum (the default).
     pub size: Option<u32>,
+    /// A shared data disk (EVS `multiattach`), which other servers may attach too.
+    pub multiattach: Option<bool>,
+    /// The older name of `multiattach`.
+    pub shareable: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -171,10 +180,14 @@ impl CreateServer {
                             .map_err(|_| Error::invalid(format!("ip_address {text:?} is not an IPv4 address.")))?,
                     ),
                 };
-                Ok(NicRequest { subnet_id: nic.subnet_id, ip })
+                Ok(NicRequest { subnet_id: nic.subnet_id, ip, port_id: nic.port_id.filter(|id| !id.is_empty()) })
             })
             .collect::<Result<Vec<_>>>()?;
-        let volume = |v: CreateVolume| VolumeRequest { volume_type: v.volumetype, size_gib: v.size };
+        let volume = |v: CreateVolume| VolumeRequest {
+            volume_type: v.volumetype,
+            size_gib: v.size,
+            multiattach: v.multiattach.or(v.shareable).unwrap_or(false),
+        };
         let mut tags: Vec<Tag> = self
             .tags
             .iter()
