@@ -263,6 +263,15 @@ struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, env = "ECSD_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Most records the audit trail keeps (`GET /_ecsd/events`); older ones are trimmed.
+    #[arg(long, env = "ECSD_EVENTS_MAX", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    events_max: u64,
+    /// Hours a record of the audit trail is kept at most (real time).
+    #[arg(long, env = "ECSD_EVENTS_MAX_AGE_HOURS", default_value_t = 24.0)]
+    events_max_age_hours: f64,
+    /// Record reads in the audit trail too, not only the calls that change something.
+    #[arg(long, env = "ECSD_EVENTS_READS")]
+    events_reads: bool,
 }
 
 /// A number of seconds from the command line, as a duration (a tenth of a second to a day).
@@ -271,6 +280,14 @@ fn seconds(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
         anyhow::bail!("--{name} must be between 0.1 and 86400 seconds, not {value}");
     }
     Ok(std::time::Duration::from_secs_f64(value))
+}
+
+/// A number of hours from the command line, as a duration (a minute to ten years).
+fn hours(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
+    if !(1.0 / 60.0..=87_600.0).contains(&value) {
+        anyhow::bail!("--{name} must be between 0.0167 (a minute) and 87600 hours, not {value}");
+    }
+    Ok(std::time::Duration::from_secs_f64(value * 3600.0))
 }
 
 /// Store calls run on tokio's blocking pool; a bounded pool keeps memory flat under load
@@ -349,6 +366,13 @@ async fn run() -> anyhow::Result<ExitCode> {
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
         reset_on_start: args.reset_on_start,
         region: args.region.or(file.region.clone()).unwrap_or_else(|| ecsd::config::DEFAULT_REGION.into()),
+        trail: ecsd::audit::TrailConfig {
+            retention: ecsd::domain::events::Retention {
+                max_events: args.events_max,
+                max_age: hours("events-max-age-hours", args.events_max_age_hours)?,
+            },
+            record_reads: args.events_reads,
+        },
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();

@@ -98,6 +98,11 @@ impl Origin {
         }
     }
 
+    /// A call answered with `status`.
+    pub fn call(&self, project_id: &str, operation: &str, status: u16) -> Event {
+        self.event(project_id, EventKind::Call, operation, EventStatus::Http(status))
+    }
+
     /// A new job and each of its sub-jobs, as planned (a refused server's sub-job has failed).
     pub fn job_created(&self, job: &Job) -> Vec<Event> {
         let mut events = Vec::with_capacity(job.sub_jobs.len() + 1);

@@ -278,7 +278,7 @@ impl From<super::status::InstantOperation> for FaultOperation {
 pub struct LoadedRules {
     pub rules: Vec<FaultRule>,
     drawn: Vec<bool>,
-    /// What fired, for the audit trail (taken by [`LoadedRules::take_fired`]).
+    /// What fired, for the audit trail.
     fired: Vec<crate::domain::events::Fired>,
 }
 
@@ -323,9 +323,9 @@ impl LoadedRules {
         Some((rule.id.clone(), rule.spec.effect.clone()))
     }
 
-    /// The firings since the last call, oldest first.
-    pub fn take_fired(&mut self) -> Vec<crate::domain::events::Fired> {
-        std::mem::take(&mut self.fired)
+    /// What fired since the rules were loaded, oldest first.
+    pub fn fired(&self) -> &[crate::domain::events::Fired] {
+        &self.fired
     }
 
     pub fn changed(&self) -> impl Iterator<Item = &FaultRule> {

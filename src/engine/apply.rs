@@ -14,6 +14,7 @@ use crate::store::WriteTx;
 
 /// Inserts new servers, each holding the quota of its flavor, with their disks attached.
 pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -> Result<()> {
+    servers.iter().for_each(|server| crate::audit::touched(&server.id));
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
     tx.insert_servers(servers, &reserved)?;
     let disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
@@ -22,6 +23,7 @@ pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server]) -
 
 /// Stores `server` if its task state is still `expected` (`Ecs.0603` otherwise).
 pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expected: Option<TaskState>) -> Result<()> {
+    crate::audit::touched(&server.id);
     let reserved = catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
     tx.update_server(server, expected, reserved)
 }
@@ -39,6 +41,7 @@ pub fn enter(
     now: Timestamp,
 ) -> Result<()> {
     if step.effect == Effect::Remove {
+        crate::audit::touched(&server.id);
         super::disks::release(tx, server, false, now)?;
         return tx.delete_server(&server.id);
     }

@@ -164,7 +164,7 @@ impl Ecs {
         let kind = planned.operation.kind();
         // Shown with its sub-job, as `addNic` jobs are (`addSingleNic` under them).
         let job = new_job(&server.project_id, kind, vec![planned], false, now);
-        tx.insert_job(&job)?;
+        crate::audit::insert_job(tx, &job)?;
         let wakeups = job.sub_jobs.iter().map(Wakeup::of).collect();
         Ok((job.id, wakeups))
     }
