@@ -351,14 +351,12 @@ impl Iam {
     pub fn token_caller(&self, token: &str) -> Result<Result<Caller, Refused>> {
         let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
         Ok(match found {
-            Some(stored) if stored.expires > self.clock.now() => {
-                Ok(Caller {
-                    project_id: stored.project_id,
-                    declared_project_id: None,
-                    admin: false,
-                    principal: stored.user,
-                })
-            }
+            Some(stored) if stored.expires > self.clock.now() => Ok(Caller {
+                project_id: stored.project_id,
+                declared_project_id: None,
+                admin: false,
+                principal: stored.user,
+            }),
             _ => Err(Refused::BadToken),
         })
     }

@@ -31,7 +31,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the ECS API (and its neighbours, and the /_ecsd/ control API).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and revoke access keys in the data dir (works while the server runs).
     Keys {
         /// The data dir of the server.
@@ -90,18 +90,49 @@ enum CtlAction {
         /// "count", "metadata", "server_group"}], "server_groups": [{"name"}]}.
         file: PathBuf,
     },
-    /// Scheduled events, as the platform raises them for host maintenance.
-    #[command(subcommand)]
-    Events(EventsAction),
+    /// The audit trail: calls, job and sub-job transitions, fault rules that fired (as a table,
+    /// or JSON lines); `events schedule` raises a scheduled event instead.
+    Events(Box<EventsArgs>),
     /// List the scheduled deletions (UpdateServerAutoTerminateTime) and their delete jobs.
     AutoTerminations,
     /// Whether ecsd answers: its version, store, timings and uptime (needs no credential).
     Health,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct EventsArgs {
+    #[command(subcommand)]
+    action: Option<EventsAction>,
+    /// Keep printing records as they are stored (from the event stream) until interrupted.
+    #[arg(long)]
+    follow: bool,
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Records naming this server.
+    #[arg(long)]
+    server_id: Option<String>,
+    /// Records of this job.
+    #[arg(long)]
+    job_id: Option<String>,
+    /// Records of this operation (BatchStopServers, stopServer, stop).
+    #[arg(long)]
+    operation: Option<String>,
+    /// call, job, sub_job or fault.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Records after this id, or at or after this RFC 3339 time.
+    #[arg(long)]
+    since: Option<String>,
+    /// Most records listed (1 to 1000; default 100, the newest when --since is absent).
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum EventsAction {
-    /// Raise an event for a server; accepting it (or reaching not_before) runs its action as a job.
+    /// Raise a scheduled event (as the platform does for host maintenance) for a server; accepting it (or reaching not_before) runs its action as a job.
     Schedule {
         /// The server the event is for (a server of the caller's project).
         #[arg(long)]
@@ -318,7 +349,7 @@ async fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let args = match cli.command {
-        Command::Serve(args) => args,
+        Command::Serve(args) => *args,
         Command::Keys { data_dir, action } => {
             return ecsd::keys::run(&data_dir, action.into()).map(|()| ExitCode::SUCCESS);
         }
@@ -479,14 +510,33 @@ impl From<CtlAction> for ecsd::ctl::Action {
             CtlAction::Clock(ClockAction::Advance { seconds }) => A::AdvanceClock { seconds },
             CtlAction::Clock(ClockAction::Settle) => A::SettleClock,
             CtlAction::Fixtures { file } => A::LoadFixtures { file },
-            CtlAction::Events(EventsAction::Schedule {
-                server_id,
-                event_type,
-                state,
-                not_before,
-                deadline,
-                description,
-            }) => {
+            CtlAction::Events(events) => events.into(),
+            CtlAction::AutoTerminations => A::ListAutoTerminations,
+            CtlAction::Health => A::Health,
+        }
+    }
+}
+
+impl From<Box<EventsArgs>> for ecsd::ctl::Action {
+    fn from(events: Box<EventsArgs>) -> Self {
+        use ecsd::ctl::Action as A;
+        match *events {
+            EventsArgs { action: None, follow, json, server_id, job_id, operation, kind, since, limit } => {
+                let filters = [
+                    ("server_id", server_id),
+                    ("job_id", job_id),
+                    ("operation", operation),
+                    ("kind", kind),
+                    ("since", since),
+                    ("limit", limit.map(|limit| limit.to_string())),
+                ];
+                let filters = filters.into_iter().filter_map(|(name, value)| Some((name, value?))).collect();
+                A::Events { filters, follow, json }
+            }
+            EventsArgs {
+                action: Some(EventsAction::Schedule { server_id, event_type, state, not_before, deadline, description }),
+                ..
+            } => {
                 let mut event = serde_json::json!({ "server_id": server_id, "type": event_type, "state": state });
                 for (key, value) in
                     [("not_before", not_before), ("not_before_deadline", deadline), ("description", description)]
@@ -497,8 +547,6 @@ impl From<CtlAction> for ecsd::ctl::Action {
                 }
                 A::ScheduleEvent { event }
             }
-            CtlAction::AutoTerminations => A::ListAutoTerminations,
-            CtlAction::Health => A::Health,
         }
     }
 }

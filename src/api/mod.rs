@@ -274,7 +274,7 @@ async fn blocking<R: Send + 'static>(
             None => call(&ecs),
         })
     })
-        .await
-        .map_err(|e| ApiError(Error::internal(e)))?
-        .map_err(ApiError)
+    .await
+    .map_err(|e| ApiError(Error::internal(e)))?
+    .map_err(ApiError)
 }

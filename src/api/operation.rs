@@ -381,9 +381,9 @@ async fn request_fault(
             None => ecs.request_fault(&project_id, fault),
         })
     })
-        .await
-        .map_err(|e| ApiError(crate::domain::Error::internal(e)))?
-        .map_err(ApiError)
+    .await
+    .map_err(|e| ApiError(crate::domain::Error::internal(e)))?
+    .map_err(ApiError)
 }
 
 /// The router serving the rows, their documented paths, and the schemas those refer to.

@@ -116,8 +116,12 @@ impl Origin {
 
     /// A sub-job's status now.
     pub fn sub_job_changed(&self, sub: &SubJob) -> Event {
-        let mut event =
-            self.event(&sub.project_id, EventKind::SubJob, sub.operation.kind().job_types().1, EventStatus::Job(sub.status));
+        let mut event = self.event(
+            &sub.project_id,
+            EventKind::SubJob,
+            sub.operation.kind().job_types().1,
+            EventStatus::Job(sub.status),
+        );
         event.server_ids = server_ids(&sub.server_id);
         event.job_id = Some(sub.job_id.clone());
         event.sub_job_id = Some(sub.id.clone());
@@ -130,7 +134,8 @@ impl Origin {
 
     /// A job whose status changed.
     pub fn job_changed(&self, sample: &SubJob, status: JobStatus, failure: Option<&Failure>) -> Event {
-        let mut event = self.job_event(sample.operation.kind().job_types().0, &sample.project_id, &sample.job_id, status);
+        let mut event =
+            self.job_event(sample.operation.kind().job_types().0, &sample.project_id, &sample.job_id, status);
         with_failure(&mut event, failure);
         event
     }
@@ -144,8 +149,12 @@ impl Origin {
 
     /// A fault rule that fired.
     pub fn fault_fired(&self, fired: &Fired) -> Event {
-        let mut event =
-            self.event(&fired.project_id, EventKind::Fault, &fired.operation, EventStatus::Effect(fired.effect.kind().into()));
+        let mut event = self.event(
+            &fired.project_id,
+            EventKind::Fault,
+            &fired.operation,
+            EventStatus::Effect(fired.effect.kind().into()),
+        );
         event.server_ids = fired.server_id.iter().cloned().collect();
         event.code = fired.effect.failure().map(|(code, _)| code.to_string());
         event.message = Some(format!("fault rule {} fired", fired.rule_id));

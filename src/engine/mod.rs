@@ -21,8 +21,8 @@ use tokio::time::Instant;
 
 use crate::audit::Trail;
 use crate::clock::Clock;
-use crate::domain::events::{Event, status_before};
 use crate::domain::catalogue::Catalogue;
+use crate::domain::events::{Event, status_before};
 use crate::domain::faults::{FaultEffect, FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};

@@ -50,9 +50,8 @@ fn statuses(events: &[Value]) -> Vec<(String, String)> {
 /// the call with its job and servers.
 async fn stopped_two(ecs: &TestServer) -> (Vec<String>, String, Vec<Value>) {
     let ids = ecs.create_servers("trail", "s6.small.1", 2).await;
-    let (status, body) = ecs
-        .post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}}))
-        .await;
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let job_id = body["job_id"].as_str().expect("job id").to_string();
     ecs.wait_job(&job_id).await;
@@ -104,11 +103,14 @@ async fn a_batch_stop_records_its_call_its_job_and_each_sub_job() {
     for record in &trail {
         for field in ["time", "clock"] {
             let text = record[field].as_str().expect("time");
-            assert!(time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok(), "{text}");
+            assert!(
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok(),
+                "{text}"
+            );
         }
     }
     // The job's first record comes before its first sub-job's; its last after every sub-job's.
-    let position = |wanted: &dyn Fn(&Value) -> bool| trail.iter().position(|e| wanted(e)).expect("present");
+    let position = |wanted: &dyn Fn(&Value) -> bool| trail.iter().position(wanted).expect("present");
     assert!(position(&|e| e["kind"] == "job") < position(&|e| e["kind"] == "sub_job"));
     let last_sub = trail.iter().rposition(|e| e["kind"] == "sub_job").expect("sub-jobs");
     assert!(position(&|e| e["kind"] == "job" && e["status"] == "SUCCESS") > last_sub);
@@ -276,7 +278,8 @@ async fn read_stream(
     if let Some(id) = last_event_id {
         headers.push(("last-event-id", id));
     }
-    let request = ecs.signed(Method::GET, &format!("/_ecsd/events/stream{query}"), vec![], &headers, None).expect("signed");
+    let request =
+        ecs.signed(Method::GET, &format!("/_ecsd/events/stream{query}"), vec![], &headers, None).expect("signed");
     let mut response = request.send().await.expect("stream opens");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
@@ -326,9 +329,8 @@ async fn the_stream_sends_a_batch_stop_as_it_happens_and_resumes_after_the_last_
             .await
         })
     };
-    let (status, body) = ecs
-        .post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}}))
-        .await;
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let job_id = body["job_id"].as_str().expect("job id").to_string();
     let streamed = stream.await.expect("stream task");
@@ -350,8 +352,7 @@ async fn the_stream_sends_a_batch_stop_as_it_happens_and_resumes_after_the_last_
     assert_eq!(calls[0].2["operation"], "CreatePostPaidServers");
     assert_eq!(calls[1].2["operation"], "BatchStopServers");
 
-    let (status, body) = ecs
-        .call_raw(Method::GET, "/_ecsd/events/stream", vec![], &[("last-event-id", "not-an-id")])
-        .await;
+    let (status, body) =
+        ecs.call_raw(Method::GET, "/_ecsd/events/stream", vec![], &[("last-event-id", "not-an-id")]).await;
     assert_error(status, &body, 400, "Ecs.0005");
 }

@@ -74,9 +74,9 @@ fn since(text: &str) -> Result<Since, ApiError> {
     if let Ok(id) = text.parse::<u64>() {
         return Ok(Since::Id(id));
     }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map(Since::Time).map_err(|_| {
-        ApiError(Error::invalid(format!("since {text:?} is neither an event id nor an RFC 3339 time.")))
-    })
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(Since::Time)
+        .map_err(|_| ApiError(Error::invalid(format!("since {text:?} is neither an event id nor an RFC 3339 time."))))
 }
 
 /// `GET /_ecsd/events`.
@@ -141,9 +141,13 @@ pub async fn stream_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let resume = match headers.get("last-event-id") {
         None => None,
-        Some(value) => Some(value.to_str().ok().and_then(|text| text.trim().parse::<u64>().ok()).ok_or_else(|| {
-            ApiError(Error::invalid("Last-Event-ID is not an event id."))
-        })?),
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .ok_or_else(|| ApiError(Error::invalid("Last-Event-ID is not an event id.")))?,
+        ),
     };
     let mut filter = query.filter()?;
     filter.limit = STREAM_BATCH;

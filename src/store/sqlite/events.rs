@@ -13,7 +13,10 @@ use crate::store::{EventReads, EventWrites};
 const COLUMNS: &str = "id, time_ms, clock_ms, project_id, kind, operation, request_id, caller, server_ids, job_id, \
                        sub_job_id, http_status, status, code, message";
 
-fn from_row(row: &rusqlite::Row) -> rusqlite::Result<(Event, String, String, Option<u16>, Option<String>)> {
+/// A row: the record with its columns that need decoding (kind, server ids, the two statuses).
+type Row = (Event, String, String, Option<u16>, Option<String>);
+
+fn from_row(row: &rusqlite::Row) -> rusqlite::Result<Row> {
     let event = Event {
         id: row.get::<_, i64>(0)? as u64,
         time: from_ms(row.get(1)?),
@@ -33,16 +36,16 @@ fn from_row(row: &rusqlite::Row) -> rusqlite::Result<(Event, String, String, Opt
     Ok((event, row.get(4)?, row.get(8)?, row.get(11)?, row.get(12)?))
 }
 
-fn decode(
-    (mut event, kind, server_ids, http_status, status): (Event, String, String, Option<u16>, Option<String>),
-) -> Result<Event> {
-    event.kind = EventKind::parse(&kind).ok_or_else(|| Error::internal(format!("unknown event kind {kind} in store")))?;
+fn decode((mut event, kind, server_ids, http_status, status): Row) -> Result<Event> {
+    event.kind =
+        EventKind::parse(&kind).ok_or_else(|| Error::internal(format!("unknown event kind {kind} in store")))?;
     event.server_ids = serde_json::from_str(&server_ids).map_err(Error::internal)?;
     event.status = match (http_status, status) {
         (Some(code), _) => EventStatus::Http(code),
         (None, Some(status)) if event.kind == EventKind::Fault => EventStatus::Effect(status),
         (None, Some(status)) => EventStatus::Job(
-            JobStatus::parse(&status).ok_or_else(|| Error::internal(format!("unknown job status {status} in store")))?,
+            JobStatus::parse(&status)
+                .ok_or_else(|| Error::internal(format!("unknown job status {status} in store")))?,
         ),
         (None, None) => return Err(Error::internal("an event without a status in store")),
     };
