@@ -133,6 +133,8 @@ pub struct Config {
     /// the name of every project that was not given one, as the cloud names a region's main
     /// project after the region.
     pub region: String,
+    /// How much of the audit trail is kept, and whether reads are recorded.
+    pub trail: crate::audit::TrailConfig,
 }
 
 /// The region when none is configured.

@@ -54,6 +54,13 @@ pub enum Action {
     },
     ListAutoTerminations,
     Health,
+    /// Lists the audit trail, or follows it.
+    Events {
+        /// The query's filters (`server_id`, `job_id`, `operation`, `kind`, `since`, `limit`).
+        filters: Vec<(&'static str, String)>,
+        follow: bool,
+        json: bool,
+    },
 }
 
 /// Why a command did not do what it was asked, and the exit code that says so.
@@ -112,6 +119,7 @@ pub fn read_fixtures(file: &Path) -> anyhow::Result<Value> {
 pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> Result<(), Failure> {
     let client = Client { endpoint: endpoint.trim_end_matches('/').to_string(), credential };
     let (method, path, body, done): (&str, String, Option<Value>, Done) = match action {
+        Action::Events { filters, follow, json } => return events(&client, filters, follow, json).await,
         Action::AddFault { rule } => {
             let rule = check_rule(&rule)?;
             client.check_server(&rule).await?;
@@ -186,6 +194,100 @@ pub async fn run(endpoint: &str, credential: &Credential, action: Action) -> Res
     }
     eprintln!("{}", done(&answer));
     Ok(())
+}
+
+/// `ecsd ctl events`: the records the filters pick, then with `follow` those stored after them.
+async fn events(
+    client: &Client<'_>,
+    mut filters: Vec<(&'static str, String)>,
+    follow: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let print = |record: &Value| {
+        if json {
+            println!("{record}");
+        } else {
+            println!("{}", event_line(record));
+        }
+    };
+    let listed = client.call("GET", &format!("/_ecsd/events{}", query(&filters)), None).await?;
+    let records = listed["events"].as_array().cloned().unwrap_or_default();
+    if !json {
+        println!("{:>6}  {:<12}  {:<7}  {:<28}  {:<7}  DETAIL", "ID", "TIME", "KIND", "OPERATION", "STATUS");
+    }
+    records.iter().for_each(print);
+    if !follow {
+        eprintln!("{} records", records.len());
+        return Ok(());
+    }
+    filters.retain(|(name, _)| !matches!(*name, "since" | "limit"));
+    if let Some(last) = records.last() {
+        filters.push(("since", last["id"].to_string()));
+    } else if let Some(since) = filters.iter().position(|(name, _)| *name == "since") {
+        filters.remove(since);
+    }
+    let mut response = client.open("GET", &format!("/_ecsd/events/stream{}", query(&filters))).await?;
+    let mut pending = String::new();
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => {
+                eprintln!("the stream ended: ecsd stopped");
+                return Ok(());
+            }
+            Err(error) => return Err(client.unreachable(&error)),
+        };
+        pending.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = pending.find("\n\n") {
+            let block: String = pending.drain(..end + 2).collect();
+            let data: String =
+                block.lines().filter_map(|line| line.strip_prefix("data:")).map(str::trim_start).collect();
+            if let Ok(record) = serde_json::from_str::<Value>(&data) {
+                print(&record);
+            }
+        }
+    }
+}
+
+fn query(filters: &[(&str, String)]) -> String {
+    if filters.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> =
+        filters.iter().map(|(name, value)| format!("{name}={}", percent_encode(value.as_bytes()))).collect();
+    format!("?{}", pairs.join("&"))
+}
+
+/// One record as a line of the table: id, the time of day (real), kind, operation, status, and
+/// what it touched or why it failed.
+fn event_line(record: &Value) -> String {
+    let time = text(&record["time"]);
+    let time = time.split('T').nth(1).unwrap_or(&time).trim_end_matches('Z').to_string();
+    let servers: Vec<String> = record["server_ids"].as_array().into_iter().flatten().map(text).collect();
+    let mut detail = Vec::new();
+    if let Some(code) = record["code"].as_str() {
+        detail.push(code.to_string());
+    }
+    if let Some(job) = record["job_id"].as_str() {
+        detail.push(format!("job {job}"));
+    }
+    match servers.len() {
+        0 => {}
+        1 => detail.push(format!("server {}", servers[0])),
+        n => detail.push(format!("{n} servers")),
+    }
+    if let Some(message) = record["message"].as_str() {
+        detail.push(message.to_string());
+    }
+    format!(
+        "{:>6}  {:<12}  {:<7}  {:<28}  {:<7}  {}",
+        record["id"],
+        time,
+        text(&record["kind"]),
+        text(&record["operation"]),
+        text(&record["status"]),
+        detail.join("  ")
+    )
 }
 
 /// The line that says what was done, from the answer.
@@ -375,6 +477,16 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// An error answer: the ECS body, the gateway's, or whatever came.
+fn refusal(status: u16, answer: &Value) -> Failure {
+    let detail = match (&answer["error"]["code"], &answer["error_code"]) {
+        (Value::String(code), _) => format!("{code}: {}", text(&answer["error"]["message"])),
+        (_, Value::String(code)) => format!("{code}: {}", text(&answer["error_msg"])),
+        _ => text(answer),
+    };
+    Failure::Refused { status, detail }
+}
+
 struct Client<'a> {
     endpoint: String,
     credential: &'a Credential,
@@ -383,6 +495,29 @@ struct Client<'a> {
 impl Client<'_> {
     /// One signed call; the answer's JSON (null when it has none), or why not.
     async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Failure> {
+        let response = self.send(method, path, body).await?;
+        let status = response.status();
+        let raw = response.text().await.map_err(|error| self.unreachable(&error))?;
+        let answer =
+            if raw.is_empty() { Value::Null } else { serde_json::from_str(&raw).unwrap_or(Value::String(raw)) };
+        if status.is_success() {
+            return Ok(answer);
+        }
+        Err(refusal(status.as_u16(), &answer))
+    }
+
+    /// A signed call whose answer is read as it comes (a stream), once it is known to succeed.
+    async fn open(&self, method: &str, path: &str) -> Result<reqwest::Response, Failure> {
+        let response = self.send(method, path, None).await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let raw = response.text().await.map_err(|error| self.unreachable(&error))?;
+        Err(refusal(status, &serde_json::from_str(&raw).unwrap_or(Value::String(raw))))
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Result<reqwest::Response, Failure> {
         let body = body.map(serde_json::to_vec).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
         let url = format!("{}{path}", self.endpoint);
         let headers = sign_request(
@@ -397,21 +532,7 @@ impl Client<'_> {
         let method: reqwest::Method = method.parse().map_err(anyhow::Error::from)?;
         let request = reqwest::Client::new().request(method, &url);
         let request = headers.iter().fold(request, |request, (name, value)| request.header(name, value));
-        let response = request.body(body).send().await.map_err(|error| self.unreachable(&error))?;
-        let status = response.status();
-        let raw = response.text().await.map_err(|error| self.unreachable(&error))?;
-        let answer =
-            if raw.is_empty() { Value::Null } else { serde_json::from_str(&raw).unwrap_or(Value::String(raw)) };
-        if status.is_success() {
-            return Ok(answer);
-        }
-        // The ECS body, the gateway's, or whatever came.
-        let detail = match (&answer["error"]["code"], &answer["error_code"]) {
-            (Value::String(code), _) => format!("{code}: {}", text(&answer["error"]["message"])),
-            (_, Value::String(code)) => format!("{code}: {}", text(&answer["error_msg"])),
-            _ => text(&answer),
-        };
-        Err(Failure::Refused { status: status.as_u16(), detail })
+        request.body(body).send().await.map_err(|error| self.unreachable(&error))
     }
 
     fn unreachable(&self, error: &reqwest::Error) -> Failure {

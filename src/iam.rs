@@ -56,6 +56,8 @@ pub struct Caller {
     /// An admin credential (the bootstrap one, or a key configured with `admin = true`): its
     /// control calls may reach every project.
     pub admin: bool,
+    /// Who calls, for the audit trail: the access key, or the user a token was issued to.
+    pub principal: String,
 }
 
 /// A token as Keystone shows it: who it stands for, the project it is scoped to, and when it
@@ -389,9 +391,12 @@ impl Iam {
     pub fn token_caller(&self, token: &str) -> Result<Result<Caller, Refused>> {
         let found = read(self.store.as_ref(), |tx| tx.token(&sha256_hex(token)))?;
         Ok(match found {
-            Some(stored) if stored.expires > self.clock.now() => {
-                Ok(Caller { project_id: stored.project_id, declared_project_id: None, admin: false })
-            }
+            Some(stored) if stored.expires > self.clock.now() => Ok(Caller {
+                project_id: stored.project_id,
+                declared_project_id: None,
+                admin: false,
+                principal: stored.user,
+            }),
             _ => Err(Refused::BadToken),
         })
     }

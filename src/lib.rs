@@ -3,6 +3,7 @@
 //! config → store → engine (with the compute driver) → service → api.
 
 pub mod api;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod credentials;
@@ -32,6 +33,7 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
     timers: tokio::task::JoinHandle<()>,
+    trail: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -48,6 +50,9 @@ impl Running {
         let served = self.server.await;
         self.engine.abort();
         self.timers.abort();
+        // The trail's writer ends once the last holder of the trail is gone, after storing what
+        // was queued; a store that no longer answers must not keep ecsd from stopping.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.trail).await;
         served??;
         Ok(())
     }
@@ -96,9 +101,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     )?);
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
+    let (trail, trail_task) = audit::Trail::start(Arc::clone(&store), config.trail);
     let (engine, engine_task) =
-        engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock)).start()?;
-    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock));
+        engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock), Arc::clone(&trail))
+            .start()?;
+    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail)));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
@@ -112,11 +119,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
     let app = api::router(ecs, auth, about);
+    let streams = Arc::clone(&trail);
     let stopped = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;
+        streams.close();
     };
     let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
-    Ok(Running { addr, credential, server, engine: engine_task, timers, shutdown })
+    Ok(Running { addr, credential, server, engine: engine_task, timers, trail: trail_task, shutdown })
 }
 
 /// `--reset-on-start`: removes the store's files, so the store opens empty. Only those files:

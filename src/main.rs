@@ -31,7 +31,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the ECS API (and its neighbours, and the /_ecsd/ control API).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and revoke access keys in the data dir (works while the server runs).
     Keys {
         /// The data dir of the server.
@@ -93,18 +93,49 @@ enum CtlAction {
         /// "count", "metadata", "server_group"}], "server_groups": [{"name"}]}.
         file: PathBuf,
     },
-    /// Scheduled events, as the platform raises them for host maintenance.
-    #[command(subcommand)]
-    Events(EventsAction),
+    /// The audit trail: calls, job and sub-job transitions, fault rules that fired (as a table,
+    /// or JSON lines); `events schedule` raises a scheduled event instead.
+    Events(Box<EventsArgs>),
     /// List the scheduled deletions (UpdateServerAutoTerminateTime) and their delete jobs.
     AutoTerminations,
     /// Whether ecsd answers: its version, store, timings and uptime (needs no credential).
     Health,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct EventsArgs {
+    #[command(subcommand)]
+    action: Option<EventsAction>,
+    /// Keep printing records as they are stored (from the event stream) until interrupted.
+    #[arg(long)]
+    follow: bool,
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Records naming this server.
+    #[arg(long)]
+    server_id: Option<String>,
+    /// Records of this job.
+    #[arg(long)]
+    job_id: Option<String>,
+    /// Records of this operation (BatchStopServers, stopServer, stop).
+    #[arg(long)]
+    operation: Option<String>,
+    /// call, job, sub_job or fault.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Records after this id, or at or after this RFC 3339 time.
+    #[arg(long)]
+    since: Option<String>,
+    /// Most records listed (1 to 1000; default 100, the newest when --since is absent).
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum EventsAction {
-    /// Raise an event for a server; accepting it (or reaching not_before) runs its action as a job.
+    /// Raise a scheduled event (as the platform does for host maintenance) for a server; accepting it (or reaching not_before) runs its action as a job.
     Schedule {
         /// The server the event is for (a server of the caller's project).
         #[arg(long)]
@@ -270,6 +301,15 @@ struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, env = "ECSD_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Most records the audit trail keeps (`GET /_ecsd/events`); older ones are trimmed.
+    #[arg(long, env = "ECSD_EVENTS_MAX", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    events_max: u64,
+    /// Hours a record of the audit trail is kept at most (real time).
+    #[arg(long, env = "ECSD_EVENTS_MAX_AGE_HOURS", default_value_t = 24.0)]
+    events_max_age_hours: f64,
+    /// Record reads in the audit trail too, not only the calls that change something.
+    #[arg(long, env = "ECSD_EVENTS_READS")]
+    events_reads: bool,
 }
 
 /// A number of seconds from the command line, as a duration (a tenth of a second to a day).
@@ -278,6 +318,14 @@ fn seconds(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
         anyhow::bail!("--{name} must be between 0.1 and 86400 seconds, not {value}");
     }
     Ok(std::time::Duration::from_secs_f64(value))
+}
+
+/// A number of hours from the command line, as a duration (a minute to ten years).
+fn hours(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
+    if !(1.0 / 60.0..=87_600.0).contains(&value) {
+        anyhow::bail!("--{name} must be between 0.0167 (a minute) and 87600 hours, not {value}");
+    }
+    Ok(std::time::Duration::from_secs_f64(value * 3600.0))
 }
 
 /// Store calls run on tokio's blocking pool; a bounded pool keeps memory flat under load
@@ -308,7 +356,7 @@ async fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let args = match cli.command {
-        Command::Serve(args) => args,
+        Command::Serve(args) => *args,
         Command::Keys { data_dir, store, action } => {
             let store = ecsd::config::StoreChoice::parse(&store)?;
             return ecsd::keys::run(&data_dir, &store, action.into()).map(|()| ExitCode::SUCCESS);
@@ -358,6 +406,13 @@ async fn run() -> anyhow::Result<ExitCode> {
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
         reset_on_start: args.reset_on_start,
         region: args.region.or(file.region.clone()).unwrap_or_else(|| ecsd::config::DEFAULT_REGION.into()),
+        trail: ecsd::audit::TrailConfig {
+            retention: ecsd::domain::events::Retention {
+                max_events: args.events_max,
+                max_age: hours("events-max-age-hours", args.events_max_age_hours)?,
+            },
+            record_reads: args.events_reads,
+        },
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();
@@ -464,14 +519,33 @@ impl From<CtlAction> for ecsd::ctl::Action {
             CtlAction::Clock(ClockAction::Advance { seconds }) => A::AdvanceClock { seconds },
             CtlAction::Clock(ClockAction::Settle) => A::SettleClock,
             CtlAction::Fixtures { file } => A::LoadFixtures { file },
-            CtlAction::Events(EventsAction::Schedule {
-                server_id,
-                event_type,
-                state,
-                not_before,
-                deadline,
-                description,
-            }) => {
+            CtlAction::Events(events) => events.into(),
+            CtlAction::AutoTerminations => A::ListAutoTerminations,
+            CtlAction::Health => A::Health,
+        }
+    }
+}
+
+impl From<Box<EventsArgs>> for ecsd::ctl::Action {
+    fn from(events: Box<EventsArgs>) -> Self {
+        use ecsd::ctl::Action as A;
+        match *events {
+            EventsArgs { action: None, follow, json, server_id, job_id, operation, kind, since, limit } => {
+                let filters = [
+                    ("server_id", server_id),
+                    ("job_id", job_id),
+                    ("operation", operation),
+                    ("kind", kind),
+                    ("since", since),
+                    ("limit", limit.map(|limit| limit.to_string())),
+                ];
+                let filters = filters.into_iter().filter_map(|(name, value)| Some((name, value?))).collect();
+                A::Events { filters, follow, json }
+            }
+            EventsArgs {
+                action: Some(EventsAction::Schedule { server_id, event_type, state, not_before, deadline, description }),
+                ..
+            } => {
                 let mut event = serde_json::json!({ "server_id": server_id, "type": event_type, "state": state });
                 for (key, value) in
                     [("not_before", not_before), ("not_before_deadline", deadline), ("description", description)]
@@ -482,8 +556,6 @@ impl From<CtlAction> for ecsd::ctl::Action {
                 }
                 A::ScheduleEvent { event }
             }
-            CtlAction::AutoTerminations => A::ListAutoTerminations,
-            CtlAction::Health => A::Health,
         }
     }
 }

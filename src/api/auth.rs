@@ -201,6 +201,7 @@ async fn authenticate_with(auth: &AuthState, request: Request, next: Next, reque
         project_id: key.project_id,
         declared_project_id: declared_project_id.map(String::from),
         admin: key.admin,
+        principal: authorization.access_key.to_string(),
     };
     let request = Request::from_parts(parts, Body::from(bytes));
     with_caller(request, caller, next).await

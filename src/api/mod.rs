@@ -24,12 +24,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRef, Request};
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{FromRef, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::audit;
 use crate::domain::{Error, Result};
 use crate::service::Ecs;
 use error::{ApiError, ApiResult, unknown_path};
@@ -165,6 +166,7 @@ pub fn route_paths() -> Vec<&'static str> {
 }
 
 pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router {
+    let ecs_for_observe = Arc::clone(&ecs);
     let state = ApiState { ecs, auth: Arc::clone(&auth), about: Arc::new(about) };
     let (routes, _, _) = operation::assemble(rows());
     routes
@@ -177,15 +179,27 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router
         .layer(middleware::from_fn(nova::negotiate))
         .layer(middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(observe))
+        .layer(middleware::from_fn_with_state(ecs_for_observe, observe))
+}
+
+tokio::task_local! {
+    /// The call being served, for what the layers and the service note of it (its record in
+    /// the audit trail).
+    static CALL: Arc<audit::Call>;
+}
+
+/// Notes something of the call being served, if any.
+fn note_call(note: impl FnOnce(&audit::Call)) {
+    let _ = CALL.try_with(|call| note(call));
 }
 
 /// Gives every request its id, which the response carries as `X-Request-Id` (the SDKs copy
 /// it into their exceptions), every line logged while it is served carries as the span
 /// `request{id=...}`, and its one log line (method, path, SDK operation, status, latency,
 /// project) ends with. Nova paths also carry `X-Openstack-Request-Id` and
-/// `X-Compute-Request-Id` as `req-<uuid>`.
-async fn observe(mut request: Request, next: Next) -> Response {
+/// `X-Compute-Request-Id` as `req-<uuid>`. A call of an operation that changes something (and
+/// with `--events-reads` any call of an operation) is recorded in the audit trail once answered.
+async fn observe(State(ecs): State<Arc<Ecs>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let uuid = uuid::Uuid::new_v4();
     let id = uuid.simple().to_string();
@@ -195,7 +209,10 @@ async fn observe(mut request: Request, next: Next) -> Response {
     let log = RequestLog::default();
     request.extensions_mut().insert(RequestId(id.clone()));
     request.extensions_mut().insert(log.clone());
-    let mut response = next.run(request).instrument(tracing::info_span!("request", id = %id)).await;
+    let call = Arc::new(audit::Call::new(id.clone()));
+    let changes = !matches!(method, Method::GET | Method::HEAD);
+    let mut response =
+        CALL.scope(Arc::clone(&call), next.run(request).instrument(tracing::info_span!("request", id = %id))).await;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
@@ -222,6 +239,20 @@ async fn observe(mut request: Request, next: Next) -> Response {
         refused = fields.and_then(|f| f.refused),
         "answered"
     );
+    if let Some(operation) = fields.and_then(|f| f.operation)
+        && (changes || ecs.trail().config().record_reads)
+    {
+        let notes = call.notes();
+        let project_id = fields.and_then(|f| f.project.clone()).unwrap_or_default();
+        let mut event = audit::origin(ecs.now()).call(&project_id, operation, response.status().as_u16());
+        event.request_id = Some(id);
+        event.caller = notes.caller;
+        event.server_ids = notes.server_ids;
+        event.job_id = notes.job_id;
+        event.code = error.map(|e| e.code.clone());
+        event.message = error.map(|e| e.message.clone());
+        ecs.trail().record(event);
+    }
     response
 }
 
@@ -238,10 +269,17 @@ async fn blocking<R: Send + 'static>(
     call: impl FnOnce(&Ecs) -> Result<R> + Send + 'static,
 ) -> ApiResult<R> {
     let ecs = Arc::clone(ecs);
-    // The request's span goes along, so what the call logs carries the request id.
+    // The request's span goes along, so what the call logs carries the request id; so does
+    // the call, so what the service touches is noted for its record.
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| call(&ecs)))
-        .await
-        .map_err(|e| ApiError(Error::internal(e)))?
-        .map_err(ApiError)
+    let current = CALL.try_with(Arc::clone).ok();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| match current {
+            Some(current) => current.within(|| call(&ecs)),
+            None => call(&ecs),
+        })
+    })
+    .await
+    .map_err(|e| ApiError(Error::internal(e)))?
+    .map_err(ApiError)
 }

@@ -344,14 +344,26 @@ pub async fn dispatch(
     next.run(request).await
 }
 
-/// The caller's project, and the project the path names.
+/// The caller's project, and the project the path names. Who calls and the server the path
+/// names are noted for the call's record.
 async fn projects(request: &mut Request) -> (Option<String>, Option<String>) {
     let (mut parts, body) = std::mem::take(request).into_parts();
-    let in_path = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .ok()
-        .and_then(|params| params.iter().find(|(name, _)| *name == "project_id").map(|(_, value)| value.to_string()));
-    let caller = parts.extensions.get::<Caller>().map(|caller| caller.project_id.clone());
+    let params = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
+    let param = |wanted: &str| {
+        params.as_ref().and_then(|params| params.iter().find(|(name, _)| *name == wanted).map(|(_, v)| v.to_string()))
+    };
+    let in_path = param("project_id");
+    let server = param("server_id");
+    let caller = parts.extensions.get::<Caller>();
+    super::note_call(|call| {
+        if let Some(caller) = caller {
+            call.caller(&caller.principal);
+        }
+        if let Some(server) = &server {
+            call.server(server);
+        }
+    });
+    let caller = caller.map(|caller| caller.project_id.clone());
     *request = Request::from_parts(parts, body);
     (caller, in_path)
 }
@@ -373,10 +385,16 @@ async fn request_fault(
 ) -> Result<Option<RequestFault>, ApiError> {
     let ecs = Arc::clone(ecs);
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| ecs.request_fault(&project_id, fault)))
-        .await
-        .map_err(|e| ApiError(crate::domain::Error::internal(e)))?
-        .map_err(ApiError)
+    let current = super::CALL.try_with(Arc::clone).ok();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| match current {
+            Some(current) => current.within(|| ecs.request_fault(&project_id, fault)),
+            None => ecs.request_fault(&project_id, fault),
+        })
+    })
+    .await
+    .map_err(|e| ApiError(crate::domain::Error::internal(e)))?
+    .map_err(ApiError)
 }
 
 /// The router serving the rows, their documented paths, and the schemas those refer to.

@@ -279,12 +279,14 @@ impl From<super::status::InstantOperation> for FaultOperation {
 pub struct LoadedRules {
     pub rules: Vec<FaultRule>,
     drawn: Vec<bool>,
+    /// What fired, for the audit trail.
+    fired: Vec<crate::domain::events::Fired>,
 }
 
 impl LoadedRules {
     pub fn new(rules: Vec<FaultRule>) -> Self {
         let drawn = vec![false; rules.len()];
-        LoadedRules { rules, drawn }
+        LoadedRules { rules, drawn, fired: Vec::new() }
     }
 
     /// The effect of the first rule that matches and fires for this occasion.
@@ -312,7 +314,19 @@ impl LoadedRules {
             server_id = server.map(|s| s.id.as_str()),
             "fault rule fired"
         );
+        self.fired.push(crate::domain::events::Fired {
+            rule_id: rule.id.clone(),
+            effect: rule.spec.effect.clone(),
+            operation: wire_name(&operation),
+            project_id: project_id.to_string(),
+            server_id: server.map(|s| s.id.clone()),
+        });
         Some((rule.id.clone(), rule.spec.effect.clone()))
+    }
+
+    /// What fired since the rules were loaded, oldest first.
+    pub fn fired(&self) -> &[crate::domain::events::Fired] {
+        &self.fired
     }
 
     pub fn changed(&self) -> impl Iterator<Item = &FaultRule> {

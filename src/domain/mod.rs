@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod console;
 pub mod create;
 pub mod errors;
+pub mod events;
 pub mod faults;
 pub mod groups;
 pub mod job;

@@ -15,6 +15,7 @@ use crate::store::WriteTx;
 /// Inserts new servers, each holding the quota of its flavor, with their disks attached; the
 /// disks named in `shared` are made shared (`multiattach`).
 pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server], shared: &[String]) -> Result<()> {
+    servers.iter().for_each(|server| crate::audit::touched(&server.id));
     let reserved: Vec<_> = servers.iter().map(|s| catalogue.reservation(&s.flavor_id, None)).collect();
     tx.insert_servers(servers, &reserved)?;
     let mut disks: Vec<_> = servers.iter().flat_map(|s| volumes::of_new_server(s, s.created)).collect();
@@ -26,6 +27,7 @@ pub fn insert(tx: &mut dyn WriteTx, catalogue: &Catalogue, servers: &[Server], s
 
 /// Stores `server` if its task state is still `expected` (`Ecs.0603` otherwise).
 pub fn save(tx: &mut dyn WriteTx, catalogue: &Catalogue, server: &Server, expected: Option<TaskState>) -> Result<()> {
+    crate::audit::touched(&server.id);
     let reserved = catalogue.reservation(&server.flavor_id, server.resize_target.as_deref());
     tx.update_server(server, expected, reserved)
 }
@@ -43,6 +45,7 @@ pub fn enter(
     now: Timestamp,
 ) -> Result<()> {
     if step.effect == Effect::Remove {
+        crate::audit::touched(&server.id);
         super::disks::release(tx, server, false, now)?;
         release_nics(tx, server)?;
         return tx.delete_server(&server.id);

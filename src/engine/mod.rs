@@ -12,15 +12,17 @@ pub mod driver;
 pub mod sim;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::audit::Trail;
 use crate::clock::Clock;
 use crate::domain::catalogue::Catalogue;
+use crate::domain::events::{Event, status_before};
 use crate::domain::faults::{FaultEffect, FaultOperation, LoadedRules, Stage};
 use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
@@ -118,6 +120,7 @@ pub struct Engine {
     catalogue: Arc<Catalogue>,
     driver: Arc<dyn ComputeDriver>,
     clock: Arc<dyn Clock>,
+    trail: Arc<Trail>,
 }
 
 /// The timer queue, on virtual time, and how hard the store may be pushed.
@@ -217,8 +220,9 @@ impl Engine {
         catalogue: Arc<Catalogue>,
         driver: Arc<dyn ComputeDriver>,
         clock: Arc<dyn Clock>,
+        trail: Arc<Trail>,
     ) -> Self {
-        Engine { store, catalogue, driver, clock }
+        Engine { store, catalogue, driver, clock, trail }
     }
 
     /// Starts the engine task, which first resumes the unfinished sub-jobs.
@@ -420,15 +424,19 @@ impl Engine {
             finished = Finished::default();
             // Read under the write lock, so times follow the order in which operations commit.
             let now = self.clock.now();
+            let origin = crate::audit::origin(now);
             let mut faults = LoadedRules::new(tx.fault_rules()?);
             let mut waiting = Vec::with_capacity(due.len());
-            let mut touched_jobs = BTreeSet::new();
+            let mut events: Vec<Event> = Vec::new();
+            // Per job, a sub-job of it and the (old, new) status of each sub-job that changed.
+            let mut touched_jobs: BTreeMap<String, (SubJob, Vec<(JobStatus, JobStatus)>)> = BTreeMap::new();
             for wakeup in due {
                 let Some(mut sub) = tx.sub_job(&wakeup.project_id, &wakeup.sub_job_id)? else { continue };
                 if sub.status.is_finished() || sub.held_by.is_some() {
                     continue;
                 }
-                touched_jobs.insert(sub.job_id.clone());
+                let before = sub.status;
+                let fired_before = faults.fired().len();
                 match self.advance_one(tx, &mut sub, &mut faults, now)? {
                     Step::Advanced if !sub.status.is_finished() => waiting.push(Wakeup::of(&sub)),
                     Step::Advanced | Step::Held => {}
@@ -439,6 +447,17 @@ impl Engine {
                         tx.update_sub_job(&sub)?;
                     }
                 }
+                events.extend(faults.fired()[fired_before..].iter().map(|fired| {
+                    let mut event = origin.fault_fired(fired);
+                    event.job_id = Some(sub.job_id.clone());
+                    event.sub_job_id = Some(sub.id.clone());
+                    event
+                }));
+                let changes = &mut touched_jobs.entry(sub.job_id.clone()).or_insert_with(|| (sub.clone(), vec![])).1;
+                if sub.status != before || sub.held_by.is_some() {
+                    events.push(origin.sub_job_changed(&sub));
+                    changes.push((before, sub.status));
+                }
                 if sub.status.is_finished() {
                     finished.sub_jobs.push(sub);
                 }
@@ -446,16 +465,23 @@ impl Engine {
             for rule in faults.changed() {
                 tx.put_fault_rule(rule)?;
             }
-            for job_id in &touched_jobs {
-                let (status, failure) = job::aggregate(tx.sub_job_statuses(job_id)?);
+            for (job_id, (sample, changes)) in &touched_jobs {
+                let statuses = tx.sub_job_statuses(job_id)?;
+                let now_statuses: Vec<JobStatus> = statuses.iter().map(|(status, _)| *status).collect();
+                let (status, failure) = job::aggregate(statuses);
                 let end = status.is_finished().then_some(now);
                 tx.update_job(job_id, status, end, failure.as_ref())?;
+                if status_before(&now_statuses, changes) != status {
+                    events.push(origin.job_changed(sample, status, failure.as_ref()));
+                }
                 if status.is_finished() {
                     finished.jobs.push((job_id.clone(), status, failure));
                 }
             }
+            tx.append_events(&events)?;
             Ok(waiting)
         })?;
+        self.trail.committed();
         finished.log();
         Ok(waiting)
     }

@@ -176,7 +176,7 @@ impl Ecs {
                 });
             }
             let job = new_job(project_id, operation.kind(), planned, false, loaded.now);
-            tx.insert_job(&job)?;
+            crate::audit::insert_job(tx, &job)?;
             let wakeups: Vec<Wakeup> =
                 job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
             Ok(Ok((job.id, wakeups)))
@@ -248,7 +248,7 @@ impl Ecs {
             let planned =
                 vec![PlannedSubJob { server_id: server.id.clone(), operation, from: server.vm_state, refused: None }];
             let job = new_job(project_id, kind, planned, kind.single_server_job(), loaded.now);
-            tx.insert_job(&job)?;
+            crate::audit::insert_job(tx, &job)?;
             Ok(Ok((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>())))
         })?;
         tracing::info!(%project_id, %server_id, %job_id, operation = ?rule.kind(), "job accepted");
@@ -317,7 +317,7 @@ impl Ecs {
                 });
             }
             let job = new_job(project_id, OperationKind::Resize, planned, single_server, loaded.now);
-            tx.insert_job(&job)?;
+            crate::audit::insert_job(tx, &job)?;
             Ok(Ok(Some((job.id.clone(), job.sub_jobs.iter().map(Wakeup::of).collect::<Vec<_>>()))))
         })?;
         Ok(outcome.map(|(job_id, wakeups)| {

@@ -211,6 +211,8 @@ impl Ecs {
             (Reach::Project(_), Some(_)) => return Err(other_project("A reset can name")),
             (Reach::Project(_), None) => return Err(Error::of(ErrorCode::NotAdmin)),
         }
+        // Call records still queued would otherwise be stored after the reset.
+        self.trail.flush_blocking();
         transact(self.store.as_ref(), |tx| tx.reset(project_id))?;
         self.engine.reload();
         tracing::info!(project_id = project_id.unwrap_or("all"), "state reset");
@@ -255,6 +257,8 @@ impl Ecs {
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
             return Err(Error::invalid("A snapshot name has 1 to 64 letters, digits, '_', '.' or '-'."));
         }
+        // The snapshot holds the records of every call answered before it.
+        self.trail.flush_blocking();
         transact(self.store.as_ref(), |tx| tx.save_snapshot(name, self.clock.now()))?;
         tracing::info!(snapshot = name, "snapshot saved");
         Ok(())
@@ -262,6 +266,7 @@ impl Ecs {
 
     pub fn restore_snapshot(&self, reach: &Reach, name: &str) -> Result<()> {
         reach.must_reach_everything()?;
+        self.trail.flush_blocking();
         let found = transact(self.store.as_ref(), |tx| tx.restore_snapshot(name))?;
         if !found {
             return Err(not_found("snapshot", name));
@@ -399,11 +404,12 @@ impl Ecs {
     }
 }
 
+/// Stores the rules' new counters, and the records of those that fired.
 pub(super) fn save_rules(tx: &mut dyn WriteTx, rules: &LoadedRules) -> Result<()> {
     for rule in rules.changed() {
         tx.put_fault_rule(rule)?;
     }
-    Ok(())
+    crate::audit::record_fired(tx, rules)
 }
 
 fn not_found(what: &str, id: &str) -> Error {

@@ -263,7 +263,7 @@ impl Ecs {
             refused,
         };
         let job = new_job(project_id, operation.kind(), vec![planned], true, now);
-        tx.insert_job(&job)?;
+        crate::audit::insert_job(tx, &job)?;
         let wakeups = job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
         Ok(Started::Job { job_id: job.id, wakeups })
     }

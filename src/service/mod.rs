@@ -4,6 +4,7 @@
 mod batch;
 mod consoles;
 mod control;
+mod events;
 mod groups;
 mod lifecycle;
 mod maintenance;
@@ -23,6 +24,7 @@ mod volumes;
 
 use std::sync::Arc;
 
+use crate::audit::Trail;
 use crate::clock::Clock;
 use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
@@ -46,11 +48,23 @@ pub struct Ecs {
     catalogue: Arc<Catalogue>,
     engine: EngineHandle,
     clock: Arc<dyn Clock>,
+    trail: Arc<Trail>,
 }
 
 impl Ecs {
-    pub fn new(store: Arc<dyn Store>, catalogue: Arc<Catalogue>, engine: EngineHandle, clock: Arc<dyn Clock>) -> Self {
-        Ecs { store, catalogue, engine, clock }
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalogue: Arc<Catalogue>,
+        engine: EngineHandle,
+        clock: Arc<dyn Clock>,
+        trail: Arc<Trail>,
+    ) -> Self {
+        Ecs { store, catalogue, engine, clock, trail }
+    }
+
+    /// The audit trail: call records go there, streams wait on it.
+    pub fn trail(&self) -> &Trail {
+        &self.trail
     }
 
     /// What servers are built from: flavors, images, networks, zones, quota.

@@ -209,7 +209,7 @@ impl Ecs {
                 })
                 .collect();
             let job = new_job(project_id, OperationKind::Create, planned, false, now);
-            tx.insert_job(&job)?;
+            crate::audit::insert_job(tx, &job)?;
             let server_ids: Vec<String> = servers.iter().map(|s| s.id.clone()).collect();
             if let (Some(token), Some(fingerprint)) = (client_token, &fingerprint) {
                 let remembered = RememberedCreate {

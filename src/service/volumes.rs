@@ -89,7 +89,7 @@ impl Ecs {
             .map(|p| PlannedSubJob { server_id: p.server_id, operation: p.operation, from: p.from, refused: p.refused })
             .collect();
         let job = new_job(project_id, kind, planned, single, now);
-        tx.insert_job(&job)?;
+        crate::audit::insert_job(tx, &job)?;
         let wakeups = job.sub_jobs.iter().filter(|s| !s.status.is_finished()).map(Wakeup::of).collect();
         Ok((job.id, wakeups))
     }

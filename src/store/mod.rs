@@ -18,6 +18,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::Result;
 use crate::domain::catalogue::Usage;
+use crate::domain::events::{Event, EventFilter};
 use crate::domain::faults::FaultRule;
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
@@ -146,12 +147,11 @@ pub trait SnapshotReads {
 }
 
 pub trait SnapshotWrites: SnapshotReads {
-    /// Removes the servers, ports, security groups, disks, jobs, ECS groups and idempotency tokens
-    /// of one project, or of all (and then every fault rule too).
+    /// Removes the servers, ports, security groups, disks, jobs, ECS groups, idempotency tokens
+    /// and the audit trail of one project, or of all (and then every fault rule too).
     fn reset(&mut self, project_id: Option<&str>) -> Result<()>;
-    /// Saves servers, ports, security groups, disks, jobs, ECS groups and idempotency tokens under
-    /// a name
-    /// (replacing it).
+    /// Saves servers, ports, security groups, disks, jobs, ECS groups, idempotency tokens and the
+    /// audit trail under a name (replacing it).
     fn save_snapshot(&mut self, name: &str, at: Timestamp) -> Result<()>;
     /// Puts a snapshot back in place of the current state; false if there is none by that name.
     fn restore_snapshot(&mut self, name: &str) -> Result<bool>;
@@ -335,6 +335,21 @@ pub trait NetworkWrites: NetworkReads {
     fn delete_security_group_rule(&mut self, project_id: &str, rule_id: &str) -> Result<()>;
 }
 
+/// The audit trail (calls, job and sub-job transitions, fault rules that fired).
+pub trait EventReads {
+    /// The records `filter` picks, oldest first: the first `limit` after `since` when given,
+    /// else the newest `limit`.
+    fn list_events(&mut self, filter: &EventFilter) -> Result<Vec<Event>>;
+}
+
+pub trait EventWrites: EventReads {
+    /// Appends records, each given the next id (their own `id` is ignored).
+    fn append_events(&mut self, events: &[Event]) -> Result<()>;
+    /// Deletes up to `at_most` of the oldest records beyond the newest `keep`, or made (real
+    /// time) before `before`; returns how many.
+    fn trim_events(&mut self, keep: u64, before: Timestamp, at_most: u64) -> Result<u64>;
+}
+
 /// A read transaction. Every method sees one consistent state.
 pub trait ReadTx:
     ServerReads
@@ -352,6 +367,7 @@ pub trait ReadTx:
     + RecycleBinReads
     + VolumeReads
     + NetworkReads
+    + EventReads
 {
 }
 
@@ -371,6 +387,7 @@ impl<T> ReadTx for T where
         + RecycleBinReads
         + VolumeReads
         + NetworkReads
+        + EventReads
         + ?Sized
 {
 }
@@ -391,6 +408,7 @@ pub trait WriteTx:
     + RecycleBinWrites
     + VolumeWrites
     + NetworkWrites
+    + EventWrites
 {
 }
 
@@ -409,6 +427,7 @@ impl<T> WriteTx for T where
         + RecycleBinWrites
         + VolumeWrites
         + NetworkWrites
+        + EventWrites
         + ?Sized
 {
 }

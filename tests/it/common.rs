@@ -59,6 +59,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         tls: None,
         reset_on_start: false,
         region: ecsd::config::DEFAULT_REGION.into(),
+        trail: ecsd::audit::TrailConfig::default(),
     }
 }
 
@@ -220,7 +221,7 @@ pub struct Answer {
 impl TestServer {
     /// A request signed like the SDK signs: every header present is signed. `project_header`
     /// replaces the test project in `X-Project-Id`.
-    fn signed(
+    pub fn signed(
         &self,
         method: Method,
         path_and_query: &str,

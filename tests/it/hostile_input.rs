@@ -1139,6 +1139,8 @@ async fn garbage_on_every_route() {
         (Method::PUT, "/v3/{project_id}/instance-scheduled-events/{id}", Some(b"{\"not_before\": []}")),
         (Method::POST, "/_ecsd/scheduled-events", Some(b"{\"type\": []}")),
         (Method::GET, "/_ecsd/auto-terminations", None),
+        (Method::GET, "/_ecsd/events", None),
+        (Method::GET, "/_ecsd/events/stream", None),
         (
             Method::POST,
             "/v1/{project_id}/cloudservers/{server_id}/tags/action",

@@ -19,6 +19,7 @@ mod ctl;
 mod day2;
 mod delete_servers;
 mod disk_crash;
+mod events;
 mod evs;
 mod glance_neutron;
 mod groups;

@@ -1,6 +1,7 @@
 //! The test-control API under `/_ecsd/`: fault rules, reset, snapshots, time, fixtures.
 //! Authenticated like every other path; off the ECS paths so no SDK call can reach it.
 
+mod events;
 mod wire;
 
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(load_fixtures)),
         Row::new(routes!(schedule_event)),
         Row::new(routes!(list_auto_terminations)),
+        Row::new(routes!(events::list_events)),
+        Row::new(routes!(events::stream_events)),
     ]
 }
 

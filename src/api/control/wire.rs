@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::api::format::{job_time, server_time};
 use crate::config::TimingsMode;
+use crate::domain::events::{Event, EventKind, EventStatus};
 use crate::domain::faults::FaultRule;
 use crate::domain::lifecycle::AutoTermination;
 use crate::domain::server::Timestamp;
@@ -132,4 +133,91 @@ pub enum StoreKind {
 pub enum StoreHealth {
     Reachable,
     Unreachable,
+}
+
+/// `GET /_ecsd/events`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Events {
+    /// Oldest first.
+    pub events: Vec<EventView>,
+}
+
+/// One record of the audit trail (docs/testing.md, "The audit trail").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Grows in the order records are stored; the stream's event id.
+    pub id: u64,
+    /// Real time, RFC 3339 (`2026-12-01T15:04:05.123Z`).
+    pub time: String,
+    /// ecsd's clock (real time plus what `clock/advance` added), RFC 3339.
+    pub clock: String,
+    pub project_id: String,
+    pub kind: EventKindView,
+    /// A call's SDK operation (`BatchStopServers`), a job's or sub-job's type (`stopServer`,
+    /// `stopSingleServer`), or the operation a fault rule matched (`stop`).
+    pub operation: String,
+    /// The request that made the record (`X-Request-Id`); null for what the engine did on its
+    /// own.
+    pub request_id: Option<String>,
+    /// The access key, or the user of a token.
+    pub caller: Option<String>,
+    pub server_ids: Vec<String>,
+    pub job_id: Option<String>,
+    pub sub_job_id: Option<String>,
+    pub status: EventStatusView,
+    /// An error answer's code, a failed job's or sub-job's code, or the code a rule injects.
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKindView {
+    Call,
+    Job,
+    SubJob,
+    Fault,
+}
+
+/// A call's HTTP status; a job's or sub-job's status (`INIT`, `RUNNING`, `SUCCESS`, `FAIL`);
+/// the effect of a fault rule (`sub_job_fail`, `precheck_fail`, `http_error`, `delay`, `hang`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EventStatusView {
+    Http(u16),
+    Text(String),
+}
+
+impl From<Event> for EventView {
+    fn from(event: Event) -> Self {
+        EventView {
+            id: event.id,
+            time: rfc3339(event.time),
+            clock: rfc3339(event.clock),
+            project_id: event.project_id,
+            kind: match event.kind {
+                EventKind::Call => EventKindView::Call,
+                EventKind::Job => EventKindView::Job,
+                EventKind::SubJob => EventKindView::SubJob,
+                EventKind::Fault => EventKindView::Fault,
+            },
+            operation: event.operation,
+            request_id: event.request_id,
+            caller: event.caller,
+            server_ids: event.server_ids,
+            job_id: event.job_id,
+            sub_job_id: event.sub_job_id,
+            status: match event.status {
+                EventStatus::Http(code) => EventStatusView::Http(code),
+                EventStatus::Job(status) => EventStatusView::Text(status.as_str().to_string()),
+                EventStatus::Effect(effect) => EventStatusView::Text(effect),
+            },
+            code: event.code,
+            message: event.message,
+        }
+    }
+}
+
+fn rfc3339(at: Timestamp) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

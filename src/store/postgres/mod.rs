@@ -10,6 +10,7 @@
 //! start a runtime inside a runtime and panic.
 
 mod clock;
+mod events;
 mod faults;
 mod groups;
 mod idempotency;
@@ -50,6 +51,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_recycle_bin.sql"),
     include_str!("migrations/0008_volumes.sql"),
     include_str!("migrations/0009_network.sql"),
+    include_str!("migrations/0010_server_columns.sql"),
+    include_str!("migrations/0011_audit_events.sql"),
 ];
 
 /// Session advisory lock held while migrating: replicas starting at once against an empty

@@ -7,7 +7,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 16] = [
+const SNAPSHOT_TABLES: [&str; 17] = [
     "servers",
     "ports",
     "security_groups",
@@ -24,6 +24,7 @@ const SNAPSHOT_TABLES: [&str; 16] = [
     "recycle_bins",
     "recycled_servers",
     "volumes",
+    "audit_events",
 ];
 
 impl PgTx<'_> {

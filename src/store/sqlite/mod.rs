@@ -3,6 +3,7 @@
 //! transaction methods are in the module named after it.
 
 mod clock;
+mod events;
 mod faults;
 mod groups;
 mod idempotency;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_volumes.sql"),
     include_str!("migrations/0009_network.sql"),
     include_str!("migrations/0010_server_columns.sql"),
+    include_str!("migrations/0011_audit_events.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
