@@ -22,6 +22,8 @@ pub struct AuthState {
     pub iam: Arc<Iam>,
     pub clock: Arc<dyn Clock>,
     pub enabled: bool,
+    /// The web console's sessions, which may read the events (`/_ecsd/events`).
+    pub sessions: Arc<super::console::Sessions>,
 }
 
 /// The API gateway's refusal body, with 401.

@@ -189,6 +189,10 @@ pub enum ErrorCode {
     SecurityGroupRuleExists,
     /// `VPC.0702` with 404: no private IP with that id in this project.
     PrivateIpNotFound,
+    /// `Console.0401` with 401: a console call without an open session.
+    ConsoleSignedOut,
+    /// `Console.0403` with 403: a state-changing console call without its session's CSRF token.
+    ConsoleCsrf,
 }
 
 impl ErrorCode {
@@ -289,6 +293,12 @@ impl ErrorCode {
             SecurityGroupRuleNotFound => ("VPC.0603", 404, "Security group rule does not exist."),
             SecurityGroupRuleExists => ("VPC.0604", 409, "Security group rule already exists."),
             PrivateIpNotFound => ("VPC.0702", 404, "Private IP does not exist."),
+            ConsoleSignedOut => ("Console.0401", 401, "Sign in to the console: no session, or it has expired."),
+            ConsoleCsrf => (
+                "Console.0403",
+                403,
+                "A console call that changes something must carry its session's X-Ecsd-Csrf header.",
+            ),
         }
     }
 
