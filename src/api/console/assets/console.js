@@ -514,7 +514,7 @@ views.connect = {
     const endpoint = location.origin;
     const copy = (text) => h("button", { type: "button", class: "quiet", onclick: (e) => copyText(text, e.target) }, "Copy");
     const row = (label, text) => h("div", { class: "copy-row" }, h("strong", {}, label), h("code", {}, text), copy(text));
-    const snippet = (title, text) => [h("h2", {}, title), h("pre", { class: "snippet" }, text), copy(text)];
+    const snippet = (title, text) => h("section", {}, h("h2", {}, title), h("pre", { class: "snippet" }, text), copy(text));
     const secret = "SECRET_KEY";
     main.replaceChildren(heading("Connect"),
       h("div", { class: "panel" },
