@@ -198,7 +198,8 @@ async fn a_session_past_its_lifetime_is_refused() {
 async fn a_session_sees_its_own_project_only() {
     let mut server = TestServer::start_with_two_projects().await;
     let own = server.create_servers("mine", "s6.small.1", 2).await;
-    let (_, stop) = server.post(&server.v1("/cloudservers/action"), json!({"os-stop": {"servers": [{"id": own[0]}]}})).await;
+    let (_, stop) =
+        server.post(&server.v1("/cloudservers/action"), json!({"os-stop": {"servers": [{"id": own[0]}]}})).await;
     let own_job = stop["job_id"].as_str().expect("job").to_string();
     let (status, _) = server.post("/_ecsd/faults", stop_rule()).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -258,7 +259,9 @@ async fn the_views_read_the_fleet_a_page_at_a_time_with_filters() {
     assert_eq!(detail["nics"][0]["ip"], detail["ips"][0]);
     assert_eq!(detail["disks"][0]["boot_index"], 0);
 
-    let (_, stop) = server.post(&server.v1("/cloudservers/action"), json!({"os-start": {"servers": [{"id": db[0]}, {"id": db[1]}]}})).await;
+    let (_, stop) = server
+        .post(&server.v1("/cloudservers/action"), json!({"os-start": {"servers": [{"id": db[0]}, {"id": db[1]}]}}))
+        .await;
     let job_id = stop["job_id"].as_str().expect("job");
     server.wait_job(job_id).await;
     let (status, job) = browser.call(Method::GET, &format!("/console/api/jobs/{job_id}"), None).await;

@@ -216,7 +216,11 @@ fn signed_in(state: &ConsoleState, headers: &HeaderMap, cookie: &str) -> Respons
 
 /// `GET /console`: the console for a session, the sign-in page otherwise; `?token=` spends the
 /// banner's one-time token for a session.
-async fn page(State(state): State<ConsoleState>, headers: HeaderMap, query: Result<Query<PageQuery>, QueryRejection>) -> Response {
+async fn page(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
     if let Some(token) = query.ok().and_then(|Query(q)| q.token) {
         return match state.sessions.redeem(&token) {
             Some((cookie, _)) => signed_in(&state, &headers, &cookie),
@@ -240,7 +244,11 @@ async fn page(State(state): State<ConsoleState>, headers: HeaderMap, query: Resu
 /// `POST /console/sign-in`: an access key and its secret key, checked as a signature's key is
 /// (the key active and not locked; a wrong secret counts towards its lockout), open a session
 /// bound to the key's project. The secret is compared and forgotten.
-async fn sign_in(State(state): State<ConsoleState>, headers: HeaderMap, form: Result<Form<SignIn>, FormRejection>) -> Response {
+async fn sign_in(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    form: Result<Form<SignIn>, FormRejection>,
+) -> Response {
     let wrong = || sign_in_page(StatusCode::UNAUTHORIZED, "The access key or the secret key is wrong.");
     let Ok(Form(SignIn { access_key, secret_key })) = form else { return wrong() };
     let key = match state.iam.signing_key(&access_key) {
@@ -415,9 +423,7 @@ async fn release_fault(
 async fn list_snapshots(State(state): State<ConsoleState>, console: Console) -> ApiResult<Json<Snapshots>> {
     let reach = console.everything();
     let snapshots = blocking(&state.ecs, move |ecs| ecs.snapshots(&reach)).await?;
-    Ok(Json(Snapshots {
-        snapshots: snapshots.into_iter().map(|(name, saved)| SnapshotView { name, saved }).collect(),
-    }))
+    Ok(Json(Snapshots { snapshots: snapshots.into_iter().map(|(name, saved)| SnapshotView { name, saved }).collect() }))
 }
 
 async fn save_snapshot(
