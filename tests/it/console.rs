@@ -269,3 +269,51 @@ async fn the_views_read_the_fleet_a_page_at_a_time_with_filters() {
     assert_eq!(job["status"], "SUCCESS");
     assert_eq!(job["counts"], json!({"total": 2, "success": 2, "fail": 0, "running": 0, "init": 0}));
 }
+
+/// The events a session's cookie reads, once the trail holds one naming `server_id` (the trail
+/// may be written just after the answer).
+async fn events_naming(browser: &Browser, server_id: &str) -> Vec<Value> {
+    for _ in 0..200 {
+        let (status, body) = browser.call(Method::GET, "/_ecsd/events?limit=1000", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let events = body["events"].as_array().expect("events").clone();
+        if events.iter().any(|e| e["server_ids"].as_array().is_some_and(|ids| ids.contains(&json!(server_id)))) {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no event names {server_id}");
+}
+
+#[tokio::test]
+async fn a_session_reads_the_events_of_its_project_only() {
+    let mut server = TestServer::start_with_two_projects().await;
+    let own = server.create_servers("mine", "s6.small.1", 1).await;
+    let first_project = server.project().to_string();
+    server.credential = other_credential();
+    let theirs = server.create_servers("theirs", "s6.small.1", 1).await;
+
+    // Unsigned and without a session: refused as any unsigned call is.
+    let anonymous = Browser::new(&server.base);
+    let (status, _) = anonymous.call(Method::GET, "/_ecsd/events", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The bootstrap (admin) key's session sees its own project's events, not every project's.
+    let mut admin = Browser::new(&server.base);
+    admin.open(&server.running.as_ref().expect("running").console_url.clone()).await;
+    let events = events_naming(&admin, &own[0]).await;
+    assert!(events.iter().all(|e| e["project_id"] == json!(first_project)), "{events:#?}");
+    assert!(events.iter().any(|e| e["kind"] == "call" && e["operation"] == "CreateServers"), "{events:#?}");
+
+    let other = other_credential();
+    let mut browser = Browser::new(&server.base);
+    let signed = browser.sign_in(&other.access_key, &other.secret_key).await;
+    browser.take_session(signed).await;
+    let events = events_naming(&browser, &theirs[0]).await;
+    assert!(events.iter().all(|e| e["project_id"] == json!(other.project_id)), "{events:#?}");
+
+    // The stream opens with the cookie too.
+    let stream = browser.request(Method::GET, "/_ecsd/events/stream").send().await.expect("sent");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers()["content-type"].to_str().expect("ascii").starts_with("text/event-stream"));
+}
