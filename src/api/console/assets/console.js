@@ -87,12 +87,22 @@ function short(id) {
   return id ? `${id.slice(0, 8)}…` : "";
 }
 
-/** Calls `run` once, `ms` after the last of a burst of calls. */
+/** Calls `run` once, `ms` after the last of a burst of calls (for typing). */
 function debounce(run, ms) {
   let timer = null;
   return (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => run(...args), ms);
+  };
+}
+
+/** Calls `run` at most once every `ms`, after the first call of each window: a steady stream of
+ * events re-reads a view a few times a second, never once per event, and never starves it. */
+function throttle(run, ms) {
+  let timer = null;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; run(); }, ms);
   };
 }
 
@@ -213,7 +223,7 @@ views.fleet = {
         h("td", { class: "hide-narrow" }, time(s.created)))));
       if (answer.servers.length === 0) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No servers match.")));
     }
-    this.onEvent = debounce(load, 300);
+    this.onEvent = throttle(load, 300);
     await load();
   },
 };
@@ -227,9 +237,12 @@ views.server = {
     main.replaceChildren(heading("Server ", h("span", { class: "mono" }, id)), facts, h("h2", {}, "Timeline"), h("div", { class: "panel" }, timeline));
     const item = (event) => h("li", {}, h("span", { class: "muted" }, time(event.time), " "), describeEvent(event),
       event.job_id ? [" · job ", h("a", { href: `#/jobs/${event.job_id}` }, short(event.job_id))] : null);
+    let asked = 0;
     async function load() {
+      const mine = ++asked;
       let server;
       try { server = await api("GET", `/console/api/servers/${encodeURIComponent(id)}`); } catch (error) { facts.replaceChildren(h("p", { class: "error" }, error.message)); return; }
+      if (mine !== asked) return;
       facts.replaceChildren(
         h("div", { class: "panel" }, h("dl", { class: "facts" },
           [["Name", server.name], ["Status", badge(server.status)], ["Task", server.task_state || "—"], ["vm_state", server.vm_state],
@@ -247,7 +260,7 @@ views.server = {
           h("td", { class: "mono" }, d.device), h("td", {}, `${d.size_gib} GiB`), h("td", {}, d.volume_type),
           h("td", {}, d.boot_index === 0 ? "system" : "data"), h("td", {}, d.delete_on_termination ? "yes" : "no"), h("td", { class: "mono" }, d.id)))));
     }
-    const reload = debounce(load, 300);
+    const reload = throttle(load, 300);
     this.onEvent = (event) => {
       if (!(event.server_ids || []).includes(id)) return;
       timeline.prepend(item(event));
@@ -307,13 +320,20 @@ views.jobs = {
       }
       cards.set(job.id, fresh);
     }
+    // One re-read per job at a time, and an answer older than the last one asked is dropped.
     const pending = new Map();
+    const asked = new Map();
     function fetchJob(id) {
-      clearTimeout(pending.get(id));
-      pending.set(id, setTimeout(async () => {
-        pending.delete(id);
-        try { show(await api("GET", `/console/api/jobs/${encodeURIComponent(id)}`)); } catch { /* a job of another project, or gone after a reset */ }
-      }, 150));
+      if (!pending.has(id)) {
+        pending.set(id, throttle(async () => {
+          const mine = (asked.get(id) || 0) + 1;
+          asked.set(id, mine);
+          let job;
+          try { job = await api("GET", `/console/api/jobs/${encodeURIComponent(id)}`); } catch { return; /* gone after a reset or a restore */ }
+          if (asked.get(id) === mine) show(job);
+        }, 150));
+      }
+      pending.get(id)();
     }
     this.onEvent = (event) => { if (event.job_id) fetchJob(event.job_id); };
     let ids = [];
@@ -366,7 +386,7 @@ views.calls = {
           h("option", { value: "" }, "any"), h("option", { value: "2" }, "2xx"), h("option", { value: "4" }, "4xx"), h("option", { value: "5" }, "5xx"))),
         input("text", "Server, job, request id or caller", { type: "search" }), count),
       operations, grid);
-    this.onEvent = debounce(draw, 200);
+    this.onEvent = throttle(draw, 200);
     try {
       for (const e of await events({ kind: "call", limit: 1000 })) trail.add(e);
     } catch (error) {
@@ -450,7 +470,7 @@ views.faults = {
     effectFields, error,
     h("div", { class: "wide" }, h("button", { type: "submit" }, "Add the rule")));
     main.replaceChildren(heading("Faults"), grid, h("h2", {}, "Add a rule"), h("p", { class: "muted" }, "As docs/testing.md describes: every matcher is optional; the rule is the project's."), form);
-    this.onEvent = debounce(() => load().catch(() => {}), 300);
+    this.onEvent = throttle(() => load().catch(() => {}), 300);
     await load();
   },
 };
