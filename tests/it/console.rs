@@ -303,7 +303,8 @@ async fn a_session_reads_the_events_of_its_project_only() {
     admin.open(&server.running.as_ref().expect("running").console_url.clone()).await;
     let events = events_naming(&admin, &own[0]).await;
     assert!(events.iter().all(|e| e["project_id"] == json!(first_project)), "{events:#?}");
-    assert!(events.iter().any(|e| e["kind"] == "call" && e["operation"] == "CreateServers"), "{events:#?}");
+    // The test client's create body is the post-paid one.
+    assert!(events.iter().any(|e| e["kind"] == "call" && e["operation"] == "CreatePostPaidServers"), "{events:#?}");
 
     let other = other_credential();
     let mut browser = Browser::new(&server.base);
