@@ -36,6 +36,7 @@ function startEcsd() {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.ECSD_BIN, ["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--timings", "instant"], {
       stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ECSD_LOG: "warn" },
     });
     const found = {};
     const lines = readline.createInterface({ input: child.stdout });
@@ -258,6 +259,7 @@ test("the views are usable by keyboard and readable at phone width", async () =>
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await shot("fleet-phone");
   await view("Jobs");
+  await page.locator("article.job").first().waitFor();
   await shot("jobs-phone");
   await page.setViewportSize({ width: 1280, height: 800 });
 });

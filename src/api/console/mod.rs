@@ -50,6 +50,7 @@ const PAGE: &str = include_str!("assets/console.html");
 const SIGN_IN_PAGE: &str = include_str!("assets/sign-in.html");
 const STYLE: &str = include_str!("assets/console.css");
 const SCRIPT: &str = include_str!("assets/console.js");
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// What the console's handlers extract with `State<...>`.
 #[derive(Clone)]
@@ -72,6 +73,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/console/sign-in", post(sign_in))
         .route("/console/assets/console.css", get(style))
         .route("/console/assets/console.js", get(script))
+        .route("/console/assets/icon.svg", get(icon))
         .route("/console/api/me", get(me))
         .route("/console/api/sign-out", post(sign_out))
         .route("/console/api/servers", get(list_servers))
@@ -275,6 +277,10 @@ async fn sign_in(
 
 async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
 }
 
 /// The script holds no data, but is the console's all the same: served to a session only.
