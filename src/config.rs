@@ -52,6 +52,8 @@ pub struct Limits {
     /// A kept-alive connection with no request being answered is closed after this long
     /// without a byte read or written.
     pub idle_timeout: std::time::Duration,
+    /// How long a console session lasts from sign-in.
+    pub console_session: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -60,6 +62,7 @@ impl Default for Limits {
             max_connections: 512,
             header_read_timeout: std::time::Duration::from_secs(10),
             idle_timeout: std::time::Duration::from_secs(60),
+            console_session: std::time::Duration::from_secs(12 * 3600),
         }
     }
 }

@@ -30,6 +30,8 @@ use credentials::Origin;
 pub struct Running {
     pub addr: SocketAddr,
     pub credential: Credential,
+    /// The start-up banner's console URL, with its one-time sign-in token.
+    pub console_url: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
     timers: tokio::task::JoinHandle<()>,
@@ -109,23 +111,44 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
-    announce(&config, addr, &credential, origin);
+    let sessions = Arc::new(api::console::Sessions::new(config.limits.console_session));
+    let bootstrap = api::console::Grant {
+        project_id: credential.project_id.clone(),
+        access_key: credential.access_key.clone(),
+        admin: true,
+    };
+    let console_url = format!("{}/console", endpoint(&config, addr));
+    let console_url = if config.auth {
+        format!("{console_url}?token={}", sessions.sign_in_token(bootstrap.clone()))
+    } else {
+        console_url
+    };
+    announce(&config, addr, &credential, origin, &console_url);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
     // Signatures are checked against real time: a client signs with its own clock, whatever
     // simulated time says.
     let real_time = Arc::new(clock::SystemClock::default());
-    let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth });
+    let console = api::console::ConsoleState {
+        ecs: Arc::clone(&ecs),
+        iam: Arc::clone(&iam),
+        sessions: Arc::clone(&sessions),
+        bootstrap,
+        auth: config.auth,
+        region: config.region.clone(),
+        tls: config.tls.is_some(),
+    };
+    let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth, sessions });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
-    let app = api::router(ecs, auth, about);
+    let app = api::router(ecs, auth, about, console);
     let streams = Arc::clone(&trail);
     let stopped = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;
         streams.close();
     };
     let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
-    Ok(Running { addr, credential, server, engine: engine_task, timers, trail: trail_task, shutdown })
+    Ok(Running { addr, credential, console_url, server, engine: engine_task, timers, trail: trail_task, shutdown })
 }
 
 /// `--reset-on-start`: removes the store's files, so the store opens empty. Only those files:
@@ -240,9 +263,13 @@ fn load_start_fixtures(ecs: &service::Ecs, project_id: &str, fixtures: &serde_js
     Ok(())
 }
 
-fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: Origin) {
+fn endpoint(config: &Config, addr: SocketAddr) -> String {
     let scheme = if config.tls.is_some() { "https" } else { "http" };
-    let endpoint = format!("{scheme}://{addr}");
+    format!("{scheme}://{addr}")
+}
+
+fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: Origin, console_url: &str) {
+    let endpoint = endpoint(config, addr);
     let timings = config.timings_mode().as_str();
     tracing::info!(%endpoint, data_dir = %config.data_dir.display(), timings, "ecsd is listening");
     if !config.auth {
@@ -257,9 +284,11 @@ fn announce(config: &Config, addr: SocketAddr, credential: &Credential, origin: 
         Origin::Stored => format!("(in {})", config.data_dir.join(credentials::file_name()).display()),
         Origin::Configured => "(as configured)".to_string(),
     };
-    // Printed to stdout, not logged: the generated secret key is shown once, to the operator.
+    // Printed to stdout, not logged: the generated secret key is shown once, to the operator,
+    // and so is the console's one-time sign-in URL.
     println!(
-        "ecsd listening on {endpoint}\n  health:     {endpoint}/_ecsd/health\n  timings:    {timings}\n  \
+        "ecsd listening on {endpoint}\n  console:    {console_url}\n  health:     {endpoint}/_ecsd/health\n  \
+         timings:    {timings}\n  \
          data dir:   {}\n  project id: {}\n  access key: {}\n  secret key: {secret}\n\
          Point the SDK at it:\n  EcsClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID))\
          .with_endpoint(\"{endpoint}\").build()",

@@ -291,6 +291,9 @@ struct ServeArgs {
     /// Seconds a kept-alive connection may idle between requests before it is closed.
     #[arg(long, env = "ECSD_IDLE_TIMEOUT", default_value_t = 60.0)]
     idle_timeout: f64,
+    /// Seconds a web console session lasts from sign-in (12 hours by default).
+    #[arg(long, env = "ECSD_CONSOLE_SESSION", default_value_t = 43200.0)]
+    console_session: f64,
     /// The region's name: the Keystone catalog's region and the default project name
     /// (default: the config file's `region`, else eu-de).
     #[arg(long, env = "ECSD_REGION")]
@@ -402,6 +405,7 @@ async fn run() -> anyhow::Result<ExitCode> {
             max_connections: args.max_connections.max(1),
             header_read_timeout: seconds("header-read-timeout", args.header_read_timeout)?,
             idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+            console_session: seconds("console-session", args.console_session)?,
         },
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
         reset_on_start: args.reset_on_start,

@@ -22,6 +22,8 @@ pub struct AuthState {
     pub iam: Arc<Iam>,
     pub clock: Arc<dyn Clock>,
     pub enabled: bool,
+    /// The web console's sessions, which may read the events (`/_ecsd/events`).
+    pub sessions: Arc<super::console::Sessions>,
 }
 
 /// The API gateway's refusal body, with 401.
@@ -97,6 +99,9 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     if super::table().is_public(request.method(), request.uri().path()) {
         return public(request, next).await;
     }
+    if let Some(caller) = console_reader(&auth, &request) {
+        return with_caller(request, caller, next).await;
+    }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     if openstack_path(request.uri().path()) {
         // The OpenStack APIs' handlers answer 401 only in Keystone's shape too, so every 401
@@ -109,6 +114,29 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
         return response;
     }
     authenticate_with(&auth, request, next, &request_id).await
+}
+
+/// The paths the web console reads with its session instead of a signature: the audit trail
+/// and its stream (an `EventSource` cannot sign).
+const CONSOLE_READS: [&str; 2] = ["/_ecsd/events", "/_ecsd/events/stream"];
+
+/// The caller of an unsigned `GET` of the events that carries a console session's cookie: the
+/// session's project, never every project (an admin key's session too), so one project's
+/// session sees nothing of another's. Reads only, so no CSRF token is needed (and the cookie
+/// is `SameSite=Strict`).
+fn console_reader(auth: &AuthState, request: &Request) -> Option<Caller> {
+    let headers = request.headers();
+    let unsigned = !headers.contains_key(axum::http::header::AUTHORIZATION) && !headers.contains_key("x-auth-token");
+    if request.method() != axum::http::Method::GET || !unsigned || !CONSOLE_READS.contains(&request.uri().path()) {
+        return None;
+    }
+    let session = super::console::session_of(&auth.sessions, headers)?;
+    Some(Caller {
+        project_id: session.grant.project_id,
+        declared_project_id: None,
+        admin: false,
+        principal: session.grant.access_key,
+    })
 }
 
 async fn authenticate_with(auth: &AuthState, request: Request, next: Next, request_id: &str) -> Response {

@@ -4,6 +4,7 @@
 //! needs, and ecsd's own control API) is a module with its own table and wire types.
 
 pub mod auth;
+pub mod console;
 pub mod control;
 pub mod ecs;
 pub mod error;
@@ -165,11 +166,11 @@ pub fn route_paths() -> Vec<&'static str> {
     paths
 }
 
-pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router {
+pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About, console: console::ConsoleState) -> Router {
     let ecs_for_observe = Arc::clone(&ecs);
     let state = ApiState { ecs, auth: Arc::clone(&auth), about: Arc::new(about) };
     let (routes, _, _) = operation::assemble(rows());
-    routes
+    let apis = routes
         .route_layer(middleware::from_fn_with_state((Arc::clone(&state.ecs), table()), operation::dispatch))
         .fallback(unknown_path)
         // The gateway routes on method and path together: a method a path does not serve is
@@ -178,7 +179,9 @@ pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About) -> Router
         .with_state(state)
         .layer(middleware::from_fn(nova::negotiate))
         .layer(middleware::from_fn_with_state(auth, auth::authenticate))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // The console authenticates by its session, not by signature: it sits beside the APIs.
+    apis.merge(console::router(console).layer(axum::extract::DefaultBodyLimit::max(MAX_PUBLIC_BODY_BYTES)))
         .layer(middleware::from_fn_with_state(ecs_for_observe, observe))
 }
 

@@ -195,6 +195,10 @@ pub enum ErrorCode {
     NicPortInUse,
     /// `Ecs.0086`: the operation takes only the primary NIC.
     NotPrimaryNic,
+    /// `Console.0401` with 401: a console call without an open session.
+    ConsoleSignedOut,
+    /// `Console.0403` with 403: a state-changing console call without its session's CSRF token.
+    ConsoleCsrf,
 }
 
 impl ErrorCode {
@@ -298,6 +302,12 @@ impl ErrorCode {
             NicPortNotFound => ("Ecs.0307", 400, "Failed to query the port."),
             NicPortInUse => ("Ecs.0919", 400, "The NIC has been attached to another instance."),
             NotPrimaryNic => ("Ecs.0086", 400, "The interface is not the primary interface."),
+            ConsoleSignedOut => ("Console.0401", 401, "Sign in to the console: no session, or it has expired."),
+            ConsoleCsrf => (
+                "Console.0403",
+                403,
+                "A console call that changes something must carry its session's X-Ecsd-Csrf header.",
+            ),
         }
     }
 

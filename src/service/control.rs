@@ -222,8 +222,13 @@ impl Ecs {
     /// Moves simulated time forward (persisted, so it never moves back), applying every
     /// transition that becomes due.
     /// Simulated time is one for every project, so moving it needs an admin credential.
-    pub async fn advance_clock(&self, reach: &Reach, by: std::time::Duration) -> Result<()> {
+    /// One advance is at most a year (`seconds` from 0 to 31536000).
+    pub async fn advance_clock(&self, reach: &Reach, seconds: f64) -> Result<()> {
+        if !(0.0..=31_536_000.0).contains(&seconds) {
+            return Err(Error::invalid("seconds must be between 0 and 31536000."));
+        }
         reach.must_reach_everything()?;
+        let by = std::time::Duration::from_secs_f64(seconds);
         let too_far = || {
             Error::invalid(format!("Simulated time can be advanced by at most {MAX_CLOCK_ADVANCE_YEARS} years in all."))
         };

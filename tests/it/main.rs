@@ -11,6 +11,7 @@ mod batch_planner_props;
 mod catalogue;
 mod common;
 mod concurrency;
+mod console;
 mod control;
 mod control_tenancy;
 mod crash;

@@ -67,10 +67,27 @@ async fn health_answers_anyone_and_tells_nothing_of_the_data() {
 #[tokio::test]
 async fn the_banner_shows_timings_and_the_health_url() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let process = EcsProcess::spawn(&dir.path().join("data"), None, "instant");
+    let process = EcsProcess::try_spawn_with(&dir.path().join("data"), None, "instant", &[], &[("ECSD_LOG", "debug")])
+        .expect("ecsd starts");
     let banner = process.stdout.lock().expect("stdout").join("\n");
     assert!(banner.contains("  timings:    instant"), "{banner}");
     assert!(banner.contains(&format!("  health:     {}/_ecsd/health", process.base)), "{banner}");
+    // The console's one-time URL is shown to the operator, never logged.
+    let prefix = format!("  console:    {}/console?token=", process.base);
+    let token = banner.lines().find_map(|line| line.strip_prefix(prefix.as_str())).expect("a console URL");
+    assert_eq!(token.len(), 64, "{banner}");
+    let signed_in = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{}/console?token={token}", process.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let log = std::fs::read_to_string(&process.log).expect("log");
+    assert!(log.contains("/console"), "the sign-in was logged: {log}");
+    assert!(!log.contains(token), "{log}");
 }
 
 #[tokio::test]
