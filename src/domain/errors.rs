@@ -189,6 +189,11 @@ pub enum ErrorCode {
     SecurityGroupRuleExists,
     /// `VPC.0702` with 404: no private IP with that id in this project.
     PrivateIpNotFound,
+    /// `Ecs.0314`: a server create names a key pair the project does not have.
+    KeypairNotFound,
+    /// `Ecs.0005` with 409: a key pair create of a name the project already has (Nova's
+    /// conflict; ECS has no key pair path of its own).
+    KeypairExists,
 }
 
 impl ErrorCode {
@@ -289,6 +294,8 @@ impl ErrorCode {
             SecurityGroupRuleNotFound => ("VPC.0603", 404, "Security group rule does not exist."),
             SecurityGroupRuleExists => ("VPC.0604", 409, "Security group rule already exists."),
             PrivateIpNotFound => ("VPC.0702", 404, "Private IP does not exist."),
+            KeypairNotFound => ("Ecs.0314", 400, "Key pair does not exist."),
+            KeypairExists => ("Ecs.0005", 409, "Key pair already exists."),
         }
     }
 

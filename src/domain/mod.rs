@@ -8,6 +8,7 @@ pub mod errors;
 pub mod faults;
 pub mod groups;
 pub mod job;
+pub mod keypairs;
 pub mod lifecycle;
 pub mod metadata;
 pub mod network;

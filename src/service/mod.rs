@@ -5,6 +5,7 @@ mod batch;
 mod consoles;
 mod control;
 mod groups;
+mod keypairs;
 mod lifecycle;
 mod maintenance;
 mod metadata;

@@ -11,7 +11,7 @@ use crate::domain::job::{Failure, Job, JobStatus, SubJob, new_job_id};
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
-use crate::domain::{Error, ErrorCode, Result, groups, validate};
+use crate::domain::{Error, ErrorCode, Result, groups, keypairs, validate};
 use crate::engine::{Wakeup, apply};
 use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 
@@ -138,6 +138,11 @@ impl Ecs {
                 }
                 None => None,
             };
+            if let Some(name) = &request.key_name
+                && tx.keypair(project_id, name)?.is_none()
+            {
+                return Err(keypairs::not_found(name));
+            }
             let allocation = self.allocate_addresses(tx, project_id, request)?;
             let groups = network::resolve_groups(
                 tx,

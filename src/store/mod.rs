@@ -19,6 +19,7 @@ use crate::domain::catalogue::Usage;
 use crate::domain::faults::FaultRule;
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::keypairs::Keypair;
 use crate::domain::lifecycle::{AutoTermination, ServerEvent};
 use crate::domain::network::{Port, PortFilter, SecurityGroup, SecurityGroupRule};
 use crate::domain::placement::HostUsage;
@@ -245,6 +246,21 @@ pub trait TemplateWrites: TemplateReads {
     fn delete_launch_template(&mut self, project_id: &str, template_id: &str) -> Result<bool>;
 }
 
+/// Nova key pairs, by project and name (the public key only: a generated private key is never
+/// stored).
+pub trait KeypairReads {
+    fn keypair(&mut self, project_id: &str, name: &str) -> Result<Option<Keypair>>;
+    /// The project's key pairs, oldest first (Nova's order, by `id`).
+    fn keypairs(&mut self, project_id: &str) -> Result<Vec<Keypair>>;
+}
+
+pub trait KeypairWrites: KeypairReads {
+    /// Inserts a key pair and gives it its number; `KeypairExists` if the project has the name.
+    fn insert_keypair(&mut self, keypair: &Keypair) -> Result<i64>;
+    /// Deletes a key pair; false if the project has none of that name.
+    fn delete_keypair(&mut self, project_id: &str, name: &str) -> Result<bool>;
+}
+
 /// The tags of a project's servers, which the store keeps from the server documents.
 pub trait TagReads {
     /// Every tag key of the project's servers with its distinct values, both sorted.
@@ -344,6 +360,7 @@ pub trait ReadTx:
     + IdempotencyReads
     + LifecycleReads
     + TemplateReads
+    + KeypairReads
     + TagReads
     + ServerGroupReads
     + PlacementReads
@@ -363,6 +380,7 @@ impl<T> ReadTx for T where
         + IdempotencyReads
         + LifecycleReads
         + TemplateReads
+        + KeypairReads
         + TagReads
         + ServerGroupReads
         + PlacementReads
@@ -385,6 +403,7 @@ pub trait WriteTx:
     + IdempotencyWrites
     + LifecycleWrites
     + TemplateWrites
+    + KeypairWrites
     + ServerGroupWrites
     + RecycleBinWrites
     + VolumeWrites
@@ -403,6 +422,7 @@ impl<T> WriteTx for T where
         + IdempotencyWrites
         + LifecycleWrites
         + TemplateWrites
+        + KeypairWrites
         + ServerGroupWrites
         + RecycleBinWrites
         + VolumeWrites

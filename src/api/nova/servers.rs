@@ -26,6 +26,7 @@ use crate::domain::job::JobStatus;
 use crate::domain::query::{Page, ServerFilter, Start, fuzzy_contains};
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::Status;
+use crate::domain::ErrorCode;
 use crate::service::{BatchAction, CreateAccepted, Ecs, ServerUpdate};
 
 /// The disk type of a Nova boot or data disk that names none.
@@ -171,7 +172,12 @@ pub async fn nova_create_server(
 ) -> NovaResult<Response> {
     let create = request.into_domain(ecs.catalogue())?;
     let project = project_id.clone();
-    let accepted = blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None)).await?;
+    let accepted = crate::api::blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None))
+        .await
+        .map_err(|refused| match refused.0.code {
+            ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
+            _ => NovaError::from(refused),
+        })?;
     let CreateAccepted::Job { server_ids, .. } = accepted else {
         return Err(NovaError::bad_request("Nothing was created."));
     };

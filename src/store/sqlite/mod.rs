@@ -8,6 +8,7 @@ mod groups;
 mod idempotency;
 mod identity;
 mod jobs;
+mod keypairs;
 mod lifecycle;
 mod network;
 mod placement;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_recycle_bin.sql"),
     include_str!("migrations/0008_volumes.sql"),
     include_str!("migrations/0009_network.sql"),
+    include_str!("migrations/0010_keypairs.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

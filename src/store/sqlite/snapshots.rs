@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 16] = [
+const SNAPSHOT_TABLES: [&str; 17] = [
     "servers",
     "ports",
     "security_groups",
@@ -26,6 +26,7 @@ const SNAPSHOT_TABLES: [&str; 16] = [
     "recycle_bins",
     "recycled_servers",
     "volumes",
+    "keypairs",
 ];
 
 impl SqliteTx<'_> {
