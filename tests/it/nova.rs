@@ -104,8 +104,8 @@ async fn the_microversion_is_negotiated_and_one_above_the_maximum_is_406() {
 #[tokio::test]
 async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_given() {
     let ecs = TestServer::start().await;
-    let key = call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(json!({"keypair": {"name": "my-key"}})), "2.2");
-    assert_eq!(key.await.status, StatusCode::CREATED);
+    let key = json!({"keypair": {"name": "my-key"}});
+    assert_eq!(call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status, StatusCode::CREATED);
     let body = create_request(
         "nova-made",
         json!({"metadata": {"team": "blue"}, "key_name": "my-key", "user_data": "IyEvYmluL3NoCg==",
@@ -535,8 +535,9 @@ async fn key_pair_creates_are_refused_in_novas_shape_and_stay_in_their_project()
     let other = TestServer::remote(&ecs.base, other_credential());
     let theirs = call(&other, Method::GET, &keypairs(&other, "/k"), None, "2.2").await;
     assert_fault(&theirs, 404, "itemNotFound");
-    let same_name = call(&other, Method::POST, &keypairs(&other, ""), Some(json!({"keypair": {"name": "k"}})), "2.2");
-    assert_eq!(same_name.await.status, StatusCode::CREATED, "names are per project");
+    let same_name = json!({"keypair": {"name": "k"}});
+    let same_name = call(&other, Method::POST, &keypairs(&other, ""), Some(same_name), "2.2").await;
+    assert_eq!(same_name.status, StatusCode::CREATED, "names are per project");
 }
 
 #[tokio::test]
@@ -546,8 +547,8 @@ async fn a_create_naming_an_unknown_key_pair_is_refused_by_ecs_and_nova_and_a_kn
     body["server"]["key_name"] = json!("nope");
     let (status, refused) = ecs.post(&ecs.v1("/cloudservers"), body.clone()).await;
     assert_error(status, &refused, 400, "Ecs.0314");
-    let refused = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(create_request("k", json!({"key_name": "nope"}))), "2.1");
-    let refused = refused.await;
+    let nova_body = create_request("k", json!({"key_name": "nope"}));
+    let refused = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(nova_body), "2.1").await;
     assert_fault(&refused, 400, "badRequest");
     assert_eq!(refused.body["badRequest"]["message"], "Invalid key_name provided.");
     assert!(ecs.all_servers().await.is_empty());
