@@ -76,7 +76,9 @@ pub struct Created {
 pub fn validate_name(name: &str) -> Result<()> {
     let count = name.chars().count();
     if count == 0 || count > MAX_NAME_CHARS || name.trim().is_empty() {
-        return Err(Error::invalid("Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long."));
+        return Err(Error::invalid(
+            "Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long.",
+        ));
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' ')) {
         return Err(Error::invalid(
@@ -187,7 +189,10 @@ mod tests {
     #[test]
     fn bad_names_and_keys_are_refused() {
         for name in ["", "   ", "a/b", "ü", &"k".repeat(256)] {
-            assert_eq!(request(name, None).build("p", [0; 32], now()).err().map(|e| e.code), Some(ErrorCode::InvalidRequest));
+            assert_eq!(
+                request(name, None).build("p", [0; 32], now()).err().map(|e| e.code),
+                Some(ErrorCode::InvalidRequest)
+            );
         }
         assert!(request("ok name_1-2", None).build("p", [0; 32], now()).is_ok());
         for key in ["ssh-rsa not-base64", "hello", &format!("ssh-ed25519 {}", "A".repeat(2000))] {

@@ -105,7 +105,10 @@ async fn the_microversion_is_negotiated_and_one_above_the_maximum_is_406() {
 async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_given() {
     let ecs = TestServer::start().await;
     let key = json!({"keypair": {"name": "my-key"}});
-    assert_eq!(call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status, StatusCode::CREATED);
+    assert_eq!(
+        call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status,
+        StatusCode::CREATED
+    );
     let body = create_request(
         "nova-made",
         json!({"metadata": {"team": "blue"}, "key_name": "my-key", "user_data": "IyEvYmluL3NoCg==",
@@ -452,7 +455,8 @@ async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_kee
     let old = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "old"}})), "2.1").await;
     assert_eq!(old.status, StatusCode::OK, "{}", old.body);
     assert!(old.body["keypair"].get("type").is_none(), "type needs 2.2: {}", old.body);
-    let made = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "gen key_1"}})), "2.2").await;
+    let made =
+        call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "gen key_1"}})), "2.2").await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let keypair = &made.body["keypair"];
     let private = keypair["private_key"].as_str().expect("a private key");
@@ -568,7 +572,10 @@ async fn a_create_naming_an_unknown_key_pair_is_refused_by_ecs_and_nova_and_a_kn
 async fn key_pairs_are_in_snapshots_and_reset() {
     let ecs = TestServer::start().await;
     let url = keypairs(&ecs, "");
-    assert_eq!(call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "kept"}})), "2.2").await.status, StatusCode::CREATED);
+    assert_eq!(
+        call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "kept"}})), "2.2").await.status,
+        StatusCode::CREATED
+    );
     let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "with-key"})).await;
     assert!(status.is_success());
     let (status, _) = ecs.post("/_ecsd/reset", json!({"project_id": ecs.project()})).await;

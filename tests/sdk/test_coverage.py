@@ -28,10 +28,9 @@ NOT_SERVED_YET = {
     # NICs
     "AssociateServerVirtualIp", "ChangeServerNetworkInterface", "ChangeVpc", "DisassociateServerVirtualIp",
     "UpdateServerInterface",
-    # Nova v2.1: key pairs, interfaces and security groups of a server
-    "NovaAssociateSecurityGroup", "NovaAttachInterface", "NovaCreateKeypair", "NovaDeleteKeypair",
-    "NovaDisassociateSecurityGroup", "NovaListKeypairs", "NovaListServerSecurityGroups", "NovaShowKeypair",
-    "NovaShowServerInterface",
+    # Nova v2.1: interfaces and security groups of a server
+    "NovaAssociateSecurityGroup", "NovaAttachInterface", "NovaDisassociateSecurityGroup",
+    "NovaListServerSecurityGroups", "NovaShowServerInterface",
 }
 
 # The operation, the Ecs.* code of the documented refusal it answers the request made here with, and why

@@ -125,8 +125,7 @@ pub async fn nova_list_keypairs(
             keypairs.truncate(limit);
         }
     }
-    let keypairs =
-        keypairs.iter().map(|k| KeypairItem { keypair: KeypairSummary::of(k, version) }).collect::<Vec<_>>();
+    let keypairs = keypairs.iter().map(|k| KeypairItem { keypair: KeypairSummary::of(k, version) }).collect::<Vec<_>>();
     Ok(Json(KeypairsResponse { keypairs, keypairs_links }))
 }
 
