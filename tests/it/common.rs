@@ -24,6 +24,16 @@ pub struct TestServer {
     http: reqwest::Client,
 }
 
+/// A client that lets go of an idle pooled connection well before the server's idle timeout
+/// does. reqwest keeps idle connections for 90 s by default, longer than ecsd's 60 s: a request
+/// written on a connection the server is closing at that moment is reset (seen under load, when
+/// the server reads the request only after its watchdog fired), the classic keep-alive race that
+/// a client avoids by being the first to give up an idle connection.
+pub fn client() -> reqwest::Client {
+    let server_idle = ecsd::config::Limits::default().idle_timeout;
+    reqwest::Client::builder().pool_idle_timeout(server_idle / 2).build().expect("an HTTP client")
+}
+
 pub fn test_credential() -> Credential {
     Credential {
         access_key: "AKTESTECSD0000000001".into(),
@@ -78,7 +88,7 @@ impl TestServer {
             ecsd::start(config(data_dir.path().to_path_buf(), catalogue, timings)).await.expect("ecsd starts");
         let base = format!("http://{}", running.addr);
         let credential = running.credential.clone();
-        TestServer { running: Some(running), base, credential, data_dir, http: reqwest::Client::new() }
+        TestServer { running: Some(running), base, credential, data_dir, http: client() }
     }
 
     /// Stops the server and starts a new one on the same data dir.
@@ -266,7 +276,7 @@ impl TestServer {
         let running = ecsd::start(config).await.expect("ecsd starts");
         let base = format!("http://{}", running.addr);
         let credential = running.credential.clone();
-        TestServer { running: Some(running), base, credential, data_dir, http: reqwest::Client::new() }
+        TestServer { running: Some(running), base, credential, data_dir, http: client() }
     }
 
     /// A server with the default catalogue whose transitions take the given times.
@@ -396,7 +406,7 @@ impl TestServer {
             base: base.to_string(),
             credential,
             data_dir: tempfile::tempdir().expect("temp dir"),
-            http: reqwest::Client::new(),
+            http: client(),
         }
     }
 
@@ -701,7 +711,7 @@ pub struct GoSdk {
 
 impl GoSdk {
     pub fn of(ecs: &TestServer) -> Self {
-        GoSdk { base: ecs.base.clone(), credential: ecs.credential.clone(), http: reqwest::Client::new() }
+        GoSdk { base: ecs.base.clone(), credential: ecs.credential.clone(), http: client() }
     }
 
     /// `method` on `path_and_query`, `body` as golangsdk marshals it, signed over golangsdk's headers.
