@@ -71,10 +71,46 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Where the state is kept (`--store`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoreChoice {
+    /// SQLite in the data dir: one ecsd.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database (its URL, password and options included): one or several ecsd
+    /// replicas sharing it.
+    Postgres(String),
+}
+
+impl StoreChoice {
+    /// `sqlite`, or a `postgres://` / `postgresql://` URL.
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        if value == "sqlite" {
+            return Ok(StoreChoice::Sqlite);
+        }
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(StoreChoice::Postgres(value.to_string()));
+        }
+        anyhow::bail!("--store must be `sqlite` or a postgres:// URL, not {value:?}")
+    }
+
+    /// Opens the store: the data dir's SQLite file, or the database (migrating either).
+    pub fn open(&self, data_dir: &std::path::Path) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+        Ok(match self {
+            StoreChoice::Sqlite => {
+                std::sync::Arc::new(crate::store::SqliteStore::open(&data_dir.join(crate::STORE_FILE))?)
+            }
+            StoreChoice::Postgres(url) => std::sync::Arc::new(crate::store::PostgresStore::open(url)?),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The store: the data dir's SQLite file unless a PostgreSQL URL is given.
+    pub store: StoreChoice,
     pub timings: Timings,
     pub catalogue: Catalogue,
     /// From flags or environment; when absent the data dir's (or a generated one) is used.

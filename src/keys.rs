@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::store::{AccessKey, SqliteStore, transact};
+use crate::config::StoreChoice;
+use crate::store::{AccessKey, transact};
 
 pub enum Action {
     Create { project_id: Option<String>, description: String },
@@ -11,9 +12,12 @@ pub enum Action {
     Revoke { access_key: String },
 }
 
-pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
-    crate::create_data_dir(data_dir)?;
-    let store = SqliteStore::open(&data_dir.join(crate::STORE_FILE))?;
+pub fn run(data_dir: &Path, store: &StoreChoice, action: Action) -> anyhow::Result<()> {
+    if *store == StoreChoice::Sqlite {
+        crate::create_data_dir(data_dir)?;
+    }
+    let store = store.open(data_dir)?;
+    let store = store.as_ref();
     let now = time::OffsetDateTime::now_utc();
     match action {
         Action::Create { project_id, description } => {
@@ -31,7 +35,7 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
                 revoked: None,
                 admin: false,
             };
-            transact(&store, |tx| {
+            transact(store, |tx| {
                 tx.ensure_project(&key.project_id, "")?;
                 tx.put_access_key(&key)
             })?;
@@ -42,7 +46,7 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
         }
         Action::List => {
             println!("{:<22} {:<34} {:<8} description", "access key", "project id", "state");
-            for key in transact(&store, |tx| tx.access_keys())? {
+            for key in transact(store, |tx| tx.access_keys())? {
                 let state = match (key.revoked, key.admin) {
                     (Some(_), _) => "revoked",
                     (None, true) => "admin",
@@ -52,7 +56,7 @@ pub fn run(data_dir: &Path, action: Action) -> anyhow::Result<()> {
             }
         }
         Action::Revoke { access_key } => {
-            if !transact(&store, |tx| tx.revoke_access_key(&access_key, now))? {
+            if !transact(store, |tx| tx.revoke_access_key(&access_key, now))? {
                 anyhow::bail!("no access key {access_key}");
             }
             println!("revoked {access_key}: requests signed with it are refused from now on, across restarts too");

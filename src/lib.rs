@@ -74,9 +74,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     create_data_dir(&config.data_dir)?;
     check_writable(&config.data_dir)?;
     if config.reset_on_start {
+        if config.store != config::StoreChoice::Sqlite {
+            // Other replicas may be serving from the database: emptying it is not one start's call.
+            anyhow::bail!(
+                "--reset-on-start empties the data dir's SQLite store; give a PostgreSQL store a new database"
+            );
+        }
         remove_store(&config.data_dir)?;
     }
-    let store: Arc<dyn store::Store> = Arc::new(store::SqliteStore::open(&config.data_dir.join(STORE_FILE))?);
+    let store = config.store.open(&config.data_dir)?;
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
     let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::advanced_by_ms(advanced_ms));

@@ -37,6 +37,9 @@ enum Command {
         /// The data dir of the server.
         #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data", global = true)]
         data_dir: PathBuf,
+        /// The server's store: `sqlite` (in the data dir) or its PostgreSQL URL.
+        #[arg(long, env = "ECSD_STORE", default_value = "sqlite", global = true)]
+        store: String,
         #[command(subcommand)]
         action: KeysAction,
     },
@@ -214,6 +217,10 @@ struct ServeArgs {
     /// Where the embedded store and the bootstrap credential live.
     #[arg(long, env = "ECSD_DATA_DIR", default_value = "./ecsd-data")]
     data_dir: PathBuf,
+    /// Where the state is kept: `sqlite` (in the data dir, for one ecsd) or a PostgreSQL URL
+    /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) that several ecsd replicas share.
+    #[arg(long, env = "ECSD_STORE", default_value = "sqlite", hide_env_values = true)]
+    store: String,
     /// Keep everything in a new temporary data dir, removed when ecsd exits (on SIGTERM or
     /// Ctrl-C; a SIGKILL leaves it in the system's temporary dir). `--data-dir` is then unused.
     #[arg(long, env = "ECSD_EPHEMERAL")]
@@ -302,8 +309,9 @@ async fn run() -> anyhow::Result<ExitCode> {
     init_logging(cli.log_format);
     let args = match cli.command {
         Command::Serve(args) => args,
-        Command::Keys { data_dir, action } => {
-            return ecsd::keys::run(&data_dir, action.into()).map(|()| ExitCode::SUCCESS);
+        Command::Keys { data_dir, store, action } => {
+            let store = ecsd::config::StoreChoice::parse(&store)?;
+            return ecsd::keys::run(&data_dir, &store, action.into()).map(|()| ExitCode::SUCCESS);
         }
         Command::Ctl { endpoint, data_dir, action } => return Ok(ctl(&endpoint, &data_dir, action).await),
     };
@@ -333,6 +341,7 @@ async fn run() -> anyhow::Result<ExitCode> {
     let config = Config {
         listen: args.listen,
         data_dir,
+        store: ecsd::config::StoreChoice::parse(&args.store)?,
         timings: file.timings(args.timings),
         catalogue: file.catalogue()?,
         credential,

@@ -22,11 +22,24 @@ const JOB_DEADLINE: Duration = Duration::from_secs(600);
 /// Signs and sends requests for the bench credential, like the SDK does.
 pub struct Api {
     base: String,
+    port: u16,
 }
 
 impl Api {
     pub fn new(port: u16) -> Self {
-        Api { base: format!("http://127.0.0.1:{port}") }
+        Api { base: format!("http://127.0.0.1:{port}"), port }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The headers of one signed request without a body, to be replayed (by wrk).
+    pub fn signed_headers(&self, method: Method, path_and_query: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let url = format!("{}{path_and_query}", self.base);
+        let headers = [("content-type", "application/json"), ("x-project-id", PROJECT_ID)];
+        sign_request(ACCESS_KEY, SECRET_KEY, method.as_str(), &url, &headers, &[])
+            .map_err(|e| anyhow::anyhow!("signing: {e}"))
     }
 
     pub fn v1(rest: &str) -> String {

@@ -10,7 +10,7 @@ use crate::api::{Api, client};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Load {
-    requests: usize,
+    pub requests: usize,
     pub errors: usize,
     seconds: f64,
     pub p50_ms: f64,

@@ -51,6 +51,19 @@ pub async fn start_server(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Res
 }
 
 impl Server {
+    /// Under `bench/callgrind-ecsd.sh` (which sets `ECSD_BENCH_CALLGRIND`): dumps the profile
+    /// of the phase that just ended, named `phase`, and zeroes the counters, so each phase of
+    /// the bench has a profile of its own.
+    pub fn profile_phase(&self, phase: &str) {
+        if std::env::var_os("ECSD_BENCH_CALLGRIND").is_some() {
+            let _ = std::process::Command::new("callgrind_control")
+                .arg(format!("--dump={phase}"))
+                .arg(self.pid.to_string())
+                .stdout(std::process::Stdio::null())
+                .status();
+        }
+    }
+
     pub fn rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;

@@ -7,11 +7,13 @@
 //! implements their parts, so a backend implements only the concern traits.
 //! `tests/store_conformance.rs` holds every backend to the same behaviour.
 
+mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::Result;

@@ -186,7 +186,7 @@ async fn a_revoked_access_key_is_refused_at_once() {
     let data_dir = dir.path().to_path_buf();
     let create =
         ecsd::keys::Action::Create { project_id: Some(test_credential().project_id), description: "ci".into() };
-    ecsd::keys::run(&data_dir, create).expect("key created");
+    ecsd::keys::run(&data_dir, &ecsd::config::StoreChoice::Sqlite, create).expect("key created");
     let store = ecsd::store::SqliteStore::open(&data_dir.join("ecsd.sqlite3")).expect("store");
     let keys = ecsd::store::transact(&store, |tx| tx.access_keys()).expect("keys");
     let key = keys.iter().find(|k| k.description == "ci").expect("the new key");
@@ -199,8 +199,12 @@ async fn a_revoked_access_key_is_refused_at_once() {
     let (status, _) =
         Signed::new(&credential, Method::GET, &path, vec![]).send(&base, &credential.secret_key, vec![]).await;
     assert_eq!(status, StatusCode::OK);
-    ecsd::keys::run(&data_dir, ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() })
-        .expect("revoked");
+    ecsd::keys::run(
+        &data_dir,
+        &ecsd::config::StoreChoice::Sqlite,
+        ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() },
+    )
+    .expect("revoked");
     let (status, body) =
         Signed::new(&credential, Method::GET, &path, vec![]).send(&base, &credential.secret_key, vec![]).await;
     assert_gateway_refusal(status, &body, "APIG.0301");
@@ -338,8 +342,12 @@ async fn revoking_a_configured_key_lasts_across_restarts() {
     };
     let running = ecsd::start(config.clone()).await.expect("starts");
     assert_eq!(list(&format!("http://{}", running.addr)).await.0, StatusCode::OK);
-    ecsd::keys::run(dir.path(), ecsd::keys::Action::Revoke { access_key: second_project().access_key })
-        .expect("revoked");
+    ecsd::keys::run(
+        dir.path(),
+        &ecsd::config::StoreChoice::Sqlite,
+        ecsd::keys::Action::Revoke { access_key: second_project().access_key },
+    )
+    .expect("revoked");
     let (status, body) = list(&format!("http://{}", running.addr)).await;
     assert_gateway_refusal(status, &body, "APIG.0301");
     running.stop().await.expect("stops");

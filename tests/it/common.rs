@@ -46,6 +46,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
     Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir,
+        store: ecsd::config::StoreChoice::Sqlite,
         timings,
         catalogue,
         credential: Some(test_credential()),

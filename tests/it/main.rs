@@ -34,6 +34,7 @@ mod nova;
 mod observability;
 mod openapi;
 mod os_change;
+mod pg;
 mod reads;
 mod recycle_bin;
 mod routing;

@@ -24,7 +24,9 @@ use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState}
 use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::volumes::{Attachment, CloudVolume, VolumeFilter, VolumeSortKey, VolumeStatus};
 use ecsd::domain::{Error, ErrorCode, Result};
-use ecsd::store::{AccessKey, ReadTx, RememberedCreate, SqliteStore, Store, WriteTx, read, transact};
+use ecsd::store::{AccessKey, PostgresStore, ReadTx, RememberedCreate, SqliteStore, Store, WriteTx, read, transact};
+
+use crate::pg::PgDatabase;
 
 /// A database that stores can be opened on. Each `open` is a new store over the same data, as
 /// a restarted ecsd or a second process (`ecsd keys`) has.
@@ -36,7 +38,7 @@ trait Database {
 type Factory = fn() -> Box<dyn Database>;
 
 /// Every backend under test, by name.
-const DATABASES: &[(&str, Factory)] = &[("sqlite", SqliteDatabase::empty)];
+const DATABASES: &[(&str, Factory)] = &[("sqlite", SqliteDatabase::empty), ("postgres", PostgresDatabase::empty)];
 
 struct SqliteDatabase {
     dir: tempfile::TempDir,
@@ -51,6 +53,23 @@ impl SqliteDatabase {
 impl Database for SqliteDatabase {
     fn open(&self) -> Box<dyn Store> {
         Box::new(SqliteStore::open(&self.dir.path().join("ecsd.sqlite3")).expect("the SQLite store opens"))
+    }
+}
+
+/// A database of its own on the test PostgreSQL server.
+struct PostgresDatabase {
+    database: PgDatabase,
+}
+
+impl PostgresDatabase {
+    fn empty() -> Box<dyn Database> {
+        Box::new(PostgresDatabase { database: PgDatabase::create() })
+    }
+}
+
+impl Database for PostgresDatabase {
+    fn open(&self) -> Box<dyn Store> {
+        Box::new(PostgresStore::open(&self.database.url).expect("the PostgreSQL store opens"))
     }
 }
 

@@ -1,0 +1,271 @@
+//! The shared store: PostgreSQL, for several ecsd replicas serving one fleet (and for a team's
+//! endpoint that must outlive the process serving it). The same tables, documents and indexed
+//! columns as SQLite's, the same migration versions; each concern's transaction methods are in
+//! the module named after it, as in `sqlite/`.
+//!
+//! The store traits are blocking, so the store is too: connections (tokio-postgres, pooled by
+//! deadpool) are driven by a small runtime of the store's own, and a transaction waits for its
+//! statements with a plain executor on the calling thread. That works the same from a blocking
+//! thread, a test thread or inside the server's runtime, where the sync `postgres` crate would
+//! start a runtime inside a runtime and panic.
+
+mod clock;
+mod faults;
+mod groups;
+mod idempotency;
+mod identity;
+mod jobs;
+mod keypairs;
+mod lifecycle;
+mod network;
+mod placement;
+mod recycle_bin;
+mod servers;
+mod snapshots;
+mod tags;
+mod templates;
+mod volumes;
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use super::{ReadTx, Store, WriteTx};
+use crate::domain::server::Timestamp;
+use crate::domain::{Error, Result};
+
+/// Schema migrations, applied in order; `schema_version` records how many ran. The same
+/// versions as SQLite's: a migration is added to both.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_auth.sql"),
+    include_str!("migrations/0003_control.sql"),
+    include_str!("migrations/0004_day2.sql"),
+    include_str!("migrations/0005_tags_groups_placement.sql"),
+    include_str!("migrations/0006_hardening.sql"),
+    include_str!("migrations/0007_recycle_bin.sql"),
+    include_str!("migrations/0008_volumes.sql"),
+    include_str!("migrations/0009_network.sql"),
+    include_str!("migrations/0010_keypairs.sql"),
+];
+
+/// Session advisory lock held while migrating: replicas starting at once against an empty
+/// database migrate one after the other (the later ones find nothing left to do).
+const MIGRATION_LOCK: i64 = 0x6563_7364_0001;
+/// Transaction advisory lock every write transaction takes first. Writes are serialised across
+/// every replica, as SQLite's single writer serialises them in one process: every
+/// read-check-write of the service (quota, task state, addresses) stays as consistent as there.
+const WRITER_LOCK: i64 = 0x6563_7364_0002;
+
+/// Connections kept per store: writers wait on one lock, readers never wait.
+const POOL_SIZE: usize = 16;
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+/// The runtime that drives every store's connections: one worker, as the work is waiting on
+/// sockets.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ecsd-postgres")
+            .enable_all()
+            .build()
+            .expect("the PostgreSQL runtime starts")
+    })
+}
+
+/// Runs `future` on the store's runtime and waits for it, from any thread.
+fn on_runtime<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> Result<T> {
+    futures_executor::block_on(runtime().spawn(future)).map_err(Error::internal)
+}
+
+/// Waits for a statement of a connection already made (its socket is the runtime's).
+fn wait<T>(future: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
+    futures_executor::block_on(future).map_err(db)
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, or libpq's `key=value`
+    /// form) and migrates the schema.
+    pub fn open(url: &str) -> anyhow::Result<Self> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| anyhow::anyhow!("the store URL: {e}"))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(5)))
+            .build()?;
+        let store = PostgresStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn client(&self) -> Result<Object> {
+        let pool = self.pool.clone();
+        on_runtime(async move { pool.get().await })?.map_err(|e| {
+            tracing::warn!(error = %e, "the PostgreSQL store is unreachable");
+            Error::internal(format!("the store is unreachable: {e}"))
+        })
+    }
+
+    fn migrate(&self) -> anyhow::Result<()> {
+        let client = self.client()?;
+        wait(client.query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]))?;
+        let migrated = self.migrate_locked(&client);
+        wait(client.query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]))?;
+        migrated
+    }
+
+    fn migrate_locked(&self, client: &Object) -> anyhow::Result<()> {
+        wait(client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+             INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+        ))?;
+        let applied: i64 = wait(client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]))?.get(0);
+        let applied = usize::try_from(applied)?;
+        if applied > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the database was written by a newer ecsd (schema {applied}); this one knows {}",
+                MIGRATIONS.len()
+            );
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let version = i64::try_from(index + 1)?;
+            wait(client.batch_execute(&format!("BEGIN; {sql}")))
+                .and_then(|()| wait(client.execute("UPDATE schema_version SET version = $1 WHERE id = 1", &[&version])))
+                .and_then(|_| wait(client.batch_execute("COMMIT")))
+                .map_err(|e| {
+                    let _ = wait(client.batch_execute("ROLLBACK"));
+                    anyhow::anyhow!("migration {version}: {e}")
+                })?;
+            tracing::info!(version, "store migrated");
+        }
+        Ok(())
+    }
+
+    /// Runs `work` between `begin` and COMMIT (ROLLBACK when it fails). A connection whose
+    /// transaction did not end cleanly is closed rather than reused.
+    fn within(&self, begin: &str, work: impl FnOnce(&mut PgTx) -> Result<()>) -> Result<()> {
+        let client = self.client()?;
+        let mut tx = PgTx { client: &client };
+        let outcome = wait(client.batch_execute(begin)).and_then(|()| work(&mut tx));
+        let ended = match &outcome {
+            Ok(()) => wait(client.batch_execute("COMMIT")),
+            Err(_) => wait(client.batch_execute("ROLLBACK")),
+        };
+        if ended.is_err() {
+            let _ = Object::take(client);
+        }
+        outcome.and(ended)
+    }
+}
+
+impl Store for PostgresStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> Result<()>) -> Result<()> {
+        self.within(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"), |tx| work(tx))
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
+        self.within("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |tx| work(tx))
+    }
+}
+
+/// A connection inside a transaction. One type implements every concern; a read hands it out
+/// as `dyn ReadTx` (and its transaction is read-only besides).
+struct PgTx<'c> {
+    client: &'c Object,
+}
+
+/// Statement parameters.
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+impl PgTx<'_> {
+    fn rows(&self, sql: &str, params: &Params) -> Result<Vec<Row>> {
+        let statement = wait(self.client.prepare_cached(sql))?;
+        wait(self.client.query(&statement, params))
+    }
+
+    fn row(&self, sql: &str, params: &Params) -> Result<Option<Row>> {
+        let statement = wait(self.client.prepare_cached(sql))?;
+        wait(self.client.query_opt(&statement, params))
+    }
+
+    fn exec(&self, sql: &str, params: &Params) -> Result<u64> {
+        let statement = wait(self.client.prepare_cached(sql))?;
+        wait(self.client.execute(&statement, params))
+    }
+
+    fn exists(&self, sql: &str, params: &Params) -> Result<bool> {
+        self.row(sql, params).map(|row| row.is_some())
+    }
+
+    /// The documents the first column of `sql` holds, in its order.
+    fn docs<T: DeserializeOwned>(&self, sql: &str, params: &Params) -> Result<Vec<T>> {
+        self.rows(sql, params)?.iter().map(|row| parse(row.get(0))).collect()
+    }
+
+    fn one_doc<T: DeserializeOwned>(&self, sql: &str, params: &Params) -> Result<Option<T>> {
+        self.row(sql, params)?.map(|row| parse(row.get(0))).transpose()
+    }
+}
+
+/// Positional parameters of a statement built from parts: `push` answers the placeholder.
+#[derive(Default)]
+struct Args {
+    values: Vec<Box<dyn ToSql + Sync + Send>>,
+}
+
+impl Args {
+    fn push(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.values.push(Box::new(value));
+        format!("${}", self.values.len())
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+/// A store error: out of space is one the client is told of (and which passes once space is
+/// freed); anything else is internal.
+fn db(e: tokio_postgres::Error) -> Error {
+    if e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL) {
+        tracing::warn!(error = %e, "the store is out of space");
+        return Error::of(crate::domain::ErrorCode::StoreFull);
+    }
+    Error::internal(e)
+}
+
+fn doc<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(Error::internal)
+}
+
+fn parse<T: DeserializeOwned>(doc: &str) -> Result<T> {
+    serde_json::from_str(doc).map_err(Error::internal)
+}
+
+fn ns(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn from_ns(ns: i64) -> Timestamp {
+    Timestamp::from_unix_timestamp_nanos(ns as i128).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
