@@ -199,6 +199,11 @@ pub enum ErrorCode {
     ConsoleSignedOut,
     /// `Console.0403` with 403: a state-changing console call without its session's CSRF token.
     ConsoleCsrf,
+    /// `Ecs.0314`: a server create names a key pair the project does not have.
+    KeypairNotFound,
+    /// `Ecs.0005` with 409: a key pair create of a name the project already has (Nova's
+    /// conflict; ECS has no key pair path of its own).
+    KeypairExists,
 }
 
 impl ErrorCode {
@@ -308,6 +313,8 @@ impl ErrorCode {
                 403,
                 "A console call that changes something must carry its session's X-Ecsd-Csrf header.",
             ),
+            KeypairNotFound => ("Ecs.0314", 400, "Key pair does not exist."),
+            KeypairExists => ("Ecs.0005", 409, "Key pair already exists."),
         }
     }
 

@@ -71,6 +71,8 @@ pub enum FaultOperation {
     /// Adding, deleting or changing a server's NICs, its virtual IPs, or moving it to
     /// another VPC.
     Nics,
+    /// Creating or deleting a Nova key pair.
+    Keypair,
     Any,
 }
 

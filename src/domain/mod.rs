@@ -9,6 +9,7 @@ pub mod events;
 pub mod faults;
 pub mod groups;
 pub mod job;
+pub mod keypairs;
 pub mod lifecycle;
 pub mod metadata;
 pub mod network;

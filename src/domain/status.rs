@@ -404,6 +404,35 @@ const fn step(vm_state: VmState, task_state: Option<TaskState>, effect: Effect) 
     Step { vm_state, task_state, effect }
 }
 
+/// The states of a move to another host (a resize, a cold migration, a redeploy), which runs
+/// on a stopped server.
+const MOVE_STEPS: [Step; 4] = [
+    step(VmState::Stopped, Some(TaskState::ResizePrep), Effect::None),
+    step(VmState::Stopped, Some(TaskState::ResizeMigrating), Effect::None),
+    step(VmState::Stopped, Some(TaskState::ResizeMigrated), Effect::None),
+    step(VmState::Stopped, Some(TaskState::ResizeFinish), Effect::None),
+];
+
+/// The plan of work that needs the server stopped: a running server powers off first and, when
+/// the work is done, powers on again straight from it (it never shows as idle mid-job, so no
+/// other operation can slip in between); `done` is the effect of the step after the work.
+fn stopped_for(from: VmState, work: impl IntoIterator<Item = Step>, done: Effect) -> Vec<Step> {
+    use TaskState::{PoweringOff, PoweringOn};
+    use VmState::{Active, Stopped};
+    let mut steps = Vec::with_capacity(7);
+    if from == Active {
+        steps.push(step(Active, Some(PoweringOff), Effect::None));
+    }
+    steps.extend(work);
+    if from == Active {
+        steps.push(step(Stopped, Some(PoweringOn), done));
+        steps.push(step(Active, None, Effect::Boot));
+    } else {
+        steps.push(step(Stopped, None, done));
+    }
+    steps
+}
+
 /// The view of a server the transition rules need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerState {
@@ -529,72 +558,24 @@ impl Operation {
                 step(Active, Some(RebootStartedHard), E::None),
                 step(Active, None, E::Boot),
             ],
-            Operation::Resize { .. } => {
-                let mut steps = Vec::with_capacity(7);
-                if from == Active {
-                    steps.push(step(Active, Some(PoweringOff), E::None));
-                }
-                steps.extend([
-                    step(Stopped, Some(ResizePrep), E::None),
-                    step(Stopped, Some(ResizeMigrating), E::None),
-                    step(Stopped, Some(ResizeMigrated), E::None),
-                    step(Stopped, Some(ResizeFinish), E::None),
-                ]);
-                if from == Active {
-                    // The server never shows as idle mid-job: it powers on straight from the
-                    // finished resize, so no other operation can slip in between.
-                    steps.push(step(Stopped, Some(PoweringOn), E::ApplyFlavor));
-                    steps.push(step(Active, None, E::Boot));
-                } else {
-                    steps.push(step(Stopped, None, E::ApplyFlavor));
-                }
-                steps
-            }
+            Operation::Resize { .. } => stopped_for(from, MOVE_STEPS, E::ApplyFlavor),
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } => {
                 // A failed rebuild is retried from `error`; a successful one leaves it stopped.
                 let during = if from == Error { Error } else { Stopped };
-                let mut steps = Vec::with_capacity(6);
-                if from == Active {
-                    steps.push(step(Active, Some(PoweringOff), E::None));
-                }
-                steps.extend([
+                let rebuild = [
                     step(during, Some(Rebuilding), E::None),
                     step(during, Some(RebuildBlockDeviceMapping), E::None),
                     step(during, Some(RebuildSpawning), E::None),
-                ]);
-                if from == Active {
-                    steps.push(step(Stopped, Some(PoweringOn), E::ApplyImage));
-                    steps.push(step(Active, None, E::Boot));
-                } else {
-                    steps.push(step(Stopped, None, E::ApplyImage));
-                }
-                steps
+                ];
+                stopped_for(from, rebuild, E::ApplyImage)
             }
             Operation::Recycle => vec![step(from, Some(Deleting), E::None), step(SoftDeleted, None, E::Recycle)],
             Operation::Restore => vec![step(SoftDeleted, Some(Restoring), E::None), step(Stopped, None, E::Restore)],
             Operation::Migrate { live: true } => {
                 vec![step(Active, Some(Migrating), E::None), step(Active, None, E::None)]
             }
-            Operation::Migrate { live: false } | Operation::Redeploy => {
-                let mut steps = Vec::with_capacity(7);
-                if from == Active {
-                    steps.push(step(Active, Some(PoweringOff), E::None));
-                }
-                steps.extend([
-                    step(Stopped, Some(ResizePrep), E::None),
-                    step(Stopped, Some(ResizeMigrating), E::None),
-                    step(Stopped, Some(ResizeMigrated), E::None),
-                    step(Stopped, Some(ResizeFinish), E::None),
-                ]);
-                if from == Active {
-                    steps.push(step(Stopped, Some(PoweringOn), E::None));
-                    steps.push(step(Active, None, E::Boot));
-                } else {
-                    steps.push(step(Stopped, None, E::None));
-                }
-                steps
-            }
+            Operation::Migrate { live: false } | Operation::Redeploy => stopped_for(from, MOVE_STEPS, E::None),
             Operation::AttachVolume { .. }
             | Operation::DetachVolume { .. }
             | Operation::CreateVolume { .. }

@@ -6,6 +6,7 @@ mod consoles;
 mod control;
 mod events;
 mod groups;
+mod keypairs;
 mod lifecycle;
 mod maintenance;
 mod metadata;

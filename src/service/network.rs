@@ -10,7 +10,8 @@ use crate::domain::create::free_addresses;
 use crate::domain::network::{
     self, AddressPair, Port, PortFilter, SecurityGroup, SecurityGroupRule, VIP_OWNER, default_group, random_mac,
 };
-use crate::domain::server::Timestamp;
+use crate::domain::query::{Page, ServerFilter, Start};
+use crate::domain::server::{Server, Timestamp};
 use crate::domain::{Error, ErrorCode, Result};
 use crate::engine::apply;
 use crate::store::{ReadTx, WriteTx, read, transact};
@@ -404,8 +405,36 @@ impl Ecs {
 
     /// The names of the project's groups, by id.
     pub fn security_group_names(&self, project_id: &str) -> Result<HashMap<String, String>> {
+        read(self.store.as_ref(), |tx| group_names(tx, project_id))
+    }
+
+    /// A server and the names of its project's groups (what its document shows), in one read.
+    pub fn show_server_named(&self, project_id: &str, server_id: &str) -> Result<(Server, HashMap<String, String>)> {
         read(self.store.as_ref(), |tx| {
-            Ok(tx.security_groups(project_id)?.into_iter().map(|g| (g.id, g.name)).collect())
+            let server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
+            Ok((server, group_names(tx, project_id)?))
+        })
+    }
+
+    /// Every server matching `filter`, newest first, and the names of the project's groups, in
+    /// one read.
+    pub fn list_all_servers_named(
+        &self,
+        project_id: &str,
+        filter: &ServerFilter,
+    ) -> Result<(Vec<Server>, HashMap<String, String>)> {
+        read(self.store.as_ref(), |tx| {
+            let mut all = Vec::new();
+            for page in 1.. {
+                let page = Page { start: Start::Page(page), limit: Page::MAX_LIMIT };
+                let (_, servers) = tx.list_servers(project_id, filter, &page)?;
+                let last = (servers.len() as u64) < Page::MAX_LIMIT;
+                all.extend(servers);
+                if last {
+                    break;
+                }
+            }
+            Ok((all, group_names(tx, project_id)?))
         })
     }
 
@@ -502,4 +531,9 @@ impl Ecs {
 fn free_count(tx: &mut dyn ReadTx, project_id: &str, subnet: &Subnet) -> Result<u32> {
     let held = tx.subnet_ports(project_id, &subnet.id)?.len() as u32;
     Ok(subnet.capacity().saturating_sub(held))
+}
+
+/// The names of the project's groups, by id.
+fn group_names(tx: &mut dyn ReadTx, project_id: &str) -> Result<HashMap<String, String>> {
+    Ok(tx.security_groups(project_id)?.into_iter().map(|g| (g.id, g.name)).collect())
 }

@@ -12,7 +12,7 @@ use crate::domain::network::Port;
 use crate::domain::query::{Page, ServerFilter};
 use crate::domain::server::Server;
 use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
-use crate::domain::{Error, ErrorCode, Result, groups, validate};
+use crate::domain::{Error, ErrorCode, Result, groups, keypairs, validate};
 use crate::engine::{Wakeup, apply};
 use crate::store::{ReadTx, RememberedCreate, WriteTx, read, transact};
 
@@ -139,6 +139,11 @@ impl Ecs {
                 }
                 None => None,
             };
+            if let Some(name) = &request.key_name
+                && tx.keypair(project_id, name)?.is_none()
+            {
+                return Err(keypairs::not_found(name));
+            }
             let attached = request
                 .nics
                 .iter()

@@ -22,6 +22,7 @@ use crate::domain::events::{Event, EventFilter};
 use crate::domain::faults::FaultRule;
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{Failure, Job, JobStatus, SubJob};
+use crate::domain::keypairs::Keypair;
 use crate::domain::lifecycle::{AutoTermination, ServerEvent};
 use crate::domain::network::{Port, PortFilter, SecurityGroup, SecurityGroupRule};
 use crate::domain::placement::HostUsage;
@@ -247,6 +248,21 @@ pub trait TemplateWrites: TemplateReads {
     fn delete_launch_template(&mut self, project_id: &str, template_id: &str) -> Result<bool>;
 }
 
+/// Nova key pairs, by project and name (the public key only: a generated private key is never
+/// stored).
+pub trait KeypairReads {
+    fn keypair(&mut self, project_id: &str, name: &str) -> Result<Option<Keypair>>;
+    /// The project's key pairs, oldest first (Nova's order, by `id`).
+    fn keypairs(&mut self, project_id: &str) -> Result<Vec<Keypair>>;
+}
+
+pub trait KeypairWrites: KeypairReads {
+    /// Inserts a key pair and gives it its number; `KeypairExists` if the project has the name.
+    fn insert_keypair(&mut self, keypair: &Keypair) -> Result<i64>;
+    /// Deletes a key pair; false if the project has none of that name.
+    fn delete_keypair(&mut self, project_id: &str, name: &str) -> Result<bool>;
+}
+
 /// The tags of a project's servers, which the store keeps from the server documents.
 pub trait TagReads {
     /// Every tag key of the project's servers with its distinct values, both sorted.
@@ -361,6 +377,7 @@ pub trait ReadTx:
     + IdempotencyReads
     + LifecycleReads
     + TemplateReads
+    + KeypairReads
     + TagReads
     + ServerGroupReads
     + PlacementReads
@@ -381,6 +398,7 @@ impl<T> ReadTx for T where
         + IdempotencyReads
         + LifecycleReads
         + TemplateReads
+        + KeypairReads
         + TagReads
         + ServerGroupReads
         + PlacementReads
@@ -404,6 +422,7 @@ pub trait WriteTx:
     + IdempotencyWrites
     + LifecycleWrites
     + TemplateWrites
+    + KeypairWrites
     + ServerGroupWrites
     + RecycleBinWrites
     + VolumeWrites
@@ -423,6 +442,7 @@ impl<T> WriteTx for T where
         + IdempotencyWrites
         + LifecycleWrites
         + TemplateWrites
+        + KeypairWrites
         + ServerGroupWrites
         + RecycleBinWrites
         + VolumeWrites

@@ -302,6 +302,14 @@ impl TestServer {
         self.wait_job(body["job_id"].as_str().expect("job id")).await
     }
 
+    /// Makes a key pair of the project (Nova's `os-keypairs`, generated), for creates that
+    /// name one.
+    pub async fn keypair(&self, name: &str) {
+        let path = format!("/v2.1/{}/os-keypairs", self.project());
+        let (status, body) = self.post(&path, json!({"keypair": {"name": name}})).await;
+        assert_eq!(status, StatusCode::OK, "key pair: {body}");
+    }
+
     /// `GET .../cloudservers/limits` → the `absolute` object.
     pub async fn limits(&self) -> Value {
         let (status, body) = self.get(&self.v1("/cloudservers/limits")).await;

@@ -1013,6 +1013,7 @@ async fn garbage_on_every_route() {
             .replace("{privateip_id}", "no-such-privateip")
             .replace("{security_group_id}", "no-such-group")
             .replace("{security_group_rule_id}", "no-such-rule")
+            .replace("{keypair_name}", "no%20such%20keypair")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1257,6 +1258,10 @@ async fn garbage_on_every_route() {
         (Method::GET, "/v2.1/{project_id}/os-server-groups", None),
         (Method::GET, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
         (Method::DELETE, "/v2.1/{project_id}/os-server-groups/{server_group_id}", None),
+        (Method::POST, "/v2.1/{project_id}/os-keypairs", Some(b"{\"keypair\": {\"name\": [], \"public_key\": 7}}")),
+        (Method::GET, "/v2.1/{project_id}/os-keypairs", None),
+        (Method::GET, "/v2.1/{project_id}/os-keypairs/{keypair_name}", None),
+        (Method::DELETE, "/v2.1/{project_id}/os-keypairs/{keypair_name}", None),
     ];
     let covered: std::collections::BTreeSet<&str> = table.iter().map(|(_, route, _)| *route).collect();
     let served: std::collections::BTreeSet<&str> = ecsd::api::route_paths().into_iter().collect();

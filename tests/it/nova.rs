@@ -104,6 +104,11 @@ async fn the_microversion_is_negotiated_and_one_above_the_maximum_is_406() {
 #[tokio::test]
 async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_given() {
     let ecs = TestServer::start().await;
+    let key = json!({"keypair": {"name": "my-key"}});
+    assert_eq!(
+        call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status,
+        StatusCode::CREATED
+    );
     let body = create_request(
         "nova-made",
         json!({"metadata": {"team": "blue"}, "key_name": "my-key", "user_data": "IyEvYmluL3NoCg==",
@@ -154,6 +159,7 @@ async fn creates_are_refused_in_novas_shape() {
         (create_request("x", json!({"min_count": 3, "max_count": 2})), 400, "badRequest"),
         (create_request("x", json!({"max_count": 100000})), 400, "badRequest"),
         (json!({"server": {"name": "x"}}), 400, "badRequest"),
+        (create_request("x", json!({"key_name": "no-such-key"})), 400, "badRequest"),
     ];
     for (body, status, fault) in cases {
         assert_fault(&call(&ecs, Method::POST, &url, Some(body), "2.1").await, status, fault);
@@ -437,4 +443,146 @@ async fn metadata_is_the_servers_user_metadata() {
     let listed = call(&ecs, Method::GET, &url, None, "2.1").await;
     assert_eq!(listed.body["metadata"], json!({"c": "3"}));
     assert_eq!(ecs.server(&id).await["metadata"]["c"], "3");
+}
+
+fn keypairs(ecs: &TestServer, rest: &str) -> String {
+    nova(ecs, &format!("/os-keypairs{rest}"))
+}
+
+#[tokio::test]
+async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_keeps_its_key() {
+    let ecs = TestServer::start().await;
+    let old = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "old"}})), "2.1").await;
+    assert_eq!(old.status, StatusCode::OK, "{}", old.body);
+    assert!(old.body["keypair"].get("type").is_none(), "type needs 2.2: {}", old.body);
+    let made =
+        call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "gen key_1"}})), "2.2").await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let keypair = &made.body["keypair"];
+    let private = keypair["private_key"].as_str().expect("a private key");
+    assert!(private.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"), "{private}");
+    assert_eq!(keypair["type"], "ssh");
+    assert_eq!(keypair["user_id"], ecs.project());
+    let public = keypair["public_key"].as_str().expect("public key").to_string();
+    assert!(public.starts_with("ssh-ed25519 "), "{public}");
+    let fingerprint = keypair["fingerprint"].as_str().expect("fingerprint").to_string();
+    let pairs: Vec<&str> = fingerprint.split(':').collect();
+    assert_eq!(pairs.len(), 16, "{fingerprint}");
+    assert!(pairs.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())));
+
+    let shown = call(&ecs, Method::GET, &keypairs(&ecs, "/gen%20key_1"), None, "2.2").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let detail = &shown.body["keypair"];
+    assert!(detail.get("private_key").is_none(), "never again: {detail}");
+    assert_eq!(detail["public_key"], public.as_str());
+    assert_eq!(detail["fingerprint"], fingerprint.as_str());
+    assert_eq!(detail["deleted"], false);
+    assert!(detail["id"].as_i64().is_some_and(|id| id > 0), "{detail}");
+    assert!(detail["created_at"].as_str().is_some(), "{detail}");
+    assert!(!shown.body.to_string().contains("PRIVATE"), "{}", shown.body);
+
+    let imported = json!({"keypair": {"name": "imported", "public_key": format!("{public} me@host")}});
+    let imported = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(imported), "2.2").await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
+    assert!(imported.body["keypair"].get("private_key").is_none(), "{}", imported.body);
+    assert_eq!(imported.body["keypair"]["fingerprint"], fingerprint.as_str(), "the same key, the same fingerprint");
+    assert_eq!(imported.body["keypair"]["public_key"], format!("{public} me@host"));
+
+    let listed = call(&ecs, Method::GET, &keypairs(&ecs, ""), None, "2.2").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let names: Vec<&str> = listed.body["keypairs"]
+        .as_array()
+        .expect("keypairs")
+        .iter()
+        .map(|k| k["keypair"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["old", "gen key_1", "imported"]);
+    assert!(!listed.body.to_string().contains("PRIVATE"), "{}", listed.body);
+    let page = call(&ecs, Method::GET, &keypairs(&ecs, "?limit=1&marker=old"), None, "2.35").await;
+    assert_eq!(page.body["keypairs"].as_array().map(Vec::len), Some(1), "{}", page.body);
+    assert_eq!(page.body["keypairs"][0]["keypair"]["name"], "gen key_1");
+    assert!(page.body["keypairs_links"][0]["href"].as_str().is_some_and(|h| h.contains("marker=gen")), "{}", page.body);
+
+    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/old"), None, "2.1").await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    assert_fault(&call(&ecs, Method::GET, &keypairs(&ecs, "/imported"), None, "2.2").await, 404, "itemNotFound");
+    assert_fault(&call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await, 404, "itemNotFound");
+}
+
+#[tokio::test]
+async fn key_pair_creates_are_refused_in_novas_shape_and_stay_in_their_project() {
+    let ecs = TestServer::start_with_two_projects().await;
+    let url = keypairs(&ecs, "");
+    let made = call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "k"}})), "2.2").await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let cases = [
+        (json!({"keypair": {"name": "k"}}), "2.2", 409, "conflictingRequestState"),
+        (json!({"keypair": {"name": ""}}), "2.2", 400, "badRequest"),
+        (json!({"keypair": {"name": "a/b"}}), "2.2", 400, "badRequest"),
+        (json!({"keypair": {"name": "x".repeat(256)}}), "2.2", 400, "badRequest"),
+        (json!({"keypair": {"name": "bad", "public_key": "ssh-rsa nonsense"}}), "2.2", 400, "badRequest"),
+        (json!({"keypair": {"name": "x509", "type": "x509"}}), "2.2", 400, "badRequest"),
+        (json!({"keypair": {"name": "typed", "type": "ssh"}}), "2.1", 400, "badRequest"),
+        (json!({"keypair": {}}), "2.2", 400, "badRequest"),
+        (json!({"name": "k"}), "2.2", 400, "badRequest"),
+    ];
+    for (body, version, status, fault) in cases {
+        let answer = call(&ecs, Method::POST, &url, Some(body.clone()), version).await;
+        assert_fault(&answer, status, fault);
+        assert!(answer.body.to_string().len() < 1000, "{body}");
+    }
+    let listed = call(&ecs, Method::GET, &url, None, "2.2").await;
+    assert_eq!(listed.body["keypairs"].as_array().map(Vec::len), Some(1), "{}", listed.body);
+
+    let other = TestServer::remote(&ecs.base, other_credential());
+    let theirs = call(&other, Method::GET, &keypairs(&other, "/k"), None, "2.2").await;
+    assert_fault(&theirs, 404, "itemNotFound");
+    let same_name = json!({"keypair": {"name": "k"}});
+    let same_name = call(&other, Method::POST, &keypairs(&other, ""), Some(same_name), "2.2").await;
+    assert_eq!(same_name.status, StatusCode::CREATED, "names are per project");
+}
+
+#[tokio::test]
+async fn a_create_naming_an_unknown_key_pair_is_refused_by_ecs_and_nova_and_a_known_one_is_shown() {
+    let ecs = TestServer::start().await;
+    let mut body = create_body("keyed", "s6.small.1", 1);
+    body["server"]["key_name"] = json!("nope");
+    let (status, refused) = ecs.post(&ecs.v1("/cloudservers"), body.clone()).await;
+    assert_error(status, &refused, 400, "Ecs.0314");
+    let nova_body = create_request("k", json!({"key_name": "nope"}));
+    let refused = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(nova_body), "2.1").await;
+    assert_fault(&refused, 400, "badRequest");
+    assert_eq!(refused.body["badRequest"]["message"], "Invalid key_name provided.");
+    assert!(ecs.all_servers().await.is_empty());
+
+    let made = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "nope"}})), "2.2").await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let ids = ecs.create_from(body).await;
+    assert_eq!(ecs.server(&ids[0]).await["key_name"], "nope");
+    let shown = call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{}", ids[0])), None, "2.1").await;
+    assert_eq!(shown.body["server"]["key_name"], "nope");
+    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/nope"), None, "2.2").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(ecs.server(&ids[0]).await["key_name"], "nope", "a server keeps the name of a deleted key pair");
+}
+
+#[tokio::test]
+async fn key_pairs_are_in_snapshots_and_reset() {
+    let ecs = TestServer::start().await;
+    let url = keypairs(&ecs, "");
+    assert_eq!(
+        call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "kept"}})), "2.2").await.status,
+        StatusCode::CREATED
+    );
+    let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "with-key"})).await;
+    assert!(status.is_success());
+    let (status, _) = ecs.post("/_ecsd/reset", json!({"project_id": ecs.project()})).await;
+    assert!(status.is_success());
+    assert_eq!(call(&ecs, Method::GET, &url, None, "2.2").await.body["keypairs"], json!([]));
+    let (status, _) = ecs.post("/_ecsd/snapshots/with-key/restore", json!({})).await;
+    assert!(status.is_success());
+    let shown = call(&ecs, Method::GET, &keypairs(&ecs, "/kept"), None, "2.2").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
 }

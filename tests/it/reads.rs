@@ -77,6 +77,7 @@ async fn the_v1_1_list_shows_default_fields_and_those_asked_for() {
 async fn the_v1_1_list_filters_and_pages_by_marker() {
     let ecs = TestServer::start().await;
     let web = ecs.create_servers("web", "s6.small.1", 3).await;
+    ecs.keypair("ops-key").await;
     let mut body = create_body("db", "s6.large.2", 2);
     body["server"]["availability_zone"] = json!("eu-de-02");
     body["server"]["metadata"] = json!({"role": "db"});
@@ -145,6 +146,7 @@ async fn the_v1_1_list_filters_and_pages_by_marker() {
 #[tokio::test]
 async fn a_windows_server_with_a_key_pair_leaves_an_encrypted_password_until_it_is_deleted() {
     let ecs = TestServer::start().await;
+    ecs.keypair("ops-key").await;
     let mut body = create_body("win", "s6.large.2", 1);
     body["server"]["imageRef"] = json!(WINDOWS);
     body["server"]["key_name"] = json!("ops-key");

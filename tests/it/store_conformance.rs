@@ -1727,3 +1727,38 @@ fn reset_and_snapshots_cover_ports_and_security_groups() {
         assert_eq!(look(store, |tx| tx.security_group_rules(P, None)), vec![rules[0].clone()]);
     });
 }
+
+#[test]
+fn key_pairs_are_unique_per_project_numbered_and_in_snapshots_and_resets() {
+    use ecsd::domain::keypairs::{Keypair, KeypairType};
+    let keypair = |project: &str, name: &str| Keypair {
+        id: 0,
+        project_id: project.into(),
+        name: name.into(),
+        key_type: KeypairType::Ssh,
+        public_key: format!("ssh-ed25519 AAAA{name}"),
+        fingerprint: "00:11".into(),
+        created: at(5),
+    };
+    on_every_store(|store| {
+        let first = commit(store, |tx| tx.insert_keypair(&keypair(P, "b")));
+        let second = commit(store, |tx| tx.insert_keypair(&keypair(P, "a")));
+        assert!(second > first && first > 0, "numbered in the order made");
+        commit(store, |tx| tx.insert_keypair(&keypair(Q, "a")));
+        let taken = transact(store, |tx| tx.insert_keypair(&keypair(P, "a"))).expect_err("a name is taken");
+        assert_eq!(taken.code, ErrorCode::KeypairExists);
+        let listed = look(store, |tx| tx.keypairs(P));
+        assert_eq!(listed.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(listed[1], Keypair { id: second, ..keypair(P, "a") });
+        assert_eq!(look(store, |tx| tx.keypair(Q, "b")), None);
+
+        commit(store, |tx| tx.save_snapshot("keys", at(10)));
+        assert!(commit(store, |tx| tx.delete_keypair(P, "b")));
+        assert!(!commit(store, |tx| tx.delete_keypair(P, "b")));
+        commit(store, |tx| tx.reset(Some(P)));
+        assert_eq!(look(store, |tx| tx.keypairs(P)), vec![]);
+        assert_eq!(look(store, |tx| tx.keypairs(Q)).len(), 1, "a project's reset leaves the others");
+        assert!(commit(store, |tx| tx.restore_snapshot("keys")));
+        assert_eq!(look(store, |tx| tx.keypairs(P)), listed);
+    });
+}

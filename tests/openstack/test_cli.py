@@ -58,3 +58,26 @@ def test_the_cli_stops_and_starts_and_is_refused_what_the_state_does_not_allow(e
     assert ecsd.cli_json("server", "show", created["id"])["status"] == "ACTIVE"
     refused = ecsd.cli("server", "start", created["id"], check=False)
     assert refused.returncode != 0 and "409" in refused.stderr, refused.stderr
+
+
+def test_the_cli_makes_key_pairs_and_a_server_that_names_one(ecsd, tmp_path):
+    private = ecsd.cli("keypair", "create", "cli-key").stdout
+    assert "BEGIN OPENSSH PRIVATE KEY" in private, private
+    public = ecsd.cli("keypair", "show", "--public-key", "cli-key").stdout.strip()
+    assert public.startswith("ssh-ed25519 "), public
+    public_file = tmp_path / "id.pub"
+    public_file.write_text(public + " me@laptop\n")
+    imported = ecsd.cli_json("keypair", "create", "--public-key", str(public_file), "imported")
+    keys = {k["Name"]: k["Fingerprint"] for k in ecsd.cli_json("keypair", "list")}
+    assert keys == {"cli-key": imported["fingerprint"], "imported": imported["fingerprint"]}, keys
+    assert "PRIVATE" not in ecsd.cli("keypair", "show", "cli-key", "-f", "json").stdout
+
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.small.1", "--image", IMAGE, "--network",
+                            "subnet-default", "--key-name", "cli-key", "--wait", "keyed")
+    assert created["key_name"] == "cli-key", created
+    refused = ecsd.cli("server", "create", "--flavor", "s6.small.1", "--image", IMAGE, "--network",
+                       "subnet-default", "--key-name", "no-such-key", "unkeyed", check=False)
+    assert refused.returncode != 0 and "Invalid key_name provided" in refused.stderr, refused.stderr
+
+    ecsd.cli("keypair", "delete", "cli-key", "imported")
+    assert ecsd.cli_json("keypair", "list") == []

@@ -26,10 +26,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # Operations answered with 404 "No API matches this path." in main today: part of the Nova v2.1 API
 # (README "Not implemented yet").
 NOT_SERVED_YET = {
-    # Nova v2.1: key pairs, interfaces and security groups of a server
-    "NovaAssociateSecurityGroup", "NovaAttachInterface", "NovaCreateKeypair", "NovaDeleteKeypair",
-    "NovaDisassociateSecurityGroup", "NovaListKeypairs", "NovaListServerSecurityGroups", "NovaShowKeypair",
-    "NovaShowServerInterface",
+    # Nova v2.1: interfaces and security groups of a server
+    "NovaAssociateSecurityGroup", "NovaAttachInterface", "NovaDisassociateSecurityGroup",
+    "NovaListServerSecurityGroups", "NovaShowServerInterface",
 }
 
 # The operation, the Ecs.* code of the documented refusal it answers the request made here with, and why

@@ -53,6 +53,7 @@ def test_a_windows_server_with_a_key_pair_leaves_a_password_until_it_is_deleted(
     spec = ecsd.server_spec(name="win", flavor="s6.large.2")
     spec.image_ref = windows.id
     spec.root_volume.size = max(spec.root_volume.size, int(windows.min_disk or 0))
+    assert ecsd.raw("POST", "/v2.1/{project_id}/os-keypairs", {"keypair": {"name": "ops-key"}}).status_code == 200
     spec.key_name = "ops-key"
     created = ecsd.ecs.create_post_paid_servers(CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=spec)))
     assert ecsd.wait_job(created.job_id).status == "SUCCESS"

@@ -4,6 +4,7 @@
 //! own error shape (`{"itemNotFound": {"code": 404, "message": ...}}`).
 
 mod catalogue;
+mod keypairs;
 mod servers;
 pub mod wire;
 
@@ -67,6 +68,10 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(catalogue::nova_list_server_groups)),
         Row::new(routes!(catalogue::nova_show_server_group)),
         Row::new(routes!(catalogue::nova_delete_server_group)).fault(Fault::ServerGroup),
+        Row::new(routes!(keypairs::nova_create_keypair)).fault(Fault::Keypair),
+        Row::new(routes!(keypairs::nova_list_keypairs)),
+        Row::new(routes!(keypairs::nova_show_keypair)),
+        Row::new(routes!(keypairs::nova_delete_keypair)).fault(Fault::Keypair),
     ]
 }
 

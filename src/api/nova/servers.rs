@@ -20,10 +20,11 @@ use super::{Microversion, NovaError, NovaJson, NovaPath, NovaProject, NovaQuery,
 use crate::api::ecs::wire::servers::GroupNames;
 use crate::api::extract::{BaseUrl, ProjectPath, ServerPath};
 use crate::api::operation::Current;
+use crate::domain::ErrorCode;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::create::{CreateServers, NicRequest, VolumeRequest};
 use crate::domain::job::JobStatus;
-use crate::domain::query::{Page, ServerFilter, Start, fuzzy_contains};
+use crate::domain::query::{ServerFilter, fuzzy_contains};
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::Status;
 use crate::service::{BatchAction, CreateAccepted, Ecs, ServerUpdate};
@@ -174,21 +175,26 @@ pub async fn nova_create_server(
 ) -> NovaResult<Response> {
     let create = request.into_domain(ecs.catalogue())?;
     let project = project_id.clone();
-    let accepted = blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None)).await?;
+    let accepted = crate::api::blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None))
+        .await
+        .map_err(|refused| match refused.0.code {
+            ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
+            _ => NovaError::from(refused),
+        })?;
     let CreateAccepted::Job { server_ids, .. } = accepted else {
         return Err(NovaError::bad_request("Nothing was created."));
     };
     let id = server_ids.into_iter().next().unwrap_or_default();
-    let (shown, names) = blocking(&ecs, {
+    let shown = blocking(&ecs, {
         let (project, id) = (project_id.clone(), id.clone());
-        move |ecs| Ok((ecs.show_server(&project, &id).ok(), ecs.security_group_names(&project)?))
+        move |ecs| Ok(ecs.show_server_named(&project, &id).ok())
     })
     .await?;
     let server = CreatedServer {
         links: server_links(&base, &project_id, &id),
         id,
         disk_config: "MANUAL",
-        security_groups: shown.as_ref().map(|s| security_group_names(s, &names)).unwrap_or_default(),
+        security_groups: shown.as_ref().map(|(s, names)| security_group_names(s, names)).unwrap_or_default(),
     };
     Ok((StatusCode::ACCEPTED, Json(CreatedServerResponse { server })).into_response())
 }
@@ -247,14 +253,15 @@ fn parse_time(text: &str) -> NovaResult<Timestamp> {
         .map_err(|_| NovaError::bad_request(format!("Invalid changes-since value: {text}")))
 }
 
-/// The servers of a list, filtered and paged as Nova does, and the `next` link.
+/// The servers of a list, filtered and paged as Nova does, the `next` link, and the names of
+/// the project's security groups (read with the servers).
 async fn listed(
     ecs: &Arc<Ecs>,
     project_id: &str,
     query: NovaListQuery,
     version: Microversion,
     next_url: impl Fn(&str, u64) -> String,
-) -> NovaResult<(Vec<Server>, Vec<Link>)> {
+) -> NovaResult<(Vec<Server>, Vec<Link>, GroupNames)> {
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => match Status::parse(&text.to_ascii_uppercase()) {
@@ -262,11 +269,11 @@ async fn listed(
             None if version.at_least(38) => {
                 return Err(NovaError::bad_request(format!("Invalid status value: {text}")));
             }
-            None => return Ok((vec![], vec![])),
+            None => return Ok((vec![], vec![], GroupNames::new())),
         },
     };
     if query.deleted.as_deref().is_some_and(|d| ["true", "1", "yes"].contains(&d.to_ascii_lowercase().as_str())) {
-        return Ok((vec![], vec![]));
+        return Ok((vec![], vec![], GroupNames::new()));
     }
     let limit = match query.limit.as_deref() {
         None => None,
@@ -284,20 +291,7 @@ async fn listed(
     };
     filter.validate().map_err(NovaError::from)?;
     let project = project_id.to_string();
-    let all = blocking(ecs, move |ecs| {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let (_, servers) =
-                ecs.list_servers_details(&project, &filter, Page { start: Start::Page(page), limit: Page::MAX_LIMIT })?;
-            let last = (servers.len() as u64) < Page::MAX_LIMIT;
-            all.extend(servers);
-            if last {
-                break;
-            }
-        }
-        Ok(all)
-    })
-    .await?;
+    let (all, names) = blocking(ecs, move |ecs| ecs.list_all_servers_named(&project, &filter)).await?;
     let mut servers: Vec<Server> = all
         .into_iter()
         .filter(|s| query.name.as_deref().is_none_or(|pattern| name_matches(&s.name, pattern)))
@@ -321,7 +315,7 @@ async fn listed(
         }
         servers.truncate(limit as usize);
     }
-    Ok((servers, links))
+    Ok((servers, links, names))
 }
 
 /// `GET /v2.1/{project_id}/servers`.
@@ -344,7 +338,7 @@ pub async fn nova_list_servers(
     NovaQuery(query): NovaQuery<NovaListQuery>,
 ) -> NovaResult<Json<ServersResponse>> {
     let url = format!("{base}/v2.1/{project_id}/servers");
-    let (servers, servers_links) =
+    let (servers, servers_links, _) =
         listed(&ecs, &project_id, query, version, |marker, limit| format!("{url}?limit={limit}&marker={marker}"))
             .await?;
     let servers = servers
@@ -378,10 +372,9 @@ pub async fn nova_list_servers_detail(
     NovaQuery(query): NovaQuery<NovaListQuery>,
 ) -> NovaResult<Json<ServersDetailResponse>> {
     let url = format!("{base}/v2.1/{project_id}/servers/detail");
-    let (servers, servers_links) =
+    let (servers, servers_links, names) =
         listed(&ecs, &project_id, query, version, |marker, limit| format!("{url}?limit={limit}&marker={marker}"))
             .await?;
-    let names = group_names(&ecs, &project_id).await?;
     let servers = servers.iter().map(|s| NovaServer::of(s, ecs.catalogue(), &names, &base, version)).collect();
     Ok(Json(ServersDetailResponse { servers, servers_links }))
 }
@@ -415,8 +408,10 @@ pub async fn nova_show_server(
     BaseUrl(base): BaseUrl,
     version: Microversion,
 ) -> NovaResult<Json<ServerResponse>> {
-    let server = server(&ecs, &project_id, &server_id).await?;
-    let names = group_names(&ecs, &project_id).await?;
+    let (project, id) = (project_id.clone(), server_id.clone());
+    let (server, names) = blocking(&ecs, move |ecs| Ok(ecs.show_server_named(&project, &id).ok()))
+        .await?
+        .ok_or_else(|| no_such_server(&server_id))?;
     Ok(Json(ServerResponse { server: NovaServer::of(&server, ecs.catalogue(), &names, &base, version) }))
 }
 
@@ -448,8 +443,10 @@ pub async fn nova_update_server(
     }
     server(&ecs, &project_id, &server_id).await?;
     let update = ServerUpdate { name: request.server.name, description: request.server.description };
-    let names = group_names(&ecs, &project_id).await?;
-    let updated = blocking(&ecs, move |ecs| ecs.update_server(&project_id, &server_id, &update)).await?;
+    let (updated, names) = blocking(&ecs, move |ecs| {
+        Ok((ecs.update_server(&project_id, &server_id, &update)?, ecs.security_group_names(&project_id)?))
+    })
+    .await?;
     Ok(Json(ServerResponse { server: NovaServer::of(&updated, ecs.catalogue(), &names, &base, version) }))
 }
 
@@ -790,12 +787,6 @@ pub async fn nova_delete_server_metadata_item(
     }
     blocking(&ecs, move |ecs| ecs.delete_server_metadata(&project_id, &server_id, &key)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The project's security group names by id, for the servers' `security_groups`.
-async fn group_names(ecs: &Arc<Ecs>, project_id: &str) -> NovaResult<GroupNames> {
-    let project = project_id.to_string();
-    blocking(ecs, move |ecs| ecs.security_group_names(&project)).await
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::api::format::{launch_time, server_time};
 use crate::domain::catalogue::{Catalogue, Flavor};
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{JobStatus, SubJob};
+use crate::domain::keypairs::Keypair;
 use crate::domain::placement;
 use crate::domain::server::Server;
 use crate::domain::status::Status;
@@ -858,6 +859,129 @@ impl NovaServerGroup {
             metadata: BTreeMap::new(),
             project_id: version.at_least(13).then(|| project_id.to_string()),
             user_id: version.at_least(13).then(|| project_id.to_string()),
+        }
+    }
+}
+
+/// `POST .../os-keypairs`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaCreateKeypairRequest)]
+pub struct CreateKeypairRequest {
+    pub keypair: CreateKeypair,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaCreateKeypair)]
+pub struct CreateKeypair {
+    /// 1 to 255 letters, digits, `_`, `-` and spaces; unique in the project.
+    pub name: String,
+    /// `ssh` (microversion 2.2 and later; `x509` is refused).
+    #[serde(rename = "type")]
+    pub key_type: Option<String>,
+    /// An OpenSSH public key to import (at most 1024 bytes); without it one is generated.
+    pub public_key: Option<String>,
+    /// Microversion 2.10 and later; ecsd keeps key pairs per project, so it is ignored.
+    pub user_id: Option<String>,
+}
+
+/// The answer to a create: with the private key when ecsd generated the pair, the one time
+/// it is given.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaCreatedKeypairResponse)]
+pub struct CreatedKeypairResponse {
+    pub keypair: CreatedKeypair,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaCreatedKeypair)]
+pub struct CreatedKeypair {
+    pub name: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub user_id: String,
+    /// Microversion 2.2 and later.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<&'static str>,
+    /// Only for a generated pair (OpenSSH format).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+}
+
+/// `GET .../os-keypairs`: each key pair wrapped in its own `keypair` object.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaKeypairsResponse)]
+pub struct KeypairsResponse {
+    pub keypairs: Vec<KeypairItem>,
+    /// A `next` link when a `limit` (microversion 2.35 and later) cut the list.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keypairs_links: Vec<Link>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaKeypairItem)]
+pub struct KeypairItem {
+    pub keypair: KeypairSummary,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaKeypairSummary)]
+pub struct KeypairSummary {
+    pub name: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    /// Microversion 2.2 and later.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<&'static str>,
+}
+
+/// `GET .../os-keypairs/{keypair_name}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaKeypairResponse)]
+pub struct KeypairResponse {
+    pub keypair: KeypairDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaKeypairDetail)]
+pub struct KeypairDetail {
+    pub id: i64,
+    pub name: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub deleted: bool,
+    pub deleted_at: Option<String>,
+    /// Microversion 2.2 and later.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<&'static str>,
+}
+
+impl KeypairSummary {
+    pub fn of(keypair: &Keypair, version: Microversion) -> Self {
+        KeypairSummary {
+            name: keypair.name.clone(),
+            public_key: keypair.public_key.clone(),
+            fingerprint: keypair.fingerprint.clone(),
+            key_type: version.at_least(2).then(|| keypair.key_type.as_str()),
+        }
+    }
+}
+
+impl KeypairDetail {
+    pub fn of(keypair: &Keypair, version: Microversion) -> Self {
+        KeypairDetail {
+            id: keypair.id,
+            name: keypair.name.clone(),
+            public_key: keypair.public_key.clone(),
+            fingerprint: keypair.fingerprint.clone(),
+            user_id: keypair.project_id.clone(),
+            created_at: launch_time(keypair.created),
+            updated_at: None,
+            deleted: false,
+            deleted_at: None,
+            key_type: version.at_least(2).then(|| keypair.key_type.as_str()),
         }
     }
 }

@@ -9,6 +9,7 @@ mod groups;
 mod idempotency;
 mod identity;
 mod jobs;
+mod keypairs;
 mod lifecycle;
 mod network;
 mod placement;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_network.sql"),
     include_str!("migrations/0010_server_columns.sql"),
     include_str!("migrations/0011_audit_events.sql"),
+    include_str!("migrations/0012_keypairs.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

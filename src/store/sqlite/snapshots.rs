@@ -9,7 +9,7 @@ use crate::store::{SnapshotReads, SnapshotWrites};
 
 /// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
 /// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 17] = [
+const SNAPSHOT_TABLES: [&str; 18] = [
     "servers",
     "ports",
     "security_groups",
@@ -27,6 +27,7 @@ const SNAPSHOT_TABLES: [&str; 17] = [
     "recycled_servers",
     "volumes",
     "audit_events",
+    "keypairs",
 ];
 
 impl SqliteTx<'_> {
