@@ -159,6 +159,11 @@ impl Connection {
         let connection = self.builder.serve_connection(TokioIo::new(stream), service).into_owned();
         let served = self.watcher.watch(connection);
         tokio::select! {
+            // The connection first: a request already in the socket buffer is read (and so
+            // being answered) before the watchdog is asked whether the connection idled. When
+            // the runtime was busy for longer than a timeout, both are ready at once, and an
+            // unbiased choice would cut a connection whose client had sent its request in time.
+            biased;
             outcome = served => {
                 if let Err(error) = outcome {
                     tracing::debug!(%error, "connection ended with an error");

@@ -313,3 +313,41 @@ async fn an_access_key_is_locked_after_more_than_five_bad_signatures() {
     let (status, body) = second.call(Method::GET, &second.v1("/cloudservers/detail"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// A request that arrived in time is answered even when the server was too busy to read it
+/// before its connection's deadline passed: the connection is looked at before its watchdog.
+/// The runtime here has one thread, blocked on purpose past the deadlines of twenty connections
+/// whose requests are already in their socket buffers; each must be answered, none cut.
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_sent_in_time_is_answered_after_the_server_was_busy_past_its_deadline() {
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(100),
+        idle_timeout: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "answered" }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ecsd::serve::serve(listener, app, limits, None, async {
+        let _ = stopped.await;
+    }));
+    let mut connections = Vec::new();
+    for _ in 0..20 {
+        connections.push(TcpStream::connect(addr).await.expect("connect"));
+    }
+    // Every connection accepted and watched before the requests are written.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for connection in &mut connections {
+        connection.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("request");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for (index, connection) in connections.iter_mut().enumerate() {
+        let mut answer = vec![0; 256];
+        let read = tokio::time::timeout(PATIENCE, connection.read(&mut answer)).await.expect("an answer");
+        let answer = String::from_utf8_lossy(&answer[..read.unwrap_or(0)]).to_string();
+        assert!(answer.starts_with("HTTP/1.1 200"), "connection {index} was cut instead of answered: {answer:?}");
+    }
+    let _ = stop.send(());
+    server.await.expect("served").expect("no error");
+}
