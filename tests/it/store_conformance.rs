@@ -1762,3 +1762,43 @@ fn key_pairs_are_unique_per_project_numbered_and_in_snapshots_and_resets() {
         assert_eq!(look(store, |tx| tx.keypairs(P)), listed);
     });
 }
+
+fn event(project_id: &str, time_ms: i64) -> ecsd::domain::events::Event {
+    use ecsd::domain::events::{Event, EventKind, EventStatus};
+    Event {
+        id: 0,
+        time: at(time_ms),
+        clock: at(time_ms),
+        project_id: project_id.into(),
+        kind: EventKind::Call,
+        operation: "BatchStopServers".into(),
+        request_id: None,
+        caller: None,
+        server_ids: vec![],
+        job_id: None,
+        sub_job_id: None,
+        status: EventStatus::Http(200),
+        code: None,
+        message: None,
+    }
+}
+
+#[test]
+fn the_audit_trail_is_trimmed_by_count_and_by_age() {
+    use ecsd::domain::events::EventFilter;
+    on_every_store(|store| {
+        let records: Vec<_> = (0..10).map(|i| event(P, 1_000 * i)).collect();
+        commit(store, |tx| tx.append_events(&records));
+        let kept = |store: &dyn Store| {
+            let filter = EventFilter { limit: 100, ..EventFilter::default() };
+            look(store, |tx| tx.list_events(&filter)).into_iter().map(|e| e.time).collect::<Vec<_>>()
+        };
+        // By count: the newest 6 stay, at most 3 go per call.
+        assert_eq!(commit(store, |tx| tx.trim_events(6, at(0), 3)), 3);
+        assert_eq!(commit(store, |tx| tx.trim_events(6, at(0), 3)), 1);
+        assert_eq!(kept(store), (4..10).map(|i| at(1_000 * i)).collect::<Vec<_>>());
+        // By age: what was made before 7 s goes, whatever the count allows.
+        assert_eq!(commit(store, |tx| tx.trim_events(100, at(7_000), 100)), 3);
+        assert_eq!(kept(store), (7..10).map(|i| at(1_000 * i)).collect::<Vec<_>>());
+    });
+}

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::Controller;
-use super::wire::{EventView, Events};
+use super::wire::{AuditEventView, Events};
 use crate::api::blocking;
 use crate::api::error::{ApiError, ApiResult, EcsErrorBody as EcsError};
 use crate::api::extract::EcsQuery;
@@ -103,7 +103,7 @@ pub async fn list_events(
 ) -> ApiResult<Json<Events>> {
     let filter = query.filter()?;
     let events = blocking(&ecs, move |ecs| ecs.list_events(&caller.reach, filter)).await?;
-    Ok(Json(Events { events: events.into_iter().map(EventView::from).collect() }))
+    Ok(Json(Events { events: events.into_iter().map(AuditEventView::from).collect() }))
 }
 
 /// Records one read of a stream takes at most.
@@ -223,7 +223,7 @@ impl Streaming {
 fn sse_event(event: crate::domain::events::Event) -> SseEvent {
     let kind = event.kind.as_str();
     let id = event.id.to_string();
-    let view = EventView::from(event);
+    let view = AuditEventView::from(event);
     SseEvent::default()
         .id(id)
         .event(kind)

@@ -139,12 +139,12 @@ pub enum StoreHealth {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Events {
     /// Oldest first.
-    pub events: Vec<EventView>,
+    pub events: Vec<AuditEventView>,
 }
 
 /// One record of the audit trail (docs/testing.md, "The audit trail").
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
+pub struct AuditEventView {
     /// Grows in the order records are stored; the stream's event id.
     pub id: u64,
     /// Real time, RFC 3339 (`2026-12-01T15:04:05.123Z`).
@@ -188,9 +188,9 @@ pub enum EventStatusView {
     Text(String),
 }
 
-impl From<Event> for EventView {
+impl From<Event> for AuditEventView {
     fn from(event: Event) -> Self {
-        EventView {
+        AuditEventView {
             id: event.id,
             time: rfc3339(event.time),
             clock: rfc3339(event.clock),

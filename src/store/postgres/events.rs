@@ -127,7 +127,7 @@ impl EventWrites for PgTx<'_> {
             "DELETE FROM audit_events WHERE id IN (
                  SELECT id FROM audit_events
                  WHERE time_ms < $1
-                    OR id < COALESCE((SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET GREATEST($2 - 1, 0)), 0)
+                    OR id < COALESCE((SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET GREATEST($2::bigint - 1, 0)), 0)
                  ORDER BY id LIMIT $3)",
             &[&ms(before), &keep, &at_most],
         )
