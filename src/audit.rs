@@ -163,7 +163,7 @@ impl Trail {
         let (committed, _) = watch::channel(0);
         let (closing, _) = watch::channel(false);
         let trail = Arc::new(Trail { sender, committed, closing, config });
-        let task = tokio::spawn(write(store, Arc::clone(&trail), receiver));
+        let task = tokio::spawn(write(store, Arc::downgrade(&trail), config, receiver));
         (trail, task)
     }
 
@@ -209,8 +209,14 @@ impl Trail {
 }
 
 /// The writer: takes what is queued (up to a batch), stores it in one transaction, answers the
-/// flushes, and now and then trims the trail.
-async fn write(store: Arc<dyn Store>, trail: Arc<Trail>, mut receiver: mpsc::UnboundedReceiver<Command>) {
+/// flushes, and now and then trims the trail. It holds the trail only weakly: the trail's sender
+/// is in it, and the writer ends when the queue closes, once the last holder is gone.
+async fn write(
+    store: Arc<dyn Store>,
+    trail: std::sync::Weak<Trail>,
+    config: TrailConfig,
+    mut receiver: mpsc::UnboundedReceiver<Command>,
+) {
     let mut trim_ticker = tokio::time::interval(TRIM_EVERY);
     trim_ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -220,7 +226,7 @@ async fn write(store: Arc<dyn Store>, trail: Arc<Trail>, mut receiver: mpsc::Unb
                 None => return,
             },
             _ = trim_ticker.tick() => {
-                trim(&store, trail.config.retention).await;
+                trim(&store, config.retention).await;
                 continue;
             }
         };
@@ -242,7 +248,11 @@ async fn write(store: Arc<dyn Store>, trail: Arc<Trail>, mut receiver: mpsc::Unb
                 .await
                 .unwrap_or_else(|error| Err(crate::domain::Error::internal(error)));
             match written {
-                Ok(()) => trail.committed(),
+                Ok(()) => {
+                    if let Some(trail) = trail.upgrade() {
+                        trail.committed();
+                    }
+                }
                 Err(error) => tracing::warn!(%error, "could not store call records; they are lost"),
             }
         }
