@@ -11,6 +11,7 @@ pub mod error;
 pub mod evs;
 pub mod extract;
 pub mod format;
+pub mod cinder;
 pub mod glance;
 pub mod iam;
 pub mod ims;
@@ -148,7 +149,7 @@ fn rows() -> Vec<Row> {
         evs::operations(),
     ]
     .into_iter()
-    .chain([glance::operations(), neutron::operations(), iam::operations(), control::operations()])
+    .chain([glance::operations(), neutron::operations(), cinder::operations(), iam::operations(), control::operations()])
     .flatten()
     .collect()
 }
