@@ -351,7 +351,8 @@ impl Ecs {
         new: &NewSecurityGroup,
     ) -> Result<(SecurityGroup, Vec<SecurityGroupRule>)> {
         let NewSecurityGroup { name, description, vpc_id, enterprise_project_id } = new;
-        let (name, vpc_id, enterprise_project_id) = (name.as_str(), vpc_id.as_deref(), enterprise_project_id.as_deref());
+        let (name, vpc_id, enterprise_project_id) =
+            (name.as_str(), vpc_id.as_deref(), enterprise_project_id.as_deref());
         if name.is_empty() {
             return Err(Error::new(ErrorCode::SecurityGroupInvalid, "The security group name must not be empty."));
         }

@@ -59,7 +59,10 @@ async fn a_volume_made_through_cinder_is_an_evs_disk_and_the_reverse() {
 
     let (status, shown) = ecs.get(&v3(&ecs, &format!("/volumes/{id}"))).await;
     assert_eq!(status, StatusCode::OK, "{shown}");
-    assert_eq!((shown["volume"]["status"].clone(), shown["volume"]["bootable"].clone()), (json!("available"), json!("false")));
+    assert_eq!(
+        (shown["volume"]["status"].clone(), shown["volume"]["bootable"].clone()),
+        (json!("available"), json!("false"))
+    );
     let (status, evs) = ecs.get(&format!("/v2/{}/cloudvolumes/{id}", ecs.project())).await;
     assert_eq!((status, evs["volume"]["name"].clone()), (StatusCode::OK, json!("data")), "{evs}");
 
@@ -94,7 +97,10 @@ async fn update_and_delete() {
     let path = v3(&ecs, &format!("/volumes/{id}"));
     let (status, body) = ecs.put(&path, json!({"volume": {"name": "renamed", "description": "logs"}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((body["volume"]["name"].clone(), body["volume"]["multiattach"].clone()), (json!("renamed"), json!(true)));
+    assert_eq!(
+        (body["volume"]["name"].clone(), body["volume"]["multiattach"].clone()),
+        (json!("renamed"), json!(true))
+    );
     let (status, body) = ecs.put(&path, json!({"volume": {}})).await;
     assert_cinder_fault(status, &body, 400, "badRequest");
     let (status, body) = ecs.put(&path, json!({"volume": {"name": "x".repeat(65)}})).await;
@@ -162,4 +168,17 @@ async fn another_projects_volumes_are_not_found_and_its_urls_forbidden() {
     assert_eq!(detail["volumes"], json!([]));
     let (status, body) = ecs.get(&theirs).await;
     assert_cinder_fault(status, &body, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn fault_rules_fail_cinder_calls_in_cinders_shape() {
+    let ecs = TestServer::start().await;
+    let rule =
+        json!({"operation": "create-volume", "count": 1, "effect": {"kind": "http_error", "status": 503, "code": "X"}});
+    let (status, body) = ecs.post("/_ecsd/faults", rule).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = ecs.post(&v3(&ecs, "/volumes"), json!({"volume": {"size": 10}})).await;
+    assert_cinder_fault(status, &body, 503, "serviceUnavailable");
+    let (status, _) = ecs.post(&v3(&ecs, "/volumes"), json!({"volume": {"size": 10}})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the rule fired once");
 }

@@ -1014,6 +1014,7 @@ async fn garbage_on_every_route() {
             .replace("{security_group_id}", "no-such-group")
             .replace("{security_group_rule_id}", "no-such-rule")
             .replace("{keypair_name}", "no%20such%20keypair")
+            .replace("{alias}", "no-such-extension")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1233,6 +1234,8 @@ async fn garbage_on_every_route() {
         (Method::GET, "/v2.0/networks/{network_id}", None),
         (Method::GET, "/v2.0/subnets", None),
         (Method::GET, "/v2.0/subnets/{subnet_id}", None),
+        (Method::GET, "/v2.0/extensions", None),
+        (Method::GET, "/v2.0/extensions/{alias}", None),
         (Method::GET, "/v2.0/ports", None),
         (Method::POST, "/v2.0/ports", Some(b"{\"port\": {\"network_id\": 5, \"fixed_ips\": {}}}")),
         (Method::GET, "/v2.0/ports/{port_id}", None),

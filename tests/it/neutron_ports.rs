@@ -120,7 +120,8 @@ async fn port_refusals_are_neutrons() {
     let nic = nics["ports"][0].clone();
     assert_eq!(nic["status"], "ACTIVE", "{nics}");
     assert!(nic["device_owner"].as_str().is_some_and(|o| o.starts_with("compute:")), "{nic}");
-    let (status, body) = ecs.call(Method::DELETE, &format!("/v2.0/ports/{}", nic["id"].as_str().expect("id")), None).await;
+    let (status, body) =
+        ecs.call(Method::DELETE, &format!("/v2.0/ports/{}", nic["id"].as_str().expect("id")), None).await;
     assert_neutron_error(status, &body, 409, "PortInUse");
 }
 
@@ -130,7 +131,10 @@ async fn security_groups_have_a_default_and_are_created_updated_and_deleted() {
     let (status, listed) = ecs.get("/v2.0/security-groups").await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     let default = listed["security_groups"][0].clone();
-    assert_eq!((default["name"].clone(), listed["security_groups"].as_array().map(Vec::len)), (json!("default"), Some(1)));
+    assert_eq!(
+        (default["name"].clone(), listed["security_groups"].as_array().map(Vec::len)),
+        (json!("default"), Some(1))
+    );
     assert_eq!(default["security_group_rules"].as_array().map(Vec::len), Some(4), "{default}");
 
     let (status, made) =
@@ -147,8 +151,10 @@ async fn security_groups_have_a_default_and_are_created_updated_and_deleted() {
         .put(&format!("/v2.0/security-groups/{id}"), json!({"security_group": {"name": "web-2", "description": "d"}}))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
-    assert_eq!((updated["security_group"]["name"].clone(), updated["security_group"]["description"].clone()),
-               (json!("web-2"), json!("d")));
+    assert_eq!(
+        (updated["security_group"]["name"].clone(), updated["security_group"]["description"].clone()),
+        (json!("web-2"), json!("d"))
+    );
     let (_, shown) = ecs.get(&format!("/v2.0/security-groups/{id}")).await;
     assert_eq!(shown["security_group"]["name"], "web-2");
 
@@ -173,7 +179,8 @@ async fn security_groups_have_a_default_and_are_created_updated_and_deleted() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = ecs.get(&format!("/v2.0/security-groups/{id}")).await;
     assert_neutron_error(status, &body, 404, "SecurityGroupNotFound");
-    let (status, body) = ecs.put(&format!("/v2.0/security-groups/{id}"), json!({"security_group": {"name": "y"}})).await;
+    let (status, body) =
+        ecs.put(&format!("/v2.0/security-groups/{id}"), json!({"security_group": {"name": "y"}})).await;
     assert_neutron_error(status, &body, 404, "SecurityGroupNotFound");
 }
 
@@ -240,11 +247,40 @@ async fn another_projects_ports_and_groups_are_not_found() {
     assert_neutron_error(status, &body, 404, "PortNotFound");
     let (status, body) = ecs.call(Method::DELETE, &format!("/v2.0/ports/{port_id}"), None).await;
     assert_neutron_error(status, &body, 404, "PortNotFound");
-    let (status, body) = ecs.put(&format!("/v2.0/security-groups/{group}"), json!({"security_group": {"name": "x"}})).await;
+    let (status, body) =
+        ecs.put(&format!("/v2.0/security-groups/{group}"), json!({"security_group": {"name": "x"}})).await;
     assert_neutron_error(status, &body, 404, "SecurityGroupNotFound");
     let (_, groups) = ecs.get("/v2.0/security-groups").await;
     let names: Vec<&Value> = groups["security_groups"].as_array().expect("groups").iter().map(|g| &g["name"]).collect();
     assert_eq!(names, vec![&json!("default")], "its own default group only: {groups}");
-    let (status, body) = ecs.post("/v2.0/ports", json!({"port": {"network_id": SUBNET, "security_groups": [group]}})).await;
+    let (status, body) =
+        ecs.post("/v2.0/ports", json!({"port": {"network_id": SUBNET, "security_groups": [group]}})).await;
     assert_neutron_error(status, &body, 400, "InvalidInput");
+}
+
+#[tokio::test]
+async fn the_extensions_served_are_listed_and_others_not_found() {
+    let ecs = TestServer::start().await;
+    let (status, body) = ecs.get("/v2.0/extensions").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let aliases: Vec<&str> =
+        body["extensions"].as_array().expect("extensions").iter().filter_map(|e| e["alias"].as_str()).collect();
+    assert!(aliases.contains(&"security-group") && aliases.contains(&"allowed-address-pairs"), "{body}");
+    let (status, body) = ecs.get("/v2.0/extensions/port-security").await;
+    assert_eq!((status, body["extension"]["alias"].clone()), (StatusCode::OK, json!("port-security")));
+    let (status, body) = ecs.get("/v2.0/extensions/tag-ports-during-bulk-creation").await;
+    assert_neutron_error(status, &body, 404, "HTTPNotFound");
+}
+
+#[tokio::test]
+async fn fault_rules_fail_neutron_calls_in_neutrons_shape() {
+    let ecs = TestServer::start().await;
+    let rule =
+        json!({"operation": "port", "count": 1, "effect": {"kind": "http_error", "status": 503, "code": "Boom"}});
+    let (status, body) = ecs.post("/_ecsd/faults", rule).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = ecs.post("/v2.0/ports", json!({"port": {"network_id": SUBNET}})).await;
+    assert_neutron_error(status, &body, 503, "Boom");
+    let (status, _) = ecs.post("/v2.0/ports", json!({"port": {"network_id": SUBNET}})).await;
+    assert_eq!(status, StatusCode::CREATED, "the rule fired once");
 }

@@ -62,7 +62,9 @@ impl From<Error> for CinderError {
     fn from(error: Error) -> Self {
         let status = match (&error.injected, error.code) {
             (Some(injected), _) => StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            (None, ErrorCode::Forbidden | ErrorCode::ProjectMismatch | ErrorCode::EvsForbidden) => StatusCode::FORBIDDEN,
+            (None, ErrorCode::Forbidden | ErrorCode::ProjectMismatch | ErrorCode::EvsForbidden) => {
+                StatusCode::FORBIDDEN
+            }
             (None, code) => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         };
         if status.is_server_error() {

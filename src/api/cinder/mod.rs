@@ -114,16 +114,22 @@ fn filter_of(query: CinderListQuery) -> CinderResult<Option<VolumeFilter>> {
     }
     if let Some(key) = query.sort_key {
         filter.sort_key = VolumeSortKey::parse(&key).ok_or_else(|| {
-            CinderError::bad_request(format!("Invalid input received: sort_key {key} is none of created_at, id, name, \
-size, status."))
+            CinderError::bad_request(format!(
+                "Invalid input received: sort_key {key} is none of created_at, id, name, \
+size, status."
+            ))
         })?;
     }
     if let Some(dir) = query.sort_dir {
         filter.descending = match dir.as_str() {
             "desc" => true,
             "asc" => false,
-            _ => return Err(CinderError::bad_request(format!("Invalid input received: sort_dir {dir} is neither desc \
-nor asc."))),
+            _ => {
+                return Err(CinderError::bad_request(format!(
+                    "Invalid input received: sort_dir {dir} is neither desc \
+nor asc."
+                )));
+            }
         };
     }
     if let Some(limit) = query.limit {
@@ -242,8 +248,9 @@ pub async fn cinder_create_volume(
     }
     let volume_type = match option.volume_type.as_deref() {
         None => DEFAULT_VOLUME_TYPE,
-        Some(asked) => volume_type_named(asked).ok_or_else(|| {
-            CinderError { status: StatusCode::NOT_FOUND, message: format!("Volume type {asked} could not be found.") }
+        Some(asked) => volume_type_named(asked).ok_or_else(|| CinderError {
+            status: StatusCode::NOT_FOUND,
+            message: format!("Volume type {asked} could not be found."),
         })?,
     };
     let availability_zone = match option.availability_zone {

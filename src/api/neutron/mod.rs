@@ -32,6 +32,8 @@ pub fn operations() -> Vec<Row> {
     vec![
         Row::new(routes!(neutron_show_version)),
         Row::new(routes!(neutron_show_version_slash)),
+        Row::new(routes!(neutron_list_extensions)),
+        Row::new(routes!(neutron_show_extension)),
         Row::new(routes!(neutron_list_networks)),
         Row::new(routes!(neutron_show_network)),
         Row::new(routes!(neutron_list_subnets)),
@@ -47,13 +49,9 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(security_groups::neutron_update_security_group)).neutron().fault(Fault::SecurityGroup),
         Row::new(routes!(security_groups::neutron_delete_security_group)).neutron().fault(Fault::SecurityGroup),
         Row::new(routes!(security_groups::neutron_list_security_group_rules)).neutron(),
-        Row::new(routes!(security_groups::neutron_create_security_group_rule))
-            .neutron()
-            .fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_create_security_group_rule)).neutron().fault(Fault::SecurityGroup),
         Row::new(routes!(security_groups::neutron_show_security_group_rule)).neutron(),
-        Row::new(routes!(security_groups::neutron_delete_security_group_rule))
-            .neutron()
-            .fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_delete_security_group_rule)).neutron().fault(Fault::SecurityGroup),
     ]
 }
 
@@ -238,6 +236,102 @@ pub async fn neutron_show_version(BaseUrl(base): BaseUrl) -> Json<NeutronVersion
 )]
 pub async fn neutron_show_version_slash(BaseUrl(base): BaseUrl) -> Json<NeutronVersionResponse> {
     Json(NeutronVersionResponse::of(&base))
+}
+
+/// An API extension: what clients look for before using an attribute it brings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtension {
+    pub alias: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub updated: &'static str,
+    #[schema(value_type = Vec<Object>)]
+    pub links: Vec<()>,
+}
+
+/// The extensions whose attributes ecsd's documents carry and its calls honour.
+const EXTENSIONS: [(&str, &str, &str); 10] = [
+    ("security-group", "security-group", "The security groups extension."),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("port-security", "Port Security", "Provides port security"),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
+    (
+        "standard-attr-timestamp",
+        "Resource timestamps",
+        "Adds created_at and updated_at fields to all Neutron resources",
+    ),
+    (
+        "standard-attr-revisions",
+        "Resource revision numbers",
+        "This extension will display the revision number of neutron resources.",
+    ),
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+];
+
+impl NeutronExtension {
+    fn all() -> impl Iterator<Item = NeutronExtension> {
+        EXTENSIONS.into_iter().map(|(alias, name, description)| NeutronExtension {
+            alias,
+            name,
+            description,
+            updated: "2024-01-01T00:00:00-00:00",
+            links: vec![],
+        })
+    }
+}
+
+/// `GET /v2.0/extensions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtensions {
+    pub extensions: Vec<NeutronExtension>,
+}
+
+/// `GET /v2.0/extensions/{alias}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtensionResponse {
+    pub extension: NeutronExtension,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExtensionPath {
+    pub alias: String,
+}
+
+/// `GET /v2.0/extensions`: the extensions served, which the CLI checks before some calls.
+#[utoipa::path(
+    get,
+    path = "/v2.0/extensions",
+    operation_id = "NeutronListExtensions",
+    tag = "Neutron",
+    responses((status = 200, description = "The extensions served.", body = NeutronExtensions))
+)]
+pub async fn neutron_list_extensions() -> Json<NeutronExtensions> {
+    Json(NeutronExtensions { extensions: NeutronExtension::all().collect() })
+}
+
+/// `GET /v2.0/extensions/{alias}`.
+#[utoipa::path(
+    get,
+    path = "/v2.0/extensions/{alias}",
+    operation_id = "NeutronShowExtension",
+    tag = "Neutron",
+    params(ExtensionPath),
+    responses(
+        (status = 200, description = "The extension.", body = NeutronExtensionResponse),
+        (status = 404, description = "An extension not served (`HTTPNotFound`).", body = NeutronErrorBody),
+    )
+)]
+pub async fn neutron_show_extension(
+    NeutronPath(ExtensionPath { alias }): NeutronPath<ExtensionPath>,
+) -> NeutronResult<Json<NeutronExtensionResponse>> {
+    let extension = NeutronExtension::all().find(|e| e.alias == alias).ok_or_else(|| {
+        NeutronError::new(StatusCode::NOT_FOUND, "HTTPNotFound", format!("Extension with alias {alias} does not exist"))
+    })?;
+    Ok(Json(NeutronExtensionResponse { extension }))
 }
 
 /// The caller's project: Neutron paths carry none, so the credential's (with authentication

@@ -117,12 +117,13 @@ pub async fn neutron_create_port(
     {
         return Err(Error::new(ErrorCode::PortInvalid, format!("The subnet {subnet} is not the network's.")).into());
     }
-    let ip = match fixed.and_then(|f| f.ip_address) {
-        Some(text) => Some(text.parse().map_err(|_| {
-            Error::new(ErrorCode::PortInvalid, format!("ip_address {text:?} is not an IPv4 address."))
-        })?),
-        None => None,
-    };
+    let ip =
+        match fixed.and_then(|f| f.ip_address) {
+            Some(text) => Some(text.parse().map_err(|_| {
+                Error::new(ErrorCode::PortInvalid, format!("ip_address {text:?} is not an IPv4 address."))
+            })?),
+            None => None,
+        };
     let new = NewPort {
         name: option.name.unwrap_or_default(),
         subnet_id: option.network_id,
