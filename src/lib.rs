@@ -34,6 +34,8 @@ pub struct Running {
     pub console_url: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
+    /// Gives the engine's leases up when stopping.
+    leases: engine::EngineHandle,
     timers: tokio::task::JoinHandle<()>,
     trail: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -52,6 +54,10 @@ impl Running {
         let served = self.server.await;
         self.engine.abort();
         self.timers.abort();
+        // Another replica takes the work over at once rather than once the leases expire.
+        let leases = self.leases;
+        let released = tokio::task::spawn_blocking(move || leases.release());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), released).await;
         // The trail's writer ends once the last holder of the trail is gone, after storing what
         // was queued; a store that no longer answers must not keep ecsd from stopping.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.trail).await;
@@ -104,9 +110,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
     let (trail, trail_task) = audit::Trail::start(Arc::clone(&store), config.trail);
-    let (engine, engine_task) =
-        engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock), Arc::clone(&trail))
-            .start()?;
+    let replica_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+    let (engine, engine_task) = engine::Engine::new(
+        Arc::clone(&store),
+        Arc::clone(&catalogue),
+        driver,
+        Arc::clone(&clock),
+        Arc::clone(&trail),
+        &replica_id,
+    )
+    .start()?;
+    let leases = engine.clone();
     let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail)));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
@@ -140,7 +154,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth, sessions });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
-    let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
+    let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite, replica_id);
     let app = api::router(ecs, auth, about, console);
     let streams = Arc::clone(&trail);
     let stopped = async move {
@@ -148,7 +162,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         streams.close();
     };
     let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
-    Ok(Running { addr, credential, console_url, server, engine: engine_task, timers, trail: trail_task, shutdown })
+    Ok(Running {
+        addr,
+        credential,
+        console_url,
+        server,
+        engine: engine_task,
+        leases,
+        timers,
+        trail: trail_task,
+        shutdown,
+    })
 }
 
 /// `--reset-on-start`: removes the store's files, so the store opens empty. Only those files:
