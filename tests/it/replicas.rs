@@ -293,8 +293,11 @@ async fn the_clock_advanced_on_one_replica_is_seen_by_the_other() {
     // And what it stamps follows it: a server created through it is an hour ahead.
     let id = cluster.client(1).create_servers("later", "s6.small.1", 1).await.remove(0);
     let server = cluster.client(0).server(&id).await;
-    let created = time::OffsetDateTime::parse(server["created"].as_str().expect("created"), &time::format_description::well_known::Rfc3339)
-        .expect("a time");
+    let created = time::OffsetDateTime::parse(
+        server["created"].as_str().expect("created"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("a time");
     assert!(created >= target - time::Duration::seconds(5), "created {created}, the clock is at {target}");
 }
 
@@ -393,6 +396,7 @@ async fn a_replica_whose_database_is_gone_answers_503_in_the_apis_shape_and_reco
     }
     let servers: BTreeMap<String, Value> = list_all_servers(&ecs).await.into_iter().map(|s| (id_of(&s), s)).collect();
     assert_eq!(servers.len(), 2);
-    let (status, body) = ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-start": {"servers": [{"id": ids[0]}]}})).await;
+    let (status, body) =
+        ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-start": {"servers": [{"id": ids[0]}]}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

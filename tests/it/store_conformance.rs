@@ -1851,13 +1851,29 @@ fn leases_take_free_unfinished_work_keep_live_leases_and_lapse_when_not_renewed(
         assert_eq!(leased(store, "a", &all), strings(&["sub-1"]));
         assert!(leased(store, "b", &all).is_empty());
         // A project's claim takes only its own.
-        let other = Claim { owner: "d", now_ms: 99_000, until_ms: 99_500, take: Take::Any, ids: None, project_id: Some(Q), limit: 10 };
+        let other = Claim {
+            owner: "d",
+            now_ms: 99_000,
+            until_ms: 99_500,
+            take: Take::Any,
+            ids: None,
+            project_id: Some(Q),
+            limit: 10,
+        };
         assert!(store.claim_sub_jobs(&other).expect("a claim").is_empty());
         // Giving every lease up (a replica stopping) frees its work at once.
         store.renew_leases("a", &[], 0).expect("released");
         assert_eq!(claim(store, "b", 12_003, Take::Free, None, 10), strings(&["sub-1"]));
         // A claimed sub-job comes whole.
-        let whole = Claim { owner: "e", now_ms: 99_000, until_ms: 99_500, take: Take::Any, ids: None, project_id: Some(P), limit: 1 };
+        let whole = Claim {
+            owner: "e",
+            now_ms: 99_000,
+            until_ms: 99_500,
+            take: Take::Any,
+            ids: None,
+            project_id: Some(P),
+            limit: 1,
+        };
         assert_eq!(store.claim_sub_jobs(&whole).expect("a claim"), vec![subs[0].clone()]);
     });
 }

@@ -108,7 +108,8 @@ impl PostgresStore {
     /// form) and migrates the schema.
     pub fn open(url: &str) -> anyhow::Result<Self> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| anyhow::anyhow!("the store URL: {e}"))?;
-        let manager = Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
