@@ -34,7 +34,7 @@ pub struct Running {
     pub console_url: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: tokio::task::JoinHandle<()>,
-    /// Gives the engine's leases up when stopping.
+    /// Stops the engine, giving its leases up, when the store is shared.
     leases: engine::EngineHandle,
     timers: tokio::task::JoinHandle<()>,
     trail: tokio::task::JoinHandle<()>,
@@ -52,12 +52,10 @@ impl Running {
     /// Runs until the server ends (after a graceful shutdown, or on an I/O error).
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
+        // Another replica takes the work over at once rather than once the leases expire.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.leases.stop()).await;
         self.engine.abort();
         self.timers.abort();
-        // Another replica takes the work over at once rather than once the leases expire.
-        let leases = self.leases;
-        let released = tokio::task::spawn_blocking(move || leases.release());
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), released).await;
         // The trail's writer ends once the last holder of the trail is gone, after storing what
         // was queued; a store that no longer answers must not keep ecsd from stopping.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.trail).await;

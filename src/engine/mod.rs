@@ -81,6 +81,8 @@ enum Command {
     Advance(Duration, oneshot::Sender<Result<()>>),
     /// Another replica sharing the store said something.
     Notice(Notice),
+    /// Give the leases up and end (the replica stops), then answer.
+    Stop(oneshot::Sender<()>),
 }
 
 /// How the rest of ecsd hands work to the engine.
@@ -144,14 +146,15 @@ impl EngineHandle {
         }
     }
 
-    /// Gives up this replica's leases (it is stopping), so the others take its work over at
-    /// once instead of after the leases expire.
-    pub fn release(&self) {
-        if let Some(owner) = &self.owner {
-            match self.store.renew_leases(owner, &[], 0) {
-                Ok(_) => self.announce(Topic::Work),
-                Err(error) => tracing::warn!(%error, "could not give up the leases; they expire"),
-            }
+    /// On a shared store, stops the engine once the work in hand is committed and gives its
+    /// leases up, so the other replicas take its work over at once instead of once the leases
+    /// expire. (Alone on its store, the engine is simply dropped: its work resumes at the next
+    /// start.)
+    pub async fn stop(&self) {
+        if self.owner.is_some() {
+            let (reply, done) = oneshot::channel();
+            self.send(Command::Stop(reply));
+            let _ = done.await;
         }
     }
 }
@@ -387,6 +390,13 @@ impl Engine {
         }
     }
 
+    /// Gives every lease of this replica up and tells the others.
+    fn release(&self) -> Result<()> {
+        let Some(owner) = &self.owner else { return Ok(()) };
+        self.store.renew_leases(owner, &[], 0)?;
+        self.store.notify(&Notice { topic: Topic::Work, from: owner.clone() })
+    }
+
     /// Takes in how far another replica moved the shared clock.
     fn catch_up_clock(&self) -> Result<()> {
         let advanced_ms = read(self.store.as_ref(), |tx| tx.clock_advanced_ms())?;
@@ -441,6 +451,14 @@ impl Engine {
                 Some(Command::Wake(wakeups)) => self.woken(&mut queue, wakeups).await,
                 Some(Command::Reload) => self.reload(&mut queue).await,
                 Some(Command::Notice(notice)) => self.heard(&mut queue, notice).await,
+                Some(Command::Stop(reply)) => {
+                    // After the loop's last claim or step has committed: none can follow the release.
+                    if let Err(error) = self.blocking(|engine| engine.release()).await {
+                        tracing::warn!(%error, "could not give up the leases; they expire");
+                    }
+                    let _ = reply.send(());
+                    return;
+                }
                 Some(Command::Settle(project, reply)) => {
                     if self.owner.is_some() {
                         self.settle_shared(&mut queue, &mut receiver, &mut deferred, project, reply).await;
@@ -520,7 +538,7 @@ impl Engine {
                     Command::Wake(wakeups) => self.woken(queue, wakeups).await,
                     Command::Reload => self.reload(queue).await,
                     Command::Settle(project, reply) => waiting.push((project, reply)),
-                    later @ (Command::Advance(..) | Command::Notice(_)) => deferred.push_back(later),
+                    later @ (Command::Advance(..) | Command::Notice(_) | Command::Stop(_)) => deferred.push_back(later),
                 }
             }
             let (done, pending): (Vec<_>, Vec<_>) =

@@ -247,6 +247,24 @@ async fn the_work_of_a_replica_killed_with_kill_9_is_finished_by_the_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_gracefully_hands_its_work_over_at_once() {
+    let mut cluster = Cluster::start(2, "realistic", "[timings]\nstop_ms = 1000\n");
+    let ids = cluster.load_fixtures(100).await;
+    let (status, body) = cluster.batch_through(0, "os-stop", &ids).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let job = body["job_id"].as_str().expect("job").to_string();
+    cluster.replicas[0].terminate();
+    let stopped_at = Instant::now();
+    assert!(cluster.replicas[0].wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
+    cluster.clients.remove(0);
+    let job = cluster.wait_job(&job, Duration::from_secs(15)).await;
+    assert_eq!(job["status"], "SUCCESS", "{job}");
+    // Without the hand-over the other replica would wait for the leases to expire (5 s).
+    assert!(stopped_at.elapsed() < Duration::from_secs(4), "took {:?}", stopped_at.elapsed());
+    assert_stable(&list_all_servers(cluster.client(0)).await, "SHUTOFF");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_count_1_fault_rule_fires_once_in_the_cluster() {
     let cluster = Cluster::start(2, "instant", "");
     let ids = cluster.client(0).create_servers("web", "s6.small.1", 6).await;
