@@ -204,6 +204,11 @@ pub enum ErrorCode {
     /// `Ecs.0005` with 409: a key pair create of a name the project already has (Nova's
     /// conflict; ECS has no key pair path of its own).
     KeypairExists,
+    /// `Ecs.0005` with 409: a security group named by a name several groups of the project
+    /// have (Nova's `NoUniqueMatch`).
+    SecurityGroupAmbiguous,
+    /// `Ecs.0014`: the security group to remove is on none of the server's NICs.
+    SecurityGroupNotOnServer,
 }
 
 impl ErrorCode {
@@ -315,6 +320,8 @@ impl ErrorCode {
             ),
             KeypairNotFound => ("Ecs.0314", 400, "Key pair does not exist."),
             KeypairExists => ("Ecs.0005", 409, "Key pair already exists."),
+            SecurityGroupAmbiguous => ("Ecs.0005", 409, "Several security groups have this name."),
+            SecurityGroupNotOnServer => ("Ecs.0014", 400, "The security group is not on the ECS."),
         }
     }
 

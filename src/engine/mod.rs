@@ -34,6 +34,7 @@ use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result};
+use crate::metrics::Metrics;
 use crate::store::{Claim, Notice, Store, Take, Topic, WriteTx, read, transact};
 use driver::ComputeDriver;
 
@@ -165,6 +166,7 @@ pub struct Engine {
     driver: Arc<dyn ComputeDriver>,
     clock: Arc<dyn Clock>,
     trail: Arc<Trail>,
+    metrics: Arc<Metrics>,
     /// The replica's id, when the store is shared: the owner of its leases.
     owner: Option<String>,
 }
@@ -273,10 +275,11 @@ impl Engine {
         driver: Arc<dyn ComputeDriver>,
         clock: Arc<dyn Clock>,
         trail: Arc<Trail>,
+        metrics: Arc<Metrics>,
         replica_id: &str,
     ) -> Self {
         let owner = store.shared().then(|| replica_id.to_string());
-        Engine { store, catalogue, driver, clock, trail, owner }
+        Engine { store, catalogue, driver, clock, trail, metrics, owner }
     }
 
     /// Starts the engine task, which first resumes the unfinished sub-jobs (on a shared store,
@@ -433,6 +436,7 @@ impl Engine {
         let mut polls = tokio::time::interval(POLL_EVERY);
         polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            self.metrics.engine_queued(queue.heap.len());
             let command = match deferred.pop_front() {
                 Some(command) => Some(command),
                 None => tokio::select! {
@@ -479,6 +483,9 @@ impl Engine {
                 None => {}
             }
             if !queue.paused() {
+                let due = queue.next_due();
+                self.metrics
+                    .engine_lag(due.map_or(Duration::ZERO, |due| Instant::now().saturating_duration_since(due)));
                 // A failure is logged and retried by the queue; nobody waits for this answer.
                 let _ = self.apply_due(&mut queue).await;
             }
@@ -727,6 +734,7 @@ impl Engine {
                     finished.jobs.push((job_id.clone(), status, failure));
                 }
             }
+            crate::metrics::note(crate::metrics::Records::Changed, &events);
             tx.append_events(&events)?;
             Ok(waiting)
         })?;

@@ -1,17 +1,20 @@
 //! A server's NICs: adding and deleting them and moving the server to another VPC (jobs), what
 //! it has and may still take, whether a NIC's port goes with it, the primary NIC's address and
-//! the virtual IPs of a NIC. No wire type here: the ECS API and Nova's `os-interface` both
-//! call these.
+//! the virtual IPs of a NIC, and the security groups of its NICs. No wire type here: the ECS
+//! API and Nova's `os-interface` and security group actions call these.
 
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::Ecs;
-use super::network::{ECS_CODES, check_groups, resolve_groups, take_address};
+use super::network::{ECS_CODES, check_groups, ensure_default_group, resolve_groups, take_address};
 use super::servers::refusal;
 use crate::domain::catalogue::Subnet;
 use crate::domain::create::{MAX_NICS, free_addresses};
-use crate::domain::network::{FixedIpTerm, Port, PortFilter, VIP_OWNER, associate_vip, disassociate_vips, random_mac};
+use crate::domain::network::{
+    DEFAULT_GROUP, FixedIpTerm, Port, PortFilter, SecurityGroup, SecurityGroupRule, VIP_OWNER, associate_vip,
+    check_group_list, disassociate_vips, random_mac,
+};
 use crate::domain::server::{Nic, Server, Timestamp};
 use crate::domain::status::{InstantOperation, Operation};
 use crate::domain::{Error, ErrorCode, Result};
@@ -29,10 +32,33 @@ pub enum NewNic {
     Port { port_id: String },
 }
 
+/// A server's security groups with their rules, and the names of its project's groups by id.
+pub type ServerSecurityGroups = (Vec<(SecurityGroup, Vec<SecurityGroupRule>)>, HashMap<String, String>);
+
 /// A NIC of a request, checked, waiting for its port.
 enum Planned<'c> {
     Subnet { subnet: &'c Subnet, ip: Option<Ipv4Addr>, security_group_ids: Vec<String> },
     Port(Box<Port>),
+}
+
+/// The project's security group of the id `name`, else the one of that name (Nova's actions
+/// name a group either way). The default group is made when it does not exist yet, as Neutron
+/// makes it on first use.
+fn group_named(tx: &mut dyn WriteTx, project_id: &str, name: &str, now: Timestamp) -> Result<SecurityGroup> {
+    let groups = tx.security_groups(project_id)?;
+    if let Some(group) = groups.iter().find(|g| g.id == name) {
+        return Ok(group.clone());
+    }
+    let mut named = groups.into_iter().filter(|g| g.name == name);
+    match (named.next(), named.next()) {
+        (Some(group), None) => Ok(group),
+        (Some(_), Some(_)) => Err(Error::new(
+            ErrorCode::SecurityGroupAmbiguous,
+            format!("Multiple security groups found matching '{name}'. Use an ID to be more specific."),
+        )),
+        (None, _) if name == DEFAULT_GROUP => ensure_default_group(tx, project_id, now),
+        (None, _) => Err(Error::new(ErrorCode::SecurityGroupNotFound, format!("Security group {name} not found."))),
+    }
 }
 
 fn nic_not_on_server(server_id: &str, port_id: &str) -> Error {
@@ -189,10 +215,24 @@ impl Ecs {
     /// `BatchAddServerNics`: the ports are made (or bound) now, holding their addresses; they
     /// join the server when the job ends.
     pub fn batch_add_server_nics(&self, project_id: &str, server_id: &str, nics: &[NewNic]) -> Result<String> {
+        self.add_server_nics(project_id, server_id, nics).map(|(job_id, _)| job_id)
+    }
+
+    /// `NovaAttachInterface`: the same NIC change as `BatchAddServerNics`, of one NIC; answers
+    /// the job and the NIC as it joins (its port is bound to the server already).
+    pub fn attach_server_interface(&self, project_id: &str, server_id: &str, nic: &NewNic) -> Result<(String, Nic)> {
+        let (job_id, mut nics) = self.add_server_nics(project_id, server_id, std::slice::from_ref(nic))?;
+        let nic = nics.pop().ok_or_else(|| Error::internal("an accepted attach made its NIC"))?;
+        Ok((job_id, nic))
+    }
+
+    fn add_server_nics(&self, project_id: &str, server_id: &str, nics: &[NewNic]) -> Result<(String, Vec<Nic>)> {
         if nics.is_empty() {
             return Err(Error::invalid("nics must name at least one NIC."));
         }
-        self.start_server_job_with(project_id, server_id, &Operation::AddNics { nics: vec![] }, |tx, server, now| {
+        let mut made = Vec::new();
+        let rule = Operation::AddNics { nics: vec![] };
+        let job_id = self.start_server_job_with(project_id, server_id, &rule, |tx, server, now| {
             let limit = self.max_nics(server);
             if server.nics.len() + nics.len() > limit {
                 return Err(Error::new(
@@ -201,8 +241,10 @@ impl Ecs {
                 ));
             }
             let added = self.make_nics(tx, server, &server.vpc_id, nics, false, now)?;
+            made.clone_from(&added);
             Ok((server.clone(), Operation::AddNics { nics: added }))
-        })
+        })?;
+        Ok((job_id, made))
     }
 
     /// `BatchDeleteServerNics`: the NICs leave the server when the job ends, their ports
@@ -453,6 +495,84 @@ impl Ecs {
             }
             tx.update_port(&nic)?;
             Ok(nic.id)
+        })
+    }
+
+    /// The ports of the server's NICs, those still joining it included.
+    fn server_ports(tx: &mut dyn ReadTx, project_id: &str, server_id: &str) -> Result<Vec<Port>> {
+        tx.ports(project_id, &PortFilter { device_id: Some(server_id.to_string()), ..Default::default() })
+    }
+
+    /// `NovaAssociateSecurityGroup`: every NIC of the server takes the group (named by its id or
+    /// its name); a NIC that has it already keeps it once.
+    pub fn add_server_security_group(&self, project_id: &str, server_id: &str, group: &str) -> Result<()> {
+        self.change_server_security_groups(project_id, server_id, group, true)
+    }
+
+    /// `NovaDisassociateSecurityGroup`: the group leaves every NIC of the server that has it;
+    /// refused when none has.
+    pub fn remove_server_security_group(&self, project_id: &str, server_id: &str, group: &str) -> Result<()> {
+        self.change_server_security_groups(project_id, server_id, group, false)
+    }
+
+    fn change_server_security_groups(&self, project_id: &str, server_id: &str, group: &str, add: bool) -> Result<()> {
+        transact(self.store.as_ref(), |tx| {
+            let now = self.clock.now();
+            tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
+            let group = group_named(tx, project_id, group, now)?;
+            let mut changed = Vec::new();
+            for mut port in Self::server_ports(tx, project_id, server_id)? {
+                let had = port.security_group_ids.contains(&group.id);
+                if add && !had {
+                    port.security_group_ids.push(group.id.clone());
+                    check_group_list(&port.security_group_ids)?;
+                    changed.push(port);
+                } else if !add && had {
+                    port.security_group_ids.retain(|id| *id != group.id);
+                    changed.push(port);
+                }
+            }
+            if !add && changed.is_empty() {
+                return Err(Error::new(
+                    ErrorCode::SecurityGroupNotOnServer,
+                    format!("Security group {} not associated with the instance {server_id}.", group.name),
+                ));
+            }
+            for port in &changed {
+                tx.update_port(port)?;
+            }
+            self.refresh_server_groups(tx, project_id, server_id)
+        })?;
+        tracing::info!(%project_id, %server_id, %group, add, "server security groups changed");
+        Ok(())
+    }
+
+    /// `NovaListServerSecurityGroups`: the groups of the server's NICs, each with its rules,
+    /// and the names of the project's groups (which rules name as remote groups), by id.
+    pub fn list_server_security_groups(&self, project_id: &str, server_id: &str) -> Result<ServerSecurityGroups> {
+        read(self.store.as_ref(), |tx| {
+            let server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
+            let groups = tx.security_groups(project_id)?;
+            let mut listed = Vec::with_capacity(server.security_group_ids.len());
+            for id in &server.security_group_ids {
+                if let Some(group) = groups.iter().find(|g| g.id == *id) {
+                    listed.push((group.clone(), tx.security_group_rules(project_id, Some(id))?));
+                }
+            }
+            Ok((listed, groups.into_iter().map(|g| (g.id, g.name)).collect()))
+        })
+    }
+
+    /// `NovaShowServerInterface`: the server and the port `port_id` when it is (or is joining
+    /// as) one of its NICs.
+    pub fn show_server_interface(&self, project_id: &str, server_id: &str, port_id: &str) -> Result<(Server, Port)> {
+        read(self.store.as_ref(), |tx| {
+            let server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
+            let port = tx
+                .port(project_id, port_id)?
+                .filter(|port| port.device_id == server_id)
+                .ok_or_else(|| nic_not_on_server(server_id, port_id))?;
+            Ok((server, port))
         })
     }
 }

@@ -1,5 +1,7 @@
 """The `openstack` CLI drives a server's life against ecsd, every endpoint from the catalog."""
 
+import time
+
 IMAGE = "Standard_Ubuntu_22.04_latest"
 
 
@@ -81,3 +83,30 @@ def test_the_cli_makes_key_pairs_and_a_server_that_names_one(ecsd, tmp_path):
 
     ecsd.cli("keypair", "delete", "cli-key", "imported")
     assert ecsd.cli_json("keypair", "list") == []
+
+
+def test_the_cli_adds_a_network_and_moves_the_security_groups_of_a_server(ecsd):
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.medium.2", "--image", IMAGE, "--network",
+                            "subnet-default", "--wait", "wired")
+    server_id = created["id"]
+
+    ecsd.cli("server", "add", "network", server_id, "subnet-default")
+    addresses = ""
+    for _ in range(100):
+        addresses = str(ecsd.cli_json("server", "show", server_id)["addresses"])
+        if addresses.count("192.168.") == 2:
+            break
+        time.sleep(0.1)
+    assert addresses.count("192.168.") == 2, addresses
+    refused = ecsd.cli("server", "add", "network", server_id, "subnet-default", check=False)
+    assert refused.returncode != 0 and "NICs" in refused.stderr, refused.stderr
+
+    assert "default" in str(ecsd.cli_json("server", "show", server_id)["security_groups"])
+    ecsd.cli("server", "remove", "security", "group", server_id, "default")
+    assert "default" not in str(ecsd.cli_json("server", "show", server_id)["security_groups"])
+    refused = ecsd.cli("server", "remove", "security", "group", server_id, "default", check=False)
+    assert refused.returncode != 0 and "not associated" in refused.stderr, refused.stderr
+    ecsd.cli("server", "add", "security", "group", server_id, "default")
+    assert "default" in str(ecsd.cli_json("server", "show", server_id)["security_groups"])
+    refused = ecsd.cli("server", "add", "security", "group", server_id, "no-such-group", check=False)
+    assert refused.returncode != 0 and "not found" in refused.stderr, refused.stderr

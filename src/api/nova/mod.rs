@@ -1,9 +1,11 @@
 //! The OpenStack Compute (Nova v2.1) face of the same fleet: versions and microversions,
-//! servers and their actions, flavors, limits, ECS groups as server groups, availability zones.
+//! servers and their actions, interfaces and security groups, flavors, limits, ECS groups as
+//! server groups, availability zones.
 //! A server made here is an ECS server, and every ECS server shows here. Nova answers in its
 //! own error shape (`{"itemNotFound": {"code": 404, "message": ...}}`).
 
 mod catalogue;
+mod interfaces;
 mod keypairs;
 mod servers;
 pub mod wire;
@@ -47,8 +49,15 @@ pub fn operations() -> Vec<Row> {
                 (BodyMark::Key("lock"), "NovaLockServer", Fault::Lock),
                 (BodyMark::Key("unlock"), "NovaUnlockServer", Fault::Lock),
                 (BodyMark::Key("os-getConsoleOutput"), "NovaShowServerConsoleOutput", Fault::Console),
+                (BodyMark::Key("addSecurityGroup"), "NovaAssociateSecurityGroup", Fault::Nics),
+                (BodyMark::Key("removeSecurityGroup"), "NovaDisassociateSecurityGroup", Fault::Nics),
             ],
         ),
+        Row::new(routes!(interfaces::nova_list_server_interfaces)),
+        Row::new(routes!(interfaces::nova_show_server_interface)),
+        Row::new(routes!(interfaces::nova_attach_interface)).fault(Fault::Nics),
+        Row::new(routes!(interfaces::nova_detach_interface)).fault(Fault::Nics),
+        Row::new(routes!(interfaces::nova_list_server_security_groups)),
         Row::new(routes!(servers::nova_list_instance_actions)),
         Row::new(routes!(servers::nova_show_instance_action)),
         Row::new(routes!(servers::nova_list_server_metadata)),

@@ -491,8 +491,8 @@ pub async fn nova_delete_server(
 }
 
 /// `POST /v2.1/{project_id}/servers/{server_id}/action`: `os-start`, `os-stop`, `reboot`
-/// (`SOFT`/`HARD`), `lock`, `unlock`, `os-getConsoleOutput`, told apart by the body's key
-/// (whose value may be null).
+/// (`SOFT`/`HARD`), `lock`, `unlock`, `os-getConsoleOutput`, `addSecurityGroup`,
+/// `removeSecurityGroup`, told apart by the body's key (whose value may be null).
 #[utoipa::path(
     post,
     path = "/v2.1/{project_id}/servers/{server_id}/action",
@@ -533,6 +533,16 @@ pub async fn nova_server_action(
                 _ => return Err(NovaError::bad_request("reboot needs a type: SOFT or HARD.")),
             };
             operate(&ecs, &project_id, &server_id, BatchAction::Reboot { hard }, "reboot").await.map(|()| accepted())
+        }
+        "NovaAssociateSecurityGroup" => {
+            super::interfaces::change_security_group(&ecs, project_id, server_id, action.add_security_group, true)
+                .await
+                .map(IntoResponse::into_response)
+        }
+        "NovaDisassociateSecurityGroup" => {
+            super::interfaces::change_security_group(&ecs, project_id, server_id, action.remove_security_group, false)
+                .await
+                .map(IntoResponse::into_response)
         }
         "NovaLockServer" | "NovaUnlockServer" => {
             let locked = operation.name == "NovaLockServer";

@@ -1,5 +1,6 @@
 //! The JSON of Nova v2.1: versions, servers, flavors, limits, server groups, availability
-//! zones, instance actions, metadata, and Nova's fault body.
+//! zones, instance actions, metadata, interfaces, a server's security groups, and Nova's
+//! fault body.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use crate::domain::catalogue::{Catalogue, Flavor};
 use crate::domain::groups::ServerGroup;
 use crate::domain::job::{JobStatus, SubJob};
 use crate::domain::keypairs::Keypair;
+use crate::domain::network::{Direction, Port, SecurityGroup, SecurityGroupRule};
 use crate::domain::placement;
 use crate::domain::server::Server;
 use crate::domain::status::Status;
@@ -507,6 +509,18 @@ pub struct ServerAction {
     pub reboot: Option<RebootAction>,
     #[serde(rename = "os-getConsoleOutput")]
     pub console_output: Option<ConsoleOutputAction>,
+    #[serde(rename = "addSecurityGroup")]
+    pub add_security_group: Option<SecurityGroupAction>,
+    #[serde(rename = "removeSecurityGroup")]
+    pub remove_security_group: Option<SecurityGroupAction>,
+}
+
+/// `addSecurityGroup`, `removeSecurityGroup`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaSecurityGroupAction)]
+pub struct SecurityGroupAction {
+    /// The group's name (or its id).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -982,6 +996,181 @@ impl KeypairDetail {
             deleted: false,
             deleted_at: None,
             key_type: version.at_least(2).then(|| keypair.key_type.as_str()),
+        }
+    }
+}
+
+/// `POST /v2.1/{project_id}/servers/{server_id}/os-interface`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachInterfaceRequest)]
+pub struct AttachInterfaceRequest {
+    #[serde(rename = "interfaceAttachment")]
+    pub interface_attachment: AttachInterface,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachInterfaceOption)]
+pub struct AttachInterface {
+    /// The network (ecsd's subnet) to make a port on.
+    pub net_id: Option<String>,
+    /// An existing port to attach, not with `net_id`.
+    pub port_id: Option<String>,
+    /// At most one: the address the new port holds (with `net_id`).
+    #[serde(default)]
+    pub fixed_ips: Vec<AttachFixedIp>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachInterfaceFixedIp)]
+pub struct AttachFixedIp {
+    pub ip_address: String,
+}
+
+/// An attach's answer, and `GET .../os-interface/{port_id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaInterfaceAttachmentResponse)]
+pub struct InterfaceAttachmentResponse {
+    #[serde(rename = "interfaceAttachment")]
+    pub interface_attachment: InterfaceAttachment,
+}
+
+/// `GET .../os-interface`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaInterfaceAttachmentsResponse)]
+pub struct InterfaceAttachmentsResponse {
+    #[serde(rename = "interfaceAttachments")]
+    pub interface_attachments: Vec<InterfaceAttachment>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaInterfaceAttachment)]
+pub struct InterfaceAttachment {
+    /// `ACTIVE` (a port bound to the server).
+    pub port_state: &'static str,
+    pub fixed_ips: Vec<InterfaceFixedIp>,
+    /// The network (ecsd's subnet) of the port.
+    pub net_id: String,
+    pub port_id: String,
+    pub mac_addr: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaInterfaceFixedIp)]
+pub struct InterfaceFixedIp {
+    pub subnet_id: String,
+    pub ip_address: String,
+}
+
+impl InterfaceAttachment {
+    pub fn of(port: &Port) -> Self {
+        InterfaceAttachment {
+            port_state: port.status(),
+            fixed_ips: vec![InterfaceFixedIp { subnet_id: port.subnet_id.clone(), ip_address: port.ip.to_string() }],
+            net_id: port.subnet_id.clone(),
+            port_id: port.id.clone(),
+            mac_addr: port.mac.clone(),
+        }
+    }
+}
+
+/// `GET /v2.1/{project_id}/servers/{server_id}/os-security-groups`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaServerSecurityGroupsResponse)]
+pub struct ServerSecurityGroupsResponse {
+    pub security_groups: Vec<NovaSecurityGroup>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NovaSecurityGroup {
+    pub description: String,
+    pub id: String,
+    pub name: String,
+    pub tenant_id: String,
+    /// The ingress rules (Nova's security groups show no egress rule).
+    pub rules: Vec<NovaSecurityGroupRule>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NovaSecurityGroupRule {
+    pub id: String,
+    pub parent_group_id: String,
+    /// Null for every protocol.
+    pub ip_protocol: Option<String>,
+    /// A TCP or UDP rule without ports is 1 to 65535, another protocol's -1.
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// The remote group, or `{}`.
+    pub group: NovaRuleGroup,
+    /// The remote prefix (`0.0.0.0/0` when the rule has none), or `{}` with a remote group.
+    pub ip_range: NovaIpRange,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct NovaRuleGroup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct NovaIpRange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+}
+
+impl NovaSecurityGroup {
+    /// The group as Nova shows it; `groups` are the project's, which remote groups name.
+    pub fn of(group: &SecurityGroup, rules: &[SecurityGroupRule], groups: &GroupNames) -> Self {
+        NovaSecurityGroup {
+            description: group.description.clone(),
+            id: group.id.clone(),
+            name: group.name.clone(),
+            tenant_id: group.project_id.clone(),
+            rules: rules
+                .iter()
+                .filter(|rule| rule.direction == Direction::Ingress)
+                .map(|rule| NovaSecurityGroupRule::of(rule, groups))
+                .collect(),
+        }
+    }
+}
+
+impl NovaSecurityGroupRule {
+    fn of(rule: &SecurityGroupRule, groups: &GroupNames) -> Self {
+        let protocol = rule.protocol.clone();
+        let (from_port, to_port) = match (&protocol, rule.port_range_min, rule.port_range_max) {
+            (Some(p), None, None) if p.eq_ignore_ascii_case("tcp") || p.eq_ignore_ascii_case("udp") => {
+                (Some(1), Some(65535))
+            }
+            (Some(_), None, None) => (Some(-1), Some(-1)),
+            (_, min, max) => (min.map(i32::from), max.map(i32::from)),
+        };
+        let (group, ip_range) = match &rule.remote_group_id {
+            Some(remote) => (
+                NovaRuleGroup {
+                    name: Some(groups.get(remote).cloned().unwrap_or_else(|| remote.clone())),
+                    tenant_id: Some(rule.project_id.clone()),
+                },
+                NovaIpRange::default(),
+            ),
+            None => (
+                NovaRuleGroup::default(),
+                NovaIpRange {
+                    cidr: Some(
+                        rule.remote_ip_prefix.clone().filter(|p| !p.is_empty()).unwrap_or_else(|| "0.0.0.0/0".into()),
+                    ),
+                },
+            ),
+        };
+        NovaSecurityGroupRule {
+            id: rule.id.clone(),
+            parent_group_id: rule.security_group_id.clone(),
+            ip_protocol: protocol,
+            from_port,
+            to_port,
+            group,
+            ip_range,
         }
     }
 }

@@ -56,7 +56,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_server_columns.sql"),
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
-    include_str!("migrations/0013_sub_job_leases.sql"),
+    include_str!("migrations/0013_list_index.sql"),
+    include_str!("migrations/0014_sub_job_leases.sql"),
 ];
 
 /// Session advisory lock held while migrating: replicas starting at once against an empty

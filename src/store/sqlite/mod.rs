@@ -44,7 +44,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_server_columns.sql"),
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
-    include_str!("migrations/0013_sub_job_leases.sql"),
+    include_str!("migrations/0013_list_index.sql"),
+    include_str!("migrations/0014_sub_job_leases.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

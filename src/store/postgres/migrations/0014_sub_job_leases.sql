@@ -1,4 +1,4 @@
--- Version 13: which replica works on an unfinished sub-job, and until when (real time, ms):
+-- Version 14: which replica works on an unfinished sub-job, and until when (real time, ms):
 -- replicas sharing the store claim due work with a lease, renew it while they work, and take
 -- over what an expired lease left. Not part of snapshots: a lease belongs to a running
 -- process, not to the state.
