@@ -112,7 +112,9 @@ pub fn insert_job(tx: &mut dyn WriteTx, job: &Job) -> Result<()> {
             }
         });
     }
-    tx.append_events(&origin(job.begin_time).job_created(job))
+    let events = origin(job.begin_time).job_created(job);
+    crate::metrics::note(crate::metrics::Records::Created, &events);
+    tx.append_events(&events)
 }
 
 /// Stores the records of the fault rules that fired; ecsd's clock is read only when one did.
@@ -123,6 +125,7 @@ pub fn record_fired(tx: &mut dyn WriteTx, rules: &LoadedRules) -> Result<()> {
     let advanced = time::Duration::milliseconds(tx.clock_advanced_ms()?);
     let origin = origin(Timestamp::now_utc() + advanced);
     let events: Vec<Event> = rules.fired().iter().map(|fired| origin.fault_fired(fired)).collect();
+    crate::metrics::note(crate::metrics::Records::Changed, &events);
     tx.append_events(&events)
 }
 

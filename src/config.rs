@@ -138,6 +138,8 @@ pub struct Config {
     pub region: String,
     /// How much of the audit trail is kept, and whether reads are recorded.
     pub trail: crate::audit::TrailConfig,
+    /// Also serve `GET /metrics` here, without authentication (for a Prometheus scraper).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The region when none is configured.

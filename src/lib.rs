@@ -12,6 +12,7 @@ pub mod domain;
 pub mod engine;
 pub mod iam;
 pub mod keys;
+pub mod metrics;
 pub mod secrets;
 pub mod serve;
 pub mod service;
@@ -32,7 +33,10 @@ pub struct Running {
     pub credential: Credential,
     /// The start-up banner's console URL, with its one-time sign-in token.
     pub console_url: String,
+    /// Where `--metrics-listen` serves the metrics, if it was given.
+    pub metrics_addr: Option<SocketAddr>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics_server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     engine: tokio::task::JoinHandle<()>,
     timers: tokio::task::JoinHandle<()>,
     trail: tokio::task::JoinHandle<()>,
@@ -50,6 +54,9 @@ impl Running {
     /// Runs until the server ends (after a graceful shutdown, or on an I/O error).
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
+        if let Some(metrics) = self.metrics_server {
+            metrics.abort();
+        }
         self.engine.abort();
         self.timers.abort();
         // The trail's writer ends once the last holder of the trail is gone, after storing what
@@ -78,6 +85,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(TcpListener::bind(at).await.with_context(|| format!("listening for metrics on {at}"))?),
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
     create_data_dir(&config.data_dir)?;
     check_writable(&config.data_dir)?;
     if config.reset_on_start {
@@ -89,7 +101,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
         remove_store(&config.data_dir)?;
     }
-    let store = config.store.open(&config.data_dir)?;
+    let metrics = metrics::Metrics::new();
+    let store: Arc<dyn store::Store> =
+        Arc::new(metrics::MeteredStore::new(config.store.open(&config.data_dir)?, Arc::clone(&metrics)));
     let (credential, origin) = credentials::bootstrap(&config.data_dir, config.credential.clone())?;
     let advanced_ms = store::read(store.as_ref(), |tx| tx.clock_advanced_ms())?;
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock::advanced_by_ms(advanced_ms));
@@ -104,10 +118,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
     let (trail, trail_task) = audit::Trail::start(Arc::clone(&store), config.trail);
-    let (engine, engine_task) =
-        engine::Engine::new(Arc::clone(&store), Arc::clone(&catalogue), driver, Arc::clone(&clock), Arc::clone(&trail))
-            .start()?;
-    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail)));
+    let (engine, engine_task) = engine::Engine::new(
+        Arc::clone(&store),
+        Arc::clone(&catalogue),
+        driver,
+        Arc::clone(&clock),
+        Arc::clone(&trail),
+        Arc::clone(&metrics),
+    )
+    .start()?;
+    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail), metrics));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
@@ -124,6 +144,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         console_url
     };
     announce(&config, addr, &credential, origin, &console_url);
+    if let Some(at) = metrics_addr {
+        tracing::info!(metrics = %format!("http://{at}/metrics"), "metrics are served there to anyone");
+    }
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
     // Signatures are checked against real time: a client signs with its own clock, whatever
@@ -141,6 +164,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth, sessions });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
     let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
+    let metrics_server = metrics_listener.map(|listener| {
+        let mut stop = shutdown_rx.clone();
+        let app = api::metrics_router(Arc::clone(&ecs));
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await
+        })
+    });
     let app = api::router(ecs, auth, about, console);
     let streams = Arc::clone(&trail);
     let stopped = async move {
@@ -148,7 +182,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         streams.close();
     };
     let server = tokio::spawn(serve::serve(listener, app, config.limits, tls, stopped));
-    Ok(Running { addr, credential, console_url, server, engine: engine_task, timers, trail: trail_task, shutdown })
+    Ok(Running {
+        addr,
+        credential,
+        console_url,
+        metrics_addr,
+        server,
+        metrics_server,
+        engine: engine_task,
+        timers,
+        trail: trail_task,
+        shutdown,
+    })
 }
 
 /// `--reset-on-start`: removes the store's files, so the store opens empty. Only those files:

@@ -313,6 +313,10 @@ struct ServeArgs {
     /// Record reads in the audit trail too, not only the calls that change something.
     #[arg(long, env = "ECSD_EVENTS_READS")]
     events_reads: bool,
+    /// Also serve Prometheus metrics (`GET /metrics`) on this address, to anyone: for a
+    /// scraper that cannot sign requests. On the main address they need an admin credential.
+    #[arg(long, env = "ECSD_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// A number of seconds from the command line, as a duration (a tenth of a second to a day).
@@ -417,6 +421,7 @@ async fn run() -> anyhow::Result<ExitCode> {
             },
             record_reads: args.events_reads,
         },
+        metrics_listen: args.metrics_listen,
     };
     let running = ecsd::start(config).await?;
     let shutdown = running.shutdown_handle();

@@ -166,6 +166,11 @@ pub fn route_paths() -> Vec<&'static str> {
     paths
 }
 
+/// The `--metrics-listen` address's one route: the metrics, to anyone.
+pub fn metrics_router(ecs: Arc<Ecs>) -> Router {
+    Router::new().route("/metrics", axum::routing::get(control::open_metrics)).with_state(ecs)
+}
+
 pub fn router(ecs: Arc<Ecs>, auth: Arc<auth::AuthState>, about: About, console: console::ConsoleState) -> Router {
     let ecs_for_observe = Arc::clone(&ecs);
     let state = ApiState { ecs, auth: Arc::clone(&auth), about: Arc::new(about) };
@@ -227,6 +232,11 @@ async fn observe(State(ecs): State<Arc<Ecs>>, mut request: Request, next: Next) 
     let error = response.extensions().get::<AnsweredError>();
     let fields = log.0.lock().ok();
     let fields = fields.as_deref();
+    ecs.metrics().answered(
+        fields.and_then(|f| f.operation).unwrap_or(crate::metrics::NO_OPERATION),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     tracing::info!(
         target: "ecsd::request",
         method = %method,

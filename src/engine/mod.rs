@@ -28,6 +28,7 @@ use crate::domain::job::{self, Failure, JobStatus, SubJob};
 use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result};
+use crate::metrics::Metrics;
 use crate::store::{Store, WriteTx, read, transact};
 use driver::ComputeDriver;
 
@@ -121,6 +122,7 @@ pub struct Engine {
     driver: Arc<dyn ComputeDriver>,
     clock: Arc<dyn Clock>,
     trail: Arc<Trail>,
+    metrics: Arc<Metrics>,
 }
 
 /// The timer queue, on virtual time, and how hard the store may be pushed.
@@ -221,8 +223,9 @@ impl Engine {
         driver: Arc<dyn ComputeDriver>,
         clock: Arc<dyn Clock>,
         trail: Arc<Trail>,
+        metrics: Arc<Metrics>,
     ) -> Self {
-        Engine { store, catalogue, driver, clock, trail }
+        Engine { store, catalogue, driver, clock, trail, metrics }
     }
 
     /// Starts the engine task, which first resumes the unfinished sub-jobs.
@@ -258,6 +261,7 @@ impl Engine {
         self.schedule(&mut queue, resumed);
         let mut deferred = VecDeque::new();
         loop {
+            self.metrics.engine_queued(queue.heap.len());
             let command = match deferred.pop_front() {
                 Some(command) => Some(command),
                 None => tokio::select! {
@@ -282,6 +286,9 @@ impl Engine {
                 None => {}
             }
             if !queue.paused() {
+                let due = queue.next_due();
+                self.metrics
+                    .engine_lag(due.map_or(Duration::ZERO, |due| Instant::now().saturating_duration_since(due)));
                 // A failure is logged and retried by the queue; nobody waits for this answer.
                 let _ = self.apply_due(&mut queue).await;
             }
@@ -478,6 +485,7 @@ impl Engine {
                     finished.jobs.push((job_id.clone(), status, failure));
                 }
             }
+            crate::metrics::note(crate::metrics::Records::Changed, &events);
             tx.append_events(&events)?;
             Ok(waiting)
         })?;

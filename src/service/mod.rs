@@ -31,6 +31,7 @@ use crate::domain::Result;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::job::{Job, JobStatus};
 use crate::engine::EngineHandle;
+use crate::metrics::Metrics;
 use crate::store::{Store, read};
 
 pub use batch::{BatchAction, ResizeRequest};
@@ -50,6 +51,7 @@ pub struct Ecs {
     engine: EngineHandle,
     clock: Arc<dyn Clock>,
     trail: Arc<Trail>,
+    metrics: Arc<Metrics>,
 }
 
 impl Ecs {
@@ -59,13 +61,28 @@ impl Ecs {
         engine: EngineHandle,
         clock: Arc<dyn Clock>,
         trail: Arc<Trail>,
+        metrics: Arc<Metrics>,
     ) -> Self {
-        Ecs { store, catalogue, engine, clock, trail }
+        Ecs { store, catalogue, engine, clock, trail, metrics }
     }
 
     /// The audit trail: call records go there, streams wait on it.
     pub fn trail(&self) -> &Trail {
         &self.trail
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The metrics' exposition, with the fleet counted now. They count every project's work, so
+    /// a project's own key may not read them (the `--metrics-listen` address serves anyone).
+    pub fn render_metrics(&self, reach: &Reach) -> Result<String> {
+        if let Reach::Project(_) = reach {
+            return Err(crate::domain::Error::of(crate::domain::ErrorCode::NotAdmin));
+        }
+        let fleet = read(self.store.as_ref(), |tx| tx.fleet_by_status())?;
+        Ok(self.metrics.render(&fleet))
     }
 
     /// What servers are built from: flavors, images, networks, zones, quota.

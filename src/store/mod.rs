@@ -76,6 +76,8 @@ pub trait ServerReads {
     fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool>;
     /// An address below which every address of the subnet is taken (0 when unknown).
     fn lowest_free_hint(&mut self, project_id: &str, subnet_id: &str) -> Result<u32>;
+    /// How many servers of every project are in each status (statuses with none are absent).
+    fn fleet_by_status(&mut self) -> Result<Vec<(String, u64)>>;
 }
 
 pub trait ServerWrites: ServerReads {

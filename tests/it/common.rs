@@ -60,6 +60,7 @@ pub fn config(data_dir: PathBuf, catalogue: Catalogue, timings: Timings) -> Conf
         reset_on_start: false,
         region: ecsd::config::DEFAULT_REGION.into(),
         trail: ecsd::audit::TrailConfig::default(),
+        metrics_listen: None,
     }
 }
 

@@ -267,6 +267,52 @@ async fn the_trail_keeps_at_most_its_retention() {
     assert!(all_calls >= 4, "{kept:#?}");
 }
 
+#[tokio::test]
+async fn records_older_than_the_retention_age_are_trimmed() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config(data_dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
+    config.trail.retention.max_age = std::time::Duration::from_secs(2);
+    let running = ecsd::start(config).await.expect("ecsd starts");
+    let mut ecs = TestServer::remote(&format!("http://{}", running.addr), running.credential.clone());
+    ecs.running = Some(running);
+    let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "old"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    events_until(&ecs, "?limit=1000", has_call("EcsdSaveSnapshot")).await;
+    // Older than two seconds, at the writer's next trim (every second).
+    let trimmed = events_until(&ecs, "?operation=EcsdSaveSnapshot", |events| events.is_empty()).await;
+    assert!(trimmed.is_empty());
+    let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "new"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let kept = events_until(&ecs, "?operation=EcsdSaveSnapshot", |events| !events.is_empty()).await;
+    assert_eq!(kept.len(), 1, "a new record is kept: {kept:#?}");
+}
+
+#[tokio::test]
+async fn reads_are_recorded_only_when_configured() {
+    let quiet = TestServer::start().await;
+    let (status, _) = quiet.get(&quiet.v1("/cloudservers/detail")).await;
+    assert_eq!(status, StatusCode::OK);
+    quiet.post("/_ecsd/snapshots", json!({"name": "mark"})).await;
+    let recorded = events_until(&quiet, "?kind=call", has_call("EcsdSaveSnapshot")).await;
+    assert!(
+        !recorded.iter().any(|e| e["operation"] == "ListServersDetails"),
+        "reads are off by default: {recorded:#?}"
+    );
+
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config(data_dir.path().to_path_buf(), Catalogue::default(), Timings::INSTANT);
+    config.trail.record_reads = true;
+    let running = ecsd::start(config).await.expect("ecsd starts");
+    let mut ecs = TestServer::remote(&format!("http://{}", running.addr), running.credential.clone());
+    ecs.running = Some(running);
+    let (status, _) = ecs.get(&ecs.v1("/cloudservers/no-such-server")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let recorded = events_until(&ecs, "?kind=call", has_call("ShowServer")).await;
+    let show = recorded.iter().find(|e| e["operation"] == "ShowServer").expect("the read");
+    assert_eq!(show["status"], 404);
+    assert_eq!(show["code"], "Ecs.0114");
+}
+
 /// Reads a stream's records until `enough` holds; each is (SSE id, SSE event, data).
 async fn read_stream(
     ecs: &TestServer,

@@ -30,6 +30,7 @@ mod lifecycle;
 mod limits;
 mod list_servers_details;
 mod metadata;
+mod metrics;
 mod migrate;
 mod nic_changes;
 mod nic_crash;

@@ -21,14 +21,34 @@ fn admin(sql: String) {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await.expect("PostgreSQL for tests is up");
+            let (client, connection) = connect_admin().await;
             tokio::spawn(connection);
             client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         })
     })
     .join()
     .expect("the admin statement ran");
+}
+
+/// The admin connection. A server that is starting or recovering (after one of its processes
+/// died, which other suites sharing the machine's cluster can cause) refuses connections for a
+/// while: those are retried for up to 30 s, anything else fails the test at once.
+async fn connect_admin()
+-> (tokio_postgres::Client, tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await {
+            Ok(connected) => return connected,
+            Err(error)
+                if std::time::Instant::now() < deadline
+                    && (error.code() == Some(&tokio_postgres::error::SqlState::CANNOT_CONNECT_NOW)
+                        || error.code().is_none()) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(error) => panic!("PostgreSQL for tests is up: {error}"),
+        }
+    }
 }
 
 impl PgDatabase {

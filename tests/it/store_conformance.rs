@@ -449,6 +449,17 @@ fn servers_by_ids_answers_only_those_of_the_project() {
 }
 
 #[test]
+fn the_fleet_is_counted_by_status_across_projects() {
+    on_every_store(|store| {
+        assert!(look(store, |tx| tx.fleet_by_status()).is_empty());
+        let mut stopped = server(Q, "srv-q", "c", 2, 12);
+        stopped.vm_state = VmState::Stopped;
+        insert(store, &[server(P, "srv-1", "a", 0, 10), server(P, "srv-2", "b", 1, 11), stopped]);
+        assert_eq!(look(store, |tx| tx.fleet_by_status()), vec![("ACTIVE".to_string(), 2), ("SHUTOFF".to_string(), 1)]);
+    });
+}
+
+#[test]
 fn a_stale_task_state_is_refused_and_changes_nothing() {
     on_every_store(|store| {
         let idle = server(P, "srv-1", "web", 0, 10);

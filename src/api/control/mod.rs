@@ -50,6 +50,7 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(list_auto_terminations)),
         Row::new(routes!(events::list_events)),
         Row::new(routes!(events::stream_events)),
+        Row::new(routes!(metrics)),
     ]
 }
 
@@ -122,6 +123,30 @@ pub async fn health(State(ecs): State<Arc<Ecs>>, State(about): State<Arc<About>>
         timings: about.timings,
     };
     (code, Json(health)).into_response()
+}
+
+/// `GET /metrics`: Prometheus metrics of this ecsd, in the text exposition format. They count
+/// every project's work, so only an admin credential reads them here; `--metrics-listen`
+/// serves them to anyone on an address of their own, for a scraper that cannot sign.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "EcsdMetrics",
+    tag = "ecsd control",
+    responses(
+        (status = 200, description = "Every metric (see README).", content_type = "text/plain", body = String),
+        (status = 403, description = "`Ecs.0003`: the credential is not an admin one.", body = EcsError),
+    )
+)]
+pub async fn metrics(State(ecs): State<Arc<Ecs>>, caller: Controller) -> ApiResult<Response> {
+    let text = blocking(&ecs, move |ecs| ecs.render_metrics(&caller.reach)).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
+}
+
+/// `GET /metrics` of the `--metrics-listen` address: the same exposition, to anyone.
+pub async fn open_metrics(State(ecs): State<Arc<Ecs>>) -> ApiResult<Response> {
+    let text = blocking(&ecs, |ecs| ecs.render_metrics(&Reach::Everything)).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 /// `POST /_ecsd/faults`: adds a fault rule.

@@ -124,6 +124,11 @@ impl ServerReads for PgTx<'_> {
         Ok(row.map(|r| Usage { instances: r.get(0), cores: r.get(1), ram_mib: r.get(2) }).unwrap_or_default())
     }
 
+    fn fleet_by_status(&mut self) -> Result<Vec<(String, u64)>> {
+        let rows = self.rows("SELECT status, count(*) FROM servers GROUP BY status ORDER BY status", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or_default())).collect())
+    }
+
     fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool> {
         self.exists(
             "SELECT 1 FROM ports WHERE project_id = $1 AND subnet_id = $2 AND ip = $3",

@@ -174,6 +174,13 @@ impl ServerReads for SqliteTx<'_> {
             .map_err(db)
     }
 
+    fn fleet_by_status(&mut self) -> Result<Vec<(String, u64)>> {
+        self.tx
+            .prepare_cached("SELECT status, count(*) FROM servers GROUP BY status ORDER BY status")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(db)
+    }
+
     fn address_in_use(&mut self, project_id: &str, subnet_id: &str, ip: Ipv4Addr) -> Result<bool> {
         self.tx
             .prepare_cached("SELECT 1 FROM ports WHERE project_id = ?1 AND subnet_id = ?2 AND ip = ?3")
