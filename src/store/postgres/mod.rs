@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_server_columns.sql"),
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
+    include_str!("migrations/0013_list_index.sql"),
 ];
 
 /// Session advisory lock held while migrating: replicas starting at once against an empty

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_server_columns.sql"),
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
+    include_str!("migrations/0013_list_index.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.

@@ -61,6 +61,18 @@ pub(super) fn server_from_doc(doc: String) -> Result<Server> {
     serde_json::from_str(&doc).map_err(Error::internal)
 }
 
+/// The statement of one page of the list: `conditions` (with `?` parameters), then the limit
+/// and the offset. The page is chosen over the (project, created, id, status) index, which
+/// holds the rowids: with no other condition than the project and the status, only the
+/// documents of the page itself are read, however deep the page.
+fn page_sql(conditions: &[&str]) -> String {
+    format!(
+        "SELECT doc FROM servers WHERE rowid IN (SELECT rowid FROM servers WHERE {} ORDER BY created_ns DESC, id
+         LIMIT ? OFFSET ?) ORDER BY created_ns DESC, id",
+        conditions.join(" AND ")
+    )
+}
+
 impl ServerReads for SqliteTx<'_> {
     fn server(&mut self, project_id: &str, server_id: &str) -> Result<Option<Server>> {
         let doc: Option<String> = self
@@ -149,13 +161,7 @@ impl ServerReads for SqliteTx<'_> {
             conditions.push("(created_ns < ? OR (created_ns = ? AND id > ?))");
             args.extend([SqlValue::Integer(created), SqlValue::Integer(created), text(marker.as_str())]);
         }
-        // The page is chosen over the (project, created, id) index, which holds the rowids; only
-        // the documents of the page itself are read, however deep the page.
-        let sql = format!(
-            "SELECT doc FROM servers WHERE rowid IN (SELECT rowid FROM servers WHERE {} ORDER BY created_ns DESC, id
-             LIMIT ? OFFSET ?) ORDER BY created_ns DESC, id",
-            conditions.join(" AND ")
-        );
+        let sql = page_sql(&conditions);
         args.extend([SqlValue::Integer(page.limit as i64), SqlValue::Integer(page.skip().min(i64::MAX as u64) as i64)]);
         let mut stmt = self.tx.prepare_cached(&sql).map_err(db)?;
         let docs = stmt.query_map(rusqlite::params_from_iter(&args), |r| r.get::<_, String>(0)).map_err(db)?;
@@ -298,5 +304,25 @@ impl ServerWrites for SqliteTx<'_> {
             .and_then(|mut s| s.execute(params![project_id, subnet_id, ip]))
             .map(drop)
             .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_sql;
+
+    /// The default list (every server but those in the recycle bin) picks its page from the
+    /// index alone: a deep page must not read the row of each server it skips.
+    #[test]
+    fn the_default_list_page_is_chosen_from_the_index_alone() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let store = crate::store::SqliteStore::open(&dir.path().join("s")).expect("a store");
+        let conn = store.writer.lock().expect("the writer");
+        let sql = format!("EXPLAIN QUERY PLAN {}", page_sql(&["project_id = ?", "status != ?"]));
+        let plan: Vec<String> = conn
+            .prepare(&sql)
+            .and_then(|mut s| s.query_map(("p", "SOFT_DELETED", 50, 1000), |r| r.get::<_, String>(3))?.collect())
+            .expect("a plan");
+        assert!(plan.iter().any(|step| step.contains("COVERING INDEX servers_by_project")), "{plan:?}");
     }
 }
