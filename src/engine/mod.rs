@@ -821,6 +821,9 @@ impl Engine {
         server.vm_state = sub.from;
         server.task_state = None;
         server.resize_target = None;
+        if matches!(sub.operation, Operation::Resize { .. }) {
+            server.resize_revert = None;
+        }
         server.rebuild = None;
         if let Some(host) = server.previous_host.take() {
             server.host = Some(host);

@@ -1142,6 +1142,7 @@ async fn garbage_on_every_route() {
         (Method::GET, "/_ecsd/auto-terminations", None),
         (Method::GET, "/_ecsd/events", None),
         (Method::GET, "/_ecsd/events/stream", None),
+        (Method::GET, "/metrics", None),
         (
             Method::POST,
             "/v1/{project_id}/cloudservers/{server_id}/tags/action",

@@ -37,6 +37,7 @@ mod nic_crash;
 mod nics;
 mod nova;
 mod nova_interfaces;
+mod nova_resize;
 mod observability;
 mod openapi;
 mod os_change;

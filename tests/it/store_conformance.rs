@@ -153,6 +153,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         encrypted_password: None,
         auto_terminate_time: None,
         previous_host: None,
+        resize_revert: None,
         rebuild: None,
     }
 }
@@ -733,7 +734,7 @@ fn jobs_round_trip_with_their_sub_jobs_in_request_order() {
         running.from = VmState::Stopped;
         let waiting = sub_job("job-1", "sub-c", "srv-3", Operation::Stop { hard: true }, JobStatus::Init, 1000);
         let batch = job(P, "job-1", OperationKind::Stop, vec![waiting.clone(), running.clone(), failed]);
-        let resize = Operation::Resize { flavor_id: LARGE.into(), with_stop: true };
+        let resize = Operation::Resize { flavor_id: LARGE.into(), with_stop: true, verify: false };
         let mut single = job(
             P,
             "job-0",
