@@ -45,6 +45,7 @@ mod os_change;
 mod pg;
 mod reads;
 mod recycle_bin;
+mod replicas;
 mod routing;
 mod show_job;
 mod show_server;
