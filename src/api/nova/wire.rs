@@ -1188,3 +1188,59 @@ impl NovaSecurityGroupRule {
         }
     }
 }
+
+/// `POST /v2.1/{project_id}/servers/{server_id}/os-volume_attachments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachVolumeRequest)]
+pub struct AttachVolumeRequest {
+    #[serde(rename = "volumeAttachment")]
+    pub volume_attachment: AttachVolume,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachVolumeOption)]
+pub struct AttachVolume {
+    #[serde(rename = "volumeId")]
+    pub volume_id: String,
+    /// `/dev/vdX`; the next free device when absent.
+    pub device: Option<String>,
+}
+
+/// An attach's answer, and `GET .../os-volume_attachments/{volume_id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachmentResponse)]
+pub struct VolumeAttachmentResponse {
+    #[serde(rename = "volumeAttachment")]
+    pub volume_attachment: VolumeAttachment,
+}
+
+/// `GET .../os-volume_attachments`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachmentsResponse)]
+pub struct VolumeAttachmentsResponse {
+    #[serde(rename = "volumeAttachments")]
+    pub volume_attachments: Vec<VolumeAttachment>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachment)]
+pub struct VolumeAttachment {
+    pub device: String,
+    /// The volume's id (Nova names an attachment after its volume).
+    pub id: String,
+    #[serde(rename = "serverId")]
+    pub server_id: String,
+    #[serde(rename = "volumeId")]
+    pub volume_id: String,
+}
+
+impl VolumeAttachment {
+    pub fn of(server: &Server, device: &crate::domain::server::Volume) -> Self {
+        VolumeAttachment {
+            device: device.device.clone(),
+            id: device.id.clone(),
+            server_id: server.id.clone(),
+            volume_id: device.id.clone(),
+        }
+    }
+}
