@@ -319,6 +319,40 @@ async fn the_clock_advanced_on_one_replica_is_seen_by_the_other() {
     assert!(created >= target - time::Duration::seconds(5), "created {created}, the clock is at {target}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_key_made_and_revoked_in_the_database_holds_on_every_replica() {
+    let cluster = Cluster::start(2, "instant", "");
+    let store = ecsd::config::StoreChoice::Postgres(cluster.database.url.clone());
+    let keys_dir = cluster.dir.path().join("keys");
+    let project_id = test_credential().project_id;
+    let create = ecsd::keys::Action::Create { project_id: Some(project_id.clone()), description: "ci".into() };
+    ecsd::keys::run(&keys_dir, &store, create).expect("created");
+    let opened = ecsd::store::PostgresStore::open(&cluster.database.url).expect("the store");
+    let keys = ecsd::store::read(&opened, |tx| tx.access_keys()).expect("keys");
+    let key = keys.iter().find(|key| key.description == "ci").expect("the new key");
+    let credential = ecsd::config::Credential {
+        access_key: key.access_key.clone(),
+        secret_key: key.secret_key.clone(),
+        project_id: key.project_id.clone(),
+    };
+    let signed_by_key: Vec<TestServer> =
+        cluster.replicas.iter().map(|replica| TestServer::remote(&replica.base, credential.clone())).collect();
+    for (n, ecs) in signed_by_key.iter().enumerate() {
+        // Twice each: the second request must not be answered from a cache of the first.
+        for _ in 0..2 {
+            let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+            assert_eq!(status, StatusCode::OK, "replica {n}: {body}");
+        }
+    }
+    let revoke = ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() };
+    ecsd::keys::run(&keys_dir, &store, revoke).expect("revoked");
+    for (n, ecs) in signed_by_key.iter().enumerate() {
+        let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "replica {n}: {body}");
+        assert_eq!(body["error_code"], "APIG.0301", "replica {n}: {body}");
+    }
+}
+
 /// A TCP relay to PostgreSQL that the test can cut (the database is gone: connections reset,
 /// new ones refused) and restore on the same port.
 struct Relay {
