@@ -33,9 +33,10 @@ fn percentile(sorted_micros: &[u32], q: f64) -> f64 {
 }
 
 /// `connections` tasks, each with its own keep-alive client, send signed GETs of the paths
-/// `path(task, i)` for `duration` or until `max_requests` were sent in all.
+/// `path(task, i)` for `duration` or until `max_requests` were sent in all; with several
+/// `apis` (replicas), each task's requests go round-robin over them.
 pub async fn load(
-    api: &Arc<Api>,
+    apis: &[Arc<Api>],
     connections: usize,
     duration: Duration,
     max_requests: usize,
@@ -46,12 +47,13 @@ pub async fn load(
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for task in 0..connections {
-        let (api, sent, errors, path) = (Arc::clone(api), Arc::clone(&sent), Arc::clone(&errors), Arc::clone(&path));
+        let (apis, sent, errors, path) = (apis.to_vec(), Arc::clone(&sent), Arc::clone(&errors), Arc::clone(&path));
         tasks.spawn(async move {
             let http = client();
             let mut micros = Vec::with_capacity(4096);
             let mut i = 0;
             while started.elapsed() < duration && sent.fetch_add(1, Ordering::Relaxed) < max_requests {
+                let api = &apis[(task + i) % apis.len()];
                 let request = api.request(&http, Method::GET, &path(task, i), Vec::new());
                 let begun = Instant::now();
                 let ok = match request.send().await {

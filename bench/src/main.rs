@@ -16,6 +16,7 @@ mod load;
 mod report;
 mod server;
 mod soak;
+mod stores;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ use report::{Better, Report, Target, count_label, format_value, print_table};
 use server::{Server, free_port, start_server, with_cpu};
 
 /// `count` may be at most 100 in one create (contract T1.8).
-const MAX_CREATE: usize = 100;
+pub(crate) const MAX_CREATE: usize = 100;
 /// At most 1,000 servers in one batch action.
 const MAX_BATCH: usize = 1000;
 /// Creates in flight while the fleet grows.
@@ -43,7 +44,7 @@ const GROW_CONCURRENCY: usize = 8;
 
 /// A catalogue with no quota limits and one subnet big enough for 16 million servers. Only the
 /// addresses are data: nothing is ever sent to them.
-const CONFIG_TOML: &str = r#"
+pub(crate) const CONFIG_TOML: &str = r#"
 [quota]
 max_instances = -1
 max_cores = -1
@@ -113,6 +114,14 @@ struct Args {
     /// server, reporting RSS, p99 and errors over time.
     #[arg(long, conflicts_with_all = ["quick", "moto_json"])]
     soak: bool,
+    /// Instead of the benchmark: create 1,000, batch stop 1,000 and signed show on SQLite, on
+    /// PostgreSQL with 1 replica and with 2 replicas (requests round-robin), side by side.
+    #[arg(long, conflicts_with_all = ["soak", "floor", "moto_json"])]
+    stores: bool,
+    /// The PostgreSQL server of --stores: a database URL the bench makes (and drops) its
+    /// databases from.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test", requires = "stores")]
+    postgres: String,
     /// Minutes the soak runs.
     #[arg(long, default_value_t = 10.0, requires = "soak")]
     soak_minutes: f64,
@@ -217,7 +226,7 @@ impl Bench {
         );
         let ids: Arc<Vec<String>> = Arc::new(self.servers.clone());
         let show = load(
-            &self.api,
+            std::slice::from_ref(&self.api),
             64,
             Duration::from_secs(secs),
             1_000_000,
@@ -232,7 +241,7 @@ impl Bench {
         let list_page = |page: usize| -> Arc<dyn Fn(usize, usize) -> String + Send + Sync> {
             Arc::new(move |_, _| Api::v1(&format!("/cloudservers/detail?limit=100&offset={page}")))
         };
-        let first = load(&self.api, 4, Duration::from_secs(secs), 20_000, list_page(1)).await;
+        let first = load(std::slice::from_ref(&self.api), 4, Duration::from_secs(secs), 20_000, list_page(1)).await;
         let label_first = format!("List detail, page 1 of 100, at {label}, 4 conns");
         self.report.add(
             format!("list_{size}_p50_ms"),
@@ -249,7 +258,7 @@ impl Bench {
             first.p99_ms,
         );
         let middle = (size / 100 / 2).max(1);
-        let deep = load(&self.api, 4, Duration::from_secs(secs), 20_000, list_page(middle)).await;
+        let deep = load(std::slice::from_ref(&self.api), 4, Duration::from_secs(secs), 20_000, list_page(middle)).await;
         let label_deep = format!("List detail, page {middle} (the middle one, pages of 100), at {label}, 4 conns");
         self.report.add(
             format!("list_deep_{size}_p50_ms"),
@@ -318,6 +327,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         return result;
     }
+    if args.stores {
+        let result = stores::stores(&bin, &data_dir, &args.postgres, args.quick, args.connections).await;
+        if !args.keep {
+            let _ = std::fs::remove_dir_all(&data_dir);
+        }
+        return result;
+    }
     std::fs::write(data_dir.join("bench.toml"), CONFIG_TOML)?;
     let result = bench(&args, &bin, &data_dir).await;
     if args.keep {
@@ -357,7 +373,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Report> {
     let port = free_port()?;
-    let (server, cold) = start_server(bin, data_dir, port).await?;
+    let (server, cold) = start_server(bin, data_dir, port, None).await?;
     let api = Arc::new(Api::new(port));
     let mut b = Bench {
         api: Arc::clone(&api),
@@ -484,7 +500,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     let path = one.clone();
     let max_requests = 300_000 * show_secs as usize;
     let floor_show = load(
-        &floor_api,
+        std::slice::from_ref(&floor_api),
         args.connections,
         Duration::from_secs(show_secs),
         max_requests,
@@ -498,7 +514,13 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
         floor_show,
     );
     let path = one.clone();
-    let show = load(&api, conns, Duration::from_secs(show_secs), max_requests, Arc::new(move |_, _| path.clone()));
+    let show = load(
+        std::slice::from_ref(&api),
+        conns,
+        Duration::from_secs(show_secs),
+        max_requests,
+        Arc::new(move |_, _| path.clone()),
+    );
     let show = with_cpu(server.pid, "Show of one server", &mut b.report.notes, show).await;
     server.profile_phase(&format!("show-{}-requests", show.requests));
     let label =
@@ -611,7 +633,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     // Restart on the full data dir: what a restart with a big fleet costs.
     let size = b.servers.len();
     server.stop().await;
-    let (restarted, warm) = start_server(bin, data_dir, port).await?;
+    let (restarted, warm) = start_server(bin, data_dir, port, None).await?;
     b.report.ms(
         format!("restart_{size}_ms"),
         format!("Restart to first answered request with {} in the data dir", count_label(size)),

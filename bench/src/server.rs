@@ -12,8 +12,14 @@ pub struct Server {
     pub pid: u32,
 }
 
-/// Starts ecsd and returns once it answered `GET /`, with the time that took.
-pub async fn start_server(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result<(Server, Duration)> {
+/// Starts ecsd (on `store`, a `--store` value, or SQLite in the data dir) and returns once it
+/// answered `GET /`, with the time that took.
+pub async fn start_server(
+    bin: &Path,
+    data_dir: &Path,
+    port: u16,
+    store: Option<&str>,
+) -> anyhow::Result<(Server, Duration)> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("ecsd.log"))?;
     let started = Instant::now();
     let child = tokio::process::Command::new(bin)
@@ -21,6 +27,7 @@ pub async fn start_server(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Res
         .arg(data_dir)
         .arg("--config")
         .arg(data_dir.join("bench.toml"))
+        .args(store.map(|url| ["--store", url]).into_iter().flatten())
         .env("ECSD_ACCESS_KEY", ACCESS_KEY)
         .env("ECSD_SECRET_KEY", SECRET_KEY)
         .env("ECSD_PROJECT_ID", PROJECT_ID)

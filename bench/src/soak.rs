@@ -301,7 +301,7 @@ pub async fn soak(
     sample: Duration,
 ) -> anyhow::Result<()> {
     let port = free_port()?;
-    let (server, _) = start_server(bin, data_dir, port).await?;
+    let (server, _) = start_server(bin, data_dir, port, None).await?;
     let shared = Arc::new(Shared {
         window: Mutex::new(Window::default()),
         sent: AtomicUsize::new(0),
