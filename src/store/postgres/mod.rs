@@ -247,6 +247,11 @@ fn db(e: tokio_postgres::Error) -> Error {
         tracing::warn!(error = %e, "the store is out of space");
         return Error::of(crate::domain::ErrorCode::StoreFull);
     }
+    // PostgreSQL's text cannot hold U+0000, so a request value with one is refused as the
+    // bad input it is; SQLite stores it, and at worst matches nothing.
+    if e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+        return Error::invalid("The request holds a NUL character (U+0000), which no value may hold.");
+    }
     Error::internal(e)
 }
 
