@@ -38,6 +38,8 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     metrics_server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     engine: tokio::task::JoinHandle<()>,
+    /// Stops the engine, giving its leases up, when the store is shared.
+    leases: engine::EngineHandle,
     timers: tokio::task::JoinHandle<()>,
     trail: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -57,6 +59,8 @@ impl Running {
         if let Some(metrics) = self.metrics_server {
             metrics.abort();
         }
+        // Another replica takes the work over at once rather than once the leases expire.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.leases.stop()).await;
         self.engine.abort();
         self.timers.abort();
         // The trail's writer ends once the last holder of the trail is gone, after storing what
@@ -118,6 +122,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let catalogue = Arc::new(config.catalogue.clone());
     let driver = Arc::new(engine::sim::Simulator::new(config.timings));
     let (trail, trail_task) = audit::Trail::start(Arc::clone(&store), config.trail);
+    let replica_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
     let (engine, engine_task) = engine::Engine::new(
         Arc::clone(&store),
         Arc::clone(&catalogue),
@@ -125,8 +130,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Arc::clone(&clock),
         Arc::clone(&trail),
         Arc::clone(&metrics),
+        &replica_id,
     )
     .start()?;
+    let leases = engine.clone();
     let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail), metrics));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
@@ -163,7 +170,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let auth = Arc::new(api::auth::AuthState { iam, clock: real_time, enabled: config.auth, sessions });
     let timers = tokio::spawn(service::run_timers(Arc::clone(&ecs)));
-    let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite);
+    let about = api::About::new(config.timings_mode(), config.store != config::StoreChoice::Sqlite, replica_id);
     let metrics_server = metrics_listener.map(|listener| {
         let mut stop = shutdown_rx.clone();
         let app = api::metrics_router(Arc::clone(&ecs));
@@ -190,6 +197,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         server,
         metrics_server,
         engine: engine_task,
+        leases,
         timers,
         trail: trail_task,
         shutdown,

@@ -17,7 +17,8 @@ use prometheus::{
 
 use crate::domain::Result;
 use crate::domain::events::{Event, EventKind, EventStatus};
-use crate::store::{ReadTx, Store, WriteTx};
+use crate::domain::job::SubJob;
+use crate::store::{Claim, Listener, Notice, ReadTx, Store, WriteTx};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -263,6 +264,26 @@ impl Store for MeteredStore {
 
     fn change_token(&self) -> Result<Option<u64>> {
         self.inner.change_token()
+    }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
+
+    fn claim_sub_jobs(&self, claim: &Claim) -> Result<Vec<SubJob>> {
+        self.inner.claim_sub_jobs(claim)
+    }
+
+    fn renew_leases(&self, owner: &str, working: &[String], until_ms: i64) -> Result<u64> {
+        self.inner.renew_leases(owner, working, until_ms)
+    }
+
+    fn notify(&self, notice: &Notice) -> Result<()> {
+        self.inner.notify(notice)
+    }
+
+    fn listen(&self, listener: Listener) {
+        self.inner.listen(listener)
     }
 }
 

@@ -60,13 +60,12 @@ pub struct About {
     pub timings: crate::config::TimingsMode,
     /// Whether the store is PostgreSQL (shared) rather than the data dir's SQLite.
     pub shared_store: bool,
-    /// Made at start, told by the health answer.
+    /// Made at start, told by the health answer; the owner of the engine's leases.
     pub replica_id: String,
 }
 
 impl About {
-    pub fn new(timings: crate::config::TimingsMode, shared_store: bool) -> Self {
-        let replica_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+    pub fn new(timings: crate::config::TimingsMode, shared_store: bool, replica_id: String) -> Self {
         About { started: Instant::now(), timings, shared_store, replica_id }
     }
 }

@@ -42,7 +42,9 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         }
         // A hard reboot resets the guest: no orderly shutdown.
         Operation::Reboot { hard: true } => vec![Happening::Boot { first: false }],
-        Operation::Resize { .. } if sub.from == VmState::Active => {
+        Operation::Resize { .. } | Operation::RevertResize { vm_state: VmState::Active }
+            if sub.from == VmState::Active || matches!(sub.operation, Operation::RevertResize { .. }) =>
+        {
             vec![Happening::Shutdown { reboot: false }, Happening::Boot { first: false }]
         }
         Operation::Reinstall { .. } | Operation::ChangeOs { .. } if sub.from == VmState::Active => {
@@ -67,6 +69,7 @@ fn of_sub_job(sub: &SubJob) -> Vec<Happening> {
         | Operation::ExtendVolume { .. }
         | Operation::DeleteVolume { .. } => vec![],
         Operation::AddNics { .. } | Operation::DeleteNics { .. } | Operation::ChangeVpc { .. } => vec![],
+        Operation::ConfirmResize { .. } | Operation::RevertResize { .. } => vec![],
     }
 }
 

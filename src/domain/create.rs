@@ -277,6 +277,7 @@ impl CreateServers {
                     metadata_options: self.metadata_options,
                     encrypted_password: sets_own_password.then(encrypted_password),
                     previous_host: None,
+                    resize_revert: None,
                     rebuild: None,
                 }
             })

@@ -240,7 +240,7 @@ impl From<super::status::OperationKind> for FaultOperation {
             K::Start => FaultOperation::Start,
             K::Stop => FaultOperation::Stop,
             K::Reboot => FaultOperation::Reboot,
-            K::Resize => FaultOperation::Resize,
+            K::Resize | K::ConfirmResize | K::RevertResize => FaultOperation::Resize,
             K::Delete => FaultOperation::Delete,
             K::Reinstall => FaultOperation::Reinstall,
             K::ChangeOs => FaultOperation::ChangeOs,

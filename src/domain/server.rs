@@ -69,6 +69,17 @@ pub struct Server {
     /// While a reinstall or OS change runs: what the re-created system disk will hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rebuild: Option<Rebuild>,
+    /// From the acceptance of a Nova resize until its confirm or revert ends: what a revert
+    /// puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize_revert: Option<ResizeRevert>,
+}
+
+/// A Nova resize's way back: the flavor and the state the server had before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeRevert {
+    pub flavor_id: String,
+    pub vm_state: VmState,
 }
 
 /// What a reinstall or OS change gives the server when its new system disk is ready.
@@ -124,6 +135,14 @@ impl Server {
         Status::of(self.vm_state, self.task_state)
     }
 
+    /// `OS-EXT-STS:power_state`: a resized server runs unless it was stopped before.
+    pub fn power_state(&self) -> u8 {
+        match (&self.resize_revert, self.vm_state) {
+            (Some(revert), VmState::Resized) => revert.vm_state.power_state(),
+            (_, vm_state) => vm_state.power_state(),
+        }
+    }
+
     pub fn state(&self) -> ServerState {
         ServerState { vm_state: self.vm_state, task_state: self.task_state, locked: self.locked }
     }
@@ -163,6 +182,12 @@ impl Server {
             Effect::ApplyFlavor => {
                 if let Some(flavor) = self.resize_target.take() {
                     self.flavor_id = flavor;
+                }
+            }
+            Effect::ConfirmResize => self.resize_revert = None,
+            Effect::RevertResize => {
+                if let Some(revert) = self.resize_revert.take() {
+                    self.flavor_id = revert.flavor_id;
                 }
             }
             Effect::ApplyImage => {

@@ -18,6 +18,8 @@ pub enum VmState {
     Deleted,
     /// In the recycle bin: stopped, hidden from the server lists, restorable until purged.
     SoftDeleted,
+    /// A Nova resize is done and waits for `confirmResize` or `revertResize` (`VERIFY_RESIZE`).
+    Resized,
 }
 
 /// The operation in progress on a server (`OS-EXT-STS:task_state`); `None` when idle.
@@ -37,6 +39,10 @@ pub enum TaskState {
     ResizeMigrating,
     ResizeMigrated,
     ResizeFinish,
+    /// `confirmResize` runs (the old guest is removed).
+    ResizeConfirming,
+    /// `revertResize` runs (the old flavor comes back): `REVERT_RESIZE`.
+    ResizeReverting,
     /// Cold migration of a running server the platform moves (a scheduled event): `MIGRATING`.
     Migrating,
     Rebuilding,
@@ -61,6 +67,8 @@ pub enum Status {
     Rebuild,
     Migrating,
     Resize,
+    VerifyResize,
+    RevertResize,
     Error,
     Deleted,
     SoftDeleted,
@@ -75,19 +83,21 @@ impl VmState {
             VmState::Error => "error",
             VmState::Deleted => "deleted",
             VmState::SoftDeleted => "soft-delete",
+            VmState::Resized => "resized",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted, Self::SoftDeleted]
+        [Self::Building, Self::Active, Self::Stopped, Self::Error, Self::Deleted, Self::SoftDeleted, Self::Resized]
             .into_iter()
             .find(|v| v.as_str() == s)
     }
 
-    /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN.
+    /// `OS-EXT-STS:power_state`: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN (a resized server runs
+    /// unless it was stopped before: `Server::power_state`).
     pub const fn power_state(self) -> u8 {
         match self {
-            VmState::Active => 1,
+            VmState::Active | VmState::Resized => 1,
             VmState::Stopped | VmState::SoftDeleted => 4,
             VmState::Building | VmState::Error | VmState::Deleted => 0,
         }
@@ -95,7 +105,7 @@ impl VmState {
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 22] = [
+    pub const ALL: [TaskState; 24] = [
         TaskState::Scheduling,
         TaskState::BlockDeviceMapping,
         TaskState::Networking,
@@ -110,6 +120,8 @@ impl TaskState {
         TaskState::ResizeMigrating,
         TaskState::ResizeMigrated,
         TaskState::ResizeFinish,
+        TaskState::ResizeConfirming,
+        TaskState::ResizeReverting,
         TaskState::Migrating,
         TaskState::Rebuilding,
         TaskState::RebuildBlockDeviceMapping,
@@ -136,6 +148,8 @@ impl TaskState {
             TaskState::ResizeMigrating => "resize_migrating",
             TaskState::ResizeMigrated => "resize_migrated",
             TaskState::ResizeFinish => "resize_finish",
+            TaskState::ResizeConfirming => "resize_confirming",
+            TaskState::ResizeReverting => "resize_reverting",
             TaskState::Migrating => "migrating",
             TaskState::Rebuilding => "rebuilding",
             TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
@@ -153,7 +167,7 @@ impl TaskState {
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 13] = [
         Status::Build,
         Status::Active,
         Status::Shutoff,
@@ -162,6 +176,8 @@ impl Status {
         Status::Rebuild,
         Status::Migrating,
         Status::Resize,
+        Status::VerifyResize,
+        Status::RevertResize,
         Status::Error,
         Status::Deleted,
         Status::SoftDeleted,
@@ -177,6 +193,8 @@ impl Status {
             Status::Rebuild => "REBUILD",
             Status::Migrating => "MIGRATING",
             Status::Resize => "RESIZE",
+            Status::VerifyResize => "VERIFY_RESIZE",
+            Status::RevertResize => "REVERT_RESIZE",
             Status::Error => "ERROR",
             Status::Deleted => "DELETED",
             Status::SoftDeleted => "SOFT_DELETED",
@@ -199,12 +217,18 @@ impl Status {
             (VmState::Active, Some(Migrating)) => Status::Migrating,
             (VmState::Active, Some(Rebooting | RebootPending | RebootStarted)) => Status::Reboot,
             (VmState::Active, Some(RebootingHard | RebootPendingHard | RebootStartedHard)) => Status::HardReboot,
+            // A Nova resize keeps the server running (an ECS one stops it first).
+            (
+                VmState::Active | VmState::Stopped,
+                Some(ResizePrep | ResizeMigrating | ResizeMigrated | ResizeFinish),
+            ) => Status::Resize,
             (VmState::Active, _) => Status::Active,
-            (VmState::Stopped, Some(ResizePrep | ResizeMigrating | ResizeMigrated | ResizeFinish)) => Status::Resize,
             (VmState::Stopped, _) => Status::Shutoff,
             (VmState::Error, _) => Status::Error,
             (VmState::Deleted, _) => Status::Deleted,
             (VmState::SoftDeleted, _) => Status::SoftDeleted,
+            (VmState::Resized, Some(ResizeReverting)) => Status::RevertResize,
+            (VmState::Resized, _) => Status::VerifyResize,
         }
     }
 }
@@ -232,10 +256,12 @@ pub enum OperationKind {
     AddNics,
     DeleteNics,
     ChangeVpc,
+    ConfirmResize,
+    RevertResize,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 19] = [
+    pub const ALL: [OperationKind; 21] = [
         OperationKind::Create,
         OperationKind::Start,
         OperationKind::Stop,
@@ -255,6 +281,8 @@ impl OperationKind {
         OperationKind::AddNics,
         OperationKind::DeleteNics,
         OperationKind::ChangeVpc,
+        OperationKind::ConfirmResize,
+        OperationKind::RevertResize,
     ];
 
     /// Whether a job of this kind on one server is shown flat (`entities.server_id`), as most
@@ -286,6 +314,8 @@ impl OperationKind {
             OperationKind::AddNics => ("addNic", "addSingleNic"),
             OperationKind::DeleteNics => ("deleteNic", "deleteSingleNic"),
             OperationKind::ChangeVpc => ("changeVpc", "changeSingleVpc"),
+            OperationKind::ConfirmResize => ("confirmResizeServer", "confirmResizeSingleServer"),
+            OperationKind::RevertResize => ("revertResizeServer", "revertResizeSingleServer"),
         }
     }
 }
@@ -305,6 +335,19 @@ pub enum Operation {
     Resize {
         flavor_id: String,
         with_stop: bool,
+        /// Nova's resize: the server keeps running and ends `resized` (`VERIFY_RESIZE`), its
+        /// old flavor and state kept (`Server::resize_revert`) until a confirm or a revert.
+        #[serde(default)]
+        verify: bool,
+    },
+    /// `confirmResize`: the resized server becomes `vm_state` (what it was before the resize)
+    /// on its new flavor.
+    ConfirmResize {
+        vm_state: VmState,
+    },
+    /// `revertResize`: the resized server becomes `vm_state` on its old flavor again.
+    RevertResize {
+        vm_state: VmState,
     },
     Delete,
     /// The system disk re-created from the server's image (`Server::rebuild` says with what).
@@ -381,6 +424,10 @@ pub enum Effect {
     Boot,
     /// The target flavor becomes the server's flavor.
     ApplyFlavor,
+    /// A confirmed resize forgets the old flavor.
+    ConfirmResize,
+    /// A reverted resize puts the old flavor back.
+    RevertResize,
     /// The re-created system disk holds the new image: the pending rebuild takes effect.
     ApplyImage,
     /// The server is in the recycle bin (the store notes until when).
@@ -464,6 +511,8 @@ impl Operation {
             Operation::AddNics { .. } => OperationKind::AddNics,
             Operation::DeleteNics { .. } => OperationKind::DeleteNics,
             Operation::ChangeVpc { .. } => OperationKind::ChangeVpc,
+            Operation::ConfirmResize { .. } => OperationKind::ConfirmResize,
+            Operation::RevertResize { .. } => OperationKind::RevertResize,
         }
     }
 
@@ -505,9 +554,10 @@ impl Operation {
             Operation::Create => false,
             Operation::Start => s.vm_state == VmState::Stopped,
             Operation::Stop { .. } | Operation::Reboot { .. } => s.vm_state == VmState::Active,
-            Operation::Resize { with_stop, .. } => {
-                s.vm_state == VmState::Stopped || (*with_stop && s.vm_state == VmState::Active)
+            Operation::Resize { with_stop, verify, .. } => {
+                s.vm_state == VmState::Stopped || ((*with_stop || *verify) && s.vm_state == VmState::Active)
             }
+            Operation::ConfirmResize { .. } | Operation::RevertResize { .. } => s.vm_state == VmState::Resized,
             Operation::Delete => s.vm_state != VmState::Deleted,
             // Stopped, or where an earlier rebuild failed (ecsd's `error`); a running one only
             // with `withStopServer`.
@@ -558,7 +608,18 @@ impl Operation {
                 step(Active, Some(RebootStartedHard), E::None),
                 step(Active, None, E::Boot),
             ],
+            Operation::Resize { verify: true, .. } => {
+                let mut steps: Vec<Step> = MOVE_STEPS.iter().map(|s| step(from, s.task_state, s.effect)).collect();
+                steps.push(step(Resized, None, E::ApplyFlavor));
+                steps
+            }
             Operation::Resize { .. } => stopped_for(from, MOVE_STEPS, E::ApplyFlavor),
+            Operation::ConfirmResize { vm_state } => {
+                vec![step(Resized, Some(ResizeConfirming), E::None), step(*vm_state, None, E::ConfirmResize)]
+            }
+            Operation::RevertResize { vm_state } => {
+                vec![step(Resized, Some(ResizeReverting), E::None), step(*vm_state, None, E::RevertResize)]
+            }
             Operation::Delete => vec![step(from, Some(Deleting), E::None), step(Deleted, None, E::Remove)],
             Operation::Reinstall { .. } | Operation::ChangeOs { .. } => {
                 // A failed rebuild is retried from `error`; a successful one leaves it stopped.
@@ -676,6 +737,43 @@ mod tests {
     }
 
     #[test]
+    fn a_nova_resize_keeps_the_server_as_it_was_and_waits_in_verify_resize() {
+        let resize = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: false, verify: true };
+        for from in [VmState::Active, VmState::Stopped] {
+            assert_eq!(resize.check(idle(from)), Ok(()));
+            let plan = resize.plan(from);
+            assert!(
+                plan[..plan.len() - 1]
+                    .iter()
+                    .all(|s| s.vm_state == from && Status::of(from, s.task_state) == Status::Resize)
+            );
+            let last = plan[plan.len() - 1];
+            assert_eq!((last.vm_state, last.task_state, last.effect), (VmState::Resized, None, Effect::ApplyFlavor));
+            assert_eq!(Status::of(last.vm_state, last.task_state), Status::VerifyResize);
+        }
+        let ecs = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: false, verify: false };
+        assert_eq!(ecs.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+        assert!(ecs.plan(VmState::Stopped).iter().all(|s| s.vm_state != VmState::Resized));
+
+        let confirm = Operation::ConfirmResize { vm_state: VmState::Active };
+        let revert = Operation::RevertResize { vm_state: VmState::Stopped };
+        for done in [&confirm, &revert] {
+            assert_eq!(done.check(idle(VmState::Resized)), Ok(()));
+            assert_eq!(done.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
+            assert_eq!(resize.check(idle(VmState::Resized)), Err(ErrorCode::WrongStatus));
+        }
+        let reverting = revert.plan(VmState::Resized);
+        assert_eq!(Status::of(reverting[0].vm_state, reverting[0].task_state), Status::RevertResize);
+        assert_eq!((reverting[1].vm_state, reverting[1].effect), (VmState::Stopped, Effect::RevertResize));
+        let confirming = confirm.plan(VmState::Resized);
+        assert_eq!(Status::of(confirming[0].vm_state, confirming[0].task_state), Status::VerifyResize);
+        assert_eq!((confirming[1].vm_state, confirming[1].effect), (VmState::Active, Effect::ConfirmResize));
+        for operation in [Operation::Start, Operation::Stop { hard: false }, Operation::Reboot { hard: false }] {
+            assert_eq!(operation.check(idle(VmState::Resized)), Err(ErrorCode::WrongStatus));
+        }
+    }
+
+    #[test]
     fn nics_change_on_an_idle_running_or_stopped_server_which_stays_as_it_is() {
         let add = Operation::AddNics { nics: vec![] };
         for vm_state in [VmState::Active, VmState::Stopped] {
@@ -719,8 +817,8 @@ mod tests {
 
     #[test]
     fn resize_needs_a_stopped_server_unless_it_may_stop_it() {
-        let plain = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: false };
-        let with_stop = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: true };
+        let plain = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: false, verify: false };
+        let with_stop = Operation::Resize { flavor_id: "s6.large.2".into(), with_stop: true, verify: false };
         assert_eq!(plain.check(idle(VmState::Stopped)), Ok(()));
         assert_eq!(plain.check(idle(VmState::Active)), Err(ErrorCode::WrongStatus));
         assert_eq!(with_stop.check(idle(VmState::Active)), Ok(()));
@@ -734,8 +832,8 @@ mod tests {
             (Operation::Stop { hard: false }, VmState::Active),
             (Operation::Reboot { hard: false }, VmState::Active),
             (Operation::Reboot { hard: true }, VmState::Active),
-            (Operation::Resize { flavor_id: "x".into(), with_stop: true }, VmState::Active),
-            (Operation::Resize { flavor_id: "x".into(), with_stop: false }, VmState::Stopped),
+            (Operation::Resize { flavor_id: "x".into(), with_stop: true, verify: false }, VmState::Active),
+            (Operation::Resize { flavor_id: "x".into(), with_stop: false, verify: false }, VmState::Stopped),
             (Operation::Delete, VmState::Stopped),
             (Operation::Reinstall { with_stop: true }, VmState::Active),
             (Operation::Reinstall { with_stop: false }, VmState::Error),
@@ -757,7 +855,7 @@ mod tests {
 
     #[test]
     fn resize_of_a_running_server_stops_it_applies_the_flavor_and_starts_it_again() {
-        let op = Operation::Resize { flavor_id: "x".into(), with_stop: true };
+        let op = Operation::Resize { flavor_id: "x".into(), with_stop: true, verify: false };
         let plan = op.plan(VmState::Active);
         assert_eq!(plan[0].task_state, Some(TaskState::PoweringOff));
         assert!(plan.iter().any(|s| s.effect == Effect::ApplyFlavor));

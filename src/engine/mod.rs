@@ -5,6 +5,12 @@
 //! Time control: the engine runs on its own virtual time, real time plus what it has been
 //! advanced by, so `advance` makes due what would be due later, and `settle` finishes every
 //! pending step at once.
+//!
+//! Several replicas on one store (PostgreSQL): each engine works only on sub-jobs it holds a
+//! lease on ([`Store::claim_sub_jobs`]), renews its leases while it works, and looks for work
+//! whose lease expired (a replica killed) every [`POLL_EVERY`] and when another replica says
+//! so. Each transaction applies a step only to sub-jobs it still holds, and only the step
+//! after the one stored: a step is applied once, whoever took the work over.
 
 pub mod apply;
 pub mod disks;
@@ -12,7 +18,7 @@ pub mod driver;
 pub mod sim;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,11 +35,20 @@ use crate::domain::server::{Server, Timestamp};
 use crate::domain::status::{Operation, OperationKind};
 use crate::domain::{Error, ErrorCode, Result};
 use crate::metrics::Metrics;
-use crate::store::{Store, WriteTx, read, transact};
+use crate::store::{Claim, Notice, Store, Take, Topic, WriteTx, read, transact};
 use driver::ComputeDriver;
 
 /// Most steps applied in one transaction, so a huge batch does not hold the store for long.
 const MAX_STEPS_PER_TRANSACTION: usize = 4096;
+
+/// How long a lease lasts unless renewed: the work of a replica killed with `kill -9` goes on
+/// elsewhere after at most this (and [`POLL_EVERY`]).
+const LEASE: Duration = Duration::from_secs(5);
+/// How often a replica sharing its store renews its leases, reads the shared clock and looks
+/// for work without a live lease.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+/// Most sub-jobs one claim takes.
+const CLAIM_LIMIT: usize = MAX_STEPS_PER_TRANSACTION;
 
 /// A sub-job that has applied `applied_step` of its plan of `steps` steps and waits for the next.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,12 +80,19 @@ enum Command {
     Settle(Option<String>, oneshot::Sender<Result<()>>),
     /// Move virtual time forward, apply what became due, then answer.
     Advance(Duration, oneshot::Sender<Result<()>>),
+    /// Another replica sharing the store said something.
+    Notice(Notice),
+    /// Give the leases up and end (the replica stops), then answer.
+    Stop(oneshot::Sender<()>),
 }
 
 /// How the rest of ecsd hands work to the engine.
 #[derive(Clone)]
 pub struct EngineHandle {
     sender: mpsc::UnboundedSender<Command>,
+    store: Arc<dyn Store>,
+    /// The replica's id when it shares its store with others.
+    owner: Option<String>,
 }
 
 /// The answer when the engine is gone (only while ecsd shuts down).
@@ -114,6 +136,28 @@ impl EngineHandle {
         self.send(Command::Advance(by, reply));
         done.await.unwrap_or_else(|_| Err(stopped()))
     }
+
+    /// Tells the other replicas sharing the store (if any) what changed in it. They would
+    /// find out by polling anyway: a notice that cannot be sent is only logged.
+    pub fn announce(&self, topic: Topic) {
+        if let Some(owner) = &self.owner
+            && let Err(error) = self.store.notify(&Notice { topic, from: owner.clone() })
+        {
+            tracing::warn!(%error, topic = topic.as_str(), "could not tell the other replicas");
+        }
+    }
+
+    /// On a shared store, stops the engine once the work in hand is committed and gives its
+    /// leases up, so the other replicas take its work over at once instead of once the leases
+    /// expire. (Alone on its store, the engine is simply dropped: its work resumes at the next
+    /// start.)
+    pub async fn stop(&self) {
+        if self.owner.is_some() {
+            let (reply, done) = oneshot::channel();
+            self.send(Command::Stop(reply));
+            let _ = done.await;
+        }
+    }
 }
 
 pub struct Engine {
@@ -123,6 +167,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     trail: Arc<Trail>,
     metrics: Arc<Metrics>,
+    /// The replica's id, when the store is shared: the owner of its leases.
+    owner: Option<String>,
 }
 
 /// The timer queue, on virtual time, and how hard the store may be pushed.
@@ -191,6 +237,11 @@ impl Queue {
         self.heap.iter().any(|Reverse((_, _, wakeup))| wanted(wakeup))
     }
 
+    /// The sub-jobs queued, each once.
+    fn sub_job_ids(&self) -> HashSet<String> {
+        self.heap.iter().map(|Reverse((_, _, wakeup))| wakeup.sub_job_id.clone()).collect()
+    }
+
     fn committed(&mut self) {
         self.steps_per_transaction = (self.steps_per_transaction * 2).min(MAX_STEPS_PER_TRANSACTION);
         self.paused_until = None;
@@ -217,6 +268,7 @@ fn in_scope(project: Option<&str>) -> impl Fn(&Wakeup) -> bool + '_ {
 type Reply = oneshot::Sender<Result<()>>;
 
 impl Engine {
+    /// `replica_id` owns the engine's leases when the store is shared with other replicas.
     pub fn new(
         store: Arc<dyn Store>,
         catalogue: Arc<Catalogue>,
@@ -224,32 +276,153 @@ impl Engine {
         clock: Arc<dyn Clock>,
         trail: Arc<Trail>,
         metrics: Arc<Metrics>,
+        replica_id: &str,
     ) -> Self {
-        Engine { store, catalogue, driver, clock, trail, metrics }
+        let owner = store.shared().then(|| replica_id.to_string());
+        Engine { store, catalogue, driver, clock, trail, metrics, owner }
     }
 
-    /// Starts the engine task, which first resumes the unfinished sub-jobs.
+    /// Starts the engine task, which first resumes the unfinished sub-jobs (on a shared store,
+    /// those no live replica holds).
     pub fn start(self) -> Result<(EngineHandle, tokio::task::JoinHandle<()>)> {
-        let resumed = self.unfinished()?;
+        let resumed = self.unfinished(Take::Free)?;
         if !resumed.is_empty() {
             tracing::info!(sub_jobs = resumed.len(), "resuming unfinished sub-jobs");
         }
         let (sender, receiver) = mpsc::unbounded_channel();
+        if self.owner.is_some() {
+            let notices = sender.clone();
+            self.store.listen(Box::new(move |notice| notices.send(Command::Notice(notice)).is_ok()));
+        }
+        let handle = EngineHandle { sender, store: Arc::clone(&self.store), owner: self.owner.clone() };
         let task = tokio::spawn(Arc::new(self).run(receiver, resumed));
-        Ok((EngineHandle { sender }, task))
+        Ok((handle, task))
     }
 
-    /// Unfinished sub-jobs that are not held by a fault rule.
-    fn unfinished(&self) -> Result<Vec<Wakeup>> {
+    /// Unfinished sub-jobs that are not held by a fault rule; on a shared store, those `take`
+    /// claims.
+    fn unfinished(&self, take: Take) -> Result<Vec<Wakeup>> {
+        if self.owner.is_some() {
+            return Ok(self.claim(take, None, None)?.iter().map(Wakeup::of).collect());
+        }
         let subs = read(self.store.as_ref(), |tx| tx.unfinished_sub_jobs())?;
         Ok(subs.iter().filter(|s| s.held_by.is_none()).map(Wakeup::of).collect())
     }
 
-    fn reload(&self, queue: &mut Queue) {
+    /// Leases sub-jobs to this replica (only when the store is shared).
+    fn claim(&self, take: Take, ids: Option<&[String]>, project_id: Option<&str>) -> Result<Vec<SubJob>> {
+        let Some(owner) = &self.owner else { return Ok(vec![]) };
+        let now_ms = real_ms();
+        let limit = ids.map_or(CLAIM_LIMIT, <[String]>::len);
+        let until_ms = now_ms + LEASE.as_millis() as i64;
+        self.store.claim_sub_jobs(&Claim { owner, now_ms, until_ms, take, ids, project_id, limit })
+    }
+
+    /// Runs blocking store work off the runtime's threads.
+    async fn blocking<R: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Engine) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let worker = Arc::clone(self);
+        tokio::task::spawn_blocking(move || work(&worker)).await.unwrap_or_else(|e| Err(Error::internal(e)))
+    }
+
+    async fn reload(self: &Arc<Self>, queue: &mut Queue) {
         queue.heap.clear();
-        match self.unfinished() {
+        match self.blocking(|engine| engine.unfinished(Take::FreeOrMine)).await {
             Ok(unfinished) => self.schedule(queue, unfinished),
             Err(error) => tracing::error!(%error, "job engine could not reload"),
+        }
+    }
+
+    /// Queues sub-jobs just committed. On a shared store they are claimed first, whatever
+    /// their lease: the replica that committed them (accepted, released) runs them.
+    async fn woken(self: &Arc<Self>, queue: &mut Queue, wakeups: Vec<Wakeup>) {
+        if self.owner.is_none() {
+            return self.schedule(queue, wakeups);
+        }
+        let ids: Vec<String> = wakeups.iter().map(|w| w.sub_job_id.clone()).collect();
+        match self.blocking(move |engine| engine.claim(Take::Any, Some(&ids), None)).await {
+            Ok(claimed) => {
+                self.schedule_new(queue, claimed);
+            }
+            // Unclaimed, the work waits for a poll (of this replica or another).
+            Err(error) => tracing::warn!(%error, "job engine could not claim new work"),
+        }
+    }
+
+    /// Queues claimed sub-jobs that are not queued already.
+    fn schedule_new(&self, queue: &mut Queue, claimed: Vec<SubJob>) -> usize {
+        let queued = queue.sub_job_ids();
+        let new: Vec<Wakeup> = claimed.iter().filter(|s| !queued.contains(&s.id)).map(Wakeup::of).collect();
+        let count = new.len();
+        self.schedule(queue, new);
+        count
+    }
+
+    /// Claims what `take` picks (of one project, or of all) and queues what is new; answers
+    /// how many.
+    async fn take_over(self: &Arc<Self>, queue: &mut Queue, take: Take, project: Option<String>) -> Result<usize> {
+        if self.owner.is_none() {
+            return Ok(0);
+        }
+        let claimed = self.blocking(move |engine| engine.claim(take, None, project.as_deref())).await?;
+        let count = self.schedule_new(queue, claimed);
+        if count > 0 {
+            tracing::info!(sub_jobs = count, "took work over");
+        }
+        Ok(count)
+    }
+
+    /// On a shared store, every [`POLL_EVERY`]: renews the leases of the queued work, catches
+    /// up with the shared clock and takes over work whose lease expired.
+    async fn poll(self: &Arc<Self>, queue: &mut Queue) {
+        let Some(owner) = self.owner.clone() else { return };
+        let working: Vec<String> = queue.sub_job_ids().into_iter().collect();
+        let renewed = self
+            .blocking(move |engine| {
+                engine.store.renew_leases(&owner, &working, real_ms() + LEASE.as_millis() as i64)?;
+                engine.catch_up_clock()
+            })
+            .await;
+        if let Err(error) = renewed {
+            tracing::warn!(%error, "job engine could not renew its leases");
+        }
+        if let Err(error) = self.take_over(queue, Take::Free, None).await {
+            tracing::warn!(%error, "job engine could not look for work");
+        }
+    }
+
+    /// Gives every lease of this replica up and tells the others.
+    fn release(&self) -> Result<()> {
+        let Some(owner) = &self.owner else { return Ok(()) };
+        self.store.renew_leases(owner, &[], 0)?;
+        self.store.notify(&Notice { topic: Topic::Work, from: owner.clone() })
+    }
+
+    /// Takes in how far another replica moved the shared clock.
+    fn catch_up_clock(&self) -> Result<()> {
+        let advanced_ms = read(self.store.as_ref(), |tx| tx.clock_advanced_ms())?;
+        self.clock.catch_up(advanced_ms);
+        Ok(())
+    }
+
+    async fn heard(self: &Arc<Self>, queue: &mut Queue, notice: Notice) {
+        if self.owner.as_ref() == Some(&notice.from) {
+            return;
+        }
+        match notice.topic {
+            Topic::Work => {
+                if let Err(error) = self.take_over(queue, Take::Free, None).await {
+                    tracing::warn!(%error, "job engine could not look for work");
+                }
+            }
+            Topic::Clock => {
+                if let Err(error) = self.blocking(|engine| engine.catch_up_clock()).await {
+                    tracing::warn!(%error, "job engine could not read the shared clock");
+                }
+            }
+            Topic::Reload => self.reload(queue).await,
         }
     }
 
@@ -260,6 +433,8 @@ impl Engine {
         let mut queue = Queue::new();
         self.schedule(&mut queue, resumed);
         let mut deferred = VecDeque::new();
+        let mut polls = tokio::time::interval(POLL_EVERY);
+        polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.metrics.engine_queued(queue.heap.len());
             let command = match deferred.pop_front() {
@@ -270,17 +445,39 @@ impl Engine {
                         None => return,
                     },
                     _ = sleep_until(queue.next_due()) => None,
+                    _ = polls.tick(), if self.owner.is_some() => {
+                        self.poll(&mut queue).await;
+                        None
+                    }
                 },
             };
             match command {
-                Some(Command::Wake(wakeups)) => self.schedule(&mut queue, wakeups),
-                Some(Command::Reload) => self.reload(&mut queue),
+                Some(Command::Wake(wakeups)) => self.woken(&mut queue, wakeups).await,
+                Some(Command::Reload) => self.reload(&mut queue).await,
+                Some(Command::Notice(notice)) => self.heard(&mut queue, notice).await,
+                Some(Command::Stop(reply)) => {
+                    // After the loop's last claim or step has committed: none can follow the release.
+                    if let Err(error) = self.blocking(|engine| engine.release()).await {
+                        tracing::warn!(%error, "could not give up the leases; they expire");
+                    }
+                    let _ = reply.send(());
+                    return;
+                }
                 Some(Command::Settle(project, reply)) => {
-                    self.settle(&mut queue, &mut receiver, &mut deferred, vec![(project, reply)]).await;
+                    if self.owner.is_some() {
+                        self.settle_shared(&mut queue, &mut receiver, &mut deferred, project, reply).await;
+                    } else {
+                        self.settle(&mut queue, &mut receiver, &mut deferred, vec![(project, reply)]).await;
+                    }
                     continue;
                 }
                 Some(Command::Advance(by, reply)) => {
-                    let _ = reply.send(self.advance_time(&mut queue, by).await);
+                    // Time is one for every replica: the one moving it runs what becomes due.
+                    let outcome = match self.take_over(&mut queue, Take::Any, None).await {
+                        Ok(_) => self.advance_time(&mut queue, by).await,
+                        Err(error) => Err(error),
+                    };
+                    let _ = reply.send(outcome);
                     continue;
                 }
                 None => {}
@@ -291,6 +488,41 @@ impl Engine {
                     .engine_lag(due.map_or(Duration::ZERO, |due| Instant::now().saturating_duration_since(due)));
                 // A failure is logged and retried by the queue; nobody waits for this answer.
                 let _ = self.apply_due(&mut queue).await;
+            }
+        }
+    }
+
+    /// A settle on a shared store: takes over the pending work of its scope from every
+    /// replica, settles it here, and again while more turns up (work another replica was
+    /// writing when it was first claimed).
+    async fn settle_shared(
+        self: &Arc<Self>,
+        queue: &mut Queue,
+        receiver: &mut mpsc::UnboundedReceiver<Command>,
+        deferred: &mut VecDeque<Command>,
+        project: Option<String>,
+        reply: Reply,
+    ) {
+        loop {
+            let taken = match self.take_over(queue, Take::Any, project.clone()).await {
+                Ok(taken) => taken,
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+            };
+            let (settled, done) = oneshot::channel();
+            self.settle(queue, receiver, deferred, vec![(project.clone(), settled)]).await;
+            match done.await {
+                Ok(Ok(())) if taken > 0 => {}
+                Ok(outcome) => {
+                    let _ = reply.send(outcome);
+                    return;
+                }
+                Err(_) => {
+                    let _ = reply.send(Err(stopped()));
+                    return;
+                }
             }
         }
     }
@@ -310,10 +542,10 @@ impl Engine {
         loop {
             while let Ok(command) = receiver.try_recv() {
                 match command {
-                    Command::Wake(wakeups) => self.schedule(queue, wakeups),
-                    Command::Reload => self.reload(queue),
+                    Command::Wake(wakeups) => self.woken(queue, wakeups).await,
+                    Command::Reload => self.reload(queue).await,
                     Command::Settle(project, reply) => waiting.push((project, reply)),
-                    advance @ Command::Advance(..) => deferred.push_back(advance),
+                    later @ (Command::Advance(..) | Command::Notice(_) | Command::Stop(_)) => deferred.push_back(later),
                 }
             }
             let (done, pending): (Vec<_>, Vec<_>) =
@@ -434,12 +666,29 @@ impl Engine {
             let origin = crate::audit::origin(now);
             let mut faults = LoadedRules::new(tx.fault_rules()?);
             let mut waiting = Vec::with_capacity(due.len());
+            // On a shared store, only work this replica still holds (another may have taken it over).
+            let held = match &self.owner {
+                Some(owner) => {
+                    let ids: Vec<String> = due.iter().map(|w| w.sub_job_id.clone()).collect();
+                    Some(tx.leased_to(owner, &ids)?)
+                }
+                None => None,
+            };
             let mut events: Vec<Event> = Vec::new();
             // Per job, a sub-job of it and the (old, new) status of each sub-job that changed.
             let mut touched_jobs: BTreeMap<String, (SubJob, Vec<(JobStatus, JobStatus)>)> = BTreeMap::new();
             for wakeup in due {
+                if held.as_ref().is_some_and(|held| !held.contains(&wakeup.sub_job_id)) {
+                    continue;
+                }
                 let Some(mut sub) = tx.sub_job(&wakeup.project_id, &wakeup.sub_job_id)? else { continue };
                 if sub.status.is_finished() || sub.held_by.is_some() {
+                    continue;
+                }
+                // A step another replica applied since this one queued the sub-job: wait for
+                // the next from where it is (a step is applied once).
+                if sub.step as usize != wakeup.applied_step {
+                    waiting.push(Wakeup::of(&sub));
                     continue;
                 }
                 let before = sub.status;
@@ -572,6 +821,9 @@ impl Engine {
         server.vm_state = sub.from;
         server.task_state = None;
         server.resize_target = None;
+        if matches!(sub.operation, Operation::Resize { .. }) {
+            server.resize_revert = None;
+        }
         server.rebuild = None;
         if let Some(host) = server.previous_host.take() {
             server.host = Some(host);
@@ -619,6 +871,13 @@ enum Step {
     Advanced,
     Held,
     Failed(Failure),
+}
+
+/// Real time in ms since the epoch, which leases are on (the replicas' clocks agree far
+/// better than [`LEASE`]).
+fn real_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
 async fn sleep_until(due: Option<Instant>) {

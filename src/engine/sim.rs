@@ -95,6 +95,9 @@ impl Timings {
             OperationKind::DeleteVolume => self.delete_volume_ms,
             OperationKind::AddNics | OperationKind::DeleteNics => self.nic_ms,
             OperationKind::ChangeVpc => self.change_vpc_ms,
+            // A confirm removes the old guest as a delete does; a revert starts it again.
+            OperationKind::ConfirmResize => self.delete_ms,
+            OperationKind::RevertResize => self.start_ms,
         }
     }
 }

@@ -13,8 +13,8 @@ use crate::domain::errors::Refusal;
 use crate::domain::faults::{FaultOperation, LoadedRules, Stage};
 use crate::domain::job::Failure;
 use crate::domain::lifecycle::{ServerEvent, ServerEventKind};
-use crate::domain::server::{Server, Timestamp};
-use crate::domain::status::{InstantOperation, Operation, OperationKind};
+use crate::domain::server::{ResizeRevert, Server, Timestamp};
+use crate::domain::status::{InstantOperation, Operation, OperationKind, VmState};
 use crate::domain::{Error, ErrorCode, Result, validate};
 use crate::engine::{Wakeup, apply};
 use crate::store::{WriteTx, transact};
@@ -67,6 +67,8 @@ pub struct ResizeRequest {
     pub flavor_id: String,
     pub with_stop: bool,
     pub dry_run: bool,
+    /// Nova's resize, which waits in `VERIFY_RESIZE` for a confirm or a revert.
+    pub verify: bool,
 }
 
 /// What a batch-format request answers when it was accepted: the ids, in request order.
@@ -195,8 +197,12 @@ impl Ecs {
         now: Timestamp,
     ) -> Result<()> {
         let mut next = server.clone();
-        if let Operation::Resize { flavor_id, .. } = operation {
+        if let Operation::Resize { flavor_id, verify, .. } = operation {
             next.resize_target = Some(flavor_id.clone());
+            if *verify {
+                next.resize_revert =
+                    Some(ResizeRevert { flavor_id: server.flavor_id.clone(), vm_state: server.vm_state });
+            }
         }
         apply::enter(tx, &self.catalogue, &mut next, &operation.plan(server.vm_state)[0], server.task_state, now)
     }
@@ -269,7 +275,8 @@ impl Ecs {
         let target = self.catalogue.flavor(&request.flavor_id).ok_or_else(|| {
             Error::new(ErrorCode::FlavorNotFound, format!("The flavor {} does not exist.", request.flavor_id))
         })?;
-        let operation = Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop };
+        let operation =
+            Operation::Resize { flavor_id: target.id.clone(), with_stop: request.with_stop, verify: request.verify };
         let outcome = self.plan_batch(project_id, &ids, FaultOperation::Resize, |tx, loaded, prechecks| {
             // A server whose host lacks room for the larger flavor moves to another host of its
             // zone (never one of another member of its anti-affinity group), or is refused.
@@ -457,6 +464,18 @@ impl Ecs {
     /// Single-server resize (T1.16): a job on one server, refused with that server's own code.
     pub fn resize_server(&self, project_id: &str, server_id: &str, request: &ResizeRequest) -> Result<Option<String>> {
         self.resize_servers(project_id, vec![server_id.to_string()], request, true).map_err(single_refusal)
+    }
+
+    /// Nova's `confirmResize` (`revert` false) and `revertResize`: a job on a resized server that
+    /// ends it in the state it had before the resize, on its new flavor or its old one.
+    pub fn finish_resize_server(&self, project_id: &str, server_id: &str, revert: bool) -> Result<String> {
+        let rule = |vm_state| {
+            if revert { Operation::RevertResize { vm_state } } else { Operation::ConfirmResize { vm_state } }
+        };
+        self.start_server_job_with(project_id, server_id, &rule(VmState::Active), |_, server, _| {
+            let before = server.resize_revert.as_ref().map_or(VmState::Active, |r| r.vm_state);
+            Ok((server.clone(), rule(before)))
+        })
     }
 
     /// Single-server password reset (`PUT .../{id}/os-reset-password`).

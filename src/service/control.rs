@@ -13,7 +13,7 @@ use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::VmState;
 use crate::domain::{Error, ErrorCode, Result, job::new_job_id};
 use crate::engine::apply;
-use crate::store::{WriteTx, read, transact};
+use crate::store::{Topic, WriteTx, read, transact};
 
 /// How far simulated time may run ahead of real time, in all: far enough for any test, and far
 /// from the end of the calendar.
@@ -215,6 +215,7 @@ impl Ecs {
         self.trail.flush_blocking();
         transact(self.store.as_ref(), |tx| tx.reset(project_id))?;
         self.engine.reload();
+        self.engine.announce(Topic::Reload);
         tracing::info!(project_id = project_id.unwrap_or("all"), "state reset");
         Ok(())
     }
@@ -233,6 +234,8 @@ impl Ecs {
             Error::invalid(format!("Simulated time can be advanced by at most {MAX_CLOCK_ADVANCE_YEARS} years in all."))
         };
         let by_ms = i64::try_from(by.as_millis()).map_err(|_| too_far())?;
+        // Before the store has the new time: this replica's own catch-up must not take it in.
+        let _moving = crate::clock::Moving::new(self.clock.as_ref());
         transact(self.store.as_ref(), |tx| {
             if tx.clock_advanced_ms()?.saturating_add(by_ms) > MAX_CLOCK_ADVANCE_MS {
                 return Err(too_far());
@@ -240,6 +243,7 @@ impl Ecs {
             tx.advance_clock(by_ms)
         })?;
         tracing::info!(seconds = by.as_secs_f64(), "clock advanced");
+        self.engine.announce(Topic::Clock);
         self.advance_with_timers(by).await
     }
 
@@ -277,6 +281,7 @@ impl Ecs {
             return Err(not_found("snapshot", name));
         }
         self.engine.reload();
+        self.engine.announce(Topic::Reload);
         tracing::info!(snapshot = name, "snapshot restored");
         Ok(())
     }

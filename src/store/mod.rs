@@ -10,7 +10,7 @@
 mod postgres;
 mod sqlite;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 pub use postgres::PostgresStore;
@@ -99,6 +99,8 @@ pub trait JobReads {
     fn sub_job(&mut self, project_id: &str, sub_job_id: &str) -> Result<Option<SubJob>>;
     fn sub_job_statuses(&mut self, job_id: &str) -> Result<Vec<(JobStatus, Option<Failure>)>>;
     fn unfinished_sub_jobs(&mut self) -> Result<Vec<SubJob>>;
+    /// Which of `ids` `owner` holds a lease on (see [`Store::claim_sub_jobs`]).
+    fn leased_to(&mut self, owner: &str, ids: &[String]) -> Result<HashSet<String>>;
 }
 
 pub trait JobWrites: JobReads {
@@ -475,7 +477,88 @@ pub trait Store: Send + Sync {
     fn change_token(&self) -> Result<Option<u64>> {
         Ok(None)
     }
+    /// Whether other processes may serve from this store at once (PostgreSQL): their engines
+    /// then share the work through [`Store::claim_sub_jobs`].
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Leases the sub-jobs `claim` picks to its owner and answers them. On PostgreSQL it does
+    /// not wait for the writers: rows another transaction is writing are skipped
+    /// (`FOR UPDATE SKIP LOCKED`), and a lease taken meanwhile by another replica is kept.
+    fn claim_sub_jobs(&self, claim: &Claim) -> Result<Vec<SubJob>>;
+    /// Extends `owner`'s leases on `working` until `until_ms`; its other leases are dropped
+    /// (finished, held or no longer its work). Returns how many were extended.
+    fn renew_leases(&self, owner: &str, working: &[String], until_ms: i64) -> Result<u64>;
+    /// Tells every other process listening on the store (none but PostgreSQL's).
+    fn notify(&self, _notice: &Notice) -> Result<()> {
+        Ok(())
+    }
+    /// Hears the notices of other processes from now on, reconnecting by itself; a store
+    /// that has none never calls `listener`.
+    fn listen(&self, _listener: Listener) {}
 }
+
+/// Which unfinished sub-jobs a [`Claim`] takes: those without a live lease, those and the
+/// claimer's own, or every one whatever its lease (a replica that settles or moves time takes
+/// the work over; the step check of the engine keeps a step from being applied twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    Free,
+    FreeOrMine,
+    Any,
+}
+
+/// A replica's claim on unfinished sub-jobs that no `hang` rule holds: it leases them to
+/// `owner` until `until_ms` (real time, ms since the epoch; a lease whose `expires_ms` is
+/// before `now_ms` is free).
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    pub owner: &'a str,
+    pub now_ms: i64,
+    pub until_ms: i64,
+    pub take: Take,
+    /// Only these sub-jobs (all when `None`).
+    pub ids: Option<&'a [String]>,
+    /// Only this project's (every project's when `None`).
+    pub project_id: Option<&'a str>,
+    /// At most this many, oldest first.
+    pub limit: usize,
+}
+
+/// What one replica tells the others sharing its store (PostgreSQL's `NOTIFY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Sub-jobs lost their lease (a replica stopped): claim them.
+    Work,
+    /// Simulated time moved: read it again.
+    Clock,
+    /// The state was reset or restored: load the work again.
+    Reload,
+}
+
+impl Topic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Work => "work",
+            Topic::Clock => "clock",
+            Topic::Reload => "reload",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Topic::Work, Topic::Clock, Topic::Reload].into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// A [`Topic`] and the replica that sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub topic: Topic,
+    pub from: String,
+}
+
+/// Called with every notice a store hears; returns false to stop listening.
+pub type Listener = Box<dyn Fn(Notice) -> bool + Send + Sync>;
 
 /// [`Store::read`] with a result.
 pub fn read<R>(store: &dyn Store, mut work: impl FnMut(&mut dyn ReadTx) -> Result<R>) -> Result<R> {

@@ -24,7 +24,9 @@ use ecsd::domain::status::{Operation, OperationKind, Status, TaskState, VmState}
 use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::volumes::{Attachment, CloudVolume, VolumeFilter, VolumeSortKey, VolumeStatus};
 use ecsd::domain::{Error, ErrorCode, Result};
-use ecsd::store::{AccessKey, PostgresStore, ReadTx, RememberedCreate, SqliteStore, Store, WriteTx, read, transact};
+use ecsd::store::{
+    AccessKey, Claim, PostgresStore, ReadTx, RememberedCreate, SqliteStore, Store, Take, WriteTx, read, transact,
+};
 
 use crate::pg::PgDatabase;
 
@@ -151,6 +153,7 @@ fn server(project_id: &str, id: &str, name: &str, created_ms: i64, address: u8) 
         encrypted_password: None,
         auto_terminate_time: None,
         previous_host: None,
+        resize_revert: None,
         rebuild: None,
     }
 }
@@ -731,7 +734,7 @@ fn jobs_round_trip_with_their_sub_jobs_in_request_order() {
         running.from = VmState::Stopped;
         let waiting = sub_job("job-1", "sub-c", "srv-3", Operation::Stop { hard: true }, JobStatus::Init, 1000);
         let batch = job(P, "job-1", OperationKind::Stop, vec![waiting.clone(), running.clone(), failed]);
-        let resize = Operation::Resize { flavor_id: LARGE.into(), with_stop: true };
+        let resize = Operation::Resize { flavor_id: LARGE.into(), with_stop: true, verify: false };
         let mut single = job(
             P,
             "job-0",
@@ -1811,5 +1814,127 @@ fn the_audit_trail_is_trimmed_by_count_and_by_age() {
         // By age: what was made before 7 s goes, whatever the count allows.
         assert_eq!(commit(store, |tx| tx.trim_events(100, at(7_000), 100)), 3);
         assert_eq!(kept(store), (7..10).map(|i| at(1_000 * i)).collect::<Vec<_>>());
+    });
+}
+
+/// A claim by `owner` at `now_ms` for a lease of 1,000 ms; the ids it took, oldest first.
+fn claim(store: &dyn Store, owner: &str, now_ms: i64, take: Take, ids: Option<&[String]>, limit: usize) -> Vec<String> {
+    let claim = Claim { owner, now_ms, until_ms: now_ms + 1_000, take, ids, project_id: None, limit };
+    store.claim_sub_jobs(&claim).expect("a claim").into_iter().map(|sub| sub.id).collect()
+}
+
+fn leased(store: &dyn Store, owner: &str, ids: &[String]) -> Vec<String> {
+    let mut held: Vec<String> = look(store, |tx| tx.leased_to(owner, ids)).into_iter().collect();
+    held.sort();
+    held
+}
+
+#[test]
+fn leases_take_free_unfinished_work_keep_live_leases_and_lapse_when_not_renewed() {
+    on_every_store(|store| {
+        let stop = Operation::Stop { hard: false };
+        let mut held = sub_job("job-1", "sub-4", "srv-4", stop.clone(), JobStatus::Running, 4);
+        held.held_by = Some("rule-1".into());
+        let subs = vec![
+            sub_job("job-1", "sub-1", "srv-1", stop.clone(), JobStatus::Init, 1),
+            sub_job("job-1", "sub-2", "srv-2", stop.clone(), JobStatus::Running, 2),
+            sub_job("job-1", "sub-3", "srv-3", stop.clone(), JobStatus::Success, 3),
+            held,
+        ];
+        commit(store, |tx| tx.insert_job(&job(P, "job-1", OperationKind::Stop, subs.clone())));
+        let all = strings(&["sub-1", "sub-2", "sub-3", "sub-4"]);
+        // Finished and held sub-jobs are nobody's work.
+        assert_eq!(claim(store, "a", 10_000, Take::Free, None, 100), strings(&["sub-1", "sub-2"]));
+        assert_eq!(leased(store, "a", &all), strings(&["sub-1", "sub-2"]));
+        // A live lease is kept from the others, and from a claim of one's own that takes only free work.
+        assert!(claim(store, "b", 10_500, Take::Free, None, 100).is_empty());
+        assert!(claim(store, "b", 10_500, Take::FreeOrMine, None, 100).is_empty());
+        assert!(claim(store, "a", 10_500, Take::Free, None, 100).is_empty());
+        assert_eq!(claim(store, "a", 10_500, Take::FreeOrMine, None, 100), strings(&["sub-1", "sub-2"]));
+        // Renewed: `a` works on sub-2 only, so its lease on sub-1 goes; sub-2's lasts to 11,200.
+        assert_eq!(store.renew_leases("a", &strings(&["sub-2"]), 11_200).expect("renewed"), 1);
+        assert_eq!(claim(store, "b", 11_000, Take::Free, None, 100), strings(&["sub-1"]));
+        assert_eq!(leased(store, "a", &all), strings(&["sub-2"]));
+        // An expired lease is free; the limit takes the oldest first.
+        assert_eq!(claim(store, "c", 11_500, Take::Free, None, 1), strings(&["sub-2"]));
+        assert!(leased(store, "a", &all).is_empty());
+        // Taking over ignores leases, and takes only the ids named.
+        assert_eq!(claim(store, "a", 12_002, Take::Any, Some(&strings(&["sub-1", "sub-3"])), 10), strings(&["sub-1"]));
+        assert_eq!(leased(store, "a", &all), strings(&["sub-1"]));
+        assert!(leased(store, "b", &all).is_empty());
+        // A project's claim takes only its own.
+        let other = Claim {
+            owner: "d",
+            now_ms: 99_000,
+            until_ms: 99_500,
+            take: Take::Any,
+            ids: None,
+            project_id: Some(Q),
+            limit: 10,
+        };
+        assert!(store.claim_sub_jobs(&other).expect("a claim").is_empty());
+        // Giving every lease up (a replica stopping) frees its work at once.
+        store.renew_leases("a", &[], 0).expect("released");
+        assert_eq!(claim(store, "b", 12_003, Take::Free, None, 10), strings(&["sub-1"]));
+        // A claimed sub-job comes whole.
+        let whole = Claim {
+            owner: "e",
+            now_ms: 99_000,
+            until_ms: 99_500,
+            take: Take::Any,
+            ids: None,
+            project_id: Some(P),
+            limit: 1,
+        };
+        assert_eq!(store.claim_sub_jobs(&whole).expect("a claim"), vec![subs[0].clone()]);
+    });
+}
+
+#[test]
+fn replicas_claiming_at_once_never_share_a_sub_job() {
+    const SUBS: usize = 300;
+    const REPLICAS: usize = 4;
+    on_every_database(|database| {
+        let stores: Vec<Box<dyn Store>> = (0..REPLICAS).map(|_| database.open()).collect();
+        let subs: Vec<SubJob> = (0..SUBS)
+            .map(|n| {
+                sub_job("job-1", &format!("sub-{n:04}"), &format!("srv-{n}"), Operation::Start, JobStatus::Init, 0)
+            })
+            .collect();
+        commit(stores[0].as_ref(), |tx| tx.insert_job(&job(P, "job-1", OperationKind::Start, subs.clone())));
+        let barrier = Barrier::new(REPLICAS);
+        let claimed: Vec<Vec<String>> = thread::scope(|scope| {
+            let claimers: Vec<_> = stores
+                .iter()
+                .enumerate()
+                .map(|(replica, store)| {
+                    let barrier = &barrier;
+                    scope.spawn(move || {
+                        let owner = format!("replica-{replica}");
+                        barrier.wait();
+                        let mut mine = Vec::new();
+                        // Small claims, many of them, so the claimers interleave.
+                        loop {
+                            let taken = claim(store.as_ref(), &owner, 1_000, Take::Free, None, 7);
+                            if taken.is_empty() {
+                                return mine;
+                            }
+                            mine.extend(taken);
+                        }
+                    })
+                })
+                .collect();
+            claimers.into_iter().map(|claimer| claimer.join().expect("a claimer finishes")).collect()
+        });
+        let mut every: Vec<String> = claimed.iter().flatten().cloned().collect();
+        every.sort();
+        let expected: Vec<String> = subs.iter().map(|sub| sub.id.clone()).collect();
+        assert_eq!(every, expected, "each sub-job claimed exactly once");
+        for (replica, mine) in claimed.iter().enumerate() {
+            let owner = format!("replica-{replica}");
+            let mut sorted = mine.clone();
+            sorted.sort();
+            assert_eq!(leased(stores[0].as_ref(), &owner, &expected), sorted);
+        }
     });
 }

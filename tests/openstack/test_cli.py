@@ -110,3 +110,34 @@ def test_the_cli_adds_a_network_and_moves_the_security_groups_of_a_server(ecsd):
     assert "default" in str(ecsd.cli_json("server", "show", server_id)["security_groups"])
     refused = ecsd.cli("server", "add", "security", "group", server_id, "no-such-group", check=False)
     assert refused.returncode != 0 and "not found" in refused.stderr, refused.stderr
+
+
+def test_the_cli_resizes_a_server_and_confirms_or_reverts(ecsd):
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.small.1", "--image", IMAGE, "--network",
+                            "subnet-default", "--wait", "growing")
+    server_id = created["id"]
+
+    ecsd.cli("server", "resize", "--flavor", "s6.large.2", "--wait", server_id)
+    shown = ecsd.cli_json("server", "show", server_id)
+    assert shown["status"] == "VERIFY_RESIZE", shown
+    assert "s6.large.2" in str(shown["flavor"]), shown
+    ecsd.cli("server", "resize", "confirm", server_id)
+    for _ in range(100):
+        shown = ecsd.cli_json("server", "show", server_id)
+        if shown["status"] == "ACTIVE":
+            break
+        time.sleep(0.1)
+    assert shown["status"] == "ACTIVE" and "s6.large.2" in str(shown["flavor"]), shown
+
+    ecsd.cli("server", "resize", "--flavor", "s6.xlarge.2", "--wait", server_id)
+    ecsd.cli("server", "resize", "revert", server_id)
+    for _ in range(100):
+        shown = ecsd.cli_json("server", "show", server_id)
+        if shown["status"] == "ACTIVE":
+            break
+        time.sleep(0.1)
+    assert shown["status"] == "ACTIVE" and "s6.large.2" in str(shown["flavor"]), shown
+    refused = ecsd.cli("server", "resize", "--flavor", "s6.large.2", server_id, check=False)
+    assert refused.returncode != 0 and "must change flavor" in refused.stderr, refused.stderr
+    actions = {a["Action"] for a in ecsd.cli_json("server", "event", "list", server_id)}
+    assert {"resize", "confirmResize", "revertResize"} <= actions, actions

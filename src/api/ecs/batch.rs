@@ -115,6 +115,7 @@ pub async fn batch_resize_servers(
         flavor_id: request.resize.flavor_ref,
         with_stop: request.resize.mode == Some(ResizeMode::WithStopServer),
         dry_run: request.dry_run,
+        verify: false,
     };
     let servers = ids(request.resize.servers);
     let job_id = blocking(&ecs, move |ecs| ecs.resize_servers(&project_id, servers, &resize, false)).await?;
@@ -176,6 +177,7 @@ async fn resize(ecs: Arc<Ecs>, project_id: String, server_id: String, request: R
         flavor_id: request.resize.flavor_ref,
         with_stop: request.resize.mode == Some(ResizeMode::WithStopServer),
         dry_run: request.dry_run,
+        verify: false,
     };
     let job_id = blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &server_id, &resize)).await?;
     Ok(job_or_dry_run(job_id))

@@ -1,6 +1,6 @@
 //! The OpenStack Compute (Nova v2.1) face of the same fleet: versions and microversions,
-//! servers and their actions, interfaces and security groups, flavors, limits, ECS groups as
-//! server groups, availability zones.
+//! servers and their actions, interfaces, security groups and volume attachments, flavors,
+//! limits, ECS groups as server groups, availability zones.
 //! A server made here is an ECS server, and every ECS server shows here. Nova answers in its
 //! own error shape (`{"itemNotFound": {"code": 404, "message": ...}}`).
 
@@ -8,6 +8,7 @@ mod catalogue;
 mod interfaces;
 mod keypairs;
 mod servers;
+mod volumes;
 pub mod wire;
 
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub fn operations() -> Vec<Row> {
                 (BodyMark::Key("os-getConsoleOutput"), "NovaShowServerConsoleOutput", Fault::Console),
                 (BodyMark::Key("addSecurityGroup"), "NovaAssociateSecurityGroup", Fault::Nics),
                 (BodyMark::Key("removeSecurityGroup"), "NovaDisassociateSecurityGroup", Fault::Nics),
+                (BodyMark::Key("resize"), "NovaResizeServer", Fault::Resize),
+                (BodyMark::Key("confirmResize"), "NovaConfirmResizeServer", Fault::Resize),
+                (BodyMark::Key("revertResize"), "NovaRevertResizeServer", Fault::Resize),
             ],
         ),
         Row::new(routes!(interfaces::nova_list_server_interfaces)),
@@ -58,6 +62,10 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(interfaces::nova_attach_interface)).fault(Fault::Nics),
         Row::new(routes!(interfaces::nova_detach_interface)).fault(Fault::Nics),
         Row::new(routes!(interfaces::nova_list_server_security_groups)),
+        Row::new(routes!(volumes::nova_list_volume_attachments)),
+        Row::new(routes!(volumes::nova_show_volume_attachment)),
+        Row::new(routes!(volumes::nova_attach_volume)).fault(Fault::AttachVolume),
+        Row::new(routes!(volumes::nova_detach_volume)).fault(Fault::DetachVolume),
         Row::new(routes!(servers::nova_list_instance_actions)),
         Row::new(routes!(servers::nova_show_instance_action)),
         Row::new(routes!(servers::nova_list_server_metadata)),

@@ -27,7 +27,7 @@ use crate::domain::job::JobStatus;
 use crate::domain::query::{ServerFilter, fuzzy_contains};
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::Status;
-use crate::service::{BatchAction, CreateAccepted, Ecs, ServerUpdate};
+use crate::service::{BatchAction, CreateAccepted, Ecs, ResizeRequest, ServerUpdate};
 
 /// The disk type of a Nova boot or data disk that names none.
 const DEFAULT_VOLUME_TYPE: &str = "SATA";
@@ -492,7 +492,8 @@ pub async fn nova_delete_server(
 
 /// `POST /v2.1/{project_id}/servers/{server_id}/action`: `os-start`, `os-stop`, `reboot`
 /// (`SOFT`/`HARD`), `lock`, `unlock`, `os-getConsoleOutput`, `addSecurityGroup`,
-/// `removeSecurityGroup`, told apart by the body's key (whose value may be null).
+/// `removeSecurityGroup`, `resize`, `confirmResize`, `revertResize`, told apart by the body's
+/// key (whose value may be null).
 #[utoipa::path(
     post,
     path = "/v2.1/{project_id}/servers/{server_id}/action",
@@ -503,8 +504,11 @@ pub async fn nova_delete_server(
     responses(
         (status = 200, description = "`os-getConsoleOutput`: the console's last lines.", body = ConsoleOutput),
         (status = 202, description = "Accepted: the operation runs as a job."),
-        (status = 400, description = "No known action, or invalid arguments.", body = super::wire::NovaFault),
-        (status = 404, description = "No such server in the project.", body = super::wire::NovaFault),
+        (status = 204, description = "`confirmResize`: accepted; the server becomes what it was on its new flavor."),
+        (status = 400, description = "No known action, or invalid arguments (a resize to an unknown flavor, to the \
+same flavor or one of another architecture).", body = super::wire::NovaFault),
+        (status = 403, description = "`resize`: the new flavor exceeds the quota.", body = super::wire::NovaFault),
+        (status = 404, description = "No such server in the project, or no such security group.", body = super::wire::NovaFault),
         (status = 409, description = "The server's state does not allow the action.", body = super::wire::NovaFault),
     )
 )]
@@ -543,6 +547,32 @@ pub async fn nova_server_action(
             super::interfaces::change_security_group(&ecs, project_id, server_id, action.remove_security_group, false)
                 .await
                 .map(IntoResponse::into_response)
+        }
+        "NovaResizeServer" => {
+            let flavor = action
+                .resize
+                .and_then(|r| r.flavor_ref)
+                .filter(|f| !f.is_empty())
+                .ok_or_else(|| NovaError::bad_request("Resize requests require 'flavorRef' attribute."))?;
+            let request =
+                ResizeRequest { flavor_id: last_segment(&flavor), with_stop: false, dry_run: false, verify: true };
+            let id = server_id.clone();
+            crate::api::blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &id, &request)).await.map_err(
+                |refused| match refused.0.code {
+                    ErrorCode::ServerNotFound => no_such_server(&server_id),
+                    ErrorCode::FlavorNotFound => NovaError::bad_request("Unable to locate requested flavor."),
+                    ErrorCode::SameFlavor => NovaError::bad_request("When resizing, instances must change flavor!"),
+                    _ => NovaError::from(refused),
+                },
+            )?;
+            Ok(accepted())
+        }
+        "NovaConfirmResizeServer" | "NovaRevertResizeServer" => {
+            let revert = operation.name == "NovaRevertResizeServer";
+            server(&ecs, &project_id, &server_id).await?;
+            blocking(&ecs, move |ecs| ecs.finish_resize_server(&project_id, &server_id, revert)).await?;
+            // Nova answers a confirm 204 and a revert 202.
+            Ok(if revert { accepted() } else { StatusCode::NO_CONTENT.into_response() })
         }
         "NovaLockServer" | "NovaUnlockServer" => {
             let locked = operation.name == "NovaLockServer";

@@ -469,7 +469,7 @@ impl NovaServer {
             user_data: extended.then(|| server.user_data.clone()).flatten(),
             task_state: server.task_state.map(|t| t.as_str()),
             vm_state: server.vm_state.as_str(),
-            power_state: server.vm_state.power_state(),
+            power_state: server.power_state(),
             volumes_attached: server
                 .volumes
                 .iter()
@@ -513,6 +513,16 @@ pub struct ServerAction {
     pub add_security_group: Option<SecurityGroupAction>,
     #[serde(rename = "removeSecurityGroup")]
     pub remove_security_group: Option<SecurityGroupAction>,
+    pub resize: Option<ResizeAction>,
+}
+
+/// `resize` (`confirmResize` and `revertResize` take no argument).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaResizeAction)]
+pub struct ResizeAction {
+    /// The new flavor's id (or its URL).
+    #[serde(rename = "flavorRef")]
+    pub flavor_ref: Option<String>,
 }
 
 /// `addSecurityGroup`, `removeSecurityGroup`.
@@ -567,8 +577,10 @@ pub struct InstanceActionResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = NovaInstanceAction)]
 pub struct InstanceAction {
-    /// `create`, `start`, `stop`, `reboot`, `resize`, `delete`, `rebuild` (a reinstall or an
-    /// OS change), `migrate`, `evacuate` (a redeploy), `restore` (from the recycle bin).
+    /// `create`, `start`, `stop`, `reboot`, `resize`, `confirmResize`, `revertResize`, `delete`,
+    /// `rebuild` (a reinstall or an OS change), `migrate`, `evacuate` (a redeploy), `restore`
+    /// (from the recycle bin), `attach_interface`, `detach_interface`, `attach_volume`,
+    /// `detach_volume`, `extend_volume`.
     pub action: &'static str,
     pub instance_uuid: String,
     pub request_id: String,
@@ -602,6 +614,8 @@ impl InstanceAction {
             crate::domain::status::OperationKind::Stop => "stop",
             crate::domain::status::OperationKind::Reboot => "reboot",
             crate::domain::status::OperationKind::Resize => "resize",
+            crate::domain::status::OperationKind::ConfirmResize => "confirmResize",
+            crate::domain::status::OperationKind::RevertResize => "revertResize",
             crate::domain::status::OperationKind::Delete => "delete",
             crate::domain::status::OperationKind::Reinstall | crate::domain::status::OperationKind::ChangeOs => {
                 "rebuild"
@@ -1171,6 +1185,62 @@ impl NovaSecurityGroupRule {
             to_port,
             group,
             ip_range,
+        }
+    }
+}
+
+/// `POST /v2.1/{project_id}/servers/{server_id}/os-volume_attachments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachVolumeRequest)]
+pub struct AttachVolumeRequest {
+    #[serde(rename = "volumeAttachment")]
+    pub volume_attachment: AttachVolume,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NovaAttachVolumeOption)]
+pub struct AttachVolume {
+    #[serde(rename = "volumeId")]
+    pub volume_id: String,
+    /// `/dev/vdX`; the next free device when absent.
+    pub device: Option<String>,
+}
+
+/// An attach's answer, and `GET .../os-volume_attachments/{volume_id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachmentResponse)]
+pub struct VolumeAttachmentResponse {
+    #[serde(rename = "volumeAttachment")]
+    pub volume_attachment: VolumeAttachment,
+}
+
+/// `GET .../os-volume_attachments`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachmentsResponse)]
+pub struct VolumeAttachmentsResponse {
+    #[serde(rename = "volumeAttachments")]
+    pub volume_attachments: Vec<VolumeAttachment>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NovaVolumeAttachment)]
+pub struct VolumeAttachment {
+    pub device: String,
+    /// The volume's id (Nova names an attachment after its volume).
+    pub id: String,
+    #[serde(rename = "serverId")]
+    pub server_id: String,
+    #[serde(rename = "volumeId")]
+    pub volume_id: String,
+}
+
+impl VolumeAttachment {
+    pub fn of(server: &Server, device: &crate::domain::server::Volume) -> Self {
+        VolumeAttachment {
+            device: device.device.clone(),
+            id: device.id.clone(),
+            server_id: server.id.clone(),
+            volume_id: device.id.clone(),
         }
     }
 }

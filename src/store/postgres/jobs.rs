@@ -1,5 +1,7 @@
 //! Jobs and sub-jobs.
 
+use std::collections::HashSet;
+
 use tokio_postgres::Row;
 
 use super::{PgTx, doc, from_ms, ms, parse};
@@ -98,6 +100,12 @@ impl JobReads for PgTx<'_> {
             &[],
         )?;
         rows.iter().map(sub_job_from_row).collect()
+    }
+
+    fn leased_to(&mut self, owner: &str, ids: &[String]) -> Result<HashSet<String>> {
+        let rows = self
+            .rows("SELECT sub_job_id FROM sub_job_leases WHERE owner = $1 AND sub_job_id = ANY($2)", &[&owner, &ids])?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 }
 

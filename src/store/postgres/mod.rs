@@ -36,7 +36,8 @@ use serde::de::DeserializeOwned;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use super::{ReadTx, Store, WriteTx};
+use super::{Claim, Listener, Notice, ReadTx, Store, Take, Topic, WriteTx};
+use crate::domain::job::SubJob;
 use crate::domain::server::Timestamp;
 use crate::domain::{Error, Result};
 
@@ -56,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
     include_str!("migrations/0013_list_index.sql"),
+    include_str!("migrations/0014_sub_job_leases.sql"),
 ];
 
 /// Session advisory lock held while migrating: replicas starting at once against an empty
@@ -71,7 +73,12 @@ const POOL_SIZE: usize = 16;
 
 pub struct PostgresStore {
     pool: Pool,
+    /// Where to connect, for the connection that listens for other replicas' notices.
+    config: tokio_postgres::Config,
 }
+
+/// The channel replicas notify each other on; a payload is `<topic> <replica id>`.
+const CHANNEL: &str = "ecsd";
 
 /// The runtime that drives every store's connections: one worker, as the work is waiting on
 /// sockets.
@@ -102,14 +109,15 @@ impl PostgresStore {
     /// form) and migrates the schema.
     pub fn open(url: &str) -> anyhow::Result<Self> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| anyhow::anyhow!("the store URL: {e}"))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .build()?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore { pool, config };
         store.migrate()?;
         Ok(store)
     }
@@ -118,7 +126,7 @@ impl PostgresStore {
         let pool = self.pool.clone();
         on_runtime(async move { pool.get().await })?.map_err(|e| {
             tracing::warn!(error = %e, "the PostgreSQL store is unreachable");
-            Error::internal(format!("the store is unreachable: {e}"))
+            unreachable()
         })
     }
 
@@ -181,6 +189,148 @@ impl Store for PostgresStore {
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
         self.within("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |tx| work(tx))
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn claim_sub_jobs(&self, claim: &Claim) -> Result<Vec<SubJob>> {
+        let mut claimed = Vec::new();
+        // Not behind the writers' lock: the rows being written are skipped, not waited for.
+        self.within("BEGIN", |tx| {
+            claimed = tx.claim(claim)?;
+            Ok(())
+        })?;
+        Ok(claimed)
+    }
+
+    fn renew_leases(&self, owner: &str, working: &[String], until_ms: i64) -> Result<u64> {
+        let mut renewed = 0;
+        self.within("BEGIN", |tx| {
+            tx.exec("DELETE FROM sub_job_leases WHERE owner = $1 AND NOT sub_job_id = ANY($2)", &[&owner, &working])?;
+            renewed = tx.exec("UPDATE sub_job_leases SET expires_ms = $2 WHERE owner = $1", &[&owner, &until_ms])?;
+            Ok(())
+        })?;
+        Ok(renewed)
+    }
+
+    fn notify(&self, notice: &Notice) -> Result<()> {
+        let client = self.client()?;
+        let payload = format!("{} {}", notice.topic.as_str(), notice.from);
+        wait(client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])).map(drop)
+    }
+
+    fn listen(&self, listener: Listener) {
+        runtime().spawn(listen(self.config.clone(), listener));
+    }
+}
+
+/// Listens on a connection of its own (a pooled one would be handed to others), and connects
+/// again after losing it. After each (re)connection the listener hears `Work` and `Clock`
+/// from nobody: notices sent meanwhile were lost, so it looks again.
+async fn listen(config: tokio_postgres::Config, listener: Listener) {
+    let lost = || Notice { topic: Topic::Work, from: String::new() };
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (heard, mut notices) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                        match message {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                if heard.send(n.payload().to_string()).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(error) => {
+                                tracing::warn!(%error, "the PostgreSQL listener lost its connection");
+                                return;
+                            }
+                        }
+                    }
+                });
+                if client.batch_execute(&format!("LISTEN {CHANNEL}")).await.is_ok() {
+                    for topic in [Topic::Work, Topic::Clock] {
+                        if !listener(Notice { topic, ..lost() }) {
+                            return;
+                        }
+                    }
+                    while let Some(payload) = notices.recv().await {
+                        let (topic, from) = payload.split_once(' ').unwrap_or((payload.as_str(), ""));
+                        if let Some(topic) = Topic::parse(topic)
+                            && !listener(Notice { topic, from: from.to_string() })
+                        {
+                            driver.abort();
+                            return;
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(error) => tracing::debug!(%error, "the PostgreSQL listener cannot connect; trying again"),
+        }
+        if !listener(Notice { topic: Topic::Work, ..lost() }) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+impl PgTx<'_> {
+    fn claim(&self, claim: &Claim) -> Result<Vec<SubJob>> {
+        let mut args = Args::default();
+        let mut conditions = vec!["status IN ('INIT', 'RUNNING')".to_string(), "held_by IS NULL".to_string()];
+        if claim.take != Take::Any {
+            let free = format!("owner IS NULL OR expires_ms < {}", args.push(claim.now_ms));
+            conditions.push(match claim.take {
+                Take::FreeOrMine => format!("({free} OR owner = {})", args.push(claim.owner.to_string())),
+                _ => format!("({free})"),
+            });
+        }
+        if let Some(ids) = claim.ids {
+            conditions.push(format!("id = ANY({})", args.push(ids.to_vec())));
+        }
+        if let Some(project) = claim.project_id {
+            conditions.push(format!("project_id = {}", args.push(project.to_string())));
+        }
+        let limit = args.push(i64::try_from(claim.limit).unwrap_or(i64::MAX));
+        let rows = self.rows(
+            &format!(
+                "SELECT {} FROM sub_jobs LEFT JOIN sub_job_leases ON sub_job_id = id WHERE {}
+                 ORDER BY begin_ms, job_id, seq LIMIT {limit} FOR UPDATE OF sub_jobs SKIP LOCKED",
+                jobs::SUB_JOB_COLUMNS,
+                conditions.join(" AND ")
+            ),
+            &args.params(),
+        )?;
+        let candidates = rows.iter().map(jobs::sub_job_from_row).collect::<Result<Vec<_>>>()?;
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        // A lease another replica took since the rows were read is kept: the conflict sees it.
+        let keep = match claim.take {
+            Take::Any => "",
+            Take::Free | Take::FreeOrMine => {
+                " WHERE sub_job_leases.owner = excluded.owner OR sub_job_leases.expires_ms < $4"
+            }
+        };
+        let ids: Vec<String> = candidates.iter().map(|sub| sub.id.clone()).collect();
+        let params: [&(dyn ToSql + Sync); 4] = [&ids, &claim.owner, &claim.until_ms, &claim.now_ms];
+        let taken: std::collections::HashSet<String> = self
+            .rows(
+                &format!(
+                    "INSERT INTO sub_job_leases (sub_job_id, owner, expires_ms) SELECT UNNEST($1::text[]), $2, $3
+                     ON CONFLICT (sub_job_id) DO UPDATE SET owner = excluded.owner, expires_ms = excluded.expires_ms{keep}
+                     RETURNING sub_job_id"
+                ),
+                &params[..if keep.is_empty() { 3 } else { 4 }],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        Ok(candidates.into_iter().filter(|sub| taken.contains(&sub.id)).collect())
     }
 }
 
@@ -252,7 +402,23 @@ fn db(e: tokio_postgres::Error) -> Error {
     if e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
         return Error::invalid("The request holds a NUL character (U+0000), which no value may hold.");
     }
+    // A connection lost (the database stopped or restarted): the service is unavailable
+    // until it returns, and the pool connects again by itself.
+    let lost = match e.code() {
+        // Connection exceptions, and the server shutting down.
+        Some(state) => state.code().starts_with("08") || state.code().starts_with("57P"),
+        None => e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()),
+    };
+    if lost {
+        tracing::warn!(error = %e, "the PostgreSQL store is unreachable");
+        return unreachable();
+    }
     Error::internal(e)
+}
+
+/// The database does not answer: `Common.0503`, which clients retry (the cause is logged).
+fn unreachable() -> Error {
+    Error::of(crate::domain::ErrorCode::Unavailable)
 }
 
 fn doc<T: Serialize>(value: &T) -> Result<String> {

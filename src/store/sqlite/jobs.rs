@@ -1,5 +1,7 @@
 //! Jobs and sub-jobs.
 
+use std::collections::HashSet;
+
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteTx, db, from_ms, ms};
@@ -7,7 +9,7 @@ use crate::domain::job::{Failure, Job, JobStatus, SubJob};
 use crate::domain::server::Timestamp;
 use crate::domain::status::{OperationKind, VmState};
 use crate::domain::{Error, Result};
-use crate::store::{JobReads, JobWrites};
+use crate::store::{Claim, JobReads, JobWrites, Take};
 
 fn kind_name(kind: OperationKind) -> &'static str {
     kind.job_types().0
@@ -132,6 +134,79 @@ impl JobReads for SqliteTx<'_> {
             ))
             .map_err(db)?;
         stmt.query_map([], sub_job_from_row).map_err(db)?.map(|row| row.map_err(db).and_then(decode_sub_job)).collect()
+    }
+
+    fn leased_to(&mut self, owner: &str, ids: &[String]) -> Result<HashSet<String>> {
+        let ids = serde_json::to_string(ids).map_err(Error::internal)?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT sub_job_id FROM sub_job_leases WHERE owner = ?1 AND sub_job_id IN (SELECT value FROM json_each(?2))",
+            )
+            .map_err(db)?;
+        stmt.query_map(params![owner, ids], |r| r.get(0)).map_err(db)?.map(|row| row.map_err(db)).collect()
+    }
+}
+
+impl SqliteTx<'_> {
+    /// [`crate::store::Store::claim_sub_jobs`], inside the single writer's transaction.
+    pub(super) fn claim(&self, claim: &Claim) -> Result<Vec<SubJob>> {
+        let mut conditions = vec!["status IN ('INIT', 'RUNNING')", "held_by IS NULL"];
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        match claim.take {
+            Take::Free => conditions.push("(owner IS NULL OR expires_ms < ?)"),
+            Take::FreeOrMine => conditions.push("(owner IS NULL OR expires_ms < ? OR owner = ?)"),
+            Take::Any => {}
+        }
+        if claim.take != Take::Any {
+            args.push(claim.now_ms.into());
+        }
+        if claim.take == Take::FreeOrMine {
+            args.push(claim.owner.to_string().into());
+        }
+        if let Some(ids) = claim.ids {
+            conditions.push("id IN (SELECT value FROM json_each(?))");
+            args.push(serde_json::to_string(ids).map_err(Error::internal)?.into());
+        }
+        if let Some(project) = claim.project_id {
+            conditions.push("project_id = ?");
+            args.push(project.to_string().into());
+        }
+        args.push(i64::try_from(claim.limit).unwrap_or(i64::MAX).into());
+        let sql = format!(
+            "SELECT {SUB_JOB_COLUMNS} FROM sub_jobs LEFT JOIN sub_job_leases ON sub_job_id = id WHERE {}
+             ORDER BY begin_ms, job_id, seq LIMIT ?",
+            conditions.join(" AND ")
+        );
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(db)?;
+        let claimed = stmt
+            .query_map(rusqlite::params_from_iter(args), sub_job_from_row)
+            .map_err(db)?
+            .map(|row| row.map_err(db).and_then(decode_sub_job))
+            .collect::<Result<Vec<_>>>()?;
+        let mut lease = self
+            .tx
+            .prepare_cached("INSERT OR REPLACE INTO sub_job_leases (sub_job_id, owner, expires_ms) VALUES (?1, ?2, ?3)")
+            .map_err(db)?;
+        for sub in &claimed {
+            lease.execute(params![sub.id, claim.owner, claim.until_ms]).map_err(db)?;
+        }
+        Ok(claimed)
+    }
+
+    pub(super) fn renew_leases(&self, owner: &str, working: &[String], until_ms: i64) -> Result<u64> {
+        let working = serde_json::to_string(working).map_err(Error::internal)?;
+        self.tx
+            .execute(
+                "DELETE FROM sub_job_leases WHERE owner = ?1 AND sub_job_id NOT IN (SELECT value FROM json_each(?2))",
+                params![owner, working],
+            )
+            .map_err(db)?;
+        let renewed = self
+            .tx
+            .execute("UPDATE sub_job_leases SET expires_ms = ?2 WHERE owner = ?1", params![owner, until_ms])
+            .map_err(db)?;
+        Ok(renewed as u64)
     }
 }
 

@@ -25,7 +25,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{ReadTx, Store, WriteTx};
+use super::{Claim, ReadTx, Store, WriteTx};
+use crate::domain::job::SubJob;
 use crate::domain::server::Timestamp;
 use crate::domain::{Error, Result};
 
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_audit_events.sql"),
     include_str!("migrations/0012_keypairs.sql"),
     include_str!("migrations/0013_list_index.sql"),
+    include_str!("migrations/0014_sub_job_leases.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
@@ -179,6 +181,25 @@ impl Store for SqliteStore {
         let version: i64 =
             watch.prepare_cached("PRAGMA data_version").and_then(|mut s| s.query_row([], |r| r.get(0))).map_err(db)?;
         Ok(Some(version as u64))
+    }
+
+    fn claim_sub_jobs(&self, claim: &Claim) -> Result<Vec<SubJob>> {
+        self.with_writer(|tx| tx.claim(claim))
+    }
+
+    fn renew_leases(&self, owner: &str, working: &[String], until_ms: i64) -> Result<u64> {
+        self.with_writer(|tx| tx.renew_leases(owner, working, until_ms))
+    }
+}
+
+impl SqliteStore {
+    /// Runs `work` in a transaction of the single writer.
+    fn with_writer<R>(&self, work: impl FnOnce(&SqliteTx) -> Result<R>) -> Result<R> {
+        let mut conn = self.writer.lock().map_err(|_| Error::internal("store lock poisoned"))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let out = work(&SqliteTx { tx: &tx })?;
+        tx.commit().map_err(db)?;
+        Ok(out)
     }
 }
 

@@ -294,7 +294,7 @@ impl CloudServer {
                     .collect()
             }),
             image: wants(ExpectField::Image).then(|| super::servers::IdRef { id: server.image_id.clone() }),
-            power_state: wants(ExpectField::PowerState).then(|| server.vm_state.power_state()),
+            power_state: wants(ExpectField::PowerState).then(|| server.power_state()),
             cpu_options: wants(ExpectField::CpuOptions).then_some(CpuOptions { cpu_threads: 2 }),
             market_info: wants(ExpectField::MarketInfo).then_some(MarketInfo { charge_mode: "postPaid" }),
         }

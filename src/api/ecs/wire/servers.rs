@@ -420,7 +420,7 @@ impl ServerDetail {
             status: server.status(),
             vm_state: server.vm_state.as_str(),
             task_state: server.task_state.map(|t| t.as_str()),
-            power_state: server.vm_state.power_state(),
+            power_state: server.power_state(),
             progress: if server.task_state.is_none() { 100 } else { 0 },
             created: server_time(server.created),
             updated: server_time(server.updated),
