@@ -22,6 +22,14 @@ impl Ecs {
         self.change_tags(project_id, server_id, |current| tags::delete(current, deleting))
     }
 
+    /// Nova's `PUT .../tags`: the server's tags become exactly these.
+    pub fn replace_server_tags(&self, project_id: &str, server_id: &str, replacing: &[Tag]) -> Result<Vec<Tag>> {
+        tags::check_new(replacing)?;
+        tags::add(&[], replacing)?;
+        self.change_tags(project_id, server_id, |_| Ok(replacing.to_vec()))?;
+        Ok(replacing.to_vec())
+    }
+
     fn change_tags(
         &self,
         project_id: &str,

@@ -1014,6 +1014,7 @@ async fn garbage_on_every_route() {
             .replace("{security_group_id}", "no-such-group")
             .replace("{security_group_rule_id}", "no-such-rule")
             .replace("{keypair_name}", "no%20such%20keypair")
+            .replace("{tag}", "no-such-tag")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
     let table: Vec<(Method, &str, Option<&[u8]>)> = vec![
@@ -1262,6 +1263,12 @@ async fn garbage_on_every_route() {
         ),
         (Method::GET, "/v2.1/{project_id}/servers/{server_id}/os-volume_attachments/{volume_id}", None),
         (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}/os-volume_attachments/{volume_id}", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/tags", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/tags", Some(b"{\"tags\": [1]}")),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}/tags", None),
+        (Method::GET, "/v2.1/{project_id}/servers/{server_id}/tags/{tag}", None),
+        (Method::PUT, "/v2.1/{project_id}/servers/{server_id}/tags/{tag}", None),
+        (Method::DELETE, "/v2.1/{project_id}/servers/{server_id}/tags/{tag}", None),
         (Method::GET, "/v2.1/{project_id}/flavors", None),
         (Method::GET, "/v2.1/{project_id}/flavors/detail", None),
         (Method::GET, "/v2.1/{project_id}/flavors/{flavor_id}", None),

@@ -38,6 +38,7 @@ mod nics;
 mod nova;
 mod nova_interfaces;
 mod nova_resize;
+mod nova_tags;
 mod nova_volumes;
 mod observability;
 mod openapi;

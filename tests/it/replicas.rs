@@ -81,6 +81,20 @@ impl Cluster {
         unreachable!()
     }
 
+    /// Like [`Cluster::wait_job`], taking a 503 (the database not back yet) as not finished.
+    async fn wait_job_through_outage(&self, job_id: &str, limit: Duration) -> Value {
+        let began = Instant::now();
+        loop {
+            let (status, job) = self.client(0).get(&self.client(0).v1(&format!("/jobs/{job_id}"))).await;
+            if status == StatusCode::OK && (job["status"] == "SUCCESS" || job["status"] == "FAIL") {
+                return job;
+            }
+            assert!(status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE, "job: {status} {job}");
+            assert!(began.elapsed() < limit, "job {job_id} did not finish within {limit:?}: {job}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn batch_through(&self, n: usize, action: &str, ids: &[String]) -> (StatusCode, Value) {
         let servers: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
         let ecs = self.client(n);
@@ -319,6 +333,40 @@ async fn the_clock_advanced_on_one_replica_is_seen_by_the_other() {
     assert!(created >= target - time::Duration::seconds(5), "created {created}, the clock is at {target}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_key_made_and_revoked_in_the_database_holds_on_every_replica() {
+    let cluster = Cluster::start(2, "instant", "");
+    let store = ecsd::config::StoreChoice::Postgres(cluster.database.url.clone());
+    let keys_dir = cluster.dir.path().join("keys");
+    let project_id = test_credential().project_id;
+    let create = ecsd::keys::Action::Create { project_id: Some(project_id.clone()), description: "ci".into() };
+    ecsd::keys::run(&keys_dir, &store, create).expect("created");
+    let opened = ecsd::store::PostgresStore::open(&cluster.database.url).expect("the store");
+    let keys = ecsd::store::read(&opened, |tx| tx.access_keys()).expect("keys");
+    let key = keys.iter().find(|key| key.description == "ci").expect("the new key");
+    let credential = ecsd::config::Credential {
+        access_key: key.access_key.clone(),
+        secret_key: key.secret_key.clone(),
+        project_id: key.project_id.clone(),
+    };
+    let signed_by_key: Vec<TestServer> =
+        cluster.replicas.iter().map(|replica| TestServer::remote(&replica.base, credential.clone())).collect();
+    for (n, ecs) in signed_by_key.iter().enumerate() {
+        // Twice each: the second request must not be answered from a cache of the first.
+        for _ in 0..2 {
+            let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+            assert_eq!(status, StatusCode::OK, "replica {n}: {body}");
+        }
+    }
+    let revoke = ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() };
+    ecsd::keys::run(&keys_dir, &store, revoke).expect("revoked");
+    for (n, ecs) in signed_by_key.iter().enumerate() {
+        let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "replica {n}: {body}");
+        assert_eq!(body["error_code"], "APIG.0301", "replica {n}: {body}");
+    }
+}
+
 /// A TCP relay to PostgreSQL that the test can cut (the database is gone: connections reset,
 /// new ones refused) and restore on the same port.
 struct Relay {
@@ -335,6 +383,27 @@ impl Relay {
         let relay = Relay { port, ..relay };
         relay.serve(listener);
         relay
+    }
+
+    /// A relay to the test PostgreSQL server.
+    async fn in_front_of_postgres() -> Self {
+        let admin = crate::pg::admin_url();
+        let server = admin.split_once('@').map_or(admin.as_str(), |(_, host)| host);
+        let host_port = server.split_once('/').map_or(server, |(host, _)| host);
+        let target = tokio::net::lookup_host(host_port).await.expect("resolves").next().expect("an address");
+        Relay::start(target).await
+    }
+
+    /// Starts a replica of `cluster` that reaches its database through the relay; its client.
+    fn add_replica(&self, cluster: &mut Cluster) -> TestServer {
+        let admin = crate::pg::admin_url();
+        let user = admin.split_once("://").and_then(|(_, rest)| rest.split_once('@')).map_or("postgres", |(u, _)| u);
+        let relayed = format!("postgres://{user}@127.0.0.1:{}/{}", self.port, cluster.database.name);
+        let data_dir = cluster.dir.path().join(format!("relayed-{}", cluster.replicas.len()));
+        let replica = cluster.spawn(&data_dir, &relayed);
+        let ecs = replica.client();
+        cluster.replicas.push(replica);
+        ecs
     }
 
     fn bind(&self, port: u16) -> tokio::net::TcpListener {
@@ -373,17 +442,8 @@ impl Relay {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_whose_database_is_gone_answers_503_in_the_apis_shape_and_recovers() {
     let mut cluster = Cluster::start(1, "instant", "");
-    let admin = crate::pg::admin_url();
-    let server = admin.split_once('@').map_or(admin.as_str(), |(_, host)| host);
-    let host_port = server.split_once('/').map_or(server, |(host, _)| host);
-    let target: SocketAddr = tokio::net::lookup_host(host_port).await.expect("resolves").next().expect("an address");
-    let relay = Relay::start(target).await;
-    let user = admin.split_once("://").and_then(|(_, rest)| rest.split_once('@')).map_or("postgres", |(u, _)| u);
-    let relayed = format!("postgres://{user}@127.0.0.1:{}/{}", relay.port, cluster.database.name);
-    let data_dir = cluster.dir.path().join("relayed");
-    let replica = cluster.spawn(&data_dir, &relayed);
-    let ecs = replica.client();
-    cluster.replicas.push(replica);
+    let relay = Relay::in_front_of_postgres().await;
+    let ecs = relay.add_replica(&mut cluster);
     let ids = ecs.create_servers("web", "s6.small.1", 2).await;
 
     relay.cut();
@@ -417,4 +477,23 @@ async fn a_replica_whose_database_is_gone_answers_503_in_the_apis_shape_and_reco
     let (status, body) =
         ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-start": {"servers": [{"id": ids[0]}]}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_cut_off_from_its_database_mid_way_completes_once_it_returns() {
+    let mut cluster = Cluster::start(0, "realistic", "[timings]\nstop_ms = 1500\n");
+    let relay = Relay::in_front_of_postgres().await;
+    let ecs = relay.add_replica(&mut cluster);
+    cluster.clients.push(ecs);
+    let ids = cluster.load_fixtures(100).await;
+    let (status, body) = cluster.batch_through(0, "os-stop", &ids).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let job = body["job_id"].as_str().expect("job").to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.cut();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    relay.restore();
+    let job = cluster.wait_job_through_outage(&job, Duration::from_secs(20)).await;
+    assert_eq!(job["status"], "SUCCESS", "{job}");
+    assert_stable(&list_all_servers(cluster.client(0)).await, "SHUTOFF");
 }

@@ -1,6 +1,6 @@
 //! The OpenStack Compute (Nova v2.1) face of the same fleet: versions and microversions,
-//! servers and their actions, interfaces, security groups and volume attachments, flavors,
-//! limits, ECS groups as server groups, availability zones.
+//! servers and their actions, interfaces, security groups, volume attachments and tags,
+//! flavors, limits, ECS groups as server groups, availability zones.
 //! A server made here is an ECS server, and every ECS server shows here. Nova answers in its
 //! own error shape (`{"itemNotFound": {"code": 404, "message": ...}}`).
 
@@ -8,6 +8,7 @@ mod catalogue;
 mod interfaces;
 mod keypairs;
 mod servers;
+mod tags;
 mod volumes;
 pub mod wire;
 
@@ -66,6 +67,12 @@ pub fn operations() -> Vec<Row> {
         Row::new(routes!(volumes::nova_show_volume_attachment)),
         Row::new(routes!(volumes::nova_attach_volume)).fault(Fault::AttachVolume),
         Row::new(routes!(volumes::nova_detach_volume)).fault(Fault::DetachVolume),
+        Row::new(routes!(tags::nova_list_server_tags)),
+        Row::new(routes!(tags::nova_replace_server_tags)).fault(Fault::Tags),
+        Row::new(routes!(tags::nova_delete_all_server_tags)).fault(Fault::Tags),
+        Row::new(routes!(tags::nova_check_server_tag)),
+        Row::new(routes!(tags::nova_add_server_tag)).fault(Fault::Tags),
+        Row::new(routes!(tags::nova_delete_server_tag)).fault(Fault::Tags),
         Row::new(routes!(servers::nova_list_instance_actions)),
         Row::new(routes!(servers::nova_show_instance_action)),
         Row::new(routes!(servers::nova_list_server_metadata)),

@@ -1244,3 +1244,11 @@ impl VolumeAttachment {
         }
     }
 }
+
+/// `GET`/`PUT /v2.1/{project_id}/servers/{server_id}/tags`: each tag is an ECS tag as
+/// `key=value`, or `key` when it has no value.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = NovaServerTags)]
+pub struct TagsBody {
+    pub tags: Vec<String>,
+}
