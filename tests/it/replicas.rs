@@ -497,3 +497,31 @@ async fn a_batch_cut_off_from_its_database_mid_way_completes_once_it_returns() {
     assert_eq!(job["status"], "SUCCESS", "{job}");
     assert_stable(&list_all_servers(cluster.client(0)).await, "SHUTOFF");
 }
+
+/// A stopped ecsd leaves no connection to its database: the listener's own connection went
+/// with its store (it stayed open for good, and a test run of many servers ran PostgreSQL out
+/// of connections).
+#[tokio::test]
+async fn a_stopped_server_leaves_no_connection_to_its_database() {
+    let database = PgDatabase::create();
+    for _ in 0..3 {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = config(
+            data_dir.path().to_path_buf(),
+            ecsd::domain::catalogue::Catalogue::default(),
+            ecsd::engine::sim::Timings::INSTANT,
+        );
+        config.store = ecsd::config::StoreChoice::Postgres(database.url.clone());
+        let running = ecsd::start(config).await.expect("ecsd starts");
+        let ecs = TestServer::remote(&format!("http://{}", running.addr), running.credential.clone());
+        ecs.create_servers("conn", "s6.small.1", 2).await;
+        running.stop().await.expect("stops");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut open = crate::pg::connections_to(&database.name);
+    while open > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = crate::pg::connections_to(&database.name);
+    }
+    assert_eq!(open, 0, "connections left open after three servers stopped");
+}
