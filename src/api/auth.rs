@@ -37,10 +37,10 @@ pub struct GatewayError {
     pub request_id: String,
 }
 
-/// Whether a path is one of the OpenStack APIs (Keystone, Nova, Glance, Neutron), which
+/// Whether a path is one of the OpenStack APIs (Keystone, Nova, Glance, Neutron, Cinder), which
 /// refuse a missing or bad credential in Keystone's shape, as keystonemiddleware does.
 pub fn openstack_path(path: &str) -> bool {
-    ["/v3", "/v2.1", "/v2.0", "/v2/images"]
+    ["/v3", "/v2.1", "/v2.0", "/v2/images", "/volume"]
         .iter()
         .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }

@@ -4,6 +4,7 @@
 //! needs, and ecsd's own control API) is a module with its own table and wire types.
 
 pub mod auth;
+pub mod cinder;
 pub mod console;
 pub mod control;
 pub mod ecs;
@@ -147,7 +148,13 @@ fn rows() -> Vec<Row> {
         evs::operations(),
     ]
     .into_iter()
-    .chain([glance::operations(), neutron::operations(), iam::operations(), control::operations()])
+    .chain([
+        glance::operations(),
+        neutron::operations(),
+        cinder::operations(),
+        iam::operations(),
+        control::operations(),
+    ])
     .flatten()
     .collect()
 }

@@ -49,6 +49,8 @@ pub struct Operation {
 pub enum ErrorShape {
     Ecs,
     Vpc,
+    Neutron,
+    Cinder,
 }
 
 impl ErrorShape {
@@ -56,6 +58,8 @@ impl ErrorShape {
         match self {
             ErrorShape::Ecs => ApiError(error).into_response(),
             ErrorShape::Vpc => super::vpc::VpcError(error).into_response(),
+            ErrorShape::Neutron => super::neutron::render(error),
+            ErrorShape::Cinder => super::cinder::render(error),
         }
     }
 }
@@ -113,6 +117,18 @@ impl Row {
     /// The operation's API answers errors in the VPC shape.
     pub fn vpc(mut self) -> Self {
         self.errors = ErrorShape::Vpc;
+        self
+    }
+
+    /// The operation's API answers errors in Neutron's shape.
+    pub fn neutron(mut self) -> Self {
+        self.errors = ErrorShape::Neutron;
+        self
+    }
+
+    /// The operation's API answers errors in Cinder's shape.
+    pub fn cinder(mut self) -> Self {
+        self.errors = ErrorShape::Cinder;
         self
     }
 

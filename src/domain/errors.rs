@@ -169,8 +169,10 @@ pub enum ErrorCode {
     VpcNotFound,
     /// `VPC.0202` with 404: no subnet with that id.
     VpcSubnetNotFound,
-    /// `VPC.2500`: a port parameter is invalid, or the port is in use and cannot be deleted.
+    /// `VPC.2500`: a port parameter is invalid.
     PortInvalid,
+    /// `VPC.2500`: the port is a server's NIC or another service's, and cannot be deleted.
+    PortInUse,
     /// `VPC.2501` with 404: no port with that id in this project.
     PortNotFound,
     /// `VPC.0701` with 409: the address is already held by a port of the subnet.
@@ -300,6 +302,7 @@ impl ErrorCode {
             VpcNotFound => ("VPC.0003", 404, "VPC does not exist."),
             VpcSubnetNotFound => ("VPC.0202", 404, "Subnet does not exist."),
             PortInvalid => ("VPC.2500", 400, "Param is invalid."),
+            PortInUse => ("VPC.2500", 400, "Param is invalid."),
             PortNotFound => ("VPC.2501", 404, "Port does not exist."),
             VpcIpInUse => ("VPC.0701", 409, "IP is in use."),
             VpcSubnetFull => ("VPC.0703", 409, "No more IP addresses available in the subnet."),

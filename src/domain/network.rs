@@ -129,7 +129,7 @@ impl Port {
     pub fn check_deletable(&self) -> Result<()> {
         if !self.device_id.is_empty() || !(self.device_owner.is_empty() || self.device_owner == VIP_OWNER) {
             return Err(Error::new(
-                ErrorCode::PortInvalid,
+                ErrorCode::PortInUse,
                 format!(
                     "Port {} is in use: its device_owner is not empty and is not {VIP_OWNER}, or it is attached to \
                      {}.",
@@ -178,6 +178,52 @@ pub struct PortFilter {
     pub security_groups: Vec<String>,
     /// `ip_address=...` and `subnet_id=...` terms, each of which must match the port's address.
     pub fixed_ips: Vec<FixedIpTerm>,
+}
+
+/// A port list's query (VPC's `ListPorts` and Neutron's are the same call): its filters and
+/// its page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PortQuery {
+    pub filter: PortFilter,
+    pub limit: Option<usize>,
+    pub marker: Option<String>,
+}
+
+impl PortQuery {
+    /// The query's pairs: `fixed_ips` and `security_groups` may repeat, the others are given
+    /// once (`invalid` is the code of a refusal); filters ecsd keeps no state for match every
+    /// port, as absent ones do.
+    pub fn parse(pairs: Vec<(String, String)>, invalid: ErrorCode) -> Result<Self> {
+        let mut query = PortQuery::default();
+        for (key, value) in pairs {
+            let once = |slot: &mut Option<String>| {
+                if slot.replace(value.clone()).is_some() {
+                    return Err(Error::new(invalid, format!("The query parameter {key} is given twice.")));
+                }
+                Ok(())
+            };
+            let filter = &mut query.filter;
+            match key.as_str() {
+                "id" => once(&mut filter.id)?,
+                "name" => once(&mut filter.name)?,
+                "network_id" => once(&mut filter.network_id)?,
+                "mac_address" => once(&mut filter.mac_address)?,
+                "device_id" => once(&mut filter.device_id)?,
+                "device_owner" => once(&mut filter.device_owner)?,
+                "status" => once(&mut filter.status)?,
+                "marker" => once(&mut query.marker)?,
+                "security_groups" => filter.security_groups.push(value),
+                "fixed_ips" => filter.fixed_ips.push(FixedIpTerm::parse(&value)?),
+                "limit" => {
+                    query.limit = Some(
+                        value.parse().map_err(|_| Error::new(invalid, format!("limit {value:?} is not a number.")))?,
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -313,6 +359,17 @@ pub fn check_name(name: &str, max: usize, code: ErrorCode) -> Result<()> {
     Ok(())
 }
 
+/// A security group's description: at most 255 characters, no `<` or `>`.
+pub fn check_description(description: &str) -> Result<()> {
+    if description.chars().count() > 255 || description.contains(['<', '>']) {
+        return Err(Error::new(
+            ErrorCode::SecurityGroupInvalid,
+            "The description must be at most 255 characters, without < or >.",
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroup {
     pub id: String,
@@ -398,10 +455,7 @@ impl SecurityGroupRule {
                 return invalid(format!("remote_ip_prefix {prefix:?} is not an {} CIDR.", self.ethertype));
             }
         }
-        if self.description.chars().count() > 255 || self.description.contains(['<', '>']) {
-            return invalid("The description must be at most 255 characters, without < or >.".into());
-        }
-        Ok(())
+        check_description(&self.description)
     }
 
     /// Whether two rules allow the same traffic (Neutron refuses the second).

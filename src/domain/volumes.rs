@@ -15,6 +15,22 @@ use super::status::VmState;
 
 /// The disk types EVS sells (`volume_type`).
 pub const VOLUME_TYPES: [&str; 6] = ["SSD", "SAS", "SATA", "GPSSD", "ESSD", "GPSSD2"];
+/// The disk type a create through Cinder gets when it names none.
+pub const DEFAULT_VOLUME_TYPE: &str = "SATA";
+
+/// The id Cinder gives a disk type: a UUID derived from its name, the same on every start and
+/// every replica.
+pub fn volume_type_id(name: &str) -> String {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(format!("volume-type:{name}").as_bytes()));
+    format!("{}-{}-{}-{}-{}", &digest[..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32])
+}
+
+/// The disk type a Cinder request names by its name or its id.
+pub fn volume_type_named(name_or_id: &str) -> Option<&'static str> {
+    VOLUME_TYPES.into_iter().find(|name| *name == name_or_id || volume_type_id(name) == name_or_id)
+}
+
 /// Most disks one server holds: its system disk and 59 data disks, as a create allows.
 pub const MAX_SERVER_DISKS: usize = 60;
 /// Most disks one create request makes (`count`).
@@ -508,6 +524,17 @@ impl Default for VolumeFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn volume_types_are_found_by_name_or_stable_id() {
+        let id = volume_type_id("SSD");
+        assert_eq!(id.len(), 36);
+        assert_eq!(id, volume_type_id("SSD"));
+        assert_ne!(id, volume_type_id("SAS"));
+        assert_eq!(volume_type_named(&id), Some("SSD"));
+        assert_eq!(volume_type_named("SATA"), Some("SATA"));
+        assert_eq!(volume_type_named("gold"), None);
+    }
 
     #[test]
     fn device_names_follow_the_kernel_after_z() {

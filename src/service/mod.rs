@@ -38,7 +38,7 @@ pub use batch::{BatchAction, ResizeRequest};
 pub use consoles::ConsoleProtocol;
 pub use control::{FixtureServer, FixtureServerGroup, FixtureStatus, Fixtures, Reach, RequestFault};
 pub use lifecycle::{ChargeModeAccepted, ChargeModeChange, run_timers};
-pub use network::{NewPort, NewRule, PortUpdate};
+pub use network::{NewPort, NewRule, NewSecurityGroup, PortUpdate, SecurityGroupUpdate};
 pub use nics::NewNic;
 pub use scheduled_events::{EventFilter, NewEvent, ShownEvent};
 pub use servers::{ClientToken, CreateAccepted, ServerUpdate};

@@ -36,6 +36,23 @@ pub struct PortUpdate {
     pub allowed_address_pairs: Option<Vec<AddressPair>>,
 }
 
+/// A security group to create: the VPC API names a VPC and an enterprise project, Neutron a
+/// description.
+#[derive(Debug, Clone, Default)]
+pub struct NewSecurityGroup {
+    pub name: String,
+    pub description: String,
+    pub vpc_id: Option<String>,
+    pub enterprise_project_id: Option<String>,
+}
+
+/// What `UpdateSecurityGroup` changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityGroupUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
 /// A rule to create; the service gives it its id and time.
 pub struct NewRule {
     pub security_group_id: String,
@@ -331,14 +348,16 @@ impl Ecs {
     pub fn create_security_group(
         &self,
         project_id: &str,
-        name: &str,
-        vpc_id: Option<&str>,
-        enterprise_project_id: Option<&str>,
+        new: &NewSecurityGroup,
     ) -> Result<(SecurityGroup, Vec<SecurityGroupRule>)> {
+        let NewSecurityGroup { name, description, vpc_id, enterprise_project_id } = new;
+        let (name, vpc_id, enterprise_project_id) =
+            (name.as_str(), vpc_id.as_deref(), enterprise_project_id.as_deref());
         if name.is_empty() {
             return Err(Error::new(ErrorCode::SecurityGroupInvalid, "The security group name must not be empty."));
         }
         network::check_name(name, 64, ErrorCode::SecurityGroupInvalid)?;
+        network::check_description(description)?;
         if let Some(vpc) = vpc_id
             && self.catalogue.vpc(vpc).is_none()
         {
@@ -351,7 +370,7 @@ impl Ecs {
             let (template, template_rules) = default_group(project_id, now);
             let group = SecurityGroup {
                 name: name.to_string(),
-                description: String::new(),
+                description: description.clone(),
                 vpc_id: vpc_id.map(str::to_string),
                 enterprise_project_id: enterprise_project_id.unwrap_or("0").to_string(),
                 ..template
@@ -369,6 +388,43 @@ impl Ecs {
         })?;
         tracing::info!(%project_id, group_id = %made.0.id, "security group created");
         Ok(made)
+    }
+
+    /// `UpdateSecurityGroup` (Neutron's): a new name, description, or both; the default group
+    /// keeps its name.
+    pub fn update_security_group(
+        &self,
+        project_id: &str,
+        group_id: &str,
+        update: &SecurityGroupUpdate,
+    ) -> Result<(SecurityGroup, Vec<SecurityGroupRule>)> {
+        if let Some(name) = &update.name {
+            if name.is_empty() {
+                return Err(Error::new(ErrorCode::SecurityGroupInvalid, "The security group name must not be empty."));
+            }
+            network::check_name(name, 64, ErrorCode::SecurityGroupInvalid)?;
+        }
+        if let Some(description) = &update.description {
+            network::check_description(description)?;
+        }
+        transact(self.store.as_ref(), |tx| {
+            let mut group = tx.security_group(project_id, group_id)?.ok_or_else(|| group_not_found(group_id))?;
+            if let Some(name) = &update.name {
+                if group.is_default() && *name != group.name {
+                    return Err(Error::new(
+                        ErrorCode::SecurityGroupInUse,
+                        format!("Security group {group_id} is the default group: its name cannot change."),
+                    ));
+                }
+                group.name = name.clone();
+            }
+            if let Some(description) = &update.description {
+                group.description = description.clone();
+            }
+            tx.update_security_group(&group)?;
+            let rules = tx.security_group_rules(project_id, Some(group_id))?;
+            Ok((group, rules))
+        })
     }
 
     /// `ListSecurityGroups`, each with its rules; the default group is made if the project has

@@ -349,6 +349,8 @@ pub trait NetworkWrites: NetworkReads {
     /// Deletes a port; its address is free again.
     fn delete_port(&mut self, project_id: &str, port_id: &str) -> Result<()>;
     fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<()>;
+    /// Stores a group's new name and description.
+    fn update_security_group(&mut self, group: &SecurityGroup) -> Result<()>;
     /// Deletes a group and its rules.
     fn delete_security_group(&mut self, project_id: &str, group_id: &str) -> Result<()>;
     fn insert_security_group_rule(&mut self, rule: &SecurityGroupRule) -> Result<()>;

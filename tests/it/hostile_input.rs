@@ -1014,6 +1014,7 @@ async fn garbage_on_every_route() {
             .replace("{security_group_id}", "no-such-group")
             .replace("{security_group_rule_id}", "no-such-rule")
             .replace("{keypair_name}", "no%20such%20keypair")
+            .replace("{alias}", "no-such-extension")
             .replace("{tag}", "no-such-tag")
     };
     // (method, route template, garbage body or None for a GET with a garbage query)
@@ -1235,6 +1236,32 @@ async fn garbage_on_every_route() {
         (Method::GET, "/v2.0/networks/{network_id}", None),
         (Method::GET, "/v2.0/subnets", None),
         (Method::GET, "/v2.0/subnets/{subnet_id}", None),
+        (Method::GET, "/v2.0/extensions", None),
+        (Method::GET, "/v2.0/extensions/{alias}", None),
+        (Method::GET, "/v2.0/ports", None),
+        (Method::POST, "/v2.0/ports", Some(b"{\"port\": {\"network_id\": 5, \"fixed_ips\": {}}}")),
+        (Method::GET, "/v2.0/ports/{port_id}", None),
+        (Method::PUT, "/v2.0/ports/{port_id}", Some(b"{\"port\": {\"security_groups\": \"x\"}}")),
+        (Method::DELETE, "/v2.0/ports/{port_id}", None),
+        (Method::GET, "/v2.0/security-groups", None),
+        (Method::POST, "/v2.0/security-groups", Some(b"{\"security_group\": {\"name\": []}}")),
+        (Method::GET, "/v2.0/security-groups/{security_group_id}", None),
+        (Method::PUT, "/v2.0/security-groups/{security_group_id}", Some(b"{\"security_group\": 1}")),
+        (Method::DELETE, "/v2.0/security-groups/{security_group_id}", None),
+        (Method::GET, "/v2.0/security-group-rules", None),
+        (Method::POST, "/v2.0/security-group-rules", Some(b"{\"security_group_rule\": {\"direction\": \"up\"}}")),
+        (Method::GET, "/v2.0/security-group-rules/{security_group_rule_id}", None),
+        (Method::DELETE, "/v2.0/security-group-rules/{security_group_rule_id}", None),
+        (Method::GET, "/volume/", None),
+        (Method::GET, "/volume/v3", None),
+        (Method::GET, "/volume/v3/", None),
+        (Method::GET, "/volume/v3/{project_id}/volumes", None),
+        (Method::GET, "/volume/v3/{project_id}/volumes/detail", None),
+        (Method::POST, "/volume/v3/{project_id}/volumes", Some(b"{\"volume\": {\"size\": \"ten\"}}")),
+        (Method::GET, "/volume/v3/{project_id}/volumes/{volume_id}", None),
+        (Method::PUT, "/volume/v3/{project_id}/volumes/{volume_id}", Some(b"{\"volume\": {\"name\": 3}}")),
+        (Method::DELETE, "/volume/v3/{project_id}/volumes/{volume_id}", None),
+        (Method::GET, "/volume/v3/{project_id}/types", None),
         (Method::POST, "/v2.1/{project_id}/servers", Some(b"{\"server\": {\"name\": [], \"flavorRef\": 7}}")),
         (Method::GET, "/v2.1/{project_id}/servers", None),
         (Method::GET, "/v2.1/{project_id}/servers/detail", None),

@@ -98,6 +98,8 @@ async fn a_token_by_name_and_domain_carries_a_catalog_of_every_service_on_ecsd()
     assert_eq!(url("compute", "public"), format!("{base}/v2.1/{project}"));
     assert_eq!(url("compute", "internal"), format!("{base}/v2.1/{project}"));
     assert_eq!(url("ecs", "admin"), format!("{base}/v1/{project}"));
+    assert_eq!(url("volumev3", "public"), format!("{base}/volume/v3/{project}"));
+    assert_eq!(url("block-storage", "public"), format!("{base}/volume/v3/{project}"));
     assert_eq!(url("identity", "public"), format!("{base}/v3"));
     assert_eq!(url("image", "public"), format!("{base}/v2"));
     assert_eq!(url("network", "public"), format!("{base}/v2.0"));

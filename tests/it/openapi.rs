@@ -87,6 +87,9 @@ fn the_document_is_openapi_3_with_unique_operation_ids_and_both_security_schemes
             "/v2/",
             "/v2.0",
             "/v2.0/",
+            "/volume/",
+            "/volume/v3",
+            "/volume/v3/",
             "/_ecsd/health",
         ]
         .contains(&path.as_str());

@@ -1712,6 +1712,13 @@ fn security_groups_keep_their_rules_and_know_when_they_are_in_use() {
         commit(store, |tx| tx.insert_port(&on_port));
         assert!(look(store, |tx| tx.security_group_in_use(P, &other.id)), "a port carries it");
 
+        let renamed = SecurityGroup { name: "web-2".into(), description: "the web tier".into(), ..other.clone() };
+        commit(store, |tx| tx.update_security_group(&renamed));
+        assert_eq!(look(store, |tx| tx.security_group(P, &other.id)), Some(renamed.clone()));
+        let foreign = SecurityGroup { project_id: Q.into(), name: "stolen".into(), ..other.clone() };
+        commit(store, |tx| tx.update_security_group(&foreign));
+        assert_eq!(look(store, |tx| tx.security_group(P, &other.id)), Some(renamed), "another project's write misses");
+
         commit(store, |tx| tx.delete_security_group(P, &other.id));
         assert_eq!(look(store, |tx| tx.security_group(P, &other.id)), None);
         assert_eq!(look(store, |tx| tx.security_group_rule(P, &from_default.id)), None, "its rules go with it");

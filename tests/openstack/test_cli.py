@@ -141,3 +141,50 @@ def test_the_cli_resizes_a_server_and_confirms_or_reverts(ecsd):
     assert refused.returncode != 0 and "must change flavor" in refused.stderr, refused.stderr
     actions = {a["Action"] for a in ecsd.cli_json("server", "event", "list", server_id)}
     assert {"resize", "confirmResize", "revertResize"} <= actions, actions
+
+
+def test_the_cli_makes_lists_shows_and_deletes_ports(ecsd):
+    created = ecsd.cli_json("port", "create", "--network", "subnet-default", "--fixed-ip",
+                            "ip-address=192.168.0.77", "vip-1")
+    assert created["name"] == "vip-1" and created["status"] == "DOWN", created
+    assert "192.168.0.77" in str(created["fixed_ips"]), created
+    listed = ecsd.cli_json("port", "list")
+    assert [p["ID"] for p in listed] == [created["id"]], listed
+    by_network = ecsd.cli_json("port", "list", "--network", "subnet-default")
+    assert [p["Name"] for p in by_network] == ["vip-1"], by_network
+    shown = ecsd.cli_json("port", "show", "vip-1")
+    assert shown["id"] == created["id"], shown
+    ecsd.cli("port", "delete", "vip-1")
+    assert ecsd.cli_json("port", "list") == []
+    refused = ecsd.cli("port", "show", "vip-1", check=False)
+    assert refused.returncode != 0, refused.stdout
+
+
+def test_the_cli_makes_security_groups_and_their_rules(ecsd):
+    group = ecsd.cli_json("security", "group", "create", "--description", "web tier", "web")
+    assert group["name"] == "web" and group["description"] == "web tier", group
+    rule = ecsd.cli_json("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                         "--remote-ip", "0.0.0.0/0", "web")
+    assert rule["port_range_min"] == 22 and rule["protocol"] == "tcp", rule
+    groups = {g["Name"] for g in ecsd.cli_json("security", "group", "list")}
+    assert {"default", "web"} <= groups, groups
+    rules = ecsd.cli_json("security", "group", "rule", "list", "web")
+    assert rule["id"] in [r["ID"] for r in rules], rules
+    refused = ecsd.cli("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                       "--remote-ip", "0.0.0.0/0", "web", check=False)
+    assert refused.returncode != 0 and "409" in refused.stderr, refused.stderr
+    ecsd.cli("security", "group", "rule", "delete", rule["id"])
+    ecsd.cli("security", "group", "delete", "web")
+    assert "web" not in {g["Name"] for g in ecsd.cli_json("security", "group", "list")}
+
+
+def test_the_cli_makes_lists_and_deletes_volumes(ecsd):
+    created = ecsd.cli_json("volume", "create", "--size", "10", "data-1")
+    assert created["name"] == "data-1" and created["size"] == 10, created
+    listed = ecsd.cli_json("volume", "list")
+    assert [(v["Name"], v["Size"]) for v in listed] == [("data-1", 10)], listed
+    assert listed[0]["Status"] == "available", listed
+    refused = ecsd.cli("volume", "create", "--size", "1", "tiny", check=False)
+    assert refused.returncode != 0 and "400" in refused.stderr, refused.stderr
+    ecsd.cli("volume", "delete", "data-1")
+    assert ecsd.cli_json("volume", "list") == []

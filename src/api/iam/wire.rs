@@ -150,7 +150,7 @@ pub struct IdName {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogService {
-    /// `compute`, `ecs`, `image`, `network`, `identity`.
+    /// `compute`, `ecs`, `image`, `network`, `volumev3`, `block-storage`, `identity`.
     #[serde(rename = "type")]
     pub service_type: &'static str,
     pub id: &'static str,
@@ -171,13 +171,16 @@ pub struct CatalogEndpoint {
 
 /// Every service ecsd serves, each on ecsd itself: `(type, name, path after the base URL)`.
 /// Image and network are versioned (`/v2`, `/v2.0`), so that version discovery finds their
-/// own documents there rather than Nova's at `/`.
-fn services(project_id: &str) -> [(&'static str, &'static str, String); 5] {
+/// own documents there rather than Nova's at `/`; block storage is under `/volume`, since
+/// Keystone owns `/v3`, and is given under both names clients look for.
+fn services(project_id: &str) -> [(&'static str, &'static str, String); 7] {
     [
         ("ecs", "ecs", format!("/v1/{project_id}")),
         ("compute", "nova", format!("/v2.1/{project_id}")),
         ("image", "glance", "/v2".into()),
         ("network", "neutron", "/v2.0".into()),
+        ("volumev3", "cinderv3", format!("/volume/v3/{project_id}")),
+        ("block-storage", "cinder", format!("/volume/v3/{project_id}")),
         ("identity", "keystone", "/v3".into()),
     ]
 }

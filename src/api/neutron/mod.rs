@@ -1,7 +1,13 @@
-//! The Networking service (Neutron v2.0) calls OpenStack tools make to find a network by name
-//! or id: the version document, networks and subnets. A Neutron network is a subnet of the
-//! catalogue, and so is its one Neutron subnet: the VPC API gives both the subnet's id, as
-//! the cloud does (`neutron_network_id`, `neutron_subnet_id`).
+//! The Networking service (Neutron v2.0): the version document, networks and subnets, ports,
+//! security groups and their rules. A Neutron network is a subnet of the catalogue, and so is
+//! its one Neutron subnet: the VPC API gives both the subnet's id, as the cloud does
+//! (`neutron_network_id`, `neutron_subnet_id`). Ports and groups are the VPC API's own stored
+//! objects, of the caller's project. Refusals are Neutron's
+//! `{"NeutronError": {"type", "message", "detail"}}`.
+
+mod ports;
+mod security_groups;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -14,19 +20,38 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::extract::BaseUrl;
+use super::error::ApiError;
+use super::extract::{BaseUrl, EcsBody, EcsPath, parse_json};
 use super::operation::Row;
 use crate::domain::catalogue::{Catalogue, Subnet};
+use crate::domain::faults::FaultOperation as Fault;
+use crate::domain::{Error, ErrorCode};
 use crate::service::Ecs;
 
 pub fn operations() -> Vec<Row> {
     vec![
         Row::new(routes!(neutron_show_version)),
         Row::new(routes!(neutron_show_version_slash)),
+        Row::new(routes!(neutron_list_extensions)),
+        Row::new(routes!(neutron_show_extension)),
         Row::new(routes!(neutron_list_networks)),
         Row::new(routes!(neutron_show_network)),
         Row::new(routes!(neutron_list_subnets)),
         Row::new(routes!(neutron_show_subnet)),
+        Row::new(routes!(ports::neutron_list_ports)).neutron(),
+        Row::new(routes!(ports::neutron_create_port)).neutron().fault(Fault::Port),
+        Row::new(routes!(ports::neutron_show_port)).neutron(),
+        Row::new(routes!(ports::neutron_update_port)).neutron().fault(Fault::Port),
+        Row::new(routes!(ports::neutron_delete_port)).neutron().fault(Fault::Port),
+        Row::new(routes!(security_groups::neutron_list_security_groups)).neutron(),
+        Row::new(routes!(security_groups::neutron_create_security_group)).neutron().fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_show_security_group)).neutron(),
+        Row::new(routes!(security_groups::neutron_update_security_group)).neutron().fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_delete_security_group)).neutron().fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_list_security_group_rules)).neutron(),
+        Row::new(routes!(security_groups::neutron_create_security_group_rule)).neutron().fault(Fault::SecurityGroup),
+        Row::new(routes!(security_groups::neutron_show_security_group_rule)).neutron(),
+        Row::new(routes!(security_groups::neutron_delete_security_group_rule)).neutron().fault(Fault::SecurityGroup),
     ]
 }
 
@@ -39,28 +64,118 @@ pub struct NeutronErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NeutronErrorDetail {
-    /// `NetworkNotFound`, `SubnetNotFound`, `HTTPBadRequest`.
+    /// `NetworkNotFound`, `PortNotFound`, `SecurityGroupInUse`, `InvalidInput`, `HTTPBadRequest`...
     #[serde(rename = "type")]
-    pub error_type: &'static str,
+    pub error_type: String,
     pub message: String,
     pub detail: &'static str,
 }
 
-/// A Neutron refusal.
-pub struct NeutronError(StatusCode, &'static str, String);
+/// A Neutron refusal: the status, Neutron's type of the fault and its message.
+#[derive(Debug)]
+pub struct NeutronError {
+    status: StatusCode,
+    kind: String,
+    message: String,
+}
 
 impl IntoResponse for NeutronError {
     fn into_response(self) -> Response {
-        let body =
-            NeutronErrorBody { neutron_error: NeutronErrorDetail { error_type: self.1, message: self.2, detail: "" } };
-        (self.0, Json(body)).into_response()
+        let body = NeutronErrorBody {
+            neutron_error: NeutronErrorDetail { error_type: self.kind, message: self.message, detail: "" },
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 
 impl NeutronError {
-    fn bad_request(message: String) -> Self {
-        NeutronError(StatusCode::BAD_REQUEST, "HTTPBadRequest", message)
+    fn new(status: StatusCode, kind: &str, message: String) -> Self {
+        NeutronError { status, kind: kind.to_string(), message }
     }
+
+    fn bad_request(message: String) -> Self {
+        NeutronError::new(StatusCode::BAD_REQUEST, "HTTPBadRequest", message)
+    }
+
+    fn network_not_found(network_id: &str) -> Self {
+        NeutronError::new(StatusCode::NOT_FOUND, "NetworkNotFound", format!("Network {network_id} could not be found."))
+    }
+}
+
+/// Neutron's status and type for a domain error; an injected fault keeps its own.
+impl From<Error> for NeutronError {
+    fn from(error: Error) -> Self {
+        if let Some(injected) = &error.injected {
+            let status = StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return NeutronError { status, kind: injected.code.clone(), message: error.message };
+        }
+        let (status, kind) = match error.code {
+            ErrorCode::PortNotFound => (StatusCode::NOT_FOUND, "PortNotFound"),
+            ErrorCode::SecurityGroupNotFound => (StatusCode::NOT_FOUND, "SecurityGroupNotFound"),
+            ErrorCode::SecurityGroupRuleNotFound => (StatusCode::NOT_FOUND, "SecurityGroupRuleNotFound"),
+            ErrorCode::PortInUse => (StatusCode::CONFLICT, "PortInUse"),
+            ErrorCode::SecurityGroupInUse => (StatusCode::CONFLICT, "SecurityGroupInUse"),
+            ErrorCode::SecurityGroupRuleExists => (StatusCode::CONFLICT, "SecurityGroupRuleExists"),
+            ErrorCode::VpcIpInUse => (StatusCode::CONFLICT, "IpAddressAlreadyAllocated"),
+            ErrorCode::VpcSubnetFull => (StatusCode::CONFLICT, "IpAddressGenerationFailure"),
+            ErrorCode::InvalidRequest | ErrorCode::EmptyBody => (StatusCode::BAD_REQUEST, "HTTPBadRequest"),
+            ErrorCode::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "HTTPRequestEntityTooLarge"),
+            ErrorCode::Forbidden | ErrorCode::ProjectMismatch => (StatusCode::FORBIDDEN, "HTTPForbidden"),
+            code if code.http_status() < 500 => (StatusCode::BAD_REQUEST, "InvalidInput"),
+            _ => {
+                tracing::error!(%error, "Neutron call failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "HTTPInternalServerError")
+            }
+        };
+        NeutronError::new(status, kind, error.message)
+    }
+}
+
+impl From<ApiError> for NeutronError {
+    fn from(error: ApiError) -> Self {
+        NeutronError::from(error.0)
+    }
+}
+
+pub type NeutronResult<T> = Result<T, NeutronError>;
+
+/// Renders a request-level fault of a Neutron operation.
+pub fn render(error: Error) -> Response {
+    NeutronError::from(error).into_response()
+}
+
+/// A JSON body, refused in Neutron's shape.
+pub struct NeutronJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for NeutronJson<T> {
+    type Rejection = NeutronError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
+        parse_json(&bytes).map(NeutronJson).map_err(NeutronError::from)
+    }
+}
+
+/// Path parameters, refused in Neutron's shape.
+pub struct NeutronPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for NeutronPath<T> {
+    type Rejection = NeutronError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        EcsPath::<T>::from_request_parts(parts, state)
+            .await
+            .map(|EcsPath(value)| NeutronPath(value))
+            .map_err(NeutronError::from)
+    }
+}
+
+/// Runs a service call off the async workers, refused in Neutron's shape.
+async fn blocking<R: Send + 'static>(
+    ecs: &Arc<Ecs>,
+    call: impl FnOnce(&Ecs) -> crate::domain::Result<R> + Send + 'static,
+) -> NeutronResult<R> {
+    super::blocking(ecs, call).await.map_err(NeutronError::from)
 }
 
 /// `GET /v2.0`: the networking API version.
@@ -121,6 +236,102 @@ pub async fn neutron_show_version(BaseUrl(base): BaseUrl) -> Json<NeutronVersion
 )]
 pub async fn neutron_show_version_slash(BaseUrl(base): BaseUrl) -> Json<NeutronVersionResponse> {
     Json(NeutronVersionResponse::of(&base))
+}
+
+/// An API extension: what clients look for before using an attribute it brings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtension {
+    pub alias: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub updated: &'static str,
+    #[schema(value_type = Vec<Object>)]
+    pub links: Vec<()>,
+}
+
+/// The extensions whose attributes ecsd's documents carry and its calls honour.
+const EXTENSIONS: [(&str, &str, &str); 10] = [
+    ("security-group", "security-group", "The security groups extension."),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("port-security", "Port Security", "Provides port security"),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
+    (
+        "standard-attr-timestamp",
+        "Resource timestamps",
+        "Adds created_at and updated_at fields to all Neutron resources",
+    ),
+    (
+        "standard-attr-revisions",
+        "Resource revision numbers",
+        "This extension will display the revision number of neutron resources.",
+    ),
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+];
+
+impl NeutronExtension {
+    fn all() -> impl Iterator<Item = NeutronExtension> {
+        EXTENSIONS.into_iter().map(|(alias, name, description)| NeutronExtension {
+            alias,
+            name,
+            description,
+            updated: "2024-01-01T00:00:00-00:00",
+            links: vec![],
+        })
+    }
+}
+
+/// `GET /v2.0/extensions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtensions {
+    pub extensions: Vec<NeutronExtension>,
+}
+
+/// `GET /v2.0/extensions/{alias}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeutronExtensionResponse {
+    pub extension: NeutronExtension,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExtensionPath {
+    pub alias: String,
+}
+
+/// `GET /v2.0/extensions`: the extensions served, which the CLI checks before some calls.
+#[utoipa::path(
+    get,
+    path = "/v2.0/extensions",
+    operation_id = "NeutronListExtensions",
+    tag = "Neutron",
+    responses((status = 200, description = "The extensions served.", body = NeutronExtensions))
+)]
+pub async fn neutron_list_extensions() -> Json<NeutronExtensions> {
+    Json(NeutronExtensions { extensions: NeutronExtension::all().collect() })
+}
+
+/// `GET /v2.0/extensions/{alias}`.
+#[utoipa::path(
+    get,
+    path = "/v2.0/extensions/{alias}",
+    operation_id = "NeutronShowExtension",
+    tag = "Neutron",
+    params(ExtensionPath),
+    responses(
+        (status = 200, description = "The extension.", body = NeutronExtensionResponse),
+        (status = 404, description = "An extension not served (`HTTPNotFound`).", body = NeutronErrorBody),
+    )
+)]
+pub async fn neutron_show_extension(
+    NeutronPath(ExtensionPath { alias }): NeutronPath<ExtensionPath>,
+) -> NeutronResult<Json<NeutronExtensionResponse>> {
+    let extension = NeutronExtension::all().find(|e| e.alias == alias).ok_or_else(|| {
+        NeutronError::new(StatusCode::NOT_FOUND, "HTTPNotFound", format!("Extension with alias {alias} does not exist"))
+    })?;
+    Ok(Json(NeutronExtensionResponse { extension }))
 }
 
 /// The caller's project: Neutron paths carry none, so the credential's (with authentication
@@ -352,9 +563,7 @@ pub async fn neutron_show_network(
 ) -> Result<Json<NetworkResponse>, NeutronError> {
     let NetworkPath { network_id } = path(network)?;
     let catalogue = ecs.catalogue();
-    let subnet = catalogue.subnet(&network_id).ok_or_else(|| {
-        NeutronError(StatusCode::NOT_FOUND, "NetworkNotFound", format!("Network {network_id} could not be found."))
-    })?;
+    let subnet = catalogue.subnet(&network_id).ok_or_else(|| NeutronError::network_not_found(&network_id))?;
     Ok(Json(NetworkResponse { network: Network::of(subnet, catalogue, &project_id) }))
 }
 
@@ -399,7 +608,7 @@ pub async fn neutron_show_subnet(
 ) -> Result<Json<SubnetResponse>, NeutronError> {
     let SubnetPath { subnet_id } = path(subnet)?;
     let subnet = ecs.catalogue().subnet(&subnet_id).ok_or_else(|| {
-        NeutronError(StatusCode::NOT_FOUND, "SubnetNotFound", format!("Subnet {subnet_id} could not be found."))
+        NeutronError::new(StatusCode::NOT_FOUND, "SubnetNotFound", format!("Subnet {subnet_id} could not be found."))
     })?;
     Ok(Json(SubnetResponse { subnet: NeutronSubnetView::of(subnet, &project_id) }))
 }

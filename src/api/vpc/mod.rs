@@ -4,7 +4,7 @@
 
 mod error;
 mod networks;
-mod ports;
+pub(crate) mod ports;
 mod security_groups;
 pub mod wire;
 

@@ -18,7 +18,7 @@ use super::wire::{
 };
 use crate::api::blocking;
 use crate::api::extract::{EcsPath, Project, ProjectPath};
-use crate::domain::network::{FixedIpTerm, PortFilter, page_after};
+use crate::domain::network::{self, page_after};
 use crate::domain::{Error, ErrorCode};
 use crate::service::{Ecs, NewPort, PortUpdate};
 
@@ -37,10 +37,11 @@ pub struct PrivateipPath {
     pub privateip_id: String,
 }
 
-/// The query of `ListPorts`. `fixed_ips` and `security_groups` may repeat; the others are
-/// given once.
+/// The query of a port list (VPC's and Neutron's) as the document gives it: `fixed_ips` and
+/// `security_groups` may repeat; the others are given once. [`network::PortQuery`] reads it.
 #[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "only the derive reads it, for the document's parameters")]
 pub struct ListPortsQuery {
     id: Option<String>,
     name: Option<String>,
@@ -64,62 +65,18 @@ fn invalid(message: String) -> VpcError {
     VpcError(Error::new(ErrorCode::VpcInvalid, message))
 }
 
-impl ListPortsQuery {
-    fn parse(raw: &str) -> Result<Self, VpcError> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw).map_err(|e| invalid(format!("Invalid query parameter: {e}.")))?;
-        let mut query = ListPortsQuery::default();
-        for (key, value) in pairs {
-            let once = |slot: &mut Option<String>| {
-                if slot.replace(value.clone()).is_some() {
-                    return Err(invalid(format!("The query parameter {key} is given twice.")));
-                }
-                Ok(())
-            };
-            match key.as_str() {
-                "id" => once(&mut query.id)?,
-                "name" => once(&mut query.name)?,
-                "network_id" => once(&mut query.network_id)?,
-                "mac_address" => once(&mut query.mac_address)?,
-                "device_id" => once(&mut query.device_id)?,
-                "device_owner" => once(&mut query.device_owner)?,
-                "status" => once(&mut query.status)?,
-                "marker" => once(&mut query.marker)?,
-                "security_groups" => query.security_groups.push(value),
-                "fixed_ips" => query.fixed_ips.push(value),
-                "limit" => {
-                    query.limit =
-                        Some(value.parse().map_err(|_| invalid(format!("limit {value:?} is not a number.")))?);
-                }
-                // Filters ecsd keeps no state for match every port, as absent ones do.
-                _ => {}
-            }
-        }
-        Ok(query)
-    }
-
-    fn filter(&self) -> Result<PortFilter, VpcError> {
-        Ok(PortFilter {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            network_id: self.network_id.clone(),
-            mac_address: self.mac_address.clone(),
-            device_id: self.device_id.clone(),
-            device_owner: self.device_owner.clone(),
-            status: self.status.clone(),
-            security_groups: self.security_groups.clone(),
-            fixed_ips: self.fixed_ips.iter().map(|t| FixedIpTerm::parse(t)).collect::<Result<_, _>>()?,
-        })
-    }
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListPortsQuery {
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PortQuery {
     type Rejection = VpcError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        ListPortsQuery::parse(parts.uri.query().unwrap_or_default())
+        let pairs = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map_err(|e| invalid(format!("Invalid query parameter: {e}.")))?;
+        Ok(PortQuery(network::PortQuery::parse(pairs, ErrorCode::VpcInvalid)?))
     }
 }
+
+/// [`network::PortQuery`], as this API's extractor.
+pub struct PortQuery(network::PortQuery);
 
 /// The first zone, where every port of ecsd's subnets lives.
 fn zone(ecs: &Ecs) -> String {
@@ -146,9 +103,9 @@ fn shown(ecs: &Ecs, port: &crate::domain::network::Port) -> Port {
 pub async fn list_ports(
     State(ecs): State<Arc<Ecs>>,
     Vpc(Project(project_id)): Vpc<Project>,
-    query: ListPortsQuery,
+    PortQuery(query): PortQuery,
 ) -> VpcResult<Json<Ports>> {
-    let filter = query.filter()?;
+    let filter = query.filter;
     let ports = blocking(&ecs, move |ecs| ecs.list_ports(&project_id, &filter)).await?;
     let ports = page(ports, |p| p.id.as_str(), query.limit, query.marker.as_deref())?;
     Ok(Json(Ports { ports: ports.iter().map(|p| shown(&ecs, p)).collect() }))

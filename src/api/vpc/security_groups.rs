@@ -16,7 +16,7 @@ use super::wire::{
 };
 use crate::api::blocking;
 use crate::api::extract::{EcsPath, EcsQuery, Project, ProjectPath};
-use crate::service::{Ecs, NewRule};
+use crate::service::{Ecs, NewRule, NewSecurityGroup};
 
 /// The `enterprise_project_id` that lists the groups of every enterprise project.
 const ALL_ENTERPRISE_PROJECTS: &str = "all_granted_eps";
@@ -99,11 +99,14 @@ pub async fn create_security_group(
     Vpc(Project(project_id)): Vpc<Project>,
     VpcJson(request): VpcJson<CreateSecurityGroupRequest>,
 ) -> VpcResult<Json<SecurityGroupResponse>> {
-    let new = request.security_group;
-    let (group, rules) = blocking(&ecs, move |ecs| {
-        ecs.create_security_group(&project_id, &new.name, new.vpc_id.as_deref(), new.enterprise_project_id.as_deref())
-    })
-    .await?;
+    let option = request.security_group;
+    let new = NewSecurityGroup {
+        name: option.name,
+        description: String::new(),
+        vpc_id: option.vpc_id,
+        enterprise_project_id: option.enterprise_project_id,
+    };
+    let (group, rules) = blocking(&ecs, move |ecs| ecs.create_security_group(&project_id, &new)).await?;
     Ok(Json(SecurityGroupResponse { security_group: SecurityGroup::of(&group, &rules) }))
 }
 

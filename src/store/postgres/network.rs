@@ -165,6 +165,14 @@ impl NetworkWrites for PgTx<'_> {
         .map(drop)
     }
 
+    fn update_security_group(&mut self, group: &SecurityGroup) -> Result<()> {
+        self.exec(
+            "UPDATE security_groups SET name = $3, doc = $4 WHERE id = $1 AND project_id = $2",
+            &[&group.id, &group.project_id, &group.name, &doc(group)?],
+        )
+        .map(drop)
+    }
+
     fn delete_security_group(&mut self, project_id: &str, group_id: &str) -> Result<()> {
         self.exec(
             "DELETE FROM security_group_rules WHERE security_group_id = $1 AND project_id = $2",

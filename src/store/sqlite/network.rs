@@ -197,6 +197,21 @@ impl NetworkWrites for SqliteTx<'_> {
             .map_err(db)
     }
 
+    fn update_security_group(&mut self, group: &SecurityGroup) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE security_groups SET name = ?3, doc = ?4 WHERE id = ?1 AND project_id = ?2")
+            .and_then(|mut s| {
+                s.execute(params![
+                    group.id,
+                    group.project_id,
+                    group.name,
+                    doc(group).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+                ])
+            })
+            .map(drop)
+            .map_err(db)
+    }
+
     fn delete_security_group(&mut self, project_id: &str, group_id: &str) -> Result<()> {
         self.tx
             .execute(
