@@ -40,20 +40,6 @@ impl CinderError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         CinderError { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
-
-    /// The name Cinder gives a fault of this status.
-    fn fault_name(status: StatusCode) -> &'static str {
-        match status.as_u16() {
-            400 => "badRequest",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "itemNotFound",
-            409 => "conflictingRequestState",
-            413 => "overLimit",
-            503 => "serviceUnavailable",
-            _ => "computeFault",
-        }
-    }
 }
 
 /// Cinder's status for a domain error: a refused check is a bad request, another project's URL
@@ -83,7 +69,7 @@ impl From<ApiError> for CinderError {
 impl IntoResponse for CinderError {
     fn into_response(self) -> Response {
         let detail = CinderFaultDetail { code: self.status.as_u16(), message: self.message };
-        let body = CinderFault([(CinderError::fault_name(self.status), detail)].into_iter().collect());
+        let body = CinderFault([(crate::api::nova::NovaError::fault_name(self.status), detail)].into_iter().collect());
         (self.status, Json(body)).into_response()
     }
 }

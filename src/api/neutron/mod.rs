@@ -121,11 +121,17 @@ impl From<Error> for NeutronError {
             ErrorCode::InvalidRequest | ErrorCode::EmptyBody => (StatusCode::BAD_REQUEST, "HTTPBadRequest"),
             ErrorCode::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "HTTPRequestEntityTooLarge"),
             ErrorCode::Forbidden | ErrorCode::ProjectMismatch => (StatusCode::FORBIDDEN, "HTTPForbidden"),
-            code if code.http_status() < 500 => (StatusCode::BAD_REQUEST, "InvalidInput"),
-            _ => {
-                tracing::error!(%error, "Neutron call failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "HTTPInternalServerError")
-            }
+            code => match code.http_status() {
+                404 => (StatusCode::NOT_FOUND, "NotFound"),
+                409 => (StatusCode::CONFLICT, "Conflict"),
+                // The store is gone or full: clients retry, as they do Neutron's own 503.
+                503 => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+                status if status < 500 => (StatusCode::BAD_REQUEST, "InvalidInput"),
+                _ => {
+                    tracing::error!(%error, "Neutron call failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "HTTPInternalServerError")
+                }
+            },
         };
         NeutronError::new(status, kind, error.message)
     }

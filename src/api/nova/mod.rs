@@ -208,8 +208,8 @@ impl NovaError {
         NovaError::new(StatusCode::CONFLICT, message)
     }
 
-    /// The name Nova gives a fault of this status.
-    fn fault_name(status: StatusCode) -> &'static str {
+    /// The name Nova gives a fault of this status (Cinder gives the same).
+    pub(crate) fn fault_name(status: StatusCode) -> &'static str {
         match status.as_u16() {
             400 => "badRequest",
             401 => "unauthorized",
