@@ -41,7 +41,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Neu
             .map_err(|e| NeutronError::bad_request(format!("Invalid query parameter: {e}.")))?;
         let mut known = serde_json::Map::new();
         for (key, value) in pairs {
-            known.entry(key).or_insert(serde_json::Value::String(value));
+            // Neutron reads a repeated filter as "any of"; refused rather than half-applied.
+            if known.insert(key.clone(), serde_json::Value::String(value)).is_some() {
+                return Err(NeutronError::bad_request(format!("The query parameter {key} is given more than once.")));
+            }
         }
         serde_json::from_value(serde_json::Value::Object(known))
             .map(NeutronFilters)
