@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
-use crate::api::extract::{EcsBody, parse_json};
 use crate::domain::{Error, ErrorCode};
 
 /// Cinder's fault: one key, the fault's name (`badRequest`, `itemNotFound`, ...).
@@ -90,17 +89,11 @@ impl<S: Send + Sync, X: FromRequestParts<S, Rejection = ApiError>> FromRequestPa
     }
 }
 
-/// A JSON body, refused in Cinder's shape.
-pub struct CinderJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CinderJson<T> {
-    type Rejection = CinderError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
-        parse_json(&bytes).map(CinderJson).map_err(CinderError::from)
-    }
-}
+crate::api::extract::json_refused_as!(
+    /// A JSON body, refused in Cinder's shape.
+    CinderJson,
+    CinderError
+);
 
 /// The query, refused in Cinder's shape; parameters it does not name are taken as given.
 pub struct CinderQuery<T>(pub T);
