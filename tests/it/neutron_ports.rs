@@ -298,4 +298,8 @@ async fn a_zero_limit_lists_everything_and_a_repeated_filter_is_refused() {
     assert!(all["ports_links"].as_array().is_none_or(Vec::is_empty), "{all}");
     let (status, body) = ecs.get("/v2.0/security-groups?name=default&name=web").await;
     assert_neutron_error(status, &body, 400, "HTTPBadRequest");
+    // The field selection repeats by design (the openstack CLI sends it so).
+    let (status, body) = ecs.get("/v2.0/security-groups?fields=id&fields=name&name=default").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["security_groups"].as_array().map(Vec::len), Some(1), "{body}");
 }

@@ -42,7 +42,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Neu
         let mut known = serde_json::Map::new();
         for (key, value) in pairs {
             // Neutron reads a repeated filter as "any of"; refused rather than half-applied.
-            if known.insert(key.clone(), serde_json::Value::String(value)).is_some() {
+            // The field selection and the sort keys repeat by design, and select nothing here.
+            if known.insert(key.clone(), serde_json::Value::String(value)).is_some()
+                && !["fields", "sort_key", "sort_dir"].contains(&key.as_str())
+            {
                 return Err(NeutronError::bad_request(format!("The query parameter {key} is given more than once.")));
             }
         }
