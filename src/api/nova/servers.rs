@@ -27,10 +27,8 @@ use crate::domain::job::JobStatus;
 use crate::domain::query::{ServerFilter, fuzzy_contains};
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::Status;
+use crate::domain::volumes::DEFAULT_VOLUME_TYPE;
 use crate::service::{BatchAction, CreateAccepted, Ecs, ResizeRequest, ServerUpdate};
-
-/// The disk type of a Nova boot or data disk that names none.
-const DEFAULT_VOLUME_TYPE: &str = "SATA";
 
 /// The id at the end of a reference that may be a URL (`flavorRef`, `imageRef`).
 fn last_segment(reference: &str) -> String {
