@@ -177,12 +177,12 @@ pub async fn nova_create_server(
     })
     .await
     .map_err(|refused| match refused.0.code {
-            ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
-            // Nova answers 400 for a group it cannot find, 409 for a name several groups share.
-            ErrorCode::SecurityGroupNotFound => NovaError::bad_request(refused.0.message),
-            ErrorCode::SecurityGroupAmbiguous => NovaError::conflict(refused.0.message),
-            _ => NovaError::from(refused),
-        })?;
+        ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
+        // Nova answers 400 for a group it cannot find, 409 for a name several groups share.
+        ErrorCode::SecurityGroupNotFound => NovaError::bad_request(refused.0.message),
+        ErrorCode::SecurityGroupAmbiguous => NovaError::conflict(refused.0.message),
+        _ => NovaError::from(refused),
+    })?;
     let CreateAccepted::Job { server_ids, .. } = accepted else {
         return Err(NovaError::bad_request("Nothing was created."));
     };
