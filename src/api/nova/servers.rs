@@ -117,12 +117,8 @@ impl CreateServerRequest {
         if min == 0 || max < min {
             return Err(NovaError::bad_request("min_count must be at least 1 and at most max_count."));
         }
-        let security_group_ids = server
-            .security_groups
-            .into_iter()
-            .filter(|group| group.name != "default")
-            .map(|group| group.name)
-            .collect();
+        // Names (or ids) until the create resolves them against the project's groups.
+        let security_group_ids = server.security_groups.into_iter().map(|group| group.name).collect();
         let server_group_id = self.scheduler_hints.and_then(|hints| hints.group).filter(|g| !g.is_empty());
         Ok(CreateServers {
             name: server.name,
@@ -160,9 +156,11 @@ impl CreateServerRequest {
     responses(
         (status = 202, description = "Accepted: the servers exist (BUILD) and become ACTIVE.",
          body = CreatedServerResponse),
-        (status = 400, description = "Invalid request, unknown flavor, image or network.", body = super::wire::NovaFault),
+        (status = 400, description = "Invalid request, unknown flavor, image, network or security group.",
+         body = super::wire::NovaFault),
         (status = 403, description = "Quota exceeded, or another project.", body = super::wire::NovaFault),
-        (status = 409, description = "No network given and several to choose from.", body = super::wire::NovaFault),
+        (status = 409, description = "No network given and several to choose from, or a security group name several groups share.",
+         body = super::wire::NovaFault),
     )
 )]
 pub async fn nova_create_server(
@@ -171,14 +169,20 @@ pub async fn nova_create_server(
     BaseUrl(base): BaseUrl,
     NovaJson(request): NovaJson<CreateServerRequest>,
 ) -> NovaResult<Response> {
-    let create = request.into_domain(ecs.catalogue())?;
+    let mut create = request.into_domain(ecs.catalogue())?;
     let project = project_id.clone();
-    let accepted = crate::api::blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None))
-        .await
-        .map_err(|refused| match refused.0.code {
-            ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
-            _ => NovaError::from(refused),
-        })?;
+    let accepted = crate::api::blocking(&ecs, move |ecs| {
+        create.security_group_ids = ecs.security_groups_named(&project, &create.security_group_ids)?;
+        ecs.create_servers(&project, &create, false, None)
+    })
+    .await
+    .map_err(|refused| match refused.0.code {
+        ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
+        // Nova answers 400 for a group it cannot find, 409 for a name several groups share.
+        ErrorCode::SecurityGroupNotFound => NovaError::bad_request(refused.0.message),
+        ErrorCode::SecurityGroupAmbiguous => NovaError::conflict(refused.0.message),
+        _ => NovaError::from(refused),
+    })?;
     let CreateAccepted::Job { server_ids, .. } = accepted else {
         return Err(NovaError::bad_request("Nothing was created."));
     };
