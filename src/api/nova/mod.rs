@@ -204,6 +204,11 @@ impl NovaError {
         NovaError::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// Nova's answer for a server that is not the project's.
+    pub fn no_such_server(server_id: &str) -> Self {
+        NovaError::not_found(format!("Instance {server_id} could not be found."))
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         NovaError::new(StatusCode::CONFLICT, message)
     }

@@ -382,13 +382,12 @@ pub async fn nova_list_servers_detail(
 }
 
 /// A missing server, as Nova says it.
-fn no_such_server(server_id: &str) -> NovaError {
-    NovaError::not_found(format!("Instance {server_id} could not be found."))
-}
 
 async fn server(ecs: &Arc<Ecs>, project_id: &str, server_id: &str) -> NovaResult<Server> {
     let (project, id) = (project_id.to_string(), server_id.to_string());
-    blocking(ecs, move |ecs| Ok(ecs.show_server(&project, &id).ok())).await?.ok_or_else(|| no_such_server(server_id))
+    blocking(ecs, move |ecs| Ok(ecs.show_server(&project, &id).ok()))
+        .await?
+        .ok_or_else(|| NovaError::no_such_server(server_id))
 }
 
 /// `GET /v2.1/{project_id}/servers/{server_id}`.
@@ -413,7 +412,7 @@ pub async fn nova_show_server(
     let (project, id) = (project_id.clone(), server_id.clone());
     let (server, names) = blocking(&ecs, move |ecs| Ok(ecs.show_server_named(&project, &id).ok()))
         .await?
-        .ok_or_else(|| no_such_server(&server_id))?;
+        .ok_or_else(|| NovaError::no_such_server(&server_id))?;
     Ok(Json(ServerResponse { server: NovaServer::of(&server, ecs.catalogue(), &names, &base, version) }))
 }
 
@@ -561,7 +560,7 @@ pub async fn nova_server_action(
             let id = server_id.clone();
             crate::api::blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &id, &request)).await.map_err(
                 |refused| match refused.0.code {
-                    ErrorCode::ServerNotFound => no_such_server(&server_id),
+                    ErrorCode::ServerNotFound => NovaError::no_such_server(&server_id),
                     ErrorCode::FlavorNotFound => NovaError::bad_request("Unable to locate requested flavor."),
                     ErrorCode::SameFlavor => NovaError::bad_request("When resizing, instances must change flavor!"),
                     _ => NovaError::from(refused),
@@ -622,7 +621,7 @@ pub async fn nova_list_instance_actions(
     let id = server_id.clone();
     let subs = blocking(&ecs, move |ecs| ecs.list_instance_actions(&project_id, &id))
         .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { no_such_server(&server_id) } else { e })?;
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { NovaError::no_such_server(&server_id) } else { e })?;
     Ok(Json(InstanceActions { instance_actions: subs.iter().rev().map(|s| InstanceAction::of(s, false)).collect() }))
 }
 
@@ -654,7 +653,7 @@ pub async fn nova_show_instance_action(
     let id = server_id.clone();
     let subs = blocking(&ecs, move |ecs| ecs.list_instance_actions(&project_id, &id))
         .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { no_such_server(&server_id) } else { e })?;
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { NovaError::no_such_server(&server_id) } else { e })?;
     let sub = subs.iter().find(|s| s.job_id == request_id).ok_or_else(|| {
         NovaError::not_found(format!("Action {request_id} on instance {server_id} could not be found."))
     })?;

@@ -62,7 +62,7 @@ fn available(version: Microversion) -> NovaResult<()> {
 
 fn refusal(refused: ApiError, server_id: &str) -> NovaError {
     match refused.0.code {
-        ErrorCode::ServerNotFound => NovaError::not_found(format!("Instance {server_id} could not be found.")),
+        ErrorCode::ServerNotFound => NovaError::no_such_server(server_id),
         _ => NovaError::from(refused),
     }
 }
