@@ -28,8 +28,6 @@ pub struct InterfacePath {
     pub port_id: String,
 }
 
-/// A missing server, as Nova says it.
-
 /// A refusal of an interface or security group call, with the statuses Nova gives its causes:
 /// what is named and missing is 404, an address or port held by another is 409.
 fn interface_refusal(refused: ApiError, server_id: &str, port_id: Option<&str>) -> NovaError {

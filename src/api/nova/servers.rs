@@ -381,8 +381,6 @@ pub async fn nova_list_servers_detail(
     Ok(Json(ServersDetailResponse { servers, servers_links }))
 }
 
-/// A missing server, as Nova says it.
-
 async fn server(ecs: &Arc<Ecs>, project_id: &str, server_id: &str) -> NovaResult<Server> {
     let (project, id) = (project_id.to_string(), server_id.to_string());
     blocking(ecs, move |ecs| Ok(ecs.show_server(&project, &id).ok()))
