@@ -39,6 +39,9 @@ pub struct Metrics {
     engine_queue: IntGauge,
     engine_lag_seconds: Gauge,
     servers: IntGaugeVec,
+    /// Held from setting the fleet's gauges to gathering them: two scrapes at once (the API
+    /// address and `--metrics-listen`) must not interleave a reset with the other's gather.
+    rendering: std::sync::Mutex<()>,
 }
 
 /// Request latencies: 100 µs to about 6.5 s, as ecsd answers most calls in well under a
@@ -112,6 +115,7 @@ impl Metrics {
             engine_queue,
             engine_lag_seconds,
             servers,
+            rendering: std::sync::Mutex::new(()),
         })
     }
 
@@ -140,6 +144,7 @@ impl Metrics {
 
     /// The exposition of every metric, with the fleet counted as it is now.
     pub fn render(&self, fleet: &[(String, u64)]) -> String {
+        let _rendering = self.rendering.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.servers.reset();
         for (status, count) in fleet {
             self.servers.with_label_values(&[status.as_str()]).set(i64::try_from(*count).unwrap_or(i64::MAX));

@@ -45,6 +45,26 @@ pub fn openstack_path(path: &str) -> bool {
         .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
 
+/// A store failure while checking the credential (the database gone: 503), in the error
+/// shape of the API the path belongs to, as its handlers would answer it.
+fn store_failure(path: &str, error: crate::domain::Error) -> Response {
+    let under = |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if under("/v2.1") {
+        return super::nova::NovaError::from(error).into_response();
+    }
+    if under("/v2.0") {
+        return super::neutron::render(error);
+    }
+    if under("/volume") {
+        return super::cinder::render(error);
+    }
+    if under("/v3") {
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, Json(super::iam::IamError::new(status, error.message))).into_response();
+    }
+    ApiError(error).into_response()
+}
+
 fn gateway_refusal(error_code: &'static str, error_msg: String, request_id: &str) -> Response {
     let answered = AnsweredError { code: error_code.to_string(), message: error_msg.clone() };
     let body = GatewayError { error_msg, error_code, request_id: request_id.to_string() };
@@ -154,7 +174,7 @@ async fn authenticate_with(auth: &AuthState, request: Request, next: Next, reque
                     &request_id,
                 )
             }
-            Err(error) => ApiError(error).into_response(),
+            Err(error) => store_failure(request.uri().path(), error),
         };
     }
     // Header values as raw UTF-8: the SDK signs non-ASCII values byte for byte.
@@ -194,7 +214,7 @@ async fn authenticate_with(auth: &AuthState, request: Request, next: Next, reque
                 &request_id,
             );
         }
-        Err(error) => return ApiError(error).into_response(),
+        Err(error) => return store_failure(request.uri().path(), error),
     };
     if declared_length(&request).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return ApiError::body_too_large().into_response();

@@ -156,3 +156,48 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
         Ok(BaseUrl(format!("{scheme}://{host}")))
     }
 }
+
+/// Declares `$name<T>`, a JSON body read by ECS's rules ([`EcsBody`], [`parse_json`]) whose
+/// refusals are answered in the shape of `$error`, an API's own error type (`From<ApiError>`
+/// and `From<Error>`). Each neighbour API names its extractors; the rules are these.
+macro_rules! json_refused_as {
+    ($(#[$doc:meta])* $name:ident, $error:ty) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
+
+        impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for $name<T> {
+            type Rejection = $error;
+
+            async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+                let $crate::api::extract::EcsBody(bytes) =
+                    <$crate::api::extract::EcsBody as axum::extract::FromRequest<S>>::from_request(req, state).await?;
+                $crate::api::extract::parse_json(&bytes).map($name).map_err(<$error>::from)
+            }
+        }
+    };
+}
+pub(crate) use json_refused_as;
+
+/// Declares `$name<T>`, path parameters read by ECS's rules ([`EcsPath`]) whose refusals are
+/// answered in the shape of `$error`, as [`json_refused_as`] does for bodies.
+macro_rules! path_refused_as {
+    ($(#[$doc:meta])* $name:ident, $error:ty) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
+
+        impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for $name<T> {
+            type Rejection = $error;
+
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                <$crate::api::extract::EcsPath<T> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state)
+                    .await
+                    .map(|$crate::api::extract::EcsPath(value)| $name(value))
+                    .map_err(<$error>::from)
+            }
+        }
+    };
+}
+pub(crate) use path_refused_as;

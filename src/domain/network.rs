@@ -395,6 +395,16 @@ pub enum Direction {
     Egress,
 }
 
+impl Direction {
+    /// Its name on the wire (the serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroupRule {
     pub id: String,

@@ -503,6 +503,22 @@ impl Ecs {
         tx.ports(project_id, &PortFilter { device_id: Some(server_id.to_string()), ..Default::default() })
     }
 
+    /// The groups a Nova create names in `security_groups`, as Nova resolves them: each by id or
+    /// by name (`default` the project's default group, made if need be), each once.
+    pub fn security_groups_named(&self, project_id: &str, names: &[String]) -> Result<Vec<String>> {
+        transact(self.store.as_ref(), |tx| {
+            let now = self.clock.now();
+            let mut ids: Vec<String> = Vec::with_capacity(names.len());
+            for name in names {
+                let id = group_named(tx, project_id, name, now)?.id;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        })
+    }
+
     /// `NovaAssociateSecurityGroup`: every NIC of the server takes the group (named by its id or
     /// its name); a NIC that has it already keeps it once.
     pub fn add_server_security_group(&self, project_id: &str, server_id: &str, group: &str) -> Result<()> {

@@ -186,9 +186,11 @@ async fn a_revoked_access_key_is_refused_at_once() {
     let data_dir = dir.path().to_path_buf();
     let create =
         ecsd::keys::Action::Create { project_id: Some(test_credential().project_id), description: "ci".into() };
-    ecsd::keys::run(&data_dir, &ecsd::config::StoreChoice::Sqlite, create).expect("key created");
-    let store = ecsd::store::SqliteStore::open(&data_dir.join("ecsd.sqlite3")).expect("store");
-    let keys = ecsd::store::transact(&store, |tx| tx.access_keys()).expect("keys");
+    // The server's own store: the data dir's SQLite, or its PostgreSQL database on that leg.
+    let store_choice = crate::pg::store_for(&data_dir);
+    ecsd::keys::run(&data_dir, &store_choice, create).expect("key created");
+    let store = store_choice.open(&data_dir).expect("store");
+    let keys = ecsd::store::transact(store.as_ref(), |tx| tx.access_keys()).expect("keys");
     let key = keys.iter().find(|k| k.description == "ci").expect("the new key");
     let credential = Credential {
         access_key: key.access_key.clone(),
@@ -199,12 +201,8 @@ async fn a_revoked_access_key_is_refused_at_once() {
     let (status, _) =
         Signed::new(&credential, Method::GET, &path, vec![]).send(&base, &credential.secret_key, vec![]).await;
     assert_eq!(status, StatusCode::OK);
-    ecsd::keys::run(
-        &data_dir,
-        &ecsd::config::StoreChoice::Sqlite,
-        ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() },
-    )
-    .expect("revoked");
+    ecsd::keys::run(&data_dir, &store_choice, ecsd::keys::Action::Revoke { access_key: credential.access_key.clone() })
+        .expect("revoked");
     let (status, body) =
         Signed::new(&credential, Method::GET, &path, vec![]).send(&base, &credential.secret_key, vec![]).await;
     assert_gateway_refusal(status, &body, "APIG.0301");
@@ -342,12 +340,8 @@ async fn revoking_a_configured_key_lasts_across_restarts() {
     };
     let running = ecsd::start(config.clone()).await.expect("starts");
     assert_eq!(list(&format!("http://{}", running.addr)).await.0, StatusCode::OK);
-    ecsd::keys::run(
-        dir.path(),
-        &ecsd::config::StoreChoice::Sqlite,
-        ecsd::keys::Action::Revoke { access_key: second_project().access_key },
-    )
-    .expect("revoked");
+    ecsd::keys::run(dir.path(), &config.store, ecsd::keys::Action::Revoke { access_key: second_project().access_key })
+        .expect("revoked");
     let (status, body) = list(&format!("http://{}", running.addr)).await;
     assert_gateway_refusal(status, &body, "APIG.0301");
     running.stop().await.expect("stops");

@@ -87,6 +87,31 @@ async fn a_volume_made_through_cinder_is_an_evs_disk_and_the_reverse() {
     assert_eq!(none["volumes"], json!([]));
 }
 
+/// Following `next` links walks every volume once, and the last page has no link (a marker page
+/// once linked to an empty one: the count it compared ignores the marker).
+#[tokio::test]
+async fn next_links_walk_every_volume_and_stop_at_the_last_page() {
+    let ecs = TestServer::start().await;
+    for n in 0..4 {
+        create(&ecs, json!({"size": 10, "name": format!("v{n}")})).await;
+    }
+    let mut path = v3(&ecs, "/volumes/detail?limit=2");
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let (status, page) = ecs.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(page["volumes"].as_array().expect("volumes").iter().map(|v| v["id"].clone()));
+        match page["volumes_links"][0]["href"].as_str() {
+            Some(next) => path = next.strip_prefix(&ecs.base).expect("ecsd's URL").to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let (_, last) = ecs.get(&path).await;
+    assert_eq!(last["volumes"].as_array().map(Vec::len), Some(2), "the last page is full: {last}");
+    assert!(last["volumes_links"].as_array().is_none_or(Vec::is_empty), "and links nowhere: {last}");
+}
+
 #[tokio::test]
 async fn update_and_delete() {
     let ecs = TestServer::start().await;

@@ -125,7 +125,9 @@ async fn a_hang_fault_holds_the_job_running_until_released() {
     let rule = add_fault(&ecs, json!({"operation": "stop", "server_id": ids[0], "effect": {"kind": "hang"}})).await;
     let (_, body) = ecs.post(&ecs.v1("/cloudservers/action"), json!({"os-stop": {"servers": server_ids(&ids)}})).await;
     let job_id = body["job_id"].as_str().expect("job").to_string();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A settle applies every step but the held ones (a fixed sleep was too short under load).
+    let (status, _) = ecs.post("/_ecsd/clock/settle", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
     let (_, job) = ecs.get(&ecs.v1(&format!("/jobs/{job_id}"))).await;
     assert_eq!(job["status"], "RUNNING");
     assert_eq!(job["entities"]["sub_jobs"][0]["status"], "RUNNING");

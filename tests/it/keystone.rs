@@ -77,7 +77,8 @@ async fn a_token_by_name_and_domain_carries_a_catalog_of_every_service_on_ecsd()
     );
     let (status, token, body) = post_token(&base, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert!(token.is_some_and(|t| t.starts_with("MII")));
+    assert!(token.as_deref().is_some_and(|t| t.starts_with("MII")));
+    let subject = token.expect("X-Subject-Token");
     let token = &body["token"];
     assert_eq!(token["project"]["id"], project.as_str());
     assert_eq!(token["project"]["name"], "eu-de");
@@ -103,6 +104,13 @@ async fn a_token_by_name_and_domain_carries_a_catalog_of_every_service_on_ecsd()
     assert_eq!(url("identity", "public"), format!("{base}/v3"));
     assert_eq!(url("image", "public"), format!("{base}/v2"));
     assert_eq!(url("network", "public"), format!("{base}/v2.0"));
+    // `evs` in the form the Huawei SDKs build (`https://evs.{region}.../v2/{project_id}`): EVS's
+    // own paths follow it, with the token.
+    let evs = url("evs", "public");
+    assert_eq!(evs, format!("{base}/v2/{project}"));
+    let (status, _, listed) = get(&format!("{evs}/cloudvolumes/detail"), &[("x-auth-token", subject.as_str())]).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert!(listed["volumes"].is_array(), "{listed}");
     running.stop().await.expect("stops");
 }
 

@@ -284,3 +284,22 @@ async fn fault_rules_fail_neutron_calls_in_neutrons_shape() {
     let (status, _) = ecs.post("/v2.0/ports", json!({"port": {"network_id": SUBNET}})).await;
     assert_eq!(status, StatusCode::CREATED, "the rule fired once");
 }
+
+/// `limit=0` is no paging, as Neutron reads it; a filter given twice is refused, not half-read.
+#[tokio::test]
+async fn a_zero_limit_lists_everything_and_a_repeated_filter_is_refused() {
+    let ecs = TestServer::start().await;
+    for name in ["a", "b", "c"] {
+        create_port(&ecs, json!({"network_id": SUBNET, "name": name})).await;
+    }
+    let (status, all) = ecs.get("/v2.0/ports?limit=0").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["ports"].as_array().map(Vec::len), Some(3), "{all}");
+    assert!(all["ports_links"].as_array().is_none_or(Vec::is_empty), "{all}");
+    let (status, body) = ecs.get("/v2.0/security-groups?name=default&name=web").await;
+    assert_neutron_error(status, &body, 400, "HTTPBadRequest");
+    // The field selection repeats by design (the openstack CLI sends it so).
+    let (status, body) = ecs.get("/v2.0/security-groups?fields=id&fields=name&name=default").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["security_groups"].as_array().map(Vec::len), Some(1), "{body}");
+}

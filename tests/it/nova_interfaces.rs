@@ -263,3 +263,55 @@ async fn security_group_actions_are_refused_in_novas_shape() {
     assert_fault(&listed, 404, "itemNotFound");
     assert_eq!(groups_of(&ecs, &id).await.len(), 1, "nothing changed");
 }
+
+fn create_body(name: &str, groups: Value) -> Value {
+    json!({"server": {"name": name, "imageRef": IMAGE, "flavorRef": "s6.small.1",
+        "networks": [{"uuid": SUBNET}], "security_groups": groups}})
+}
+
+#[tokio::test]
+async fn a_nova_create_names_its_security_groups_by_name_or_id_and_default_is_the_projects() {
+    let ecs = TestServer::start().await;
+    let web = create_group(&ecs, "web").await;
+    let db = create_group(&ecs, "db").await;
+    let groups = json!([{"name": "web"}, {"name": "default"}, {"name": db}, {"name": web}]);
+    let answer = call(&ecs, Method::POST, "/servers", Some(create_body("grouped", groups))).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    let id = answer.body["server"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        answer.body["server"]["security_groups"],
+        json!([{"name": "web"}, {"name": "default"}, {"name": "db"}]),
+        "each group once, in the order given"
+    );
+    let (_, listed) = ecs.get(&ecs.v1("/security-groups")).await;
+    let default = listed["security_groups"]
+        .as_array()
+        .and_then(|all| all.iter().find(|g| g["name"] == "default"))
+        .map(|g| g["id"].clone())
+        .expect("the default group");
+    let (_, ports) = ecs.get(&ecs.v1(&format!("/ports?device_id={id}"))).await;
+    assert_eq!(ports["ports"][0]["security_groups"], json!([web, default, db]), "{ports}");
+}
+
+#[tokio::test]
+async fn a_nova_create_with_an_unknown_or_ambiguous_security_group_makes_nothing() {
+    let ecs = TestServer::start().await;
+    create_group(&ecs, "twin").await;
+    create_group(&ecs, "twin").await;
+    for (groups, status, fault) in [
+        (json!([{"name": "no-such-group"}]), 400, "badRequest"),
+        (json!([{"name": "default"}, {"name": "ffffffff-ffff-4fff-bfff-ffffffffffff"}]), 400, "badRequest"),
+        (json!([{"name": ""}]), 400, "badRequest"),
+        (json!([{"name": "twin"}]), 409, "conflictingRequestState"),
+        (json!([{"name": 7}]), 400, "badRequest"),
+        (json!([{}]), 400, "badRequest"),
+    ] {
+        let answer = call(&ecs, Method::POST, "/servers", Some(create_body("refused", groups.clone()))).await;
+        assert_fault(&answer, status, fault);
+        if status == 400 && groups[0]["name"] == "no-such-group" {
+            assert_eq!(answer.body[fault]["message"], "Security group no-such-group not found.");
+        }
+    }
+    let (_, servers) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+    assert_eq!(servers["count"], 0, "{servers}");
+}

@@ -50,6 +50,22 @@ async fn tags_are_the_servers_ecs_tags_set_and_read_one_by_one_or_all_at_once() 
     assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": []}));
 }
 
+/// `env=` is the tag `env` (a key with no value), as the server shows it: adding it again is
+/// 204, and it is found and deleted by either spelling.
+#[tokio::test]
+async fn a_tag_with_an_empty_value_is_the_bare_key() {
+    let ecs = TestServer::start().await;
+    let id = ecs.create_servers("bare", "s6.small.1", 1).await.remove(0);
+    let tags = format!("/servers/{id}/tags");
+    assert_eq!(call(&ecs, Method::PUT, &format!("{tags}/env="), None, "2.26").await.status, StatusCode::CREATED);
+    assert_eq!(call(&ecs, Method::PUT, &format!("{tags}/env="), None, "2.26").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(call(&ecs, Method::PUT, &format!("{tags}/env"), None, "2.26").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(call(&ecs, Method::GET, &format!("{tags}/env="), None, "2.26").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": ["env"]}));
+    assert_eq!(call(&ecs, Method::DELETE, &format!("{tags}/env="), None, "2.26").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": []}));
+}
+
 #[tokio::test]
 async fn tags_need_2_26_and_are_refused_in_novas_shape() {
     let ecs = TestServer::start().await;

@@ -51,6 +51,25 @@ async fn connect_admin()
     }
 }
 
+/// How many connections the server has open to `database`.
+pub fn connections_to(database: &str) -> i64 {
+    let database = database.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async {
+            let (client, connection) = connect_admin().await;
+            tokio::spawn(connection);
+            let row = client
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&database])
+                .await
+                .expect("the count");
+            row.get::<_, i64>(0)
+        })
+    })
+    .join()
+    .expect("the count ran")
+}
+
 impl PgDatabase {
     pub fn create() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -188,3 +188,52 @@ def test_the_cli_makes_lists_and_deletes_volumes(ecsd):
     assert refused.returncode != 0 and "400" in refused.stderr, refused.stderr
     ecsd.cli("volume", "delete", "data-1")
     assert ecsd.cli_json("volume", "list") == []
+
+
+def wait_until(check, what):
+    for _ in range(200):
+        seen = check()
+        if seen:
+            return seen
+        time.sleep(0.1)
+    raise AssertionError(f"never {what}")
+
+
+def test_the_cli_creates_a_server_in_security_groups_it_names(ecsd):
+    web = ecsd.cli_json("security", "group", "create", "web")
+    created = ecsd.cli_json("server", "create", "--flavor", "s6.small.1", "--image", IMAGE, "--network",
+                            "subnet-default", "--security-group", "web", "--security-group", "default", "--wait",
+                            "guarded")
+    groups = str(ecsd.cli_json("server", "show", created["id"])["security_groups"])
+    assert "web" in groups and "default" in groups, groups
+    ports = ecsd.cli_json("port", "list", "--server", created["id"])
+    assert len(ports) == 1, ports
+    assert web["id"] in ecsd.cli_json("port", "show", ports[0]["ID"])["security_group_ids"], ports
+    refused = ecsd.cli("server", "create", "--flavor", "s6.small.1", "--image", IMAGE, "--network",
+                       "subnet-default", "--security-group", "no-such-group", "refused", check=False)
+    assert refused.returncode != 0, refused.stdout
+    assert [s["Name"] for s in ecsd.cli_json("server", "list")] == ["guarded"]
+
+
+def test_the_cli_adds_and_removes_a_port_and_a_volume(ecsd):
+    server_id = ecsd.cli_json("server", "create", "--flavor", "s6.medium.2", "--image", IMAGE, "--network",
+                              "subnet-default", "--wait", "host")["id"]
+    spare = ecsd.cli_json("port", "create", "--network", "subnet-default", "spare")
+    ecsd.cli("server", "add", "port", server_id, "spare")
+    wait_until(lambda: ecsd.cli_json("port", "show", spare["id"])["device_id"] == server_id, "attached")
+    wait_until(lambda: len(ecsd.cli_json("port", "list", "--server", server_id)) == 2, "two ports")
+    ecsd.cli("server", "remove", "port", server_id, "spare")
+    wait_until(lambda: ecsd.cli_json("port", "show", spare["id"])["device_id"] == "", "detached")
+    refused = ecsd.cli("server", "remove", "port", server_id, "spare", check=False)
+    assert refused.returncode != 0, refused.stdout
+
+    volume = ecsd.cli_json("volume", "create", "--size", "10", "data-2")
+    ecsd.cli("server", "add", "volume", server_id, "data-2")
+    shown = wait_until(lambda: (v := ecsd.cli_json("volume", "show", volume["id"]))["status"] == "in-use" and v,
+                       "in use")
+    assert server_id in str(shown["attachments"]), shown
+    ecsd.cli("server", "remove", "volume", server_id, "data-2")
+    wait_until(lambda: ecsd.cli_json("volume", "show", volume["id"])["status"] == "available", "available")
+    refused = ecsd.cli("server", "remove", "volume", server_id, "data-2", check=False)
+    assert refused.returncode != 0, refused.stdout
+    ecsd.cli("volume", "delete", "data-2")

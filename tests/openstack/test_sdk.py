@@ -59,3 +59,16 @@ def test_the_sdk_reads_flavors_limits_zones_and_groups(ecsd):
     group = conn.compute.create_server_group(name="sdk-group", policies=["anti-affinity"])
     assert conn.compute.get_server_group(group.id).name == "sdk-group"
     conn.compute.delete_server_group(group)
+
+
+def test_the_sdk_finds_a_servers_ports_and_lists_volumes(ecsd):
+    conn = ecsd.connection()
+    server = boot(conn, "wired-sdk")
+    ports = list(conn.network.ports(device_id=server.id))
+    assert [p.device_id for p in ports] == [server.id], ports
+    assert list(conn.network.ports(device_id="ffffffff-ffff-4fff-bfff-ffffffffffff")) == []
+    volume = conn.block_storage.create_volume(size=10, name="sdk-data")
+    listed = {v.id: v for v in conn.block_storage.volumes()}
+    assert listed[volume.id].size == 10 and listed[volume.id].name == "sdk-data", listed
+    booted = [v for v in listed.values() if any(a["server_id"] == server.id for a in v.attachments)]
+    assert len(booted) == 1, listed

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
-use crate::api::extract::{EcsBody, parse_json};
 use crate::domain::{Error, ErrorCode};
 
 /// Cinder's fault: one key, the fault's name (`badRequest`, `itemNotFound`, ...).
@@ -39,20 +38,6 @@ pub type CinderResult<T> = Result<T, CinderError>;
 impl CinderError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         CinderError { status: StatusCode::BAD_REQUEST, message: message.into() }
-    }
-
-    /// The name Cinder gives a fault of this status.
-    fn fault_name(status: StatusCode) -> &'static str {
-        match status.as_u16() {
-            400 => "badRequest",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "itemNotFound",
-            409 => "conflictingRequestState",
-            413 => "overLimit",
-            503 => "serviceUnavailable",
-            _ => "computeFault",
-        }
     }
 }
 
@@ -83,7 +68,7 @@ impl From<ApiError> for CinderError {
 impl IntoResponse for CinderError {
     fn into_response(self) -> Response {
         let detail = CinderFaultDetail { code: self.status.as_u16(), message: self.message };
-        let body = CinderFault([(CinderError::fault_name(self.status), detail)].into_iter().collect());
+        let body = CinderFault([(crate::api::nova::NovaError::fault_name(self.status), detail)].into_iter().collect());
         (self.status, Json(body)).into_response()
     }
 }
@@ -104,17 +89,11 @@ impl<S: Send + Sync, X: FromRequestParts<S, Rejection = ApiError>> FromRequestPa
     }
 }
 
-/// A JSON body, refused in Cinder's shape.
-pub struct CinderJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CinderJson<T> {
-    type Rejection = CinderError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
-        parse_json(&bytes).map(CinderJson).map_err(CinderError::from)
-    }
-}
+crate::api::extract::json_refused_as!(
+    /// A JSON body, refused in Cinder's shape.
+    CinderJson,
+    CinderError
+);
 
 /// The query, refused in Cinder's shape; parameters it does not name are taken as given.
 pub struct CinderQuery<T>(pub T);

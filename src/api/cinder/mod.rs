@@ -151,12 +151,16 @@ async fn page(
 ) -> CinderResult<(Vec<CloudVolume>, Vec<Link>)> {
     let Some(filter) = filter_of(query)? else { return Ok((vec![], vec![])) };
     let limit = filter.limit;
-    let (count, found) = {
-        let (filter, project_id) = (filter.clone(), project_id.clone());
+    // One more than the page: a `next` link only when there is more (the count ignores a marker).
+    let (_, mut found) = {
+        let (mut filter, project_id) = (filter.clone(), project_id.clone());
+        filter.limit = limit.saturating_add(1);
         blocking(ecs, move |ecs| ecs.list_volumes(&project_id, &filter)).await?
     };
+    let more = found.len() as u64 > limit;
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let links = match found.last() {
-        Some(last) if found.len() as u64 == limit && filter.offset + limit < count => vec![Link {
+        Some(last) if more => vec![Link {
             href: format!("{base}/volume/v3/{project_id}/volumes{detail}?limit={limit}&marker={}", last.id),
             rel: "next",
         }],
@@ -223,8 +227,9 @@ pub async fn cinder_list_volumes_detail(
     responses(
         (status = 202, description = "The new volume, `creating` until its EVS create job ends.",
          body = CinderVolumeResponse),
-        (status = 400, description = "A malformed body, a bad size, name, description, type or zone, a source \
+        (status = 400, description = "A malformed body, a bad size, name, description or zone, a source \
 (snapshot, volume, image, backup), which is not served (`badRequest`).", body = CinderFault),
+        (status = 404, description = "An unknown volume type (`itemNotFound`).", body = CinderFault),
     )
 )]
 pub async fn cinder_create_volume(
@@ -269,7 +274,11 @@ pub async fn cinder_create_volume(
     };
     let volume = blocking(&ecs, move |ecs| {
         let accepted = ecs.create_volumes(&project_id, &new)?;
-        let id = accepted.volume_ids.first().cloned().unwrap_or_default();
+        let id = accepted
+            .volume_ids
+            .first()
+            .cloned()
+            .ok_or_else(|| crate::domain::Error::internal("a volume create accepted no volume"))?;
         ecs.show_volume(&project_id, &id)
     })
     .await?;

@@ -150,7 +150,7 @@ pub struct IdName {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogService {
-    /// `compute`, `ecs`, `image`, `network`, `volumev3`, `block-storage`, `identity`.
+    /// `compute`, `ecs`, `image`, `network`, `volumev3`, `block-storage`, `evs`, `identity`.
     #[serde(rename = "type")]
     pub service_type: &'static str,
     pub id: &'static str,
@@ -172,8 +172,10 @@ pub struct CatalogEndpoint {
 /// Every service ecsd serves, each on ecsd itself: `(type, name, path after the base URL)`.
 /// Image and network are versioned (`/v2`, `/v2.0`), so that version discovery finds their
 /// own documents there rather than Nova's at `/`; block storage is under `/volume`, since
-/// Keystone owns `/v3`, and is given under both names clients look for.
-fn services(project_id: &str) -> [(&'static str, &'static str, String); 7] {
+/// Keystone owns `/v3`, and is given under both names clients look for. `evs` is EVS's own API
+/// in the form the Huawei SDKs build it (`https://evs.{region}.../v2/{project_id}`); its v2.1
+/// operations sit beside it on the same host.
+fn services(project_id: &str) -> [(&'static str, &'static str, String); 8] {
     [
         ("ecs", "ecs", format!("/v1/{project_id}")),
         ("compute", "nova", format!("/v2.1/{project_id}")),
@@ -181,6 +183,7 @@ fn services(project_id: &str) -> [(&'static str, &'static str, String); 7] {
         ("network", "neutron", "/v2.0".into()),
         ("volumev3", "cinderv3", format!("/volume/v3/{project_id}")),
         ("block-storage", "cinder", format!("/volume/v3/{project_id}")),
+        ("evs", "evs", format!("/v2/{project_id}")),
         ("identity", "keystone", "/v3".into()),
     ]
 }

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::{BaseUrl, EcsBody, EcsPath, parse_json};
+use super::extract::BaseUrl;
 use super::operation::Row;
 use crate::domain::catalogue::{Catalogue, Subnet};
 use crate::domain::faults::FaultOperation as Fault;
@@ -121,11 +121,17 @@ impl From<Error> for NeutronError {
             ErrorCode::InvalidRequest | ErrorCode::EmptyBody => (StatusCode::BAD_REQUEST, "HTTPBadRequest"),
             ErrorCode::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "HTTPRequestEntityTooLarge"),
             ErrorCode::Forbidden | ErrorCode::ProjectMismatch => (StatusCode::FORBIDDEN, "HTTPForbidden"),
-            code if code.http_status() < 500 => (StatusCode::BAD_REQUEST, "InvalidInput"),
-            _ => {
-                tracing::error!(%error, "Neutron call failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "HTTPInternalServerError")
-            }
+            code => match code.http_status() {
+                404 => (StatusCode::NOT_FOUND, "NotFound"),
+                409 => (StatusCode::CONFLICT, "Conflict"),
+                // The store is gone or full: clients retry, as they do Neutron's own 503.
+                503 => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+                status if status < 500 => (StatusCode::BAD_REQUEST, "InvalidInput"),
+                _ => {
+                    tracing::error!(%error, "Neutron call failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "HTTPInternalServerError")
+                }
+            },
         };
         NeutronError::new(status, kind, error.message)
     }
@@ -144,31 +150,16 @@ pub fn render(error: Error) -> Response {
     NeutronError::from(error).into_response()
 }
 
-/// A JSON body, refused in Neutron's shape.
-pub struct NeutronJson<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for NeutronJson<T> {
-    type Rejection = NeutronError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
-        parse_json(&bytes).map(NeutronJson).map_err(NeutronError::from)
-    }
-}
-
-/// Path parameters, refused in Neutron's shape.
-pub struct NeutronPath<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for NeutronPath<T> {
-    type Rejection = NeutronError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        EcsPath::<T>::from_request_parts(parts, state)
-            .await
-            .map(|EcsPath(value)| NeutronPath(value))
-            .map_err(NeutronError::from)
-    }
-}
+crate::api::extract::json_refused_as!(
+    /// A JSON body, refused in Neutron's shape.
+    NeutronJson,
+    NeutronError
+);
+crate::api::extract::path_refused_as!(
+    /// Path parameters, refused in Neutron's shape.
+    NeutronPath,
+    NeutronError
+);
 
 /// Runs a service call off the async workers, refused in Neutron's shape.
 async fn blocking<R: Send + 'static>(

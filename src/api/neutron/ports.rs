@@ -66,11 +66,9 @@ pub async fn neutron_list_ports(
     NeutronPortQuery(query): NeutronPortQuery,
 ) -> NeutronResult<Json<Ports>> {
     let filter = query.filter;
+    // `limit=0`, as Neutron reads it, is no paging at all.
+    let limit = query.limit.filter(|limit| *limit > 0).unwrap_or(usize::MAX);
     let ports = blocking(&ecs, move |ecs| ecs.list_ports(&project_id, &filter)).await?;
-    let limit = query.limit.unwrap_or(usize::MAX);
-    if limit == 0 {
-        return Err(NeutronError::bad_request("limit must be a positive number.".into()));
-    }
     let ports = page_after(ports, |p| p.id.as_str(), query.marker.as_deref(), limit)
         .ok_or_else(|| Error::new(ErrorCode::PortInvalid, "The marker is not a port of the list."))?;
     let ports_links = match ports.last() {

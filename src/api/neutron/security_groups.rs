@@ -15,7 +15,6 @@ use super::wire::{
     SecurityGroupRule, SecurityGroupRuleResponse, SecurityGroupRules, SecurityGroups, UpdateSecurityGroupRequest,
 };
 use super::{Caller, NeutronError, NeutronErrorBody, NeutronJson, NeutronPath, NeutronResult, blocking};
-use crate::domain::network::Direction;
 use crate::service::{Ecs, NewRule, NewSecurityGroup, SecurityGroupUpdate};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -42,7 +41,13 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Neu
             .map_err(|e| NeutronError::bad_request(format!("Invalid query parameter: {e}.")))?;
         let mut known = serde_json::Map::new();
         for (key, value) in pairs {
-            known.entry(key).or_insert(serde_json::Value::String(value));
+            // Neutron reads a repeated filter as "any of"; refused rather than half-applied.
+            // The field selection and the sort keys repeat by design, and select nothing here.
+            if known.insert(key.clone(), serde_json::Value::String(value)).is_some()
+                && !["fields", "sort_key", "sort_dir"].contains(&key.as_str())
+            {
+                return Err(NeutronError::bad_request(format!("The query parameter {key} is given more than once.")));
+            }
         }
         serde_json::from_value(serde_json::Value::Object(known))
             .map(NeutronFilters)
@@ -229,7 +234,7 @@ pub async fn neutron_list_security_group_rules(
         .iter()
         .filter(|r| {
             matches(&filters.id, Some(&r.id))
-                && matches(&filters.direction, Some(direction_name(r.direction)))
+                && matches(&filters.direction, Some(r.direction.as_str()))
                 && matches(&filters.ethertype, Some(&r.ethertype))
                 && matches(&filters.protocol, r.protocol.as_deref())
                 && matches(&filters.remote_group_id, r.remote_group_id.as_deref())
@@ -238,13 +243,6 @@ pub async fn neutron_list_security_group_rules(
         .map(SecurityGroupRule::of)
         .collect();
     Ok(Json(SecurityGroupRules { security_group_rules }))
-}
-
-fn direction_name(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Ingress => "ingress",
-        Direction::Egress => "egress",
-    }
 }
 
 /// `POST /v2.0/security-group-rules`.

@@ -28,17 +28,12 @@ pub struct InterfacePath {
     pub port_id: String,
 }
 
-/// A missing server, as Nova says it.
-fn no_such_server(server_id: &str) -> NovaError {
-    NovaError::not_found(format!("Instance {server_id} could not be found."))
-}
-
 /// A refusal of an interface or security group call, with the statuses Nova gives its causes:
 /// what is named and missing is 404, an address or port held by another is 409.
 fn interface_refusal(refused: ApiError, server_id: &str, port_id: Option<&str>) -> NovaError {
     let error = refused.0;
     match error.code {
-        ErrorCode::ServerNotFound => no_such_server(server_id),
+        ErrorCode::ServerNotFound => NovaError::no_such_server(server_id),
         ErrorCode::NicNotOnServer => NovaError::not_found(format!(
             "Instance {server_id} does not have a port with id {}",
             port_id.unwrap_or_default()

@@ -15,7 +15,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::{BaseUrl, EcsBody, EcsPath, Project, parse_json};
+use super::extract::{BaseUrl, Project};
 use super::operation::{BodyMark, Row};
 use crate::domain::faults::FaultOperation as Fault;
 use crate::domain::{Error, ErrorCode};
@@ -204,12 +204,17 @@ impl NovaError {
         NovaError::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// Nova's answer for a server that is not the project's.
+    pub fn no_such_server(server_id: &str) -> Self {
+        NovaError::not_found(format!("Instance {server_id} could not be found."))
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         NovaError::new(StatusCode::CONFLICT, message)
     }
 
-    /// The name Nova gives a fault of this status.
-    fn fault_name(status: StatusCode) -> &'static str {
+    /// The name Nova gives a fault of this status (Cinder gives the same).
+    pub(crate) fn fault_name(status: StatusCode) -> &'static str {
         match status.as_u16() {
             400 => "badRequest",
             401 => "unauthorized",
@@ -272,31 +277,16 @@ impl IntoResponse for NovaError {
 
 pub type NovaResult<T> = Result<T, NovaError>;
 
-/// A JSON body, refused in Nova's shape.
-pub struct NovaJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for NovaJson<T> {
-    type Rejection = NovaError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let EcsBody(bytes) = EcsBody::from_request(req, state).await?;
-        parse_json(&bytes).map(NovaJson).map_err(NovaError::from)
-    }
-}
-
-/// Path parameters, refused in Nova's shape.
-pub struct NovaPath<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for NovaPath<T> {
-    type Rejection = NovaError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        EcsPath::<T>::from_request_parts(parts, state)
-            .await
-            .map(|EcsPath(value)| NovaPath(value))
-            .map_err(NovaError::from)
-    }
-}
+crate::api::extract::json_refused_as!(
+    /// A JSON body, refused in Nova's shape.
+    NovaJson,
+    NovaError
+);
+crate::api::extract::path_refused_as!(
+    /// Path parameters, refused in Nova's shape.
+    NovaPath,
+    NovaError
+);
 
 /// Query parameters, refused in Nova's shape.
 pub struct NovaQuery<T>(pub T);

@@ -27,10 +27,8 @@ use crate::domain::job::JobStatus;
 use crate::domain::query::{ServerFilter, fuzzy_contains};
 use crate::domain::server::{Server, Tag, Timestamp};
 use crate::domain::status::Status;
+use crate::domain::volumes::DEFAULT_VOLUME_TYPE;
 use crate::service::{BatchAction, CreateAccepted, Ecs, ResizeRequest, ServerUpdate};
-
-/// The disk type of a Nova boot or data disk that names none.
-const DEFAULT_VOLUME_TYPE: &str = "SATA";
 
 /// The id at the end of a reference that may be a URL (`flavorRef`, `imageRef`).
 fn last_segment(reference: &str) -> String {
@@ -119,12 +117,8 @@ impl CreateServerRequest {
         if min == 0 || max < min {
             return Err(NovaError::bad_request("min_count must be at least 1 and at most max_count."));
         }
-        let security_group_ids = server
-            .security_groups
-            .into_iter()
-            .filter(|group| group.name != "default")
-            .map(|group| group.name)
-            .collect();
+        // Names (or ids) until the create resolves them against the project's groups.
+        let security_group_ids = server.security_groups.into_iter().map(|group| group.name).collect();
         let server_group_id = self.scheduler_hints.and_then(|hints| hints.group).filter(|g| !g.is_empty());
         Ok(CreateServers {
             name: server.name,
@@ -162,9 +156,11 @@ impl CreateServerRequest {
     responses(
         (status = 202, description = "Accepted: the servers exist (BUILD) and become ACTIVE.",
          body = CreatedServerResponse),
-        (status = 400, description = "Invalid request, unknown flavor, image or network.", body = super::wire::NovaFault),
+        (status = 400, description = "Invalid request, unknown flavor, image, network or security group.",
+         body = super::wire::NovaFault),
         (status = 403, description = "Quota exceeded, or another project.", body = super::wire::NovaFault),
-        (status = 409, description = "No network given and several to choose from.", body = super::wire::NovaFault),
+        (status = 409, description = "No network given and several to choose from, or a security group name several groups share.",
+         body = super::wire::NovaFault),
     )
 )]
 pub async fn nova_create_server(
@@ -173,14 +169,20 @@ pub async fn nova_create_server(
     BaseUrl(base): BaseUrl,
     NovaJson(request): NovaJson<CreateServerRequest>,
 ) -> NovaResult<Response> {
-    let create = request.into_domain(ecs.catalogue())?;
+    let mut create = request.into_domain(ecs.catalogue())?;
     let project = project_id.clone();
-    let accepted = crate::api::blocking(&ecs, move |ecs| ecs.create_servers(&project, &create, false, None))
-        .await
-        .map_err(|refused| match refused.0.code {
-            ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
-            _ => NovaError::from(refused),
-        })?;
+    let accepted = crate::api::blocking(&ecs, move |ecs| {
+        create.security_group_ids = ecs.security_groups_named(&project, &create.security_group_ids)?;
+        ecs.create_servers(&project, &create, false, None)
+    })
+    .await
+    .map_err(|refused| match refused.0.code {
+        ErrorCode::KeypairNotFound => NovaError::bad_request("Invalid key_name provided."),
+        // Nova answers 400 for a group it cannot find, 409 for a name several groups share.
+        ErrorCode::SecurityGroupNotFound => NovaError::bad_request(refused.0.message),
+        ErrorCode::SecurityGroupAmbiguous => NovaError::conflict(refused.0.message),
+        _ => NovaError::from(refused),
+    })?;
     let CreateAccepted::Job { server_ids, .. } = accepted else {
         return Err(NovaError::bad_request("Nothing was created."));
     };
@@ -379,14 +381,11 @@ pub async fn nova_list_servers_detail(
     Ok(Json(ServersDetailResponse { servers, servers_links }))
 }
 
-/// A missing server, as Nova says it.
-fn no_such_server(server_id: &str) -> NovaError {
-    NovaError::not_found(format!("Instance {server_id} could not be found."))
-}
-
 async fn server(ecs: &Arc<Ecs>, project_id: &str, server_id: &str) -> NovaResult<Server> {
     let (project, id) = (project_id.to_string(), server_id.to_string());
-    blocking(ecs, move |ecs| Ok(ecs.show_server(&project, &id).ok())).await?.ok_or_else(|| no_such_server(server_id))
+    blocking(ecs, move |ecs| Ok(ecs.show_server(&project, &id).ok()))
+        .await?
+        .ok_or_else(|| NovaError::no_such_server(server_id))
 }
 
 /// `GET /v2.1/{project_id}/servers/{server_id}`.
@@ -411,7 +410,7 @@ pub async fn nova_show_server(
     let (project, id) = (project_id.clone(), server_id.clone());
     let (server, names) = blocking(&ecs, move |ecs| Ok(ecs.show_server_named(&project, &id).ok()))
         .await?
-        .ok_or_else(|| no_such_server(&server_id))?;
+        .ok_or_else(|| NovaError::no_such_server(&server_id))?;
     Ok(Json(ServerResponse { server: NovaServer::of(&server, ecs.catalogue(), &names, &base, version) }))
 }
 
@@ -559,7 +558,7 @@ pub async fn nova_server_action(
             let id = server_id.clone();
             crate::api::blocking(&ecs, move |ecs| ecs.resize_server(&project_id, &id, &request)).await.map_err(
                 |refused| match refused.0.code {
-                    ErrorCode::ServerNotFound => no_such_server(&server_id),
+                    ErrorCode::ServerNotFound => NovaError::no_such_server(&server_id),
                     ErrorCode::FlavorNotFound => NovaError::bad_request("Unable to locate requested flavor."),
                     ErrorCode::SameFlavor => NovaError::bad_request("When resizing, instances must change flavor!"),
                     _ => NovaError::from(refused),
@@ -620,7 +619,7 @@ pub async fn nova_list_instance_actions(
     let id = server_id.clone();
     let subs = blocking(&ecs, move |ecs| ecs.list_instance_actions(&project_id, &id))
         .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { no_such_server(&server_id) } else { e })?;
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { NovaError::no_such_server(&server_id) } else { e })?;
     Ok(Json(InstanceActions { instance_actions: subs.iter().rev().map(|s| InstanceAction::of(s, false)).collect() }))
 }
 
@@ -652,7 +651,7 @@ pub async fn nova_show_instance_action(
     let id = server_id.clone();
     let subs = blocking(&ecs, move |ecs| ecs.list_instance_actions(&project_id, &id))
         .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { no_such_server(&server_id) } else { e })?;
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { NovaError::no_such_server(&server_id) } else { e })?;
     let sub = subs.iter().find(|s| s.job_id == request_id).ok_or_else(|| {
         NovaError::not_found(format!("Action {request_id} on instance {server_id} could not be found."))
     })?;

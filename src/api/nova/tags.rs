@@ -38,8 +38,17 @@ fn tag_of(text: &str) -> Tag {
     }
 }
 
+fn text_of(tag: &Tag) -> String {
+    if tag.value.is_empty() { tag.key.clone() } else { format!("{}={}", tag.key, tag.value) }
+}
+
 fn texts(tags: &[Tag]) -> Vec<String> {
-    tags.iter().map(|t| if t.value.is_empty() { t.key.clone() } else { format!("{}={}", t.key, t.value) }).collect()
+    tags.iter().map(text_of).collect()
+}
+
+/// A path's tag as the server shows it: `env=` is the tag `env` (a key with no value).
+fn shown(text: &str) -> String {
+    text_of(&tag_of(text))
 }
 
 /// Before 2.26 the paths do not exist, as Nova answers.
@@ -53,7 +62,7 @@ fn available(version: Microversion) -> NovaResult<()> {
 
 fn refusal(refused: ApiError, server_id: &str) -> NovaError {
     match refused.0.code {
-        ErrorCode::ServerNotFound => NovaError::not_found(format!("Instance {server_id} could not be found.")),
+        ErrorCode::ServerNotFound => NovaError::no_such_server(server_id),
         _ => NovaError::from(refused),
     }
 }
@@ -165,7 +174,7 @@ pub async fn nova_check_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    if !current(&ecs, &project_id, &server_id).await?.contains(&tag) {
+    if !current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
         return Err(NovaError::not_found(format!("Tag {tag} could not be found.")));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -194,7 +203,7 @@ pub async fn nova_add_server_tag(
     version: Microversion,
 ) -> NovaResult<Response> {
     available(version)?;
-    if current(&ecs, &project_id, &server_id).await?.contains(&tag) {
+    if current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let (project, id, adding) = (project_id.clone(), server_id.clone(), tag_of(&tag));
@@ -229,7 +238,7 @@ pub async fn nova_delete_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    if !current(&ecs, &project_id, &server_id).await?.contains(&tag) {
+    if !current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
         return Err(NovaError::not_found(format!("Tag {tag} could not be found.")));
     }
     let Tag { key, value } = tag_of(&tag);

@@ -31,7 +31,7 @@ pub struct AttachmentPath {
 fn volume_refusal(refused: ApiError, server_id: &str, volume_id: &str) -> NovaError {
     let error = refused.0;
     match error.code {
-        ErrorCode::ServerNotFound => NovaError::not_found(format!("Instance {server_id} could not be found.")),
+        ErrorCode::ServerNotFound => NovaError::no_such_server(server_id),
         ErrorCode::VolumeNotFound => NovaError::not_found(format!("Volume {volume_id} could not be found.")),
         ErrorCode::TooManyVolumes => NovaError::new(StatusCode::FORBIDDEN, error.message),
         _ => NovaError::from(error),

@@ -127,7 +127,7 @@ pub struct CreateServer {
     /// `fixed_ip`; or `auto`.
     pub networks: Option<Networks>,
     pub key_name: Option<String>,
-    /// By name: `default`, or a security group id.
+    /// By name (`default` the project's default group) or by id.
     #[serde(default)]
     pub security_groups: Vec<NameRef>,
     #[serde(default)]

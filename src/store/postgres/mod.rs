@@ -75,6 +75,9 @@ pub struct PostgresStore {
     pool: Pool,
     /// Where to connect, for the connection that listens for other replicas' notices.
     config: tokio_postgres::Config,
+    /// Dropped with the store, which ends its listener: the listener's own connection is not
+    /// the pool's, and would outlive the store (one leaked connection per store opened).
+    alive: tokio::sync::watch::Sender<()>,
 }
 
 /// The channel replicas notify each other on; a payload is `<topic> <replica id>`.
@@ -117,7 +120,7 @@ impl PostgresStore {
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .build()?;
-        let store = PostgresStore { pool, config };
+        let store = PostgresStore { pool, config, alive: tokio::sync::watch::Sender::new(()) };
         store.migrate()?;
         Ok(store)
     }
@@ -222,7 +225,15 @@ impl Store for PostgresStore {
     }
 
     fn listen(&self, listener: Listener) {
-        runtime().spawn(listen(self.config.clone(), listener));
+        let mut store = self.alive.subscribe();
+        let listening = listen(self.config.clone(), listener);
+        runtime().spawn(async move {
+            tokio::select! {
+                () = listening => {}
+                // Nothing is ever sent: this answers when the store is dropped.
+                _ = store.changed() => {}
+            }
+        });
     }
 }
 
@@ -396,6 +407,11 @@ fn db(e: tokio_postgres::Error) -> Error {
     if e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL) {
         tracing::warn!(error = %e, "the store is out of space");
         return Error::of(crate::domain::ErrorCode::StoreFull);
+    }
+    // PostgreSQL's text cannot hold U+0000, so a request value with one is refused as the
+    // bad input it is; SQLite stores it, and at worst matches nothing.
+    if e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+        return Error::invalid("The request holds a NUL character (U+0000), which no value may hold.");
     }
     // A connection lost (the database stopped or restarted): the service is unavailable
     // until it returns, and the pool connects again by itself.
