@@ -27,7 +27,11 @@ fn operation(byte: u8) -> Operation {
         1 => Operation::Start,
         2 => Operation::Stop { hard },
         3 => Operation::Reboot { hard },
-        4 => Operation::Resize { flavor_id: FLAVORS[(byte as usize >> 5) % 3].into(), with_stop: hard },
+        4 => Operation::Resize {
+            flavor_id: FLAVORS[(byte as usize >> 5) % 3].into(),
+            with_stop: hard,
+            verify: byte & 0x08 != 0,
+        },
         5 => Operation::Reinstall { with_stop: hard },
         6 => Operation::ChangeOs { with_stop: hard },
         7 => Operation::Migrate { live: hard },
@@ -78,6 +82,7 @@ fn new_server() -> Server {
         encrypted_password: None,
         previous_host: None,
         rebuild: None,
+        resize_revert: None,
     }
 }
 
