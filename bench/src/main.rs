@@ -401,25 +401,7 @@ async fn bench(args: &Args, bin: &Path, data_dir: &Path) -> anyhow::Result<Repor
     b.servers.extend(ids);
 
     // 1,000 servers: ten concurrent creates of 100.
-    let started = Instant::now();
-    let mut creates = tokio::task::JoinSet::new();
-    for _ in 0..10 {
-        let api = Arc::clone(&api);
-        creates.spawn(async move {
-            let http = client();
-            let (job, ids) = api.create(&http, MAX_CREATE).await?;
-            let accepted = started.elapsed();
-            api.wait_job(&http, &job).await?;
-            anyhow::Ok((ids, accepted, started.elapsed()))
-        });
-    }
-    let (mut fleet, mut accepted, mut success) = (Vec::new(), Duration::ZERO, Duration::ZERO);
-    while let Some(done) = creates.join_next().await {
-        let (ids, a, s) = done??;
-        fleet.extend(ids);
-        accepted = accepted.max(a);
-        success = success.max(s);
-    }
+    let (fleet, accepted, success) = stores::create_thousand(&[Arc::clone(&api)]).await?;
     b.report.ms(
         "create_1000_accepted_ms",
         "Create 1,000 servers as 10 concurrent calls of 100: all accepted",

@@ -110,11 +110,11 @@ async fn measure(
     figures
 }
 
-async fn phases(apis: &[Arc<Api>], rounds: usize, show_secs: u64, connections: usize) -> anyhow::Result<Figures> {
+/// 1,000 servers as ten concurrent creates of 100, each through the next of `apis` and its
+/// job waited on through the one after: the servers, when the last was accepted, and when the
+/// last job succeeded.
+pub async fn create_thousand(apis: &[Arc<Api>]) -> anyhow::Result<(Vec<String>, Duration, Duration)> {
     let replica = |n: usize| Arc::clone(&apis[n % apis.len()]);
-    let http = client();
-    replica(0).ok(&http, reqwest::Method::GET, &Api::v1("/cloudservers/flavors"), None).await?;
-
     let started = Instant::now();
     let mut creates = tokio::task::JoinSet::new();
     for n in 0..10 {
@@ -134,6 +134,15 @@ async fn phases(apis: &[Arc<Api>], rounds: usize, show_secs: u64, connections: u
         accepted = accepted.max(a);
         success = success.max(s);
     }
+    Ok((fleet, accepted, success))
+}
+
+async fn phases(apis: &[Arc<Api>], rounds: usize, show_secs: u64, connections: usize) -> anyhow::Result<Figures> {
+    let replica = |n: usize| Arc::clone(&apis[n % apis.len()]);
+    let http = client();
+    replica(0).ok(&http, reqwest::Method::GET, &Api::v1("/cloudservers/flavors"), None).await?;
+
+    let (fleet, accepted, success) = create_thousand(apis).await?;
 
     let mut stops = Vec::new();
     for round in 0..rounds {

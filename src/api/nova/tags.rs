@@ -51,6 +51,15 @@ fn shown(text: &str) -> String {
     text_of(&tag_of(text))
 }
 
+/// The server has the path's tag; Nova's 404 otherwise.
+async fn tagged(ecs: &Arc<Ecs>, project_id: &str, server_id: &str, tag: &str) -> NovaResult<()> {
+    if current(ecs, project_id, server_id).await?.contains(&shown(tag)) {
+        Ok(())
+    } else {
+        Err(NovaError::not_found(format!("Tag {tag} could not be found.")))
+    }
+}
+
 /// Before 2.26 the paths do not exist, as Nova answers.
 fn available(version: Microversion) -> NovaResult<()> {
     if version.at_least(TAGS_MICROVERSION) {
@@ -174,9 +183,7 @@ pub async fn nova_check_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    if !current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
-        return Err(NovaError::not_found(format!("Tag {tag} could not be found.")));
-    }
+    tagged(&ecs, &project_id, &server_id, &tag).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,9 +245,7 @@ pub async fn nova_delete_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    if !current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
-        return Err(NovaError::not_found(format!("Tag {tag} could not be found.")));
-    }
+    tagged(&ecs, &project_id, &server_id, &tag).await?;
     let Tag { key, value } = tag_of(&tag);
     let deleting = TagToDelete { key, value: Some(value) };
     let id = server_id.clone();
