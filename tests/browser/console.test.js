@@ -7,14 +7,9 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const path = require("node:path");
 
 const { chromium } = require("playwright-core");
-const { startEcsd, Automation } = require("./ecsd.js");
-
-const shots = process.env.ECSD_SCREENSHOTS;
-fs.mkdirSync(shots, { recursive: true });
+const { startEcsd, Automation, screenshot } = require("./ecsd.js");
 
 let ecsd; // the child process
 let banner; // what ecsd printed: endpoint, console URL, credential
@@ -24,7 +19,7 @@ let page;
 let servers = [];
 
 async function shot(name) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: screenshot(name), fullPage: true });
 }
 
 /** Goes to a view by its navigation link, as a person would. */

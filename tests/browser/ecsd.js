@@ -3,6 +3,8 @@
 "use strict";
 
 const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
 const readline = require("node:readline");
 
 const { BasicCredentials } = require("@huaweicloud/huaweicloud-sdk-core");
@@ -84,4 +86,10 @@ class Automation {
   }
 }
 
-module.exports = { startEcsd, Automation };
+/** Where the screenshot `name` goes: under ECSD_SCREENSHOTS, for a person to look at. */
+function screenshot(name) {
+  fs.mkdirSync(process.env.ECSD_SCREENSHOTS, { recursive: true });
+  return path.join(process.env.ECSD_SCREENSHOTS, `${name}.png`);
+}
+
+module.exports = { startEcsd, Automation, screenshot };

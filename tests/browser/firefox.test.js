@@ -7,20 +7,11 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const path = require("node:path");
 
 const puppeteer = require("puppeteer-core");
-const { startEcsd, Automation } = require("./ecsd.js");
+const { startEcsd, Automation, screenshot } = require("./ecsd.js");
 
-const shots = process.env.ECSD_SCREENSHOTS;
-fs.mkdirSync(shots, { recursive: true });
-
-let ecsd; // the child process
-let banner; // what ecsd printed: endpoint, console URL, credential
-let sdk; // the Node SDK's calls
-let browser;
-let page;
+let banner, sdk, browser, page; // as in console.test.js
 let servers = [];
 
 /** Waits until the page shows `text` somewhere in its body. */
@@ -36,7 +27,6 @@ async function view(name) {
 
 before(async () => {
   banner = await startEcsd();
-  ecsd = banner.child;
   sdk = new Automation(banner);
   browser = await puppeteer.launch({ browser: "firefox", executablePath: "/usr/bin/firefox-esr", headless: true });
   page = await browser.newPage();
@@ -47,7 +37,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (ecsd) ecsd.kill("SIGTERM");
+  if (banner) banner.child.kill("SIGTERM");
 });
 
 test("Firefox: the banner's URL signs in, and leaves no token in the address bar", async () => {
@@ -68,7 +58,7 @@ test("Firefox: servers created with the SDK appear in the fleet without a reload
   await text("1–3 of 3 servers");
   await sdk.waitJob(created.job_id);
   await page.waitForFunction(() => [...document.querySelectorAll("tbody tr[data-id] .badge")].every((b) => b.textContent === "ACTIVE"));
-  await page.screenshot({ path: path.join(shots, "fleet-firefox.png"), fullPage: true });
+  await page.screenshot({ path: screenshot("fleet-firefox"), fullPage: true });
 });
 
 test("Firefox: a batch stop's job reaches SUCCESS in the jobs view", async () => {
