@@ -424,6 +424,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         metrics_listen: args.metrics_listen,
     };
     let running = ecsd::start(config).await?;
+    release_start_up_memory();
     let shutdown = running.shutdown_handle();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -439,6 +440,23 @@ async fn run() -> anyhow::Result<ExitCode> {
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// Building the operation table and the router assembles every operation's OpenAPI schemas
+/// (`utoipa_axum::routes!` makes them with the route), some 20 MiB that are freed as soon as
+/// the router is built. glibc's allocator keeps freed heap pages that long-lived allocations
+/// made in between pin, so an idle ecsd held about 30 MiB of free heap; handing it back once,
+/// after the start, brings that to a few MiB. Other allocators return freed pages themselves.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_start_up_memory() {
+    // SAFETY: `malloc_trim` only returns the allocator's free pages to the system; it takes no
+    // pointer and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_start_up_memory() {}
 
 /// `ecsd ctl`: the action's outcome as its exit code (see `CTL_EXIT_CODES`).
 async fn ctl(endpoint: &str, data_dir: &std::path::Path, action: CtlAction) -> ExitCode {
