@@ -87,3 +87,46 @@ async fn tags_need_2_26_and_are_refused_in_novas_shape() {
     assert_fault(&call(&ecs, Method::GET, missing, None, "2.26").await, 404, "itemNotFound");
     assert_fault(&call(&ecs, Method::PUT, &format!("{missing}/web"), None, "2.26").await, 404, "itemNotFound");
 }
+
+/// The answers to one request to each of `paths`, all sent at once, in order.
+async fn at_once(ecs: &TestServer, method: Method, paths: &[String]) -> Vec<Answer> {
+    futures_util::future::join_all(paths.iter().map(|path| call(ecs, method.clone(), path, None, "2.26"))).await
+}
+
+/// Whether a tag is new, or there to delete, is told by the transaction that adds or deletes
+/// it: of requests racing each other, as many win as the server's tags allow, and no more.
+#[tokio::test]
+async fn concurrent_adds_and_deletes_are_each_told_what_they_did() {
+    let ecs = TestServer::start().await;
+    let id = ecs.create_servers("raced", "s6.small.1", 1).await.remove(0);
+    let tags = format!("/servers/{id}/tags");
+
+    let distinct: Vec<String> = (0..16).map(|i| format!("{tags}/t{i}")).collect();
+    let answers = at_once(&ecs, Method::PUT, &distinct).await;
+    let added: Vec<String> =
+        (0..16).filter(|i| answers[*i].status == StatusCode::CREATED).map(|i| format!("t{i}")).collect();
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(added.len(), 10, "{statuses:?}");
+    for refused in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        assert_fault(refused, 400, "badRequest");
+    }
+    let mut listed: Vec<String> =
+        serde_json::from_value(call(&ecs, Method::GET, &tags, None, "2.26").await.body["tags"].clone()).expect("tags");
+    listed.sort();
+    let mut expected = added.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    assert_eq!(call(&ecs, Method::DELETE, &tags, None, "2.26").await.status, StatusCode::NO_CONTENT);
+    let same = vec![format!("{tags}/web"); 8];
+    let statuses: Vec<StatusCode> = at_once(&ecs, Method::PUT, &same).await.iter().map(|a| a.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(), 7, "{statuses:?}");
+    let answers = at_once(&ecs, Method::DELETE, &same).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(), 1, "{statuses:?}");
+    for missing in answers.iter().filter(|a| a.status != StatusCode::NO_CONTENT) {
+        assert_fault(missing, 404, "itemNotFound");
+    }
+    assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": []}));
+}
