@@ -384,6 +384,33 @@ fn a_transaction_that_fails_rolls_back_every_write() {
     });
 }
 
+/// The server makes point reads (a request's access key, a show) on its async tasks. A task
+/// that has spent its cooperative budget (tokio's, which its I/O spends and only its yielding
+/// refills) still gets its answer: a store that waited on a tokio future under that budget
+/// would be told "not yet" forever, and its worker thread would spin, as ecsd's did under 64
+/// signed connections on PostgreSQL.
+#[test]
+fn a_store_called_from_an_async_task_that_spent_its_budget_answers() {
+    on_every_store(|store| {
+        insert(store, &[server(P, "srv-1", "web", 0, 10)]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let found = runtime.block_on(async {
+            while tokio::task::coop::has_budget_remaining() {
+                tokio::task::coop::consume_budget().await;
+            }
+            look(store, |tx| tx.server(P, "srv-1"))
+        });
+        assert!(found.is_some());
+        let written = runtime.block_on(async {
+            while tokio::task::coop::has_budget_remaining() {
+                tokio::task::coop::consume_budget().await;
+            }
+            store.transaction(&mut |tx| tx.advance_clock(1_000))
+        });
+        assert_eq!(written.map_err(|e| e.message), Ok(()));
+    });
+}
+
 #[test]
 fn a_server_round_trips_whole() {
     on_every_store(|store| {
