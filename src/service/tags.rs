@@ -14,12 +14,30 @@ impl Ecs {
     /// a server, not its guest's: any server may be tagged, busy or not.
     pub fn batch_create_server_tags(&self, project_id: &str, server_id: &str, adding: &[Tag]) -> Result<()> {
         tags::check_new(adding)?;
-        self.change_tags(project_id, server_id, |current| tags::add(current, adding))
+        self.change_tags(project_id, server_id, |current| tags::add(current, adding)).map(drop)
     }
 
     /// Deletes tags of a server; a tag it does not have is no error (T2.1).
     pub fn batch_delete_server_tags(&self, project_id: &str, server_id: &str, deleting: &[TagToDelete]) -> Result<()> {
-        self.change_tags(project_id, server_id, |current| tags::delete(current, deleting))
+        self.change_tags(project_id, server_id, |current| tags::delete(current, deleting)).map(drop)
+    }
+
+    /// Nova's `PUT .../tags/{tag}`: adds the tag, or changes its key's value. Whether the
+    /// server lacked it is answered by the transaction that adds it, so of concurrent adds of
+    /// one tag exactly one is told it was new.
+    pub fn add_server_tag(&self, project_id: &str, server_id: &str, adding: &Tag) -> Result<bool> {
+        let adding = std::slice::from_ref(adding);
+        tags::check_new(adding)?;
+        self.change_tags(project_id, server_id, |current| tags::add(current, adding))
+    }
+
+    /// Nova's `DELETE .../tags/{tag}`: false when the server does not have this very tag (key
+    /// and value), told by the transaction that deletes it. A tag it does not have needs no
+    /// rule of what a deletion may name: it is simply not there.
+    pub fn delete_server_tag(&self, project_id: &str, server_id: &str, deleting: &Tag) -> Result<bool> {
+        self.change_tags(project_id, server_id, |current| {
+            Ok(current.iter().filter(|t| *t != deleting).cloned().collect())
+        })
     }
 
     /// Nova's `PUT .../tags`: the server's tags become exactly these.
@@ -30,23 +48,26 @@ impl Ecs {
         Ok(replacing.to_vec())
     }
 
+    /// Reads the server's tags, changes them and saves them in one transaction; true when
+    /// they changed.
     fn change_tags(
         &self,
         project_id: &str,
         server_id: &str,
         change: impl Fn(&[Tag]) -> Result<Vec<Tag>>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         transact(self.store.as_ref(), |tx| {
             // Read under the write lock, so times follow the order in which operations commit.
             let now = self.clock.now();
             let mut server = tx.server(project_id, server_id)?.ok_or_else(|| Error::server_not_found(server_id))?;
             let tags = change(&server.tags)?;
             if tags == server.tags {
-                return Ok(());
+                return Ok(false);
             }
             server.tags = tags;
             server.updated = now;
-            apply::save(tx, &self.catalogue, &server, server.task_state)
+            apply::save(tx, &self.catalogue, &server, server.task_state)?;
+            Ok(true)
         })
     }
 

@@ -7,83 +7,19 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { spawn } = require("node:child_process");
-const fs = require("node:fs");
-const path = require("node:path");
-const readline = require("node:readline");
 
 const { chromium } = require("playwright-core");
-const { BasicCredentials } = require("@huaweicloud/huaweicloud-sdk-core");
-const ecs = require("@huaweicloud/huaweicloud-sdk-ecs");
-
-// The default catalogue's image, VPC and subnet.
-const IMAGE = "8f2a3c9e-5d1b-4c7a-9e0f-1a2b3c4d5e01";
-const VPC = "3b9e6d1a-7c2f-4e8a-b5d0-0a1b2c3d4e01";
-const SUBNET = "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f01";
-
-const shots = process.env.ECSD_SCREENSHOTS;
-fs.mkdirSync(shots, { recursive: true });
+const { startEcsd, Automation, screenshot } = require("./ecsd.js");
 
 let ecsd; // the child process
 let banner; // what ecsd printed: endpoint, console URL, credential
-let client; // the Node SDK's EcsClient
+let sdk; // the Node SDK's calls
 let browser;
 let page;
 let servers = [];
 
-/** Starts ecsd on a free port and reads its banner. */
-function startEcsd() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.ECSD_BIN, ["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--timings", "instant"], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, ECSD_LOG: "warn" },
-    });
-    const found = {};
-    const lines = readline.createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      const [, key, value] = line.match(/^\s*(ecsd listening on|console:|project id:|access key:|secret key:)\s*(\S+)/) || [];
-      if (key) found[key] = value;
-      if (found["secret key:"] && found["console:"]) {
-        resolve({
-          child,
-          endpoint: found["ecsd listening on"],
-          consoleUrl: found["console:"],
-          projectId: found["project id:"],
-          accessKey: found["access key:"],
-          secretKey: found["secret key:"],
-        });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`ecsd exited with ${code} before its banner`)));
-  });
-}
-
 async function shot(name) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
-
-async function waitJob(jobId) {
-  for (;;) {
-    const job = await client.showJob(new ecs.ShowJobRequest(jobId));
-    if (job.status === "SUCCESS" || job.status === "FAIL") return job;
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
-
-function ids(list) {
-  return list.map((id) => new ecs.ServerId(id));
-}
-
-async function stop(list) {
-  const body = new ecs.BatchStopServersRequestBody(new ecs.BatchStopServersOption(ids(list)).withType("SOFT"));
-  const { job_id: jobId } = await client.batchStopServers(new ecs.BatchStopServersRequest().withBody(body));
-  return jobId;
-}
-
-async function start(list) {
-  const body = new ecs.BatchStartServersRequestBody(new ecs.BatchStartServersOption(ids(list)));
-  const { job_id: jobId } = await client.batchStartServers(new ecs.BatchStartServersRequest().withBody(body));
-  return jobId;
+  await page.screenshot({ path: screenshot(name), fullPage: true });
 }
 
 /** Goes to a view by its navigation link, as a person would. */
@@ -95,8 +31,7 @@ async function view(name) {
 before(async () => {
   banner = await startEcsd();
   ecsd = banner.child;
-  const auth = new BasicCredentials().withAk(banner.accessKey).withSk(banner.secretKey).withProjectId(banner.projectId);
-  client = ecs.EcsClient.newBuilder().withCredential(auth).withEndpoint(banner.endpoint).build();
+  sdk = new Automation(banner);
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -124,15 +59,13 @@ test("the banner's URL signs in, and leaves no token in the address bar", async 
 });
 
 test("servers created with the SDK appear in the fleet without a reload", async () => {
-  const server = new ecs.PrePaidServer(IMAGE, "s6.small.1", "web", VPC, [new ecs.PrePaidServerNic().withSubnetId(SUBNET)],
-    new ecs.PrePaidServerRootVolume("SSD")).withCount(3).withServerTags([new ecs.PrePaidServerTag("role", "web")]);
-  const created = await client.createServers(new ecs.CreateServersRequest().withBody(new ecs.CreateServersRequestBody(server)));
+  const created = await sdk.create("web", 3);
   servers = created.serverIds;
   assert.equal(servers.length, 3);
   const rows = page.locator("tbody tr[data-id]");
   await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-id]").length === 3);
   await page.getByText("1–3 of 3 servers").waitFor();
-  await waitJob(created.job_id);
+  await sdk.waitJob(created.job_id);
   await page.waitForFunction(() => [...document.querySelectorAll("tbody tr[data-id] .badge")].every((b) => b.textContent === "ACTIVE"));
   assert.equal(await rows.count(), 3);
   // Search by name, then by status: the page is re-read with the filter.
@@ -145,7 +78,7 @@ test("servers created with the SDK appear in the fleet without a reload", async 
 
 test("a batch stop's job reaches SUCCESS in the jobs view", async () => {
   await view("Jobs");
-  const jobId = await stop(servers);
+  const jobId = await sdk.stop(servers);
   const card = page.locator(`#job-${jobId}`);
   await card.waitFor();
   await page.locator(`#job-${jobId}[data-status="SUCCESS"]`).waitFor();
@@ -155,7 +88,7 @@ test("a batch stop's job reaches SUCCESS in the jobs view", async () => {
 });
 
 test("a fault rule added in the form fails the next stop's sub-job, shown in the jobs view", async () => {
-  await waitJob(await start(servers));
+  await sdk.waitJob(await sdk.start(servers));
   await view("Faults");
   await page.locator("#fault-operation").selectOption("stop");
   await page.locator("#fault-server_id").fill(servers[1]);
@@ -169,7 +102,7 @@ test("a fault rule added in the form fails the next stop's sub-job, shown in the
   await rule.getByText("0 of 0").waitFor();
   await shot("faults");
 
-  const jobId = await stop(servers);
+  const jobId = await sdk.stop(servers);
   await view("Jobs");
   await page.locator(`#job-${jobId}[data-status="FAIL"]`).waitFor();
   const card = page.locator(`#job-${jobId}`);
@@ -193,9 +126,7 @@ test("a snapshot saved and restored puts the fleet back", async () => {
   await row.waitFor();
   await shot("snapshots");
 
-  const del = await client.deleteServers(new ecs.DeleteServersRequest().withBody(
-    new ecs.DeleteServersRequestBody(ids([servers[0]]))));
-  await waitJob(del.job_id);
+  await sdk.waitJob(await sdk.delete([servers[0]]));
   await view("Fleet");
   await page.getByText("1–2 of 2 servers").waitFor();
 

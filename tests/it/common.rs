@@ -781,3 +781,24 @@ impl GoSdk {
         (status, response.bytes().await.expect("body").to_vec())
     }
 }
+
+// Nova's calls (tests/it/nova*.rs).
+
+/// The path of `rest` under the test project's Nova endpoint.
+pub fn nova(ecs: &TestServer, rest: &str) -> String {
+    format!("/v2.1/{}{rest}", ecs.project())
+}
+
+/// A call to `path` at Nova's microversion `version` (`2.1`, `2.47`, ...).
+pub async fn nova_call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>, version: &str) -> Answer {
+    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
+    let header = format!("compute {version}");
+    ecs.call_with_headers(method, path, bytes, &[("openstack-api-version", &header)], None).await
+}
+
+/// A refusal in Nova's shape: `{fault: {code: status, message}}`, with a message.
+pub fn assert_nova_fault(answer: &Answer, status: u16, fault: &str) {
+    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
+    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
+    assert!(answer.body[fault]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.body);
+}

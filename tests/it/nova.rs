@@ -6,22 +6,6 @@ use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn nova(ecs: &TestServer, rest: &str) -> String {
-    format!("/v2.1/{}{rest}", ecs.project())
-}
-
-async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>, version: &str) -> Answer {
-    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    let header = format!("compute {version}");
-    ecs.call_with_headers(method, path, bytes, &[("openstack-api-version", &header)], None).await
-}
-
-fn assert_fault(answer: &Answer, status: u16, fault: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
-    assert!(answer.body[fault]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.body);
-}
-
 fn create_request(name: &str, extra: Value) -> Value {
     let mut server =
         json!({"name": name, "imageRef": IMAGE, "flavorRef": "s6.small.1", "networks": [{"uuid": SUBNET}]});
@@ -33,7 +17,8 @@ fn create_request(name: &str, extra: Value) -> Value {
 
 /// Creates a server through Nova and waits until Nova shows it ACTIVE.
 async fn nova_server(ecs: &TestServer, name: &str) -> String {
-    let answer = call(ecs, Method::POST, &nova(ecs, "/servers"), Some(create_request(name, json!({}))), "2.1").await;
+    let answer =
+        nova_call(ecs, Method::POST, &nova(ecs, "/servers"), Some(create_request(name, json!({}))), "2.1").await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
     let id = answer.body["server"]["id"].as_str().expect("id").to_string();
     wait_status(ecs, &id, "ACTIVE").await;
@@ -42,7 +27,7 @@ async fn nova_server(ecs: &TestServer, name: &str) -> String {
 
 async fn wait_status(ecs: &TestServer, id: &str, wanted: &str) -> Value {
     for _ in 0..500 {
-        let answer = call(ecs, Method::GET, &nova(ecs, &format!("/servers/{id}")), None, "2.1").await;
+        let answer = nova_call(ecs, Method::GET, &nova(ecs, &format!("/servers/{id}")), None, "2.1").await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         if answer.body["server"]["status"] == wanted && answer.body["server"]["OS-EXT-STS:task_state"].is_null() {
             return answer.body["server"].clone();
@@ -53,11 +38,11 @@ async fn wait_status(ecs: &TestServer, id: &str, wanted: &str) -> Value {
 }
 
 async fn list(ecs: &TestServer, query: &str) -> Answer {
-    call(ecs, Method::GET, &nova(ecs, &format!("/servers/detail{query}")), None, "2.1").await
+    nova_call(ecs, Method::GET, &nova(ecs, &format!("/servers/detail{query}")), None, "2.1").await
 }
 
 async fn action(ecs: &TestServer, id: &str, body: Value) -> Answer {
-    call(ecs, Method::POST, &nova(ecs, &format!("/servers/{id}/action")), Some(body), "2.1").await
+    nova_call(ecs, Method::POST, &nova(ecs, &format!("/servers/{id}/action")), Some(body), "2.1").await
 }
 
 #[tokio::test]
@@ -78,12 +63,12 @@ async fn version_documents_answer_without_a_credential_and_give_the_microversion
 #[tokio::test]
 async fn the_microversion_is_negotiated_and_one_above_the_maximum_is_406() {
     let ecs = TestServer::start().await;
-    let answer = call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.47").await;
+    let answer = nova_call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.47").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.headers["openstack-api-version"], "compute 2.47");
     assert_eq!(answer.headers["x-openstack-nova-api-version"], "2.47");
     assert!(answer.headers["x-openstack-request-id"].to_str().is_ok_and(|id| id.starts_with("req-")));
-    let latest = call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "latest").await;
+    let latest = nova_call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "latest").await;
     assert_eq!(latest.headers["openstack-api-version"], "compute 2.60");
     let legacy = ecs
         .call_with_headers(
@@ -97,8 +82,8 @@ async fn the_microversion_is_negotiated_and_one_above_the_maximum_is_406() {
     assert_eq!(legacy.headers["x-openstack-nova-api-version"], "2.9");
     let none = ecs.call_with_headers(Method::GET, &nova(&ecs, "/servers"), vec![], &[], None).await;
     assert_eq!(none.headers["openstack-api-version"], "compute 2.1");
-    assert_fault(&call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.61").await, 406, "computeFault");
-    assert_fault(&call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.x").await, 400, "badRequest");
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.61").await, 406, "computeFault");
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &nova(&ecs, "/servers"), None, "2.x").await, 400, "badRequest");
 }
 
 #[tokio::test]
@@ -106,7 +91,7 @@ async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_give
     let ecs = TestServer::start().await;
     let key = json!({"keypair": {"name": "my-key"}});
     assert_eq!(
-        call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status,
+        nova_call(&ecs, Method::POST, &nova(&ecs, "/os-keypairs"), Some(key), "2.2").await.status,
         StatusCode::CREATED
     );
     let body = create_request(
@@ -117,7 +102,7 @@ async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_give
                    {"boot_index": 0, "uuid": IMAGE, "source_type": "image", "destination_type": "volume", "volume_size": 50},
                    {"boot_index": -1, "source_type": "blank", "destination_type": "volume", "volume_size": 20, "volume_type": "SSD"}]}),
     );
-    let answer = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
+    let answer = nova_call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
     let id = answer.body["server"]["id"].as_str().expect("id").to_string();
     assert_eq!(answer.body["server"]["security_groups"], json!([{"name": "default"}]));
@@ -137,7 +122,7 @@ async fn a_server_made_through_nova_is_an_ecs_server_with_everything_it_was_give
     assert_eq!(shown["os-extended-volumes:volumes_attached"].as_array().map(Vec::len), Some(2));
     assert!(ecs.all_servers().await.iter().any(|s| s["id"] == id.as_str()));
 
-    let new = call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}")), None, "2.60").await;
+    let new = nova_call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}")), None, "2.60").await;
     let server = &new.body["server"];
     assert_eq!(server["flavor"]["original_name"], "s6.small.1", "{server}");
     assert_eq!(server["flavor"]["vcpus"], 1);
@@ -162,7 +147,7 @@ async fn creates_are_refused_in_novas_shape() {
         (create_request("x", json!({"key_name": "no-such-key"})), 400, "badRequest"),
     ];
     for (body, status, fault) in cases {
-        assert_fault(&call(&ecs, Method::POST, &url, Some(body), "2.1").await, status, fault);
+        assert_nova_fault(&nova_call(&ecs, Method::POST, &url, Some(body), "2.1").await, status, fault);
     }
     assert!(ecs.all_servers().await.is_empty());
 }
@@ -171,7 +156,7 @@ async fn creates_are_refused_in_novas_shape() {
 async fn min_and_max_count_make_several_servers_in_one_reservation() {
     let ecs = TestServer::start().await;
     let body = create_request("fleet", json!({"min_count": 2, "max_count": 3}));
-    let answer = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
+    let answer = nova_call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
     let servers = ecs.all_servers().await;
     assert_eq!(servers.len(), 3);
@@ -211,22 +196,22 @@ async fn lists_filter_and_page_as_openstacksdk_asks() {
     let next = first.body["servers_links"][0]["href"].as_str().expect("next link").to_string();
     assert_eq!(first.body["servers_links"][0]["rel"], "next");
     let path = next.strip_prefix(&ecs.base).expect("on ecsd");
-    let second = call(&ecs, Method::GET, path, None, "2.1").await;
+    let second = nova_call(&ecs, Method::GET, path, None, "2.1").await;
     assert_eq!(names(&second).len(), 1);
     assert!(second.body.get("servers_links").is_none(), "{}", second.body);
     let mut all: Vec<String> = names(&first).into_iter().chain(names(&second)).collect();
     all.sort();
     assert_eq!(all, vec!["db", "web-0000", "web-0001", "web-0002"]);
 
-    let plain = call(&ecs, Method::GET, &nova(&ecs, "/servers?limit=1"), None, "2.1").await;
+    let plain = nova_call(&ecs, Method::GET, &nova(&ecs, "/servers?limit=1"), None, "2.1").await;
     assert_eq!(plain.body["servers"].as_array().map(Vec::len), Some(1));
     assert!(plain.body["servers"][0]["links"].is_array() && plain.body["servers"][0].get("status").is_none());
 
-    assert_fault(&list(&ecs, "?marker=no-such-server").await, 400, "badRequest");
-    assert_fault(&list(&ecs, "?limit=-1").await, 400, "badRequest");
-    assert_fault(&list(&ecs, "?changes-since=yesterday").await, 400, "badRequest");
-    let bad_status = call(&ecs, Method::GET, &nova(&ecs, "/servers/detail?status=NAPPING"), None, "2.60").await;
-    assert_fault(&bad_status, 400, "badRequest");
+    assert_nova_fault(&list(&ecs, "?marker=no-such-server").await, 400, "badRequest");
+    assert_nova_fault(&list(&ecs, "?limit=-1").await, 400, "badRequest");
+    assert_nova_fault(&list(&ecs, "?changes-since=yesterday").await, 400, "badRequest");
+    let bad_status = nova_call(&ecs, Method::GET, &nova(&ecs, "/servers/detail?status=NAPPING"), None, "2.60").await;
+    assert_nova_fault(&bad_status, 400, "badRequest");
 }
 
 #[tokio::test]
@@ -236,27 +221,27 @@ async fn actions_move_the_server_and_refuse_what_its_state_does_not_allow() {
     let stopped = action(&ecs, &id, json!({"os-stop": null})).await;
     assert_eq!(stopped.status, StatusCode::ACCEPTED, "{}", stopped.body);
     wait_status(&ecs, &id, "SHUTOFF").await;
-    assert_fault(&action(&ecs, &id, json!({"os-stop": null})).await, 409, "conflictingRequestState");
-    assert_fault(&action(&ecs, &id, json!({"reboot": {"type": "SOFT"}})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, json!({"os-stop": null})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, json!({"reboot": {"type": "SOFT"}})).await, 409, "conflictingRequestState");
     assert_eq!(action(&ecs, &id, json!({"os-start": null})).await.status, StatusCode::ACCEPTED);
     wait_status(&ecs, &id, "ACTIVE").await;
     for kind in ["SOFT", "HARD"] {
         assert_eq!(action(&ecs, &id, json!({"reboot": {"type": kind}})).await.status, StatusCode::ACCEPTED);
         wait_status(&ecs, &id, "ACTIVE").await;
     }
-    assert_fault(&action(&ecs, &id, json!({"reboot": {"type": "GENTLE"}})).await, 400, "badRequest");
-    assert_fault(&action(&ecs, &id, json!({"os-hibernate": null})).await, 400, "badRequest");
-    assert_fault(&action(&ecs, &id, json!({"os-start": null, "os-stop": null})).await, 400, "badRequest");
-    assert_fault(
+    assert_nova_fault(&action(&ecs, &id, json!({"reboot": {"type": "GENTLE"}})).await, 400, "badRequest");
+    assert_nova_fault(&action(&ecs, &id, json!({"os-hibernate": null})).await, 400, "badRequest");
+    assert_nova_fault(&action(&ecs, &id, json!({"os-start": null, "os-stop": null})).await, 400, "badRequest");
+    assert_nova_fault(
         &action(&ecs, "00000000-0000-4000-8000-000000000000", json!({"os-stop": {}})).await,
         404,
         "itemNotFound",
     );
 
     assert_eq!(action(&ecs, &id, json!({"lock": null})).await.status, StatusCode::ACCEPTED);
-    let locked = call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}")), None, "2.9").await;
+    let locked = nova_call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}")), None, "2.9").await;
     assert_eq!(locked.body["server"]["locked"], true);
-    assert_fault(&action(&ecs, &id, json!({"os-stop": null})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, json!({"os-stop": null})).await, 409, "conflictingRequestState");
     assert_eq!(action(&ecs, &id, json!({"unlock": null})).await.status, StatusCode::ACCEPTED);
     assert_eq!(action(&ecs, &id, json!({"os-stop": null})).await.status, StatusCode::ACCEPTED);
 
@@ -266,10 +251,10 @@ async fn actions_move_the_server_and_refuse_what_its_state_does_not_allow() {
     assert!((1..=5).contains(&lines), "{}", console.body);
     let all = action(&ecs, &id, json!({"os-getConsoleOutput": {"length": null}})).await;
     assert!(all.body["output"].as_str().expect("output").lines().count() >= lines);
-    assert_fault(&action(&ecs, &id, json!({"os-getConsoleOutput": {"length": "many"}})).await, 400, "badRequest");
+    assert_nova_fault(&action(&ecs, &id, json!({"os-getConsoleOutput": {"length": "many"}})).await, 400, "badRequest");
 
     let actions =
-        call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}/os-instance-actions")), None, "2.1").await;
+        nova_call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}/os-instance-actions")), None, "2.1").await;
     let listed: Vec<&str> = actions.body["instanceActions"]
         .as_array()
         .expect("actions")
@@ -278,14 +263,20 @@ async fn actions_move_the_server_and_refuse_what_its_state_does_not_allow() {
         .collect();
     assert_eq!(listed, vec!["stop", "reboot", "reboot", "start", "stop", "create"]);
     let request_id = actions.body["instanceActions"][5]["request_id"].as_str().expect("request id");
-    let one =
-        call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}/os-instance-actions/{request_id}")), None, "2.1")
-            .await;
+    let one = nova_call(
+        &ecs,
+        Method::GET,
+        &nova(&ecs, &format!("/servers/{id}/os-instance-actions/{request_id}")),
+        None,
+        "2.1",
+    )
+    .await;
     assert_eq!(one.body["instanceAction"]["action"], "create", "{}", one.body);
     assert_eq!(one.body["instanceAction"]["events"][0]["result"], "Success");
     let missing =
-        call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}/os-instance-actions/nope")), None, "2.1").await;
-    assert_fault(&missing, 404, "itemNotFound");
+        nova_call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{id}/os-instance-actions/nope")), None, "2.1")
+            .await;
+    assert_nova_fault(&missing, 404, "itemNotFound");
 }
 
 #[tokio::test]
@@ -309,27 +300,27 @@ async fn update_renames_and_delete_removes_the_server() {
     let ecs = TestServer::start().await;
     let id = nova_server(&ecs, "before").await;
     let path = nova(&ecs, &format!("/servers/{id}"));
-    let renamed = call(&ecs, Method::PUT, &path, Some(json!({"server": {"name": "after"}})), "2.1").await;
+    let renamed = nova_call(&ecs, Method::PUT, &path, Some(json!({"server": {"name": "after"}})), "2.1").await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     assert_eq!(renamed.body["server"]["name"], "after");
     assert_eq!(ecs.server(&id).await["name"], "after");
-    let described = call(&ecs, Method::PUT, &path, Some(json!({"server": {"description": "d"}})), "2.1").await;
-    assert_fault(&described, 400, "badRequest");
-    let described = call(&ecs, Method::PUT, &path, Some(json!({"server": {"description": "d"}})), "2.19").await;
+    let described = nova_call(&ecs, Method::PUT, &path, Some(json!({"server": {"description": "d"}})), "2.1").await;
+    assert_nova_fault(&described, 400, "badRequest");
+    let described = nova_call(&ecs, Method::PUT, &path, Some(json!({"server": {"description": "d"}})), "2.19").await;
     assert_eq!(described.body["server"]["description"], "d", "{}", described.body);
-    let bad = call(&ecs, Method::PUT, &path, Some(json!({"server": {"name": "a/b"}})), "2.1").await;
-    assert_fault(&bad, 400, "badRequest");
+    let bad = nova_call(&ecs, Method::PUT, &path, Some(json!({"server": {"name": "a/b"}})), "2.1").await;
+    assert_nova_fault(&bad, 400, "badRequest");
 
-    let deleted = call(&ecs, Method::DELETE, &path, None, "2.1").await;
+    let deleted = nova_call(&ecs, Method::DELETE, &path, None, "2.1").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
     for _ in 0..500 {
-        if call(&ecs, Method::GET, &path, None, "2.1").await.status == StatusCode::NOT_FOUND {
+        if nova_call(&ecs, Method::GET, &path, None, "2.1").await.status == StatusCode::NOT_FOUND {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_fault(&call(&ecs, Method::GET, &path, None, "2.1").await, 404, "itemNotFound");
-    assert_fault(&call(&ecs, Method::DELETE, &path, None, "2.1").await, 404, "itemNotFound");
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &path, None, "2.1").await, 404, "itemNotFound");
+    assert_nova_fault(&nova_call(&ecs, Method::DELETE, &path, None, "2.1").await, 404, "itemNotFound");
 }
 
 #[tokio::test]
@@ -338,9 +329,9 @@ async fn another_projects_paths_and_a_bad_token_are_refused() {
     let id = nova_server(&ecs, "mine").await;
     let other_project = other_credential().project_id;
     let other = format!("/v2.1/{other_project}/servers/{id}");
-    assert_fault(&call(&ecs, Method::GET, &other, None, "2.1").await, 403, "forbidden");
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &other, None, "2.1").await, 403, "forbidden");
     let declared = ecs.call_with_headers(Method::GET, &other, vec![], &[], Some(&other_project)).await;
-    assert_fault(&declared, 403, "forbidden");
+    assert_nova_fault(&declared, 403, "forbidden");
     let response = reqwest::Client::new()
         .get(format!("{}{}", ecs.base, nova(&ecs, "/servers")))
         .header("x-auth-token", "MIIforged")
@@ -355,38 +346,42 @@ async fn another_projects_paths_and_a_bad_token_are_refused() {
 #[tokio::test]
 async fn flavors_limits_and_zones_are_the_catalogues() {
     let ecs = TestServer::start().await;
-    let flavors = call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?is_public=None"), None, "2.1").await;
+    let flavors = nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?is_public=None"), None, "2.1").await;
     assert_eq!(flavors.status, StatusCode::OK, "{}", flavors.body);
     let small = flavors.body["flavors"].as_array().expect("flavors").iter().find(|f| f["id"] == "s6.small.1").cloned();
     let small = small.expect("s6.small.1 listed");
     assert_eq!(small["vcpus"], 1);
     assert_eq!(small["os-flavor-access:is_public"], true);
-    let brief = call(&ecs, Method::GET, &nova(&ecs, "/flavors"), None, "2.1").await;
+    let brief = nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors"), None, "2.1").await;
     assert_eq!(brief.body["flavors"].as_array().map(Vec::len), flavors.body["flavors"].as_array().map(Vec::len));
-    let private = call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?is_public=false"), None, "2.1").await;
+    let private = nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?is_public=false"), None, "2.1").await;
     assert_eq!(private.body["flavors"], json!([]));
-    let shown = call(&ecs, Method::GET, &nova(&ecs, "/flavors/s6.small.1"), None, "2.1").await;
+    let shown = nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/s6.small.1"), None, "2.1").await;
     assert_eq!(shown.body["flavor"]["ram"], small["ram"]);
-    let specs = call(&ecs, Method::GET, &nova(&ecs, "/flavors/s6.small.1/os-extra_specs"), None, "2.1").await;
+    let specs = nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/s6.small.1/os-extra_specs"), None, "2.1").await;
     assert!(specs.body["extra_specs"]["ecs:performancetype"].is_string(), "{}", specs.body);
-    assert_fault(&call(&ecs, Method::GET, &nova(&ecs, "/flavors/nope"), None, "2.1").await, 404, "itemNotFound");
-    assert_fault(
-        &call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?minRam=x"), None, "2.1").await,
+    assert_nova_fault(
+        &nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/nope"), None, "2.1").await,
+        404,
+        "itemNotFound",
+    );
+    assert_nova_fault(
+        &nova_call(&ecs, Method::GET, &nova(&ecs, "/flavors/detail?minRam=x"), None, "2.1").await,
         400,
         "badRequest",
     );
 
     ecs.create_servers("counted", "s6.small.1", 2).await;
-    let limits = call(&ecs, Method::GET, &nova(&ecs, "/limits"), None, "2.1").await;
+    let limits = nova_call(&ecs, Method::GET, &nova(&ecs, "/limits"), None, "2.1").await;
     let absolute = &limits.body["limits"]["absolute"];
     assert_eq!(absolute["totalInstancesUsed"], 2, "{}", limits.body);
     assert_eq!(absolute["totalCoresUsed"], 2);
     assert!(absolute["maxTotalInstances"].as_i64().is_some_and(|m| m > 2));
 
-    let zones = call(&ecs, Method::GET, &nova(&ecs, "/os-availability-zone"), None, "2.1").await;
+    let zones = nova_call(&ecs, Method::GET, &nova(&ecs, "/os-availability-zone"), None, "2.1").await;
     assert_eq!(zones.body["availabilityZoneInfo"][0]["zoneState"]["available"], true);
     assert!(zones.body["availabilityZoneInfo"][0]["hosts"].is_null());
-    let detail = call(&ecs, Method::GET, &nova(&ecs, "/os-availability-zone/detail"), None, "2.1").await;
+    let detail = nova_call(&ecs, Method::GET, &nova(&ecs, "/os-availability-zone/detail"), None, "2.1").await;
     assert!(
         detail.body["availabilityZoneInfo"][0]["hosts"].as_object().is_some_and(|h| !h.is_empty()),
         "{}",
@@ -399,27 +394,30 @@ async fn server_groups_are_ecs_groups_and_the_scheduler_hint_joins_one() {
     let ecs = TestServer::start().await;
     let url = nova(&ecs, "/os-server-groups");
     let body = json!({"server_group": {"name": "spread", "policies": ["anti-affinity"]}});
-    let created = call(&ecs, Method::POST, &url, Some(body), "2.1").await;
+    let created = nova_call(&ecs, Method::POST, &url, Some(body), "2.1").await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let group = created.body["server_group"]["id"].as_str().expect("id").to_string();
     assert_eq!(created.body["server_group"]["policies"], json!(["anti-affinity"]));
     let affinity = json!({"server_group": {"name": "together", "policies": ["affinity"]}});
-    assert_fault(&call(&ecs, Method::POST, &url, Some(affinity), "2.1").await, 400, "badRequest");
+    assert_nova_fault(&nova_call(&ecs, Method::POST, &url, Some(affinity), "2.1").await, 400, "badRequest");
 
     let mut body = create_request("member", json!({}));
     body["os:scheduler_hints"] = json!({"group": group});
-    let answer = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
+    let answer = nova_call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(body), "2.1").await;
     let id = answer.body["server"]["id"].as_str().expect("id").to_string();
     wait_status(&ecs, &id, "ACTIVE").await;
-    let shown = call(&ecs, Method::GET, &format!("{url}/{group}"), None, "2.13").await;
+    let shown = nova_call(&ecs, Method::GET, &format!("{url}/{group}"), None, "2.13").await;
     assert_eq!(shown.body["server_group"]["members"], json!([id]), "{}", shown.body);
     assert_eq!(shown.body["server_group"]["project_id"], ecs.project());
     let ecs_view = ecs.get(&ecs.v1(&format!("/cloudservers/os-server-groups/{group}"))).await;
     assert_eq!(ecs_view.1["server_group"]["members"], json!([id]));
-    let listed = call(&ecs, Method::GET, &url, None, "2.1").await;
+    let listed = nova_call(&ecs, Method::GET, &url, None, "2.1").await;
     assert_eq!(listed.body["server_groups"].as_array().map(Vec::len), Some(1));
-    assert_eq!(call(&ecs, Method::DELETE, &format!("{url}/{group}"), None, "2.1").await.status, StatusCode::NO_CONTENT);
-    assert_fault(&call(&ecs, Method::GET, &format!("{url}/{group}"), None, "2.1").await, 404, "itemNotFound");
+    assert_eq!(
+        nova_call(&ecs, Method::DELETE, &format!("{url}/{group}"), None, "2.1").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &format!("{url}/{group}"), None, "2.1").await, 404, "itemNotFound");
 }
 
 #[tokio::test]
@@ -427,20 +425,20 @@ async fn metadata_is_the_servers_user_metadata() {
     let ecs = TestServer::start().await;
     let id = nova_server(&ecs, "tagged").await;
     let url = nova(&ecs, &format!("/servers/{id}/metadata"));
-    let added = call(&ecs, Method::POST, &url, Some(json!({"metadata": {"a": "1", "b": "2"}})), "2.1").await;
+    let added = nova_call(&ecs, Method::POST, &url, Some(json!({"metadata": {"a": "1", "b": "2"}})), "2.1").await;
     assert_eq!(added.body["metadata"], json!({"a": "1", "b": "2"}), "{}", added.body);
-    let replaced = call(&ecs, Method::PUT, &url, Some(json!({"metadata": {"c": "3"}})), "2.1").await;
+    let replaced = nova_call(&ecs, Method::PUT, &url, Some(json!({"metadata": {"c": "3"}})), "2.1").await;
     assert_eq!(replaced.body["metadata"], json!({"c": "3"}));
-    let item = call(&ecs, Method::PUT, &format!("{url}/d"), Some(json!({"meta": {"d": "4"}})), "2.1").await;
+    let item = nova_call(&ecs, Method::PUT, &format!("{url}/d"), Some(json!({"meta": {"d": "4"}})), "2.1").await;
     assert_eq!(item.body["meta"], json!({"d": "4"}), "{}", item.body);
-    let mismatch = call(&ecs, Method::PUT, &format!("{url}/e"), Some(json!({"meta": {"d": "4"}})), "2.1").await;
-    assert_fault(&mismatch, 400, "badRequest");
-    let shown = call(&ecs, Method::GET, &format!("{url}/d"), None, "2.1").await;
+    let mismatch = nova_call(&ecs, Method::PUT, &format!("{url}/e"), Some(json!({"meta": {"d": "4"}})), "2.1").await;
+    assert_nova_fault(&mismatch, 400, "badRequest");
+    let shown = nova_call(&ecs, Method::GET, &format!("{url}/d"), None, "2.1").await;
     assert_eq!(shown.body["meta"], json!({"d": "4"}));
-    assert_eq!(call(&ecs, Method::DELETE, &format!("{url}/d"), None, "2.1").await.status, StatusCode::NO_CONTENT);
-    assert_fault(&call(&ecs, Method::GET, &format!("{url}/d"), None, "2.1").await, 404, "itemNotFound");
-    assert_fault(&call(&ecs, Method::DELETE, &format!("{url}/d"), None, "2.1").await, 404, "itemNotFound");
-    let listed = call(&ecs, Method::GET, &url, None, "2.1").await;
+    assert_eq!(nova_call(&ecs, Method::DELETE, &format!("{url}/d"), None, "2.1").await.status, StatusCode::NO_CONTENT);
+    assert_nova_fault(&nova_call(&ecs, Method::GET, &format!("{url}/d"), None, "2.1").await, 404, "itemNotFound");
+    assert_nova_fault(&nova_call(&ecs, Method::DELETE, &format!("{url}/d"), None, "2.1").await, 404, "itemNotFound");
+    let listed = nova_call(&ecs, Method::GET, &url, None, "2.1").await;
     assert_eq!(listed.body["metadata"], json!({"c": "3"}));
     assert_eq!(ecs.server(&id).await["metadata"]["c"], "3");
 }
@@ -452,11 +450,13 @@ fn keypairs(ecs: &TestServer, rest: &str) -> String {
 #[tokio::test]
 async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_keeps_its_key() {
     let ecs = TestServer::start().await;
-    let old = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "old"}})), "2.1").await;
+    let old =
+        nova_call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "old"}})), "2.1").await;
     assert_eq!(old.status, StatusCode::OK, "{}", old.body);
     assert!(old.body["keypair"].get("type").is_none(), "type needs 2.2: {}", old.body);
     let made =
-        call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "gen key_1"}})), "2.2").await;
+        nova_call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "gen key_1"}})), "2.2")
+            .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let keypair = &made.body["keypair"];
     let private = keypair["private_key"].as_str().expect("a private key");
@@ -470,7 +470,7 @@ async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_kee
     assert_eq!(pairs.len(), 16, "{fingerprint}");
     assert!(pairs.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())));
 
-    let shown = call(&ecs, Method::GET, &keypairs(&ecs, "/gen%20key_1"), None, "2.2").await;
+    let shown = nova_call(&ecs, Method::GET, &keypairs(&ecs, "/gen%20key_1"), None, "2.2").await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     let detail = &shown.body["keypair"];
     assert!(detail.get("private_key").is_none(), "never again: {detail}");
@@ -482,13 +482,13 @@ async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_kee
     assert!(!shown.body.to_string().contains("PRIVATE"), "{}", shown.body);
 
     let imported = json!({"keypair": {"name": "imported", "public_key": format!("{public} me@host")}});
-    let imported = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(imported), "2.2").await;
+    let imported = nova_call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(imported), "2.2").await;
     assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
     assert!(imported.body["keypair"].get("private_key").is_none(), "{}", imported.body);
     assert_eq!(imported.body["keypair"]["fingerprint"], fingerprint.as_str(), "the same key, the same fingerprint");
     assert_eq!(imported.body["keypair"]["public_key"], format!("{public} me@host"));
 
-    let listed = call(&ecs, Method::GET, &keypairs(&ecs, ""), None, "2.2").await;
+    let listed = nova_call(&ecs, Method::GET, &keypairs(&ecs, ""), None, "2.2").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     let names: Vec<&str> = listed.body["keypairs"]
         .as_array()
@@ -498,24 +498,32 @@ async fn a_generated_key_pair_gives_its_private_key_once_and_an_imported_one_kee
         .collect();
     assert_eq!(names, ["old", "gen key_1", "imported"]);
     assert!(!listed.body.to_string().contains("PRIVATE"), "{}", listed.body);
-    let page = call(&ecs, Method::GET, &keypairs(&ecs, "?limit=1&marker=old"), None, "2.35").await;
+    let page = nova_call(&ecs, Method::GET, &keypairs(&ecs, "?limit=1&marker=old"), None, "2.35").await;
     assert_eq!(page.body["keypairs"].as_array().map(Vec::len), Some(1), "{}", page.body);
     assert_eq!(page.body["keypairs"][0]["keypair"]["name"], "gen key_1");
     assert!(page.body["keypairs_links"][0]["href"].as_str().is_some_and(|h| h.contains("marker=gen")), "{}", page.body);
 
-    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await;
+    let deleted = nova_call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/old"), None, "2.1").await;
+    let deleted = nova_call(&ecs, Method::DELETE, &keypairs(&ecs, "/old"), None, "2.1").await;
     assert_eq!(deleted.status, StatusCode::ACCEPTED);
-    assert_fault(&call(&ecs, Method::GET, &keypairs(&ecs, "/imported"), None, "2.2").await, 404, "itemNotFound");
-    assert_fault(&call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await, 404, "itemNotFound");
+    assert_nova_fault(
+        &nova_call(&ecs, Method::GET, &keypairs(&ecs, "/imported"), None, "2.2").await,
+        404,
+        "itemNotFound",
+    );
+    assert_nova_fault(
+        &nova_call(&ecs, Method::DELETE, &keypairs(&ecs, "/imported"), None, "2.2").await,
+        404,
+        "itemNotFound",
+    );
 }
 
 #[tokio::test]
 async fn key_pair_creates_are_refused_in_novas_shape_and_stay_in_their_project() {
     let ecs = TestServer::start_with_two_projects().await;
     let url = keypairs(&ecs, "");
-    let made = call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "k"}})), "2.2").await;
+    let made = nova_call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "k"}})), "2.2").await;
     assert_eq!(made.status, StatusCode::CREATED);
     let cases = [
         (json!({"keypair": {"name": "k"}}), "2.2", 409, "conflictingRequestState"),
@@ -529,18 +537,18 @@ async fn key_pair_creates_are_refused_in_novas_shape_and_stay_in_their_project()
         (json!({"name": "k"}), "2.2", 400, "badRequest"),
     ];
     for (body, version, status, fault) in cases {
-        let answer = call(&ecs, Method::POST, &url, Some(body.clone()), version).await;
-        assert_fault(&answer, status, fault);
+        let answer = nova_call(&ecs, Method::POST, &url, Some(body.clone()), version).await;
+        assert_nova_fault(&answer, status, fault);
         assert!(answer.body.to_string().len() < 1000, "{body}");
     }
-    let listed = call(&ecs, Method::GET, &url, None, "2.2").await;
+    let listed = nova_call(&ecs, Method::GET, &url, None, "2.2").await;
     assert_eq!(listed.body["keypairs"].as_array().map(Vec::len), Some(1), "{}", listed.body);
 
     let other = TestServer::remote(&ecs.base, other_credential());
-    let theirs = call(&other, Method::GET, &keypairs(&other, "/k"), None, "2.2").await;
-    assert_fault(&theirs, 404, "itemNotFound");
+    let theirs = nova_call(&other, Method::GET, &keypairs(&other, "/k"), None, "2.2").await;
+    assert_nova_fault(&theirs, 404, "itemNotFound");
     let same_name = json!({"keypair": {"name": "k"}});
-    let same_name = call(&other, Method::POST, &keypairs(&other, ""), Some(same_name), "2.2").await;
+    let same_name = nova_call(&other, Method::POST, &keypairs(&other, ""), Some(same_name), "2.2").await;
     assert_eq!(same_name.status, StatusCode::CREATED, "names are per project");
 }
 
@@ -552,18 +560,19 @@ async fn a_create_naming_an_unknown_key_pair_is_refused_by_ecs_and_nova_and_a_kn
     let (status, refused) = ecs.post(&ecs.v1("/cloudservers"), body.clone()).await;
     assert_error(status, &refused, 400, "Ecs.0314");
     let nova_body = create_request("k", json!({"key_name": "nope"}));
-    let refused = call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(nova_body), "2.1").await;
-    assert_fault(&refused, 400, "badRequest");
+    let refused = nova_call(&ecs, Method::POST, &nova(&ecs, "/servers"), Some(nova_body), "2.1").await;
+    assert_nova_fault(&refused, 400, "badRequest");
     assert_eq!(refused.body["badRequest"]["message"], "Invalid key_name provided.");
     assert!(ecs.all_servers().await.is_empty());
 
-    let made = call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "nope"}})), "2.2").await;
+    let made =
+        nova_call(&ecs, Method::POST, &keypairs(&ecs, ""), Some(json!({"keypair": {"name": "nope"}})), "2.2").await;
     assert_eq!(made.status, StatusCode::CREATED);
     let ids = ecs.create_from(body).await;
     assert_eq!(ecs.server(&ids[0]).await["key_name"], "nope");
-    let shown = call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{}", ids[0])), None, "2.1").await;
+    let shown = nova_call(&ecs, Method::GET, &nova(&ecs, &format!("/servers/{}", ids[0])), None, "2.1").await;
     assert_eq!(shown.body["server"]["key_name"], "nope");
-    let deleted = call(&ecs, Method::DELETE, &keypairs(&ecs, "/nope"), None, "2.2").await;
+    let deleted = nova_call(&ecs, Method::DELETE, &keypairs(&ecs, "/nope"), None, "2.2").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(ecs.server(&ids[0]).await["key_name"], "nope", "a server keeps the name of a deleted key pair");
 }
@@ -573,16 +582,16 @@ async fn key_pairs_are_in_snapshots_and_reset() {
     let ecs = TestServer::start().await;
     let url = keypairs(&ecs, "");
     assert_eq!(
-        call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "kept"}})), "2.2").await.status,
+        nova_call(&ecs, Method::POST, &url, Some(json!({"keypair": {"name": "kept"}})), "2.2").await.status,
         StatusCode::CREATED
     );
     let (status, _) = ecs.post("/_ecsd/snapshots", json!({"name": "with-key"})).await;
     assert!(status.is_success());
     let (status, _) = ecs.post("/_ecsd/reset", json!({"project_id": ecs.project()})).await;
     assert!(status.is_success());
-    assert_eq!(call(&ecs, Method::GET, &url, None, "2.2").await.body["keypairs"], json!([]));
+    assert_eq!(nova_call(&ecs, Method::GET, &url, None, "2.2").await.body["keypairs"], json!([]));
     let (status, _) = ecs.post("/_ecsd/snapshots/with-key/restore", json!({})).await;
     assert!(status.is_success());
-    let shown = call(&ecs, Method::GET, &keypairs(&ecs, "/kept"), None, "2.2").await;
+    let shown = nova_call(&ecs, Method::GET, &keypairs(&ecs, "/kept"), None, "2.2").await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
 }

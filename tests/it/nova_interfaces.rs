@@ -8,19 +8,8 @@ use serde_json::{Value, json};
 
 const OTHER_SUBNET: &str = "5c1d7e2b-8a3f-4b9c-a6e1-1b2c3d4e5f02";
 
-fn nova(ecs: &TestServer, rest: &str) -> String {
-    format!("/v2.1/{}{rest}", ecs.project())
-}
-
 async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>) -> Answer {
-    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    ecs.call_with_headers(method, &nova(ecs, path), bytes, &[("openstack-api-version", "compute 2.1")], None).await
-}
-
-fn assert_fault(answer: &Answer, status: u16, fault: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
-    assert!(answer.body[fault]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.body);
+    nova_call(ecs, method, &nova(ecs, path), body, "2.1").await
 }
 
 async fn server(ecs: &TestServer) -> String {
@@ -108,7 +97,7 @@ async fn an_attached_interface_is_an_ecs_nic_shown_by_both_and_a_detach_takes_it
     let (status, body) = ecs.get(&ecs.v1(&format!("/ports/{port_id}"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the port ecsd made goes with the NIC: {body}");
     let gone = call(&ecs, Method::GET, &format!("/servers/{id}/os-interface/{port_id}"), None).await;
-    assert_fault(&gone, 404, "itemNotFound");
+    assert_nova_fault(&gone, 404, "itemNotFound");
 }
 
 #[tokio::test]
@@ -124,7 +113,7 @@ async fn a_port_attached_by_its_id_is_kept_when_it_is_detached() {
     assert_eq!(answer.body["interfaceAttachment"]["port_id"], port_id.as_str());
     assert_eq!(ecs_nics(&ecs, &id).await.len(), 2);
     let again = attach(&ecs, &server(&ecs).await, json!({"port_id": port_id})).await;
-    assert_fault(&again, 409, "conflictingRequestState");
+    assert_nova_fault(&again, 409, "conflictingRequestState");
 
     let detached = call(&ecs, Method::DELETE, &format!("/servers/{id}/os-interface/{port_id}"), None).await;
     assert_eq!(detached.status, StatusCode::ACCEPTED, "{}", detached.body);
@@ -162,30 +151,30 @@ async fn interface_calls_are_refused_in_novas_shape() {
         (json!({"net_id": SUBNET, "fixed_ips": [{"ip_address": taken}]}), 409, "conflictingRequestState"),
     ] {
         let answer = attach(&ecs, &id, attachment.clone()).await;
-        assert_fault(&answer, status, fault);
+        assert_nova_fault(&answer, status, fault);
         assert_eq!(ecs_nics(&ecs, &id).await.len(), 1, "{attachment} changed nothing");
     }
     let garbage =
         call(&ecs, Method::POST, &format!("/servers/{id}/os-interface"), Some(json!({"interface": {}}))).await;
-    assert_fault(&garbage, 400, "badRequest");
+    assert_nova_fault(&garbage, 400, "badRequest");
     let missing = attach(&ecs, "ffffffff-ffff-4fff-bfff-ffffffffffff", json!({"net_id": SUBNET})).await;
-    assert_fault(&missing, 404, "itemNotFound");
+    assert_nova_fault(&missing, 404, "itemNotFound");
     for path in [
         "/servers/ffffffff-ffff-4fff-bfff-ffffffffffff/os-interface".to_string(),
         format!("/servers/{id}/os-interface/{port_id}"),
         format!("/servers/{id}/os-interface/no-such-port"),
     ] {
-        assert_fault(&call(&ecs, Method::GET, &path, None).await, 404, "itemNotFound");
+        assert_nova_fault(&call(&ecs, Method::GET, &path, None).await, 404, "itemNotFound");
     }
     let detach = call(&ecs, Method::DELETE, &format!("/servers/{id}/os-interface/no-such-port"), None).await;
-    assert_fault(&detach, 404, "itemNotFound");
+    assert_nova_fault(&detach, 404, "itemNotFound");
     let detach = call(&ecs, Method::DELETE, &format!("/servers/{id}/os-interface/{primary}"), None).await;
-    assert_fault(&detach, 403, "forbidden");
+    assert_nova_fault(&detach, 403, "forbidden");
 
     // A locked server takes no NIC change, as ECS's own refuse.
     assert_eq!(action(&ecs, &id, json!({"lock": null})).await.status, StatusCode::ACCEPTED);
     let locked = attach(&ecs, &id, json!({"net_id": SUBNET})).await;
-    assert_fault(&locked, 409, "conflictingRequestState");
+    assert_nova_fault(&locked, 409, "conflictingRequestState");
     assert_eq!(ecs_nics(&ecs, &id).await.len(), 1);
 }
 
@@ -237,7 +226,7 @@ async fn security_groups_join_and_leave_every_nic_of_the_server() {
     let nova_shown = call(&ecs, Method::GET, &format!("/servers/{id}"), None).await;
     assert_eq!(nova_shown.body["server"]["security_groups"], json!([{"name": "web"}]), "{}", nova_shown.body);
     let not_on = action(&ecs, &id, json!({"removeSecurityGroup": {"name": "default"}})).await;
-    assert_fault(&not_on, 400, "badRequest");
+    assert_nova_fault(&not_on, 400, "badRequest");
 }
 
 #[tokio::test]
@@ -255,12 +244,16 @@ async fn security_group_actions_are_refused_in_novas_shape() {
         (json!({"addSecurityGroup": null}), 400, "badRequest"),
         (json!({"removeSecurityGroup": {"name": 7}}), 400, "badRequest"),
     ] {
-        assert_fault(&action(&ecs, &id, body).await, status, fault);
+        assert_nova_fault(&action(&ecs, &id, body).await, status, fault);
     }
     let missing = "ffffffff-ffff-4fff-bfff-ffffffffffff";
-    assert_fault(&action(&ecs, missing, json!({"addSecurityGroup": {"name": "default"}})).await, 404, "itemNotFound");
+    assert_nova_fault(
+        &action(&ecs, missing, json!({"addSecurityGroup": {"name": "default"}})).await,
+        404,
+        "itemNotFound",
+    );
     let listed = call(&ecs, Method::GET, &format!("/servers/{missing}/os-security-groups"), None).await;
-    assert_fault(&listed, 404, "itemNotFound");
+    assert_nova_fault(&listed, 404, "itemNotFound");
     assert_eq!(groups_of(&ecs, &id).await.len(), 1, "nothing changed");
 }
 
@@ -307,7 +300,7 @@ async fn a_nova_create_with_an_unknown_or_ambiguous_security_group_makes_nothing
         (json!([{}]), 400, "badRequest"),
     ] {
         let answer = call(&ecs, Method::POST, "/servers", Some(create_body("refused", groups.clone()))).await;
-        assert_fault(&answer, status, fault);
+        assert_nova_fault(&answer, status, fault);
         if status == 400 && groups[0]["name"] == "no-such-group" {
             assert_eq!(answer.body[fault]["message"], "Security group no-such-group not found.");
         }

@@ -7,19 +7,8 @@ use ecsd::engine::sim::Timings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn nova(ecs: &TestServer, rest: &str) -> String {
-    format!("/v2.1/{}{rest}", ecs.project())
-}
-
 async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>) -> Answer {
-    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    ecs.call_with_headers(method, &nova(ecs, path), bytes, &[("openstack-api-version", "compute 2.47")], None).await
-}
-
-fn assert_fault(answer: &Answer, status: u16, fault: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
-    assert!(answer.body[fault]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.body);
+    nova_call(ecs, method, &nova(ecs, path), body, "2.47").await
 }
 
 async fn action(ecs: &TestServer, id: &str, body: Value) -> Answer {
@@ -73,7 +62,7 @@ async fn a_running_server_resizes_into_verify_resize_and_a_confirm_keeps_the_new
 
     // Nothing else starts on a server waiting for its confirm.
     for body in [json!({"os-stop": null}), json!({"reboot": {"type": "SOFT"}}), resize("s6.xlarge.2")] {
-        assert_fault(&action(&ecs, &id, body).await, 409, "conflictingRequestState");
+        assert_nova_fault(&action(&ecs, &id, body).await, 409, "conflictingRequestState");
     }
 
     let confirmed = action(&ecs, &id, json!({"confirmResize": null})).await;
@@ -82,8 +71,8 @@ async fn a_running_server_resizes_into_verify_resize_and_a_confirm_keeps_the_new
     assert_eq!(active["OS-EXT-STS:vm_state"], "active");
     assert_eq!(active["flavor"]["original_name"], "s6.large.2");
     assert_eq!(actions(&ecs, &id).await, vec![json!("confirmResize"), json!("resize"), json!("create")]);
-    assert_fault(&action(&ecs, &id, json!({"confirmResize": null})).await, 409, "conflictingRequestState");
-    assert_fault(&action(&ecs, &id, json!({"revertResize": null})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, json!({"confirmResize": null})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, json!({"revertResize": null})).await, 409, "conflictingRequestState");
     let stopped = action(&ecs, &id, json!({"os-stop": null})).await;
     assert_eq!(stopped.status, StatusCode::ACCEPTED, "{}", stopped.body);
 }
@@ -125,16 +114,16 @@ async fn resizes_are_refused_in_novas_shape() {
         (json!({"confirmResize": null}), 409, "conflictingRequestState"),
         (json!({"revertResize": null}), 409, "conflictingRequestState"),
     ] {
-        assert_fault(&action(&ecs, &id, body).await, status, fault);
+        assert_nova_fault(&action(&ecs, &id, body).await, status, fault);
     }
     let same = action(&ecs, &id, resize("s6.small.1")).await;
     assert_eq!(same.body["badRequest"]["message"], "When resizing, instances must change flavor!");
     let missing = "ffffffff-ffff-4fff-bfff-ffffffffffff";
-    assert_fault(&action(&ecs, missing, resize("s6.large.2")).await, 404, "itemNotFound");
-    assert_fault(&action(&ecs, missing, json!({"confirmResize": null})).await, 404, "itemNotFound");
+    assert_nova_fault(&action(&ecs, missing, resize("s6.large.2")).await, 404, "itemNotFound");
+    assert_nova_fault(&action(&ecs, missing, json!({"confirmResize": null})).await, 404, "itemNotFound");
 
     assert_eq!(action(&ecs, &id, json!({"lock": null})).await.status, StatusCode::ACCEPTED);
-    assert_fault(&action(&ecs, &id, resize("s6.large.2")).await, 409, "conflictingRequestState");
+    assert_nova_fault(&action(&ecs, &id, resize("s6.large.2")).await, 409, "conflictingRequestState");
     let server = settled(&ecs, &id, "ACTIVE").await;
     assert_eq!(server["flavor"]["original_name"], "s6.small.1", "nothing changed");
     assert_eq!(actions(&ecs, &id).await, vec![json!("create")]);

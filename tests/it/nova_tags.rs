@@ -6,15 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn call(ecs: &TestServer, method: Method, rest: &str, body: Option<Value>, version: &str) -> Answer {
-    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    let path = format!("/v2.1/{}{rest}", ecs.project());
-    let header = format!("compute {version}");
-    ecs.call_with_headers(method, &path, bytes, &[("openstack-api-version", &header)], None).await
-}
-
-fn assert_fault(answer: &Answer, status: u16, fault: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
+    nova_call(ecs, method, &nova(ecs, rest), body, version).await
 }
 
 #[tokio::test]
@@ -34,7 +26,7 @@ async fn tags_are_the_servers_ecs_tags_set_and_read_one_by_one_or_all_at_once() 
     assert_eq!(shown.body["server"]["tags"], json!(["web", "team=blue"]), "{}", shown.body);
 
     assert_eq!(call(&ecs, Method::GET, &format!("{tags}/web"), None, "2.26").await.status, StatusCode::NO_CONTENT);
-    assert_fault(&call(&ecs, Method::GET, &format!("{tags}/db"), None, "2.26").await, 404, "itemNotFound");
+    assert_nova_fault(&call(&ecs, Method::GET, &format!("{tags}/db"), None, "2.26").await, 404, "itemNotFound");
     let added = call(&ecs, Method::PUT, &format!("{tags}/db"), None, "2.26").await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert!(added.headers["location"].to_str().is_ok_and(|l| l.ends_with(&format!("/servers/{id}/tags/db"))));
@@ -42,7 +34,11 @@ async fn tags_are_the_servers_ecs_tags_set_and_read_one_by_one_or_all_at_once() 
     assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.body);
     let deleted = call(&ecs, Method::DELETE, &format!("{tags}/team=blue"), None, "2.26").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
-    assert_fault(&call(&ecs, Method::DELETE, &format!("{tags}/team=blue"), None, "2.26").await, 404, "itemNotFound");
+    assert_nova_fault(
+        &call(&ecs, Method::DELETE, &format!("{tags}/team=blue"), None, "2.26").await,
+        404,
+        "itemNotFound",
+    );
     assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": ["web", "db"]}));
 
     let cleared = call(&ecs, Method::DELETE, &tags, None, "2.26").await;
@@ -71,19 +67,62 @@ async fn tags_need_2_26_and_are_refused_in_novas_shape() {
     let ecs = TestServer::start().await;
     let id = ecs.create_servers("untagged", "s6.small.1", 1).await.remove(0);
     let tags = format!("/servers/{id}/tags");
-    assert_fault(&call(&ecs, Method::GET, &tags, None, "2.25").await, 404, "itemNotFound");
-    assert_fault(&call(&ecs, Method::PUT, &format!("{tags}/web"), None, "2.1").await, 404, "itemNotFound");
+    assert_nova_fault(&call(&ecs, Method::GET, &tags, None, "2.25").await, 404, "itemNotFound");
+    assert_nova_fault(&call(&ecs, Method::PUT, &format!("{tags}/web"), None, "2.1").await, 404, "itemNotFound");
 
     let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
     for body in
         [json!({"tags": ["a/b"]}), json!({"tags": ["k=1", "k=2"]}), json!({"tags": eleven}), json!({"tags": "web"})]
     {
-        assert_fault(&call(&ecs, Method::PUT, &tags, Some(body), "2.26").await, 400, "badRequest");
+        assert_nova_fault(&call(&ecs, Method::PUT, &tags, Some(body), "2.26").await, 400, "badRequest");
     }
     let long = "x".repeat(37);
-    assert_fault(&call(&ecs, Method::PUT, &format!("{tags}/{long}"), None, "2.26").await, 400, "badRequest");
+    assert_nova_fault(&call(&ecs, Method::PUT, &format!("{tags}/{long}"), None, "2.26").await, 400, "badRequest");
     assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": []}), "nothing changed");
     let missing = "/servers/ffffffff-ffff-4fff-bfff-ffffffffffff/tags";
-    assert_fault(&call(&ecs, Method::GET, missing, None, "2.26").await, 404, "itemNotFound");
-    assert_fault(&call(&ecs, Method::PUT, &format!("{missing}/web"), None, "2.26").await, 404, "itemNotFound");
+    assert_nova_fault(&call(&ecs, Method::GET, missing, None, "2.26").await, 404, "itemNotFound");
+    assert_nova_fault(&call(&ecs, Method::PUT, &format!("{missing}/web"), None, "2.26").await, 404, "itemNotFound");
+}
+
+/// The answers to one request to each of `paths`, all sent at once, in order.
+async fn at_once(ecs: &TestServer, method: Method, paths: &[String]) -> Vec<Answer> {
+    futures_util::future::join_all(paths.iter().map(|path| call(ecs, method.clone(), path, None, "2.26"))).await
+}
+
+/// Whether a tag is new, or there to delete, is told by the transaction that adds or deletes
+/// it: of requests racing each other, as many win as the server's tags allow, and no more.
+#[tokio::test]
+async fn concurrent_adds_and_deletes_are_each_told_what_they_did() {
+    let ecs = TestServer::start().await;
+    let id = ecs.create_servers("raced", "s6.small.1", 1).await.remove(0);
+    let tags = format!("/servers/{id}/tags");
+
+    let distinct: Vec<String> = (0..16).map(|i| format!("{tags}/t{i}")).collect();
+    let answers = at_once(&ecs, Method::PUT, &distinct).await;
+    let added: Vec<String> =
+        (0..16).filter(|i| answers[*i].status == StatusCode::CREATED).map(|i| format!("t{i}")).collect();
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(added.len(), 10, "{statuses:?}");
+    for refused in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        assert_nova_fault(refused, 400, "badRequest");
+    }
+    let mut listed: Vec<String> =
+        serde_json::from_value(call(&ecs, Method::GET, &tags, None, "2.26").await.body["tags"].clone()).expect("tags");
+    listed.sort();
+    let mut expected = added.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    assert_eq!(call(&ecs, Method::DELETE, &tags, None, "2.26").await.status, StatusCode::NO_CONTENT);
+    let same = vec![format!("{tags}/web"); 8];
+    let statuses: Vec<StatusCode> = at_once(&ecs, Method::PUT, &same).await.iter().map(|a| a.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(), 7, "{statuses:?}");
+    let answers = at_once(&ecs, Method::DELETE, &same).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(), 1, "{statuses:?}");
+    for missing in answers.iter().filter(|a| a.status != StatusCode::NO_CONTENT) {
+        assert_nova_fault(missing, 404, "itemNotFound");
+    }
+    assert_eq!(call(&ecs, Method::GET, &tags, None, "2.26").await.body, json!({"tags": []}));
 }

@@ -6,19 +6,8 @@ use crate::evs::{create_volume, create_volumes, show_volume};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn nova(ecs: &TestServer, rest: &str) -> String {
-    format!("/v2.1/{}{rest}", ecs.project())
-}
-
 async fn call(ecs: &TestServer, method: Method, path: &str, body: Option<Value>) -> Answer {
-    let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    ecs.call_with_headers(method, &nova(ecs, path), bytes, &[("openstack-api-version", "compute 2.1")], None).await
-}
-
-fn assert_fault(answer: &Answer, status: u16, fault: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body[fault]["code"], status, "{}", answer.body);
-    assert!(answer.body[fault]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.body);
+    nova_call(ecs, method, &nova(ecs, path), body, "2.1").await
 }
 
 async fn attach(ecs: &TestServer, server: &str, attachment: Value) -> Answer {
@@ -72,7 +61,7 @@ async fn an_attached_volume_is_an_evs_disk_in_use_and_a_detach_makes_it_availabl
     wait_volume(&ecs, &volume, "available").await;
     assert_eq!(listed(&ecs, &server).await.len(), 1);
     let gone = call(&ecs, Method::GET, &format!("/servers/{server}/os-volume_attachments/{volume}"), None).await;
-    assert_fault(&gone, 404, "itemNotFound");
+    assert_nova_fault(&gone, 404, "itemNotFound");
 
     let at = attach(&ecs, &server, json!({"volumeId": volume, "device": "/dev/vdd"})).await;
     assert_eq!(at.status, StatusCode::OK, "{}", at.body);
@@ -101,25 +90,25 @@ async fn volume_attachments_are_refused_in_novas_shape() {
         (json!({"volumeId": free, "device": "/dev/sdz9"}), 400, "badRequest"),
         (json!({"device": "/dev/vdb"}), 400, "badRequest"),
     ] {
-        assert_fault(&attach(&ecs, &server, attachment).await, status, fault);
+        assert_nova_fault(&attach(&ecs, &server, attachment).await, status, fault);
     }
-    assert_fault(&attach(&ecs, missing, json!({"volumeId": free})).await, 404, "itemNotFound");
+    assert_nova_fault(&attach(&ecs, missing, json!({"volumeId": free})).await, 404, "itemNotFound");
     assert_eq!(listed(&ecs, &server).await.len(), 1, "nothing was attached");
     assert_eq!(show_volume(&ecs, &free).await["status"], "available");
 
     let boot = listed(&ecs, &server).await[0]["volumeId"].as_str().expect("boot").to_string();
     let root = call(&ecs, Method::DELETE, &format!("/servers/{server}/os-volume_attachments/{boot}"), None).await;
-    assert_fault(&root, 400, "badRequest");
+    assert_nova_fault(&root, 400, "badRequest");
     let elsewhere =
         call(&ecs, Method::DELETE, &format!("/servers/{server}/os-volume_attachments/{volume}"), None).await;
-    assert_fault(&elsewhere, 404, "itemNotFound");
+    assert_nova_fault(&elsewhere, 404, "itemNotFound");
     let listed_missing = call(&ecs, Method::GET, &format!("/servers/{missing}/os-volume_attachments"), None).await;
-    assert_fault(&listed_missing, 404, "itemNotFound");
+    assert_nova_fault(&listed_missing, 404, "itemNotFound");
 
     assert_eq!(
         call(&ecs, Method::POST, &format!("/servers/{server}/action"), Some(json!({"lock": null}))).await.status,
         StatusCode::ACCEPTED
     );
-    assert_fault(&attach(&ecs, &server, json!({"volumeId": free})).await, 409, "conflictingRequestState");
+    assert_nova_fault(&attach(&ecs, &server, json!({"volumeId": free})).await, 409, "conflictingRequestState");
     assert_eq!(show_volume(&ecs, &free).await["status"], "available");
 }

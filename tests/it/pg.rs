@@ -23,7 +23,7 @@ fn admin(sql: String) {
         runtime.block_on(async {
             let (client, connection) = connect_admin().await;
             tokio::spawn(connection);
-            client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {}", detail(&e)));
         })
     })
     .join()
@@ -31,7 +31,8 @@ fn admin(sql: String) {
 }
 
 /// The admin connection. A server that is starting or recovering (after one of its processes
-/// died, which other suites sharing the machine's cluster can cause) refuses connections for a
+/// died, which other suites sharing the machine's cluster can cause), or whose connection slots
+/// are all taken for a moment by the suites running beside this one, refuses connections for a
 /// while: those are retried for up to 30 s, anything else fails the test at once.
 async fn connect_admin()
 -> (tokio_postgres::Client, tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>) {
@@ -42,13 +43,19 @@ async fn connect_admin()
             Err(error)
                 if std::time::Instant::now() < deadline
                     && (error.code() == Some(&tokio_postgres::error::SqlState::CANNOT_CONNECT_NOW)
+                        || error.code() == Some(&tokio_postgres::error::SqlState::TOO_MANY_CONNECTIONS)
                         || error.code().is_none()) =>
             {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-            Err(error) => panic!("PostgreSQL for tests is up: {error}"),
+            Err(error) => panic!("PostgreSQL for tests is up: {}", detail(&error)),
         }
     }
+}
+
+/// The server's own message: a database error displays as only "db error".
+fn detail(error: &tokio_postgres::Error) -> String {
+    error.as_db_error().map_or_else(|| error.to_string(), |db| db.to_string())
 }
 
 /// How many connections the server has open to `database`.
@@ -97,17 +104,31 @@ impl Drop for PgDatabase {
 
 /// The store of a test server on `data_dir`: SQLite in it, or, when `ECSD_TEST_STORE` is
 /// `postgres` (the PostgreSQL leg of `scripts/test`), a database of its own made on first use
-/// and kept for the data dir, so a restarted server finds its state again. Those databases
-/// live as long as the test process; `scripts/test-postgres` drops them after (their names
-/// start with its `ECSD_TEST_DB_PREFIX`).
+/// and kept for the data dir, so a restarted server finds its state again. A database is dropped
+/// once its data dir is gone (a test's temporary dir goes with its test): hundreds of databases
+/// kept to the end made every checkpoint sync hundreds of thousands of files, and each `DROP
+/// DATABASE` waits for a checkpoint. `scripts/test-postgres` drops whatever is left after the
+/// run (the names start with its `ECSD_TEST_DB_PREFIX`).
 pub fn store_for(data_dir: &std::path::Path) -> ecsd::config::StoreChoice {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     if std::env::var("ECSD_TEST_STORE").as_deref() != Ok("postgres") {
         return ecsd::config::StoreChoice::Sqlite;
     }
-    static DATABASES: OnceLock<Mutex<HashMap<std::path::PathBuf, PgDatabase>>> = OnceLock::new();
+    /// A data dir's database, and whether the dir was seen to exist: one that a test names
+    /// before the server makes it is not yet gone.
+    struct Kept {
+        database: PgDatabase,
+        seen: bool,
+    }
+    static DATABASES: OnceLock<Mutex<HashMap<std::path::PathBuf, Kept>>> = OnceLock::new();
     let mut databases = DATABASES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    let database = databases.entry(data_dir.to_path_buf()).or_insert_with(PgDatabase::create);
-    ecsd::config::StoreChoice::Postgres(database.url.clone())
+    databases.retain(|dir, kept| {
+        let exists = dir.exists();
+        kept.seen |= exists;
+        exists || !kept.seen
+    });
+    let kept =
+        databases.entry(data_dir.to_path_buf()).or_insert_with(|| Kept { database: PgDatabase::create(), seen: false });
+    ecsd::config::StoreChoice::Postgres(kept.database.url.clone())
 }

@@ -245,7 +245,7 @@ async fn the_work_of_a_replica_killed_with_kill_9_is_finished_by_the_others() {
     cluster.replicas[0].kill();
     cluster.clients.remove(0);
     for job in &jobs {
-        let job = cluster.wait_job(job, Duration::from_secs(25)).await;
+        let job = cluster.wait_job(job, Duration::from_secs(60)).await;
         assert_eq!(job["status"], "SUCCESS", "{job}");
         let subs = job["entities"]["sub_jobs"].as_array().expect("sub-jobs");
         assert_eq!(subs.len(), 1000);

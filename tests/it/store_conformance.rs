@@ -1234,6 +1234,41 @@ fn concurrent_writers_all_commit_and_lose_no_update() {
     });
 }
 
+/// What the service's read-change-save of one server (its tags, Nova's add and delete of one
+/// tag) relies on: a write transaction that reads a server sees every write committed before
+/// it, so writers of the same server, each through its own store, lose none of each other's
+/// changes.
+#[test]
+fn writers_reading_and_saving_the_same_server_lose_none_of_each_others_changes() {
+    const WRITERS: usize = 8;
+    on_every_database(|database| {
+        let stores = [database.open(), database.open()];
+        insert(stores[0].as_ref(), &[server(P, "srv-1", "web", 0, 10)]);
+        let barrier = Barrier::new(WRITERS);
+        let outcomes: Vec<Result<()>> = thread::scope(|scope| {
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|writer| {
+                    let (store, barrier) = (stores[writer % 2].as_ref(), &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        transact(store, |tx| {
+                            let mut one = tx.server(P, "srv-1")?.expect("the server");
+                            one.tags.push(tag(&format!("w{writer}"), ""));
+                            tx.update_server(&one, one.task_state, reserving(1))
+                        })
+                    })
+                })
+                .collect();
+            writers.into_iter().map(|writer| writer.join().expect("a writer finishes")).collect()
+        });
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let stored = look(stores[1].as_ref(), |tx| tx.server(P, "srv-1")).expect("the server");
+        let mut keys: Vec<String> = stored.tags.into_iter().map(|t| t.key).collect();
+        keys.sort();
+        assert_eq!(keys, (0..WRITERS).map(|w| format!("w{w}")).collect::<Vec<_>>());
+    });
+}
+
 fn tagged(project_id: &str, id: &str, created_ms: i64, tags: &[(&str, &str)]) -> Server {
     let mut server = server(project_id, id, &format!("name-{id}"), created_ms, created_ms as u8 + 100);
     server.tags = tags.iter().map(|(k, v)| tag(k, v)).collect();

@@ -16,7 +16,6 @@ use crate::api::error::ApiError;
 use crate::api::extract::{BaseUrl, ProjectPath, ServerPath};
 use crate::domain::ErrorCode;
 use crate::domain::server::Tag;
-use crate::domain::tags::TagToDelete;
 use crate::service::Ecs;
 
 /// The first microversion with server tags.
@@ -51,13 +50,8 @@ fn shown(text: &str) -> String {
     text_of(&tag_of(text))
 }
 
-/// The server has the path's tag; Nova's 404 otherwise.
-async fn tagged(ecs: &Arc<Ecs>, project_id: &str, server_id: &str, tag: &str) -> NovaResult<()> {
-    if current(ecs, project_id, server_id).await?.contains(&shown(tag)) {
-        Ok(())
-    } else {
-        Err(NovaError::not_found(format!("Tag {tag} could not be found.")))
-    }
+fn no_such_tag(tag: &str) -> NovaError {
+    NovaError::not_found(format!("Tag {tag} could not be found."))
 }
 
 /// Before 2.26 the paths do not exist, as Nova answers.
@@ -183,8 +177,11 @@ pub async fn nova_check_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    tagged(&ecs, &project_id, &server_id, &tag).await?;
-    Ok(StatusCode::NO_CONTENT)
+    if current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_such_tag(&tag))
+    }
 }
 
 /// `PUT /v2.1/{project_id}/servers/{server_id}/tags/{tag}`: 201 with its `Location` when it is
@@ -210,13 +207,13 @@ pub async fn nova_add_server_tag(
     version: Microversion,
 ) -> NovaResult<Response> {
     available(version)?;
-    if current(&ecs, &project_id, &server_id).await?.contains(&shown(&tag)) {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
     let (project, id, adding) = (project_id.clone(), server_id.clone(), tag_of(&tag));
-    crate::api::blocking(&ecs, move |ecs| ecs.batch_create_server_tags(&project, &id, &[adding]))
+    let added = crate::api::blocking(&ecs, move |ecs| ecs.add_server_tag(&project, &id, &adding))
         .await
         .map_err(|refused| refusal(refused, &server_id))?;
+    if !added {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let location = format!("{base}/v2.1/{project_id}/servers/{server_id}/tags/{tag}");
     let mut response = StatusCode::CREATED.into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -245,12 +242,9 @@ pub async fn nova_delete_server_tag(
     version: Microversion,
 ) -> NovaResult<StatusCode> {
     available(version)?;
-    tagged(&ecs, &project_id, &server_id, &tag).await?;
-    let Tag { key, value } = tag_of(&tag);
-    let deleting = TagToDelete { key, value: Some(value) };
-    let id = server_id.clone();
-    crate::api::blocking(&ecs, move |ecs| ecs.batch_delete_server_tags(&project_id, &id, &[deleting]))
+    let (id, deleting) = (server_id.clone(), tag_of(&tag));
+    let deleted = crate::api::blocking(&ecs, move |ecs| ecs.delete_server_tag(&project_id, &id, &deleting))
         .await
         .map_err(|refused| refusal(refused, &server_id))?;
-    Ok(StatusCode::NO_CONTENT)
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(no_such_tag(&tag)) }
 }

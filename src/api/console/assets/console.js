@@ -513,6 +513,8 @@ views.clock = {
     let offset = 0;
     const show = (answer) => { offset = new Date(answer.now).getTime() - Date.now(); tick(); };
     const tick = () => { now.textContent = time(new Date(Date.now() + offset).toISOString()); };
+    // The time is read before the view is drawn: a drawn clock never shows an empty reading.
+    const first = await api("GET", "/console/api/clock");
     const seconds = h("input", { id: "advance-seconds", type: "number", min: 0, max: 31536000, step: "any", value: "60", required: true });
     main.replaceChildren(heading("Clock"),
       h("div", { class: "panel" }, h("p", { class: "muted" }, "ecsd's clock (jobs, timers, scheduled events and the recycle bin run on it):"), now),
@@ -520,7 +522,7 @@ views.clock = {
         h("label", {}, "Seconds", seconds), h("button", { type: "submit" }, "Advance")),
       h("div", { class: "panel" }, h("p", { class: "muted" }, "Settle finishes every pending transition of the project now."),
         h("button", { type: "button", id: "settle", onclick: (e) => act(e.target, async () => show(await api("POST", "/console/api/clock/settle")), "Settled") }, "Settle")));
-    show(await api("GET", "/console/api/clock"));
+    show(first);
     const timer = setInterval(tick, 1000);
     this.leave = () => clearInterval(timer);
   },
