@@ -140,3 +140,43 @@ impl Sessions {
 fn grant_of(stored: ConsoleSession) -> Grant {
     Grant { project_id: stored.project_id, access_key: stored.access_key, admin: stored.admin }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_store(ttl: Duration) -> (tempfile::TempDir, Sessions) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::SqliteStore::open(&dir.path().join("ecsd.sqlite3")).expect("store");
+        (dir, Sessions::new(Arc::new(store), ttl))
+    }
+
+    fn grant() -> Grant {
+        Grant { project_id: "p".into(), access_key: "AK".into(), admin: true }
+    }
+
+    #[test]
+    fn a_sign_in_token_opens_one_session_once_and_nothing_is_kept_in_clear() {
+        let (_dir, sessions) = in_store(Duration::from_secs(60));
+        let token = sessions.sign_in_token(grant()).expect("token");
+        let (cookie, session) = sessions.redeem(&token).expect("redeemed").expect("first use");
+        assert_eq!(session.grant, grant());
+        assert!(sessions.redeem(&token).expect("redeemed").is_none(), "a spent token");
+        assert_eq!(sessions.session(&cookie).expect("read").map(|s| s.csrf), Some(session.csrf.clone()));
+        assert!(sessions.session(&token).expect("read").is_none(), "a token is no session");
+        let stored = read(sessions.store.as_ref(), |tx| tx.console_session(&cookie)).expect("read");
+        assert!(stored.is_none() && session.csrf != digest(&cookie), "stored under a digest the CSRF token is not");
+    }
+
+    #[test]
+    fn an_expired_or_closed_session_opens_nothing() {
+        let (_dir, sessions) = in_store(Duration::ZERO);
+        let (cookie, _) = sessions.open(grant()).expect("opened");
+        assert!(sessions.session(&cookie).expect("read").is_none());
+        let (_dir, sessions) = in_store(Duration::from_secs(60));
+        let (cookie, _) = sessions.open(grant()).expect("opened");
+        sessions.close(&cookie).expect("closed");
+        assert!(sessions.session(&cookie).expect("read").is_none());
+        assert!(sessions.session("never given").expect("read").is_none());
+    }
+}

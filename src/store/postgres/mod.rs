@@ -110,8 +110,9 @@ fn wait<T>(future: impl Future<Output = std::result::Result<T, tokio_postgres::E
 
 /// Blocks the calling thread on `future`. Outside tokio's cooperative budget: called on an
 /// async task of the server (a point read) that has spent its budget, a tokio future (the
-/// join handle, the pool's semaphore) would answer "not yet" and wake the task only once it
-/// yields, which a blocked thread never does: the request would wait forever.
+/// join handle of the runtime, the statement cache's cell) would answer "not yet" and wake
+/// the task only once it yields, which a blocked thread never does: the request would wait
+/// forever.
 fn block_on<T>(future: impl Future<Output = T>) -> T {
     futures_executor::block_on(tokio::task::unconstrained(future))
 }
