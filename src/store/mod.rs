@@ -8,6 +8,7 @@
 //! `tests/store_conformance.rs` holds every backend to the same behaviour.
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::collections::{HashMap, HashSet};

@@ -27,6 +27,7 @@ mod tags;
 mod templates;
 mod volumes;
 
+use super::rows::{from_ms, from_ns, ms, ns};
 use std::future::Future;
 use std::sync::OnceLock;
 
@@ -38,7 +39,6 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{Claim, Listener, Notice, ReadTx, Store, Take, Topic, WriteTx};
 use crate::domain::job::SubJob;
-use crate::domain::server::Timestamp;
 use crate::domain::{Error, Result};
 
 /// Schema migrations, applied in order; `schema_version` records how many ran. The same
@@ -448,20 +448,4 @@ fn doc<T: Serialize>(value: &T) -> Result<String> {
 
 fn parse<T: DeserializeOwned>(doc: &str) -> Result<T> {
     serde_json::from_str(doc).map_err(Error::internal)
-}
-
-fn ns(t: Timestamp) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
-}
-
-fn from_ns(ns: i64) -> Timestamp {
-    Timestamp::from_unix_timestamp_nanos(ns as i128).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-fn ms(t: Timestamp) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(ms: i64) -> Timestamp {
-    Timestamp::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }

@@ -1,5 +1,6 @@
 //! Servers and project usage; the addresses servers hold are their NICs' ports (network.rs).
 
+use crate::store::rows::{tag_index, tag_needle};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -11,21 +12,6 @@ use crate::domain::server::Server;
 use crate::domain::status::{Status, TaskState};
 use crate::domain::{Error, ErrorCode, Result};
 use crate::store::{RecycleBinReads, ServerReads, ServerWrites};
-
-/// The `tag_index` column: each tag as `/key/` and `/key=value/`.
-fn tag_index(server: &Server) -> String {
-    let mut index = String::from("/");
-    for tag in &server.tags {
-        index.push_str(&format!("{}/{}={}/", tag.key, tag.key, tag.value));
-    }
-    index
-}
-
-/// What `strpos(tag_index, ...)` looks for: a whole tag key or `key=value`. A `/` can occur in
-/// no tag, so a filter with one matches nothing (the needle can never be found).
-fn tag_needle(tag: &str) -> String {
-    if tag.contains('/') { "//".into() } else { format!("/{tag}/") }
-}
 
 /// The list's `name` filter as a LIKE pattern: a substring where `.` matches any one
 /// character, and LIKE's own wildcards (and its escape) taken literally.

@@ -3,30 +3,8 @@
 use super::{PgTx, from_ms, ms};
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
+use crate::store::rows::SNAPSHOT_TABLES;
 use crate::store::{SnapshotReads, SnapshotWrites};
-
-/// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
-/// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 18] = [
-    "servers",
-    "ports",
-    "security_groups",
-    "security_group_rules",
-    "jobs",
-    "sub_jobs",
-    "client_tokens",
-    "server_events",
-    "auto_terminations",
-    "scheduled_events",
-    "launch_templates",
-    "launch_template_versions",
-    "server_groups",
-    "recycle_bins",
-    "recycled_servers",
-    "volumes",
-    "audit_events",
-    "keypairs",
-];
 
 impl PgTx<'_> {
     /// The column names of a table a row can be written with (generated ones are left out).

@@ -20,6 +20,7 @@ mod tags;
 mod templates;
 mod volumes;
 
+use super::rows::{from_ms, ms, ns};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -27,7 +28,6 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::{Claim, ReadTx, Store, WriteTx};
 use crate::domain::job::SubJob;
-use crate::domain::server::Timestamp;
 use crate::domain::{Error, Result};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -219,16 +219,4 @@ fn db(e: rusqlite::Error) -> Error {
         return Error::of(crate::domain::ErrorCode::StoreFull);
     }
     Error::internal(e)
-}
-
-fn ns(t: Timestamp) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
-}
-
-fn ms(t: Timestamp) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(ms: i64) -> Timestamp {
-    Timestamp::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }

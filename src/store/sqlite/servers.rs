@@ -1,5 +1,6 @@
 //! Servers and project usage; the addresses servers hold are their NICs' ports (network.rs).
 
+use crate::store::rows::{tag_index, tag_needle};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -21,23 +22,6 @@ fn to_doc(server: &Server) -> Result<String> {
 
 fn text(value: &str) -> SqlValue {
     SqlValue::Text(value.to_string())
-}
-
-/// The `tag_index` column: each tag as `/key/` and `/key=value/`.
-fn tag_index(server: &Server) -> String {
-    let mut index = String::from("/");
-    for tag in &server.tags {
-        index.push_str(&tag.key);
-        index.push('/');
-        index.push_str(&format!("{}={}/", tag.key, tag.value));
-    }
-    index
-}
-
-/// What `instr(tag_index, ...)` looks for: a whole tag key or `key=value`. A `/` can occur in
-/// no tag, so a filter with one matches nothing (the needle can never be found).
-fn tag_needle(tag: &str) -> String {
-    if tag.contains('/') { "//".into() } else { format!("/{tag}/") }
 }
 
 /// The list's `name` filter as a GLOB: a substring where `.` matches any one character, and

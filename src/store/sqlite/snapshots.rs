@@ -1,34 +1,12 @@
 //! Snapshots of the whole state, and reset.
 
+use crate::store::rows::SNAPSHOT_TABLES;
 use rusqlite::params;
 
 use super::{SqliteTx, db, from_ms, ms};
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
 use crate::store::{SnapshotReads, SnapshotWrites};
-
-/// The tables a snapshot holds, parents before children (deletes go in reverse); each has a
-/// `snapshot_<name>` copy with a leading `snapshot` column.
-const SNAPSHOT_TABLES: [&str; 18] = [
-    "servers",
-    "ports",
-    "security_groups",
-    "security_group_rules",
-    "jobs",
-    "sub_jobs",
-    "client_tokens",
-    "server_events",
-    "auto_terminations",
-    "scheduled_events",
-    "launch_templates",
-    "launch_template_versions",
-    "server_groups",
-    "recycle_bins",
-    "recycled_servers",
-    "volumes",
-    "audit_events",
-    "keypairs",
-];
 
 impl SqliteTx<'_> {
     /// The column names of a table, in order.
