@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::PasswordHash;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::clock::Clock;
 use crate::domain::server::Timestamp;
 use crate::domain::{Error, Result};
-use crate::store::{Store, read, transact};
+use crate::store::{AuthFailures, Store, read, transact};
 
 /// How long an IAM token is accepted.
 pub const TOKEN_LIFETIME: time::Duration = time::Duration::hours(24);
@@ -117,6 +117,8 @@ pub struct SigningKey {
     pub secret_key: String,
     pub project_id: String,
     pub admin: bool,
+    /// The failures counted against the key when it was read: a match clears them.
+    failures: AuthFailures,
 }
 
 pub struct Iam {
@@ -144,13 +146,21 @@ pub struct Iam {
 /// token every request reads its key. Only existing keys are kept, and at most
 /// [`MAX_CACHED_KEYS`], so unknown keys tried by a caller cannot grow it.
 struct KeyCache {
-    entries: Mutex<HashMap<String, (u64, crate::store::AccessKey)>>,
+    entries: Mutex<HashMap<String, (u64, KnownKey)>>,
+}
+
+/// A key and the failures counted against it, read together: a failure counted (by any
+/// replica) is a commit, so it changes the token and the next request reads both again.
+#[derive(Clone)]
+struct KnownKey {
+    key: crate::store::AccessKey,
+    failures: AuthFailures,
 }
 
 const MAX_CACHED_KEYS: usize = 10_000;
 
 impl KeyCache {
-    fn get(&self, store: &dyn Store, access_key: &str) -> Result<Option<crate::store::AccessKey>> {
+    fn get(&self, store: &dyn Store, access_key: &str) -> Result<Option<KnownKey>> {
         // The token is taken before the read: a change committed in between leaves the entry
         // under the older token, so the next request reads again.
         let token = store.change_token()?;
@@ -161,7 +171,10 @@ impl KeyCache {
         {
             return Ok(Some(key.clone()));
         }
-        let key = read(store, |tx| tx.access_key(access_key))?;
+        let key = read(store, |tx| {
+            let Some(key) = tx.access_key(access_key)? else { return Ok(None) };
+            Ok(Some(KnownKey { key, failures: tx.auth_failures(&key_lock(access_key))? }))
+        })?;
         if let (Some(token), Some(key)) = (token, &key)
             && let Ok(mut entries) = self.entries.lock()
         {
@@ -237,43 +250,48 @@ impl PasswordChecks {
     }
 }
 
-/// Consecutive failed authentications per user or access key, and the locks they led to.
-/// Kept in memory (a restart forgets them), for known users and keys only, so that it is no
-/// larger than they are.
+/// The lockout rule over the failures the store counts per user or access key (so that every
+/// replica counts them together), in real time: a simulated clock moved ahead ends no lock.
 struct Lockout {
     duration: Duration,
-    failures: Mutex<HashMap<String, Failures>>,
-}
-
-#[derive(Default)]
-struct Failures {
-    consecutive: u32,
-    locked_until: Option<Instant>,
 }
 
 impl Lockout {
-    fn is_locked(&self, who: &str) -> bool {
-        let Ok(failures) = self.failures.lock() else { return false };
-        failures.get(who).and_then(|f| f.locked_until).is_some_and(|until| Instant::now() < until)
+    fn is_locked(failures: &AuthFailures, now: Timestamp) -> bool {
+        failures.locked_until.is_some_and(|until| now < until)
     }
 
-    fn failed(&self, who: &str) {
-        let Ok(mut failures) = self.failures.lock() else { return };
-        let entry = failures.entry(who.to_string()).or_default();
-        if entry.locked_until.is_some_and(|until| Instant::now() >= until) {
-            *entry = Failures::default();
+    /// The failures after one more; counting starts again once a lock has ended.
+    fn after_failure(&self, failures: AuthFailures, now: Timestamp) -> AuthFailures {
+        let mut failures =
+            if failures.locked_until.is_some_and(|until| now >= until) { AuthFailures::default() } else { failures };
+        failures.consecutive = failures.consecutive.saturating_add(1);
+        if failures.consecutive > MAX_CONSECUTIVE_FAILURES {
+            failures.locked_until = Some(now + self.duration);
         }
-        entry.consecutive += 1;
-        if entry.consecutive > MAX_CONSECUTIVE_FAILURES {
-            entry.locked_until = Some(Instant::now() + self.duration);
+        failures
+    }
+
+    /// Counts a failure of `who` in the store, whichever replica counted the others.
+    fn failed(&self, store: &dyn Store, who: &str) -> Result<()> {
+        let now = time::OffsetDateTime::now_utc();
+        let failures = transact(store, |tx| {
+            let failures = self.after_failure(tx.auth_failures(who)?, now);
+            tx.put_auth_failures(who, &failures)?;
+            Ok(failures)
+        })?;
+        if Self::is_locked(&failures, now) {
             tracing::warn!(who, "locked after more than {MAX_CONSECUTIVE_FAILURES} consecutive failed authentications");
         }
+        Ok(())
     }
 
-    fn succeeded(&self, who: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(who);
+    /// Forgets the failures of `who` after a success; no write when there were none (`seen`).
+    fn succeeded(store: &dyn Store, who: &str, seen: &AuthFailures) -> Result<()> {
+        if *seen == AuthFailures::default() {
+            return Ok(());
         }
+        transact(store, |tx| tx.put_auth_failures(who, &AuthFailures::default()))
     }
 }
 
@@ -310,7 +328,7 @@ impl Iam {
             users,
             decoy_hash,
             checks: PasswordChecks::new(at_once),
-            lockout: Lockout { duration: LOCKOUT, failures: Mutex::new(HashMap::new()) },
+            lockout: Lockout { duration: LOCKOUT },
             region: region.to_string(),
             project_names: projects
                 .iter()
@@ -367,13 +385,18 @@ impl Iam {
 
     /// The key an access key signs with, while it is active and not locked.
     pub fn signing_key(&self, access_key: &str) -> Result<Result<SigningKey, Refused>> {
-        let key = self.keys.get(self.store.as_ref(), access_key)?;
-        Ok(match key {
-            Some(key) if key.revoked.is_none() => {
-                if self.lockout.is_locked(&key_lock(access_key)) {
+        let known = self.keys.get(self.store.as_ref(), access_key)?;
+        Ok(match known {
+            Some(KnownKey { key, failures }) if key.revoked.is_none() => {
+                if Lockout::is_locked(&failures, time::OffsetDateTime::now_utc()) {
                     Err(Refused::Locked)
                 } else {
-                    Ok(SigningKey { secret_key: key.secret_key, project_id: key.project_id, admin: key.admin })
+                    Ok(SigningKey {
+                        secret_key: key.secret_key,
+                        project_id: key.project_id,
+                        admin: key.admin,
+                        failures,
+                    })
                 }
             }
             Some(_) => Err(Refused::RevokedAccessKey),
@@ -381,10 +404,24 @@ impl Iam {
         })
     }
 
-    /// Records whether a signature made with an existing access key matched: more than
-    /// [`MAX_CONSECUTIVE_FAILURES`] mismatches in a row lock the key.
-    pub fn signature_checked(&self, access_key: &str, matched: bool) {
-        if matched { self.lockout.succeeded(&key_lock(access_key)) } else { self.lockout.failed(&key_lock(access_key)) }
+    /// Records whether a signature made with `key` (of `access_key`) matched: more than
+    /// [`MAX_CONSECUTIVE_FAILURES`] mismatches in a row, on any replica, lock the key. A
+    /// match writes only when there were failures to forget; the writes wait on the store,
+    /// so they are made off the async workers.
+    pub async fn signature_checked(self: &Arc<Self>, access_key: &str, key: &SigningKey, matched: bool) -> Result<()> {
+        if matched && key.failures == AuthFailures::default() {
+            return Ok(());
+        }
+        let (iam, who, seen) = (Arc::clone(self), key_lock(access_key), key.failures);
+        tokio::task::spawn_blocking(move || {
+            if matched {
+                Lockout::succeeded(iam.store.as_ref(), &who, &seen)
+            } else {
+                iam.lockout.failed(iam.store.as_ref(), &who)
+            }
+        })
+        .await
+        .map_err(Error::internal)?
     }
 
     /// The caller a token stands for, while it has not expired.
@@ -425,7 +462,7 @@ impl Iam {
             }
             TokenAuth::Password { user, password } => {
                 let Some(turn) = self.checks.turn().await else { return Ok(Err(Refused::Busy)) };
-                tokio::task::spawn_blocking(move || match iam.check_password(&turn, &user, &password) {
+                tokio::task::spawn_blocking(move || match iam.check_password(&turn, &user, &password)? {
                     Ok(user) => iam.issue_for(&user, project.as_ref()),
                     Err(refused) => Ok(Err(refused)),
                 })
@@ -436,7 +473,12 @@ impl Iam {
     }
 
     /// The user whose password this is, counting failures towards the lockout.
-    fn check_password(&self, turn: &Turn, user: &UserRef, password: &str) -> std::result::Result<User, Refused> {
+    fn check_password(
+        &self,
+        turn: &Turn,
+        user: &UserRef,
+        password: &str,
+    ) -> Result<std::result::Result<User, Refused>> {
         let found = self.users.iter().find(|(u, _)| match user {
             UserRef::Name { name, domain } => {
                 *name == u.name && domain.as_ref().is_none_or(|d| same_domain(d, &u.domain))
@@ -445,18 +487,20 @@ impl Iam {
         });
         let Some((user, hash)) = found else {
             self.checks.verify(turn, password, &self.decoy_hash);
-            return Err(Refused::BadPassword);
+            return Ok(Err(Refused::BadPassword));
         };
         let lock = format!("user:{}/{}", user.domain, user.name);
-        if self.lockout.is_locked(&lock) {
-            return Err(Refused::Locked);
+        let store = self.store.as_ref();
+        let failures = read(store, |tx| tx.auth_failures(&lock))?;
+        if Lockout::is_locked(&failures, time::OffsetDateTime::now_utc()) {
+            return Ok(Err(Refused::Locked));
         }
         if !self.checks.verify(turn, password, hash) {
-            self.lockout.failed(&lock);
-            return Err(Refused::BadPassword);
+            self.lockout.failed(store, &lock)?;
+            return Ok(Err(Refused::BadPassword));
         }
-        self.lockout.succeeded(&lock);
-        Ok(user.clone())
+        Lockout::succeeded(store, &lock, &failures)?;
+        Ok(Ok(user.clone()))
     }
 
     /// A new token of `user`, for the project asked for when it is the user's.
@@ -506,30 +550,23 @@ fn key_lock(access_key: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn more_than_five_consecutive_failures_lock_until_the_lockout_ends() {
-        let lockout = Lockout { duration: Duration::from_millis(50), failures: Mutex::new(HashMap::new()) };
-        for _ in 0..MAX_CONSECUTIVE_FAILURES {
-            lockout.failed("key:A");
-        }
-        assert!(!lockout.is_locked("key:A"), "five failures do not lock");
-        lockout.failed("key:A");
-        assert!(lockout.is_locked("key:A"));
-        assert!(!lockout.is_locked("key:B"));
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(!lockout.is_locked("key:A"), "the lock ends");
-        lockout.failed("key:A");
-        assert!(!lockout.is_locked("key:A"), "counting starts again after a lock");
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + time::Duration::seconds(1_700_000_000 + seconds)
     }
 
     #[test]
-    fn a_success_resets_the_count() {
-        let lockout = Lockout { duration: LOCKOUT, failures: Mutex::new(HashMap::new()) };
+    fn more_than_five_consecutive_failures_lock_until_the_lockout_ends() {
+        let lockout = Lockout { duration: Duration::from_secs(60) };
+        let mut failures = AuthFailures::default();
         for _ in 0..MAX_CONSECUTIVE_FAILURES {
-            lockout.failed("user:default/alice");
+            failures = lockout.after_failure(failures, at(0));
         }
-        lockout.succeeded("user:default/alice");
-        lockout.failed("user:default/alice");
-        assert!(!lockout.is_locked("user:default/alice"));
+        assert!(!Lockout::is_locked(&failures, at(0)), "five failures do not lock");
+        failures = lockout.after_failure(failures, at(1));
+        assert!(Lockout::is_locked(&failures, at(1)));
+        assert!(Lockout::is_locked(&failures, at(60)));
+        assert!(!Lockout::is_locked(&failures, at(61)), "the lock ends");
+        failures = lockout.after_failure(failures, at(61));
+        assert_eq!(failures, AuthFailures { consecutive: 1, locked_until: None }, "counting starts again after a lock");
     }
 }

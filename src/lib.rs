@@ -134,11 +134,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     )
     .start()?;
     let leases = engine.clone();
-    let ecs = Arc::new(service::Ecs::new(store, catalogue, engine, clock, Arc::clone(&trail), metrics));
+    let ecs = Arc::new(service::Ecs::new(Arc::clone(&store), catalogue, engine, clock, Arc::clone(&trail), metrics));
     if let Some(fixtures) = &config.fixtures {
         load_start_fixtures(&ecs, &credential.project_id, fixtures)?;
     }
-    let sessions = Arc::new(api::console::Sessions::new(config.limits.console_session));
+    let sessions = Arc::new(api::console::Sessions::new(Arc::clone(&store), config.limits.console_session));
     let bootstrap = api::console::Grant {
         project_id: credential.project_id.clone(),
         access_key: credential.access_key.clone(),
@@ -146,7 +146,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let console_url = format!("{}/console", endpoint(&config, addr));
     let console_url = if config.auth {
-        format!("{console_url}?token={}", sessions.sign_in_token(bootstrap.clone()))
+        format!("{console_url}?token={}", sessions.sign_in_token(bootstrap.clone())?)
     } else {
         console_url
     };

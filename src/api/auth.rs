@@ -119,8 +119,10 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, request: Request, 
     if super::table().is_public(request.method(), request.uri().path()) {
         return public(request, next).await;
     }
-    if let Some(caller) = console_reader(&auth, &request) {
-        return with_caller(request, caller, next).await;
+    match console_reader(&auth, &request) {
+        Ok(Some(caller)) => return with_caller(request, caller, next).await,
+        Ok(None) => {}
+        Err(error) => return store_failure(request.uri().path(), error),
     }
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     if openstack_path(request.uri().path()) {
@@ -144,19 +146,19 @@ const CONSOLE_READS: [&str; 2] = ["/_ecsd/events", "/_ecsd/events/stream"];
 /// session's project, never every project (an admin key's session too), so one project's
 /// session sees nothing of another's. Reads only, so no CSRF token is needed (and the cookie
 /// is `SameSite=Strict`).
-fn console_reader(auth: &AuthState, request: &Request) -> Option<Caller> {
+fn console_reader(auth: &AuthState, request: &Request) -> crate::domain::Result<Option<Caller>> {
     let headers = request.headers();
     let unsigned = !headers.contains_key(axum::http::header::AUTHORIZATION) && !headers.contains_key("x-auth-token");
     if request.method() != axum::http::Method::GET || !unsigned || !CONSOLE_READS.contains(&request.uri().path()) {
-        return None;
+        return Ok(None);
     }
-    let session = super::console::session_of(&auth.sessions, headers)?;
-    Some(Caller {
+    let Some(session) = super::console::session_of(&auth.sessions, headers)? else { return Ok(None) };
+    Ok(Some(Caller {
         project_id: session.grant.project_id,
         declared_project_id: None,
         admin: false,
         principal: session.grant.access_key,
-    })
+    }))
 }
 
 async fn authenticate_with(auth: &AuthState, request: Request, next: Next, request_id: &str) -> Response {
@@ -231,8 +233,10 @@ async fn authenticate_with(auth: &AuthState, request: Request, next: Next, reque
         body: &bytes,
     };
     let signed = signing::verify_signature(key.secret_key.as_bytes(), &to_verify, &authorization);
-    if matches!(signed, Ok(()) | Err(SignatureError::SignatureMismatch)) {
-        auth.iam.signature_checked(authorization.access_key, signed.is_ok());
+    if matches!(signed, Ok(()) | Err(SignatureError::SignatureMismatch))
+        && let Err(error) = auth.iam.signature_checked(authorization.access_key, &key, signed.is_ok()).await
+    {
+        return store_failure(parts.uri.path(), error);
     }
     let verified = signed
         .and_then(|()| to_verify.sdk_date())

@@ -53,6 +53,27 @@ pub struct StoredToken {
     pub expires: Timestamp,
 }
 
+/// Consecutive failed authentications of a user or an access key, and until when the lock
+/// they led to lasts. Kept in the store, so that failures on every replica count together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthFailures {
+    pub consecutive: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+/// A web console session, or a one-time sign-in token that opens one, as stored under the
+/// SHA-256 of its secret (the secret itself is never stored): whom it stands for and until
+/// when. Kept in the store, so that a session opened on one replica works on every other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    pub project_id: String,
+    pub access_key: String,
+    pub admin: bool,
+    pub expires: Timestamp,
+    /// A sign-in token (spent by opening a session), not a session.
+    pub sign_in: bool,
+}
+
 /// An access key pair and the project it may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -123,6 +144,9 @@ pub trait IdentityReads {
     fn access_keys(&mut self) -> Result<Vec<AccessKey>>;
     /// The project of a token and when it expires.
     fn token(&mut self, token_sha256: &str) -> Result<Option<StoredToken>>;
+    /// The failures counted against `who` (a user or an access key); none if never failed.
+    fn auth_failures(&mut self, who: &str) -> Result<AuthFailures>;
+    fn console_session(&mut self, secret_sha256: &str) -> Result<Option<ConsoleSession>>;
 }
 
 pub trait IdentityWrites: IdentityReads {
@@ -132,6 +156,19 @@ pub trait IdentityWrites: IdentityReads {
     /// Marks a key revoked; false if there is no such key.
     fn revoke_access_key(&mut self, access_key: &str, at: Timestamp) -> Result<bool>;
     fn put_token(&mut self, token_sha256: &str, project_id: &str, user: &str, expires: Timestamp) -> Result<()>;
+    /// Sets the failures counted against `who`; the default forgets them.
+    fn put_auth_failures(&mut self, who: &str, failures: &AuthFailures) -> Result<()>;
+    /// Adds a session or sign-in token, after dropping those expired at `now` and, beyond
+    /// `keep` in all, those closest to expiry.
+    fn put_console_session(
+        &mut self,
+        secret_sha256: &str,
+        session: &ConsoleSession,
+        now: Timestamp,
+        keep: u32,
+    ) -> Result<()>;
+    /// Ends a session or spends a sign-in token; false if there was none.
+    fn delete_console_session(&mut self, secret_sha256: &str) -> Result<bool>;
 }
 
 /// Fault rules and the sub-jobs a `hang` rule holds.

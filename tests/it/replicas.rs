@@ -367,6 +367,79 @@ async fn an_access_key_made_and_revoked_in_the_database_holds_on_every_replica()
     }
 }
 
+/// The console's session cookie as replica `base` names it (after its port). A load balancer
+/// in front of the replicas gives them one `Host`, so the browser sends one name to all.
+fn console_cookie(base: &str, value: &str) -> String {
+    format!("ecsd_console_{}={value}", base.rsplit(':').next().expect("a port"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_session_opened_on_one_replica_works_on_the_other_and_signs_out_on_both() {
+    let cluster = Cluster::start(2, "instant", "");
+    let (a, b) = (&cluster.replicas[0].base, &cluster.replicas[1].base);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let credential = test_credential();
+    let signed_in = http
+        .post(format!("{a}/console/sign-in"))
+        .form(&[("access_key", credential.access_key.as_str()), ("secret_key", credential.secret_key.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let set = signed_in.headers()[reqwest::header::SET_COOKIE].to_str().expect("ascii").to_string();
+    let value = set.split(';').next().and_then(|pair| pair.split_once('=')).expect("a cookie").1.to_string();
+    let page = http
+        .get(format!("{a}/console"))
+        .header(reqwest::header::COOKIE, console_cookie(a, &value))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    let csrf = page.split("name=\"ecsd-csrf\" content=\"").nth(1).and_then(|rest| rest.split('"').next());
+    let csrf = csrf.expect("the page's CSRF token").to_string();
+
+    let me = |base: &String| {
+        http.get(format!("{base}/console/api/me")).header(reqwest::header::COOKIE, console_cookie(base, &value)).send()
+    };
+    let on_b = me(b).await.expect("sent");
+    assert_eq!(on_b.status(), StatusCode::OK);
+    let on_b: Value = on_b.json().await.expect("json");
+    assert_eq!(on_b["project_id"], credential.project_id, "{on_b}");
+    // A state-changing call on B with the token of A's page: the same session.
+    let out = http
+        .post(format!("{b}/console/api/sign-out"))
+        .header(reqwest::header::COOKIE, console_cookie(b, &value))
+        .header("X-Ecsd-Csrf", &csrf)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(a).await.expect("sent").status(), StatusCode::UNAUTHORIZED, "signed out on B is signed out on A");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_signatures_on_two_replicas_together_lock_the_access_key_on_both() {
+    let cluster = Cluster::start(2, "instant", "");
+    let right = test_credential();
+    let wrong = ecsd::config::Credential { secret_key: "not-the-secret-key".repeat(2), ..right.clone() };
+    // Three mismatches on each: more than five in all, though no replica saw more than three.
+    for replica in &cluster.replicas {
+        let ecs = TestServer::remote(&replica.base, wrong.clone());
+        for _ in 0..3 {
+            let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+    }
+    for (n, replica) in cluster.replicas.iter().enumerate() {
+        let ecs = TestServer::remote(&replica.base, right.clone());
+        let (status, body) = ecs.get(&ecs.v1("/cloudservers/detail")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "replica {n}: {body}");
+        assert!(body["error_msg"].as_str().is_some_and(|m| m.contains("limit")), "replica {n}: {body}");
+    }
+}
+
 /// A TCP relay to PostgreSQL that the test can cut (the database is gone: connections reset,
 /// new ones refused) and restore on the same port.
 struct Relay {

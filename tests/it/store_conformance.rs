@@ -25,7 +25,8 @@ use ecsd::domain::tags::{TagMatch, TagQuery};
 use ecsd::domain::volumes::{Attachment, CloudVolume, VolumeFilter, VolumeSortKey, VolumeStatus};
 use ecsd::domain::{Error, ErrorCode, Result};
 use ecsd::store::{
-    AccessKey, Claim, PostgresStore, ReadTx, RememberedCreate, SqliteStore, Store, Take, WriteTx, read, transact,
+    AccessKey, AuthFailures, Claim, ConsoleSession, PostgresStore, ReadTx, RememberedCreate, SqliteStore, Store, Take,
+    WriteTx, read, transact,
 };
 
 use crate::pg::PgDatabase;
@@ -381,6 +382,77 @@ fn a_transaction_that_fails_rolls_back_every_write() {
         // The store takes the next transaction as if nothing had happened.
         insert(store, &[server(P, "srv-1", "web", 0, 10)]);
         assert!(look(store, |tx| tx.server(P, "srv-1")).is_some());
+    });
+}
+
+/// The server makes point reads (a request's access key, a show) on its async tasks. A task
+/// that has spent its cooperative budget (tokio's, which its I/O spends and only its yielding
+/// refills) still gets its answer: a store that waited on a tokio future under that budget
+/// would be told "not yet" forever, and its worker thread would spin, as ecsd's did under 64
+/// signed connections on PostgreSQL.
+#[test]
+fn a_store_called_from_an_async_task_that_spent_its_budget_answers() {
+    on_every_store(|store| {
+        insert(store, &[server(P, "srv-1", "web", 0, 10)]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let found = runtime.block_on(async {
+            while tokio::task::coop::has_budget_remaining() {
+                tokio::task::coop::consume_budget().await;
+            }
+            look(store, |tx| tx.server(P, "srv-1"))
+        });
+        assert!(found.is_some());
+        let written = runtime.block_on(async {
+            while tokio::task::coop::has_budget_remaining() {
+                tokio::task::coop::consume_budget().await;
+            }
+            store.transaction(&mut |tx| tx.advance_clock(1_000))
+        });
+        assert_eq!(written.map_err(|e| e.message), Ok(()));
+    });
+}
+
+#[test]
+fn auth_failures_round_trip_and_the_default_forgets_them() {
+    on_every_database(|database| {
+        let locked = AuthFailures { consecutive: 6, locked_until: Some(at(300_000)) };
+        commit(database.open().as_ref(), |tx| {
+            tx.put_auth_failures("key:AK1", &AuthFailures { consecutive: 2, locked_until: None })?;
+            tx.put_auth_failures("key:AK1", &locked)
+        });
+        // Another store on the same database (another replica) sees them.
+        let other = database.open();
+        assert_eq!(look(other.as_ref(), |tx| tx.auth_failures("key:AK1")), locked);
+        assert_eq!(look(other.as_ref(), |tx| tx.auth_failures("key:AK2")), AuthFailures::default());
+        commit(other.as_ref(), |tx| tx.put_auth_failures("key:AK1", &AuthFailures::default()));
+        assert_eq!(look(other.as_ref(), |tx| tx.auth_failures("key:AK1")), AuthFailures::default());
+    });
+}
+
+fn console_session(expires_ms: i64, sign_in: bool) -> ConsoleSession {
+    ConsoleSession { project_id: P.into(), access_key: "AK1".into(), admin: false, expires: at(expires_ms), sign_in }
+}
+
+#[test]
+fn console_sessions_are_shared_and_the_expired_and_the_oldest_beyond_the_limit_are_dropped() {
+    on_every_database(|database| {
+        let store = database.open();
+        commit(store.as_ref(), |tx| {
+            tx.put_console_session("sha-expired", &console_session(1_000, false), at(0), 10)?;
+            tx.put_console_session("sha-token", &console_session(50_000, true), at(0), 10)?;
+            tx.put_console_session("sha-a", &console_session(60_000, false), at(2_000), 10)
+        });
+        let other = database.open();
+        assert_eq!(look(other.as_ref(), |tx| tx.console_session("sha-a")), Some(console_session(60_000, false)));
+        assert_eq!(look(other.as_ref(), |tx| tx.console_session("sha-token")), Some(console_session(50_000, true)));
+        assert_eq!(look(other.as_ref(), |tx| tx.console_session("sha-expired")), None, "expired at the last put");
+        // Two held, room for two: the one closest to expiry makes room for the new one.
+        commit(other.as_ref(), |tx| tx.put_console_session("sha-b", &console_session(70_000, false), at(2_000), 2));
+        assert_eq!(look(store.as_ref(), |tx| tx.console_session("sha-token")), None);
+        assert!(look(store.as_ref(), |tx| tx.console_session("sha-a")).is_some());
+        assert!(commit(store.as_ref(), |tx| tx.delete_console_session("sha-a")));
+        assert!(!commit(store.as_ref(), |tx| tx.delete_console_session("sha-a")), "deleted already");
+        assert!(look(other.as_ref(), |tx| tx.console_session("sha-b")).is_some());
     });
 }
 

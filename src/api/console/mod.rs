@@ -134,9 +134,23 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// The open session a request's cookie names.
-pub fn session_of(sessions: &Sessions, headers: &HeaderMap) -> Option<Session> {
-    sessions.session(&cookie(headers)?)
+/// The open session a request's cookie names. A point read: done in place (see
+/// `api::point_read`).
+pub fn session_of(sessions: &Sessions, headers: &HeaderMap) -> crate::domain::Result<Option<Session>> {
+    match cookie(headers) {
+        Some(cookie) => sessions.session(&cookie),
+        None => Ok(None),
+    }
+}
+
+/// Opens, spends or ends sessions off the async workers: those are writes, which wait on the
+/// store.
+async fn writing<R: Send + 'static>(
+    sessions: &Arc<Sessions>,
+    write: impl FnOnce(&Sessions) -> crate::domain::Result<R> + Send + 'static,
+) -> crate::domain::Result<R> {
+    let sessions = Arc::clone(sessions);
+    tokio::task::spawn_blocking(move || write(&sessions)).await.map_err(crate::domain::Error::internal)?
 }
 
 /// A console call with an open session; a state-changing one also carried the session's
@@ -164,7 +178,7 @@ impl FromRequestParts<ConsoleState> for Console {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Self, Self::Rejection> {
-        let session = session_of(&state.sessions, &parts.headers).ok_or(ErrorCode::ConsoleSignedOut)?;
+        let session = session_of(&state.sessions, &parts.headers)?.ok_or(ErrorCode::ConsoleSignedOut)?;
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             let sent = parts.headers.get(CSRF_HEADER).map(HeaderValue::as_bytes).unwrap_or_default();
             if !bool::from(sent.ct_eq(session.csrf.as_bytes())) {
@@ -224,22 +238,27 @@ async fn page(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     if let Some(token) = query.ok().and_then(|Query(q)| q.token) {
-        return match state.sessions.redeem(&token) {
-            Some((cookie, _)) => signed_in(&state, &headers, &cookie),
-            None => sign_in_page(
+        return match writing(&state.sessions, move |sessions| sessions.redeem(&token)).await {
+            Ok(Some((cookie, _))) => signed_in(&state, &headers, &cookie),
+            Err(error) => ApiError(error).into_response(),
+            Ok(None) => sign_in_page(
                 StatusCode::UNAUTHORIZED,
-                "This sign-in link is spent (each one works once) or is of an earlier run of ecsd. Sign in with an \
+                "This sign-in link is spent (each one works once) or has expired. Sign in with an \
                  access key, or restart ecsd for a new link.",
             ),
         };
     }
     match session_of(&state.sessions, &headers) {
-        Some(session) => html(StatusCode::OK, render(PAGE, &[("csrf", &session.csrf)])),
-        None if !state.auth => {
-            let (cookie, _) = state.sessions.open(state.bootstrap.clone());
-            signed_in(&state, &headers, &cookie)
+        Ok(Some(session)) => html(StatusCode::OK, render(PAGE, &[("csrf", &session.csrf)])),
+        Ok(None) if !state.auth => {
+            let bootstrap = state.bootstrap.clone();
+            match writing(&state.sessions, move |sessions| sessions.open(bootstrap)).await {
+                Ok((cookie, _)) => signed_in(&state, &headers, &cookie),
+                Err(error) => ApiError(error).into_response(),
+            }
         }
-        None => sign_in_page(StatusCode::OK, ""),
+        Ok(None) => sign_in_page(StatusCode::OK, ""),
+        Err(error) => ApiError(error).into_response(),
     }
 }
 
@@ -265,14 +284,18 @@ async fn sign_in(
         Err(error) => return ApiError(error).into_response(),
     };
     let matched = bool::from(key.secret_key.as_bytes().ct_eq(secret_key.as_bytes()));
-    state.iam.signature_checked(&access_key, matched);
+    if let Err(error) = state.iam.signature_checked(&access_key, &key, matched).await {
+        return ApiError(error).into_response();
+    }
     if !matched {
         return wrong();
     }
     let grant = Grant { project_id: key.project_id, access_key, admin: key.admin };
     tracing::info!(access_key = grant.access_key, project_id = grant.project_id, "console: signed in");
-    let (cookie, _) = state.sessions.open(grant);
-    signed_in(&state, &headers, &cookie)
+    match writing(&state.sessions, move |sessions| sessions.open(grant)).await {
+        Ok((cookie, _)) => signed_in(&state, &headers, &cookie),
+        Err(error) => ApiError(error).into_response(),
+    }
 }
 
 async fn style() -> Response {
@@ -290,7 +313,7 @@ async fn script(_console: Console) -> Response {
 
 /// `GET /console/api/me`.
 async fn me(State(state): State<ConsoleState>, Console(session): Console) -> Json<Me> {
-    let expires_in = session.expires.saturating_duration_since(std::time::Instant::now()).as_secs();
+    let expires_in = u64::try_from((session.expires - time::OffsetDateTime::now_utc()).whole_seconds()).unwrap_or(0);
     Json(Me {
         project_id: session.grant.project_id,
         access_key: session.grant.access_key,
@@ -302,8 +325,10 @@ async fn me(State(state): State<ConsoleState>, Console(session): Console) -> Jso
 
 /// `POST /console/api/sign-out`: the session ends and its cookie is cleared.
 async fn sign_out(State(state): State<ConsoleState>, headers: HeaderMap, _console: Console) -> Response {
-    if let Some(value) = cookie(&headers) {
-        state.sessions.close(&value);
+    if let Some(value) = cookie(&headers)
+        && let Err(error) = writing(&state.sessions, move |sessions| sessions.close(&value)).await
+    {
+        return ApiError(error).into_response();
     }
     let clear = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", cookie_name(&headers));
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -1,12 +1,17 @@
-//! The console's sign-in tokens and sessions, held in memory: a restart signs everyone out,
-//! and prints a new sign-in URL. Both are secrets, so only their SHA-256 is kept (they are 256
-//! random bits, for which a fast hash is enough: there is nothing to guess).
+//! The console's sign-in tokens and sessions, kept in the store: a session opened on one
+//! replica works on every other sharing the store (a load balancer may send each request to
+//! another), and outlives a restart until it expires. Both are secrets, so only their SHA-256
+//! is stored (they are 256 random bits, for which a fast hash is enough: there is nothing to
+//! guess); a session's CSRF token is derived from its cookie, so it is stored nowhere.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::domain::Result;
+use crate::domain::server::Timestamp;
+use crate::store::{ConsoleSession, Store, read, transact};
 
 /// Whom a session stands for: the project it is bound to and the credential that opened it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,23 +28,19 @@ pub struct Session {
     pub grant: Grant,
     /// Sent back by the console in `X-Ecsd-Csrf` on every state-changing call.
     pub csrf: String,
-    pub expires: Instant,
+    pub expires: Timestamp,
 }
 
-/// The most sessions held at once; opening one more drops the one closest to expiry.
-const MAX_SESSIONS: usize = 1024;
+/// How long a start-up banner's sign-in token opens a session, used or not: it is in the
+/// store, so it does not end with the run that printed it.
+const SIGN_IN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The most sessions and sign-in tokens held at once; one more drops the one closest to expiry.
+const MAX_SESSIONS: u32 = 1024;
 
 pub struct Sessions {
+    store: Arc<dyn Store>,
     ttl: Duration,
-    held: Mutex<Held>,
-}
-
-#[derive(Default)]
-struct Held {
-    /// One-time sign-in tokens by hash.
-    tokens: HashMap<String, Grant>,
-    /// Open sessions by the hash of their cookie.
-    sessions: HashMap<String, Session>,
 }
 
 /// 256 random bits, hex.
@@ -53,74 +54,102 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The CSRF token of a session: of its cookie, which only the session's browser holds, and
+/// in another domain than the stored digest, so the database does not give it away.
+fn csrf_of(cookie: &str) -> String {
+    digest(&format!("ecsd console csrf\0{cookie}"))
+}
+
+/// Real time: sessions last a real `ttl`, however far simulated time is moved.
+fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc()
+}
+
 impl Sessions {
-    /// Sessions that last `ttl` from sign-in.
-    pub fn new(ttl: Duration) -> Self {
-        Sessions { ttl, held: Mutex::new(Held::default()) }
+    /// Sessions that last `ttl` from sign-in, in `store`.
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+        Sessions { store, ttl }
     }
 
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
 
-    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
-        // A panic while holding the lock leaves plain maps behind, still consistent.
-        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn put(&self, secret: &str, grant: Grant, sign_in: bool) -> Result<Timestamp> {
+        let now = now();
+        let expires = now + if sign_in { SIGN_IN_LIFETIME } else { self.ttl };
+        let stored = ConsoleSession {
+            project_id: grant.project_id,
+            access_key: grant.access_key,
+            admin: grant.admin,
+            expires,
+            sign_in,
+        };
+        transact(self.store.as_ref(), |tx| tx.put_console_session(&digest(secret), &stored, now, MAX_SESSIONS))?;
+        Ok(expires)
     }
 
-    /// A token that opens one session for `grant`, once.
-    pub fn sign_in_token(&self, grant: Grant) -> String {
+    /// A token that opens one session for `grant`, once, within [`SIGN_IN_LIFETIME`].
+    pub fn sign_in_token(&self, grant: Grant) -> Result<String> {
         let token = random_secret();
-        self.held().tokens.insert(digest(&token), grant);
-        token
+        self.put(&token, grant, true)?;
+        Ok(token)
     }
 
     /// Spends a sign-in token: the new session's cookie value, or `None` for a token that was
-    /// never given or is spent.
-    pub fn redeem(&self, token: &str) -> Option<(String, Session)> {
-        let grant = self.held().tokens.remove(&digest(token))?;
-        Some(self.open(grant))
+    /// never given, is spent or has expired.
+    pub fn redeem(&self, token: &str) -> Result<Option<(String, Session)>> {
+        let key = digest(token);
+        let spent = transact(self.store.as_ref(), |tx| {
+            let found = tx.console_session(&key)?.filter(|stored| stored.sign_in);
+            if found.is_some() {
+                tx.delete_console_session(&key)?;
+            }
+            Ok(found)
+        })?;
+        match spent.filter(|stored| stored.expires > now()) {
+            Some(stored) => self.open(grant_of(stored)).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Opens a session: its cookie value (never stored) and the session.
-    pub fn open(&self, grant: Grant) -> (String, Session) {
+    pub fn open(&self, grant: Grant) -> Result<(String, Session)> {
         let cookie = random_secret();
-        let now = Instant::now();
-        let session = Session { grant, csrf: random_secret(), expires: now + self.ttl };
-        let mut held = self.held();
-        held.sessions.retain(|_, s| s.expires > now);
-        if held.sessions.len() >= MAX_SESSIONS
-            && let Some(oldest) = held.sessions.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone())
-        {
-            held.sessions.remove(&oldest);
-        }
-        held.sessions.insert(digest(&cookie), session.clone());
-        (cookie, session)
+        let expires = self.put(&cookie, grant.clone(), false)?;
+        let session = Session { grant, csrf: csrf_of(&cookie), expires };
+        Ok((cookie, session))
     }
 
     /// The session a cookie value opens, while it has not expired.
-    pub fn session(&self, cookie: &str) -> Option<Session> {
-        let key = digest(cookie);
-        let mut held = self.held();
-        match held.sessions.get(&key) {
-            Some(session) if session.expires > Instant::now() => Some(session.clone()),
-            Some(_) => {
-                held.sessions.remove(&key);
-                None
-            }
-            None => None,
-        }
+    pub fn session(&self, cookie: &str) -> Result<Option<Session>> {
+        let found = read(self.store.as_ref(), |tx| tx.console_session(&digest(cookie)))?;
+        Ok(found.filter(|stored| !stored.sign_in && stored.expires > now()).map(|stored| Session {
+            expires: stored.expires,
+            grant: grant_of(stored),
+            csrf: csrf_of(cookie),
+        }))
     }
 
     /// Signs a session out.
-    pub fn close(&self, cookie: &str) {
-        self.held().sessions.remove(&digest(cookie));
+    pub fn close(&self, cookie: &str) -> Result<()> {
+        transact(self.store.as_ref(), |tx| tx.delete_console_session(&digest(cookie))).map(drop)
     }
+}
+
+fn grant_of(stored: ConsoleSession) -> Grant {
+    Grant { project_id: stored.project_id, access_key: stored.access_key, admin: stored.admin }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn in_store(ttl: Duration) -> (tempfile::TempDir, Sessions) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::SqliteStore::open(&dir.path().join("ecsd.sqlite3")).expect("store");
+        (dir, Sessions::new(Arc::new(store), ttl))
+    }
 
     fn grant() -> Grant {
         Grant { project_id: "p".into(), access_key: "AK".into(), admin: true }
@@ -128,25 +157,26 @@ mod tests {
 
     #[test]
     fn a_sign_in_token_opens_one_session_once_and_nothing_is_kept_in_clear() {
-        let sessions = Sessions::new(Duration::from_secs(60));
-        let token = sessions.sign_in_token(grant());
-        let (cookie, session) = sessions.redeem(&token).expect("first use");
+        let (_dir, sessions) = in_store(Duration::from_secs(60));
+        let token = sessions.sign_in_token(grant()).expect("token");
+        let (cookie, session) = sessions.redeem(&token).expect("redeemed").expect("first use");
         assert_eq!(session.grant, grant());
-        assert!(sessions.redeem(&token).is_none(), "a spent token");
-        assert_eq!(sessions.session(&cookie).map(|s| s.csrf), Some(session.csrf));
-        let held = sessions.held();
-        assert!(!held.sessions.contains_key(&cookie) && !held.tokens.contains_key(&token));
+        assert!(sessions.redeem(&token).expect("redeemed").is_none(), "a spent token");
+        assert_eq!(sessions.session(&cookie).expect("read").map(|s| s.csrf), Some(session.csrf.clone()));
+        assert!(sessions.session(&token).expect("read").is_none(), "a token is no session");
+        let stored = read(sessions.store.as_ref(), |tx| tx.console_session(&cookie)).expect("read");
+        assert!(stored.is_none() && session.csrf != digest(&cookie), "stored under a digest the CSRF token is not");
     }
 
     #[test]
     fn an_expired_or_closed_session_opens_nothing() {
-        let sessions = Sessions::new(Duration::ZERO);
-        let (cookie, _) = sessions.open(grant());
-        assert!(sessions.session(&cookie).is_none());
-        let sessions = Sessions::new(Duration::from_secs(60));
-        let (cookie, _) = sessions.open(grant());
-        sessions.close(&cookie);
-        assert!(sessions.session(&cookie).is_none());
-        assert!(sessions.session("never given").is_none());
+        let (_dir, sessions) = in_store(Duration::ZERO);
+        let (cookie, _) = sessions.open(grant()).expect("opened");
+        assert!(sessions.session(&cookie).expect("read").is_none());
+        let (_dir, sessions) = in_store(Duration::from_secs(60));
+        let (cookie, _) = sessions.open(grant()).expect("opened");
+        sessions.close(&cookie).expect("closed");
+        assert!(sessions.session(&cookie).expect("read").is_none());
+        assert!(sessions.session("never given").expect("read").is_none());
     }
 }

@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 use super::{PgTx, from_ms, ms};
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
-use crate::store::{AccessKey, IdentityReads, IdentityWrites, StoredToken};
+use crate::store::{AccessKey, AuthFailures, ConsoleSession, IdentityReads, IdentityWrites, StoredToken};
 
 const KEY_COLUMNS: &str = "access_key, secret_key, project_id, description, created_ms, revoked_ms, admin";
 
@@ -40,6 +40,28 @@ impl IdentityReads for PgTx<'_> {
         let row =
             self.row("SELECT project_id, user_name, expires_ms FROM tokens WHERE token_sha256 = $1", &[&token_sha256])?;
         Ok(row.map(|r| StoredToken { project_id: r.get(0), user: r.get(1), expires: from_ms(r.get(2)) }))
+    }
+
+    fn auth_failures(&mut self, who: &str) -> Result<AuthFailures> {
+        let row = self.row("SELECT consecutive, locked_until_ms FROM auth_failures WHERE who = $1", &[&who])?;
+        Ok(row.map_or_else(AuthFailures::default, |r| AuthFailures {
+            consecutive: u32::try_from(r.get::<_, i64>(0)).unwrap_or(u32::MAX),
+            locked_until: r.get::<_, Option<i64>>(1).map(from_ms),
+        }))
+    }
+
+    fn console_session(&mut self, secret_sha256: &str) -> Result<Option<ConsoleSession>> {
+        let row = self.row(
+            "SELECT project_id, access_key, admin, expires_ms, sign_in FROM console_sessions WHERE secret_sha256 = $1",
+            &[&secret_sha256],
+        )?;
+        Ok(row.map(|r| ConsoleSession {
+            project_id: r.get(0),
+            access_key: r.get(1),
+            admin: r.get(2),
+            expires: from_ms(r.get(3)),
+            sign_in: r.get(4),
+        }))
     }
 }
 
@@ -84,5 +106,50 @@ impl IdentityWrites for PgTx<'_> {
             &[&token_sha256, &project_id, &user, &ms(expires)],
         )
         .map(drop)
+    }
+
+    fn put_auth_failures(&mut self, who: &str, failures: &AuthFailures) -> Result<()> {
+        if *failures == AuthFailures::default() {
+            return self.exec("DELETE FROM auth_failures WHERE who = $1", &[&who]).map(drop);
+        }
+        self.exec(
+            "INSERT INTO auth_failures (who, consecutive, locked_until_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (who) DO UPDATE SET consecutive = excluded.consecutive, locked_until_ms = excluded.locked_until_ms",
+            &[&who, &i64::from(failures.consecutive), &failures.locked_until.map(ms)],
+        )
+        .map(drop)
+    }
+
+    fn put_console_session(
+        &mut self,
+        secret_sha256: &str,
+        session: &ConsoleSession,
+        now: Timestamp,
+        keep: u32,
+    ) -> Result<()> {
+        self.exec("DELETE FROM console_sessions WHERE expires_ms <= $1", &[&ms(now)])?;
+        self.exec(
+            "DELETE FROM console_sessions WHERE secret_sha256 IN
+             (SELECT secret_sha256 FROM console_sessions ORDER BY expires_ms DESC, secret_sha256 OFFSET $1)",
+            &[&i64::from(keep.saturating_sub(1))],
+        )?;
+        self.exec(
+            "INSERT INTO console_sessions (secret_sha256, project_id, access_key, admin, expires_ms, sign_in)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &secret_sha256,
+                &session.project_id,
+                &session.access_key,
+                &session.admin,
+                &ms(session.expires),
+                &session.sign_in,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn delete_console_session(&mut self, secret_sha256: &str) -> Result<bool> {
+        self.exec("DELETE FROM console_sessions WHERE secret_sha256 = $1", &[&secret_sha256])
+            .map(|deleted| deleted == 1)
     }
 }

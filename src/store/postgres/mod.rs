@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_keypairs.sql"),
     include_str!("migrations/0013_list_index.sql"),
     include_str!("migrations/0014_sub_job_leases.sql"),
+    include_str!("migrations/0015_shared_sign_in.sql"),
 ];
 
 /// Session advisory lock held while migrating: replicas starting at once against an empty
@@ -99,12 +100,21 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// Runs `future` on the store's runtime and waits for it, from any thread.
 fn on_runtime<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> Result<T> {
-    futures_executor::block_on(runtime().spawn(future)).map_err(Error::internal)
+    block_on(runtime().spawn(future)).map_err(Error::internal)
 }
 
 /// Waits for a statement of a connection already made (its socket is the runtime's).
 fn wait<T>(future: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
-    futures_executor::block_on(future).map_err(db)
+    block_on(future).map_err(db)
+}
+
+/// Blocks the calling thread on `future`. Outside tokio's cooperative budget: called on an
+/// async task of the server (a point read) that has spent its budget, a tokio future (the
+/// join handle of the runtime, the statement cache's cell) would answer "not yet" and wake
+/// the task only once it yields, which a blocked thread never does: the request would wait
+/// forever.
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    futures_executor::block_on(tokio::task::unconstrained(future))
 }
 
 impl PostgresStore {

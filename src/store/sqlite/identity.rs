@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{SqliteTx, db, from_ms, ms};
 use crate::domain::Result;
 use crate::domain::server::Timestamp;
-use crate::store::{AccessKey, IdentityReads, IdentityWrites, StoredToken};
+use crate::store::{AccessKey, AuthFailures, ConsoleSession, IdentityReads, IdentityWrites, StoredToken};
 
 fn access_key_from_row(row: &Row) -> rusqlite::Result<AccessKey> {
     Ok(AccessKey {
@@ -59,6 +59,42 @@ impl IdentityReads for SqliteTx<'_> {
             })
             .map_err(db)
     }
+
+    fn auth_failures(&mut self, who: &str) -> Result<AuthFailures> {
+        self.tx
+            .prepare_cached("SELECT consecutive, locked_until_ms FROM auth_failures WHERE who = ?1")
+            .and_then(|mut s| {
+                s.query_row([who], |r| {
+                    Ok(AuthFailures {
+                        consecutive: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                        locked_until: r.get::<_, Option<i64>>(1)?.map(from_ms),
+                    })
+                })
+                .optional()
+            })
+            .map(Option::unwrap_or_default)
+            .map_err(db)
+    }
+
+    fn console_session(&mut self, secret_sha256: &str) -> Result<Option<ConsoleSession>> {
+        self.tx
+            .prepare_cached(
+                "SELECT project_id, access_key, admin, expires_ms, sign_in FROM console_sessions WHERE secret_sha256 = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([secret_sha256], |r| {
+                    Ok(ConsoleSession {
+                        project_id: r.get(0)?,
+                        access_key: r.get(1)?,
+                        admin: r.get(2)?,
+                        expires: from_ms(r.get(3)?),
+                        sign_in: r.get(4)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(db)
+    }
 }
 
 impl IdentityWrites for SqliteTx<'_> {
@@ -97,6 +133,57 @@ impl IdentityWrites for SqliteTx<'_> {
                 params![token_sha256, project_id, user, ms(expires)],
             )
             .map(drop)
+            .map_err(db)
+    }
+
+    fn put_auth_failures(&mut self, who: &str, failures: &AuthFailures) -> Result<()> {
+        let written = if *failures == AuthFailures::default() {
+            self.tx.execute("DELETE FROM auth_failures WHERE who = ?1", [who])
+        } else {
+            self.tx.execute(
+                "INSERT OR REPLACE INTO auth_failures (who, consecutive, locked_until_ms) VALUES (?1, ?2, ?3)",
+                params![who, i64::from(failures.consecutive), failures.locked_until.map(ms)],
+            )
+        };
+        written.map(drop).map_err(db)
+    }
+
+    fn put_console_session(
+        &mut self,
+        secret_sha256: &str,
+        session: &ConsoleSession,
+        now: Timestamp,
+        keep: u32,
+    ) -> Result<()> {
+        self.tx.execute("DELETE FROM console_sessions WHERE expires_ms <= ?1", [ms(now)]).map_err(db)?;
+        self.tx
+            .execute(
+                "DELETE FROM console_sessions WHERE secret_sha256 IN
+                 (SELECT secret_sha256 FROM console_sessions ORDER BY expires_ms DESC, secret_sha256 LIMIT -1 OFFSET ?1)",
+                [i64::from(keep.saturating_sub(1))],
+            )
+            .map_err(db)?;
+        self.tx
+            .execute(
+                "INSERT INTO console_sessions (secret_sha256, project_id, access_key, admin, expires_ms, sign_in)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    secret_sha256,
+                    session.project_id,
+                    session.access_key,
+                    session.admin,
+                    ms(session.expires),
+                    session.sign_in
+                ],
+            )
+            .map(drop)
+            .map_err(db)
+    }
+
+    fn delete_console_session(&mut self, secret_sha256: &str) -> Result<bool> {
+        self.tx
+            .execute("DELETE FROM console_sessions WHERE secret_sha256 = ?1", [secret_sha256])
+            .map(|deleted| deleted == 1)
             .map_err(db)
     }
 }

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_keypairs.sql"),
     include_str!("migrations/0013_list_index.sql"),
     include_str!("migrations/0014_sub_job_leases.sql"),
+    include_str!("migrations/0015_shared_sign_in.sql"),
 ];
 
 /// Idle read connections kept for reuse; each holds its own page cache.
