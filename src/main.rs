@@ -339,7 +339,23 @@ fn hours(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
 /// (each thread gets its own allocator arena), and writes queue on one connection anyway.
 const MAX_BLOCKING_THREADS: usize = 32;
 
+/// glibc's malloc gives threads that allocate at the same time arenas of their own (up to eight
+/// per core) and keeps in each what was freed there: with the store's calls spread over the
+/// blocking pool's threads, an ecsd that had grown 10,000 servers held about 150 MiB, most of it
+/// freed memory kept in a dozen arenas; with two, half that. Set before any thread starts.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_allocator_arenas() {
+    // SAFETY: mallopt only sets a tunable of the allocator; no thread allocates yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_allocator_arenas() {}
+
 fn main() -> ExitCode {
+    limit_allocator_arenas();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(MAX_BLOCKING_THREADS).build();
     let runtime = match runtime {
